@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpu:N:sys, one NAMED kstat per CPU, from scheduler, interrupt and
+ * exception tracepoints.  Default-on, so nothing here touches the system
+ * call path.  Each CPU updates only its own slot of a per-CPU array: no
+ * atomics, no map updates, one lookup per event.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "kstat.bpf.h"
+
+struct cpu_sys {
+	__u64 pswitch KSTAT_COUNTER(count, "Context switches");
+	__u64 inv_swtch KSTAT_COUNTER(count, "Involuntary context switches (preemptions)");
+	__u64 cpu_nsec_idle KSTAT_COUNTER(ns, "Time this CPU ran its idle task")
+		KSTAT_OPEN(since, in_idle);
+	__u64 cpu_nsec_busy KSTAT_COUNTER(ns, "Time this CPU ran any other task")
+		KSTAT_OPEN(since, in_busy);
+	__u64 intr KSTAT_COUNTER(count, "Device interrupt handlers run");
+	__u64 sysfork KSTAT_COUNTER(count, "Processes and threads created (fork, vfork, clone)");
+	__u64 sysexec KSTAT_COUNTER(count, "Successful execs");
+	__u64 pgfault KSTAT_COUNTER(count, "Page faults, user and kernel");
+	/* private: the interval since the last switch is still accruing */
+	__u64 since;
+	__u32 in_idle;
+	__u32 in_busy;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_sys);
+} cpu_sys SEC(".maps") KSTAT_NAMED_MAP("cpu", "sys", "misc", cpu);
+
+static __always_inline struct cpu_sys *this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_sys, &zero);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct cpu_sys *cs = this_cpu();
+	__u64 now = bpf_ktime_get_ns();
+	bool next_idle;
+
+	if (!cs)
+		return 0;
+	cs->pswitch++;
+	if (preempt)
+		cs->inv_swtch++;
+	/* the idle task is pid 0 on every CPU */
+	if (cs->since) {
+		if (BPF_CORE_READ(prev, pid) == 0)
+			cs->cpu_nsec_idle += now - cs->since;
+		else
+			cs->cpu_nsec_busy += now - cs->since;
+	}
+	next_idle = BPF_CORE_READ(next, pid) == 0;
+	cs->since = now;
+	cs->in_idle = next_idle;
+	cs->in_busy = !next_idle;
+	return 0;
+}
+
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(handle_irq_handler_entry, int irq, struct irqaction *action)
+{
+	struct cpu_sys *cs = this_cpu();
+
+	if (cs)
+		cs->intr++;
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct cpu_sys *cs = this_cpu();
+
+	if (cs)
+		cs->sysfork++;
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_sched_process_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct cpu_sys *cs = this_cpu();
+
+	if (cs)
+		cs->sysexec++;
+	return 0;
+}
+
+static __always_inline int count_pgfault(void)
+{
+	struct cpu_sys *cs = this_cpu();
+
+	if (cs)
+		cs->pgfault++;
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(handle_page_fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return count_pgfault();
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(handle_page_fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return count_pgfault();
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The kstat provider convention: BTF declaration tags that make a BPF map
+ * self-describing, so that kstatd turns its entries into kstats and
+ * Prometheus metrics with no userspace code.  See docs/providers.md.
+ *
+ * On the map (the variable in SEC(".maps")):
+ *	KSTAT_MODULE("cpu") KSTAT_NAME("sys") KSTAT_CLASS("misc")
+ *	KSTAT_TYPE(named|io|intr|timer)		default named
+ *	KSTAT_INSTANCE(single|cpu|key)		default single
+ *	KSTAT_NAME_FROM(field)			keyed maps: ks_name per entry
+ *	KSTAT_WRITABLE				plain ARRAY maps only
+ * On each member of the value struct that is a statistic:
+ *	KSTAT_COUNTER(unit, "help")		only ever goes up
+ *	KSTAT_GAUGE(unit, "help")		goes up and down
+ *	KSTAT_MIN(unit, "help") / KSTAT_MAX	combined across CPUs by min/max
+ *	KSTAT_HIST(unit, "help")		__u64 slots[N], log2 buckets
+ *	KSTAT_OPEN(since, flag)			time still accruing (see docs)
+ *	KSTAT_NAME_FIELD			char[] member naming the entry
+ * Members without a tag are the provider's private state.
+ */
+#ifndef __KSTAT_BPF_H
+#define __KSTAT_BPF_H
+
+#define __kstat_tag(s) __attribute__((btf_decl_tag(s)))
+
+#define KSTAT_MODULE(m) __kstat_tag("kstat.module=" m)
+#define KSTAT_NAME(n) __kstat_tag("kstat.name=" n)
+#define KSTAT_CLASS(c) __kstat_tag("kstat.class=" c)
+#define KSTAT_TYPE(t) __kstat_tag("kstat.type=" #t)
+#define KSTAT_INSTANCE(p) __kstat_tag("kstat.instance=" #p)
+#define KSTAT_NAME_FROM(r) __kstat_tag("kstat.name_from=" #r)
+#define KSTAT_WRITABLE __kstat_tag("kstat.writable")
+
+#define KSTAT_COUNTER(unit, help) __kstat_tag("kstat.stat=counter," #unit "," help)
+#define KSTAT_GAUGE(unit, help) __kstat_tag("kstat.stat=gauge," #unit "," help)
+#define KSTAT_MIN(unit, help) __kstat_tag("kstat.stat=min," #unit "," help)
+#define KSTAT_MAX(unit, help) __kstat_tag("kstat.stat=max," #unit "," help)
+#define KSTAT_HIST(unit, help) __kstat_tag("kstat.stat=hist," #unit "," help)
+#define KSTAT_OPEN(since, flag) __kstat_tag("kstat.open=" #since "," #flag)
+#define KSTAT_NAME_FIELD __kstat_tag("kstat.name")
+
+/* Everything a NAMED kstat map needs on one line */
+#define KSTAT_NAMED_MAP(module, name, class, inst)                                            \
+	KSTAT_MODULE(module) KSTAT_NAME(name) KSTAT_CLASS(class) KSTAT_INSTANCE(inst)
+
+/*
+ * Entries a provider could not insert because its map was full.  kstatd
+ * reads this from the object's .bss and reports it per provider.
+ */
+__u64 kstat_map_drops SEC(".bss");
+
+/*
+ * Look a key up, inserting init the first time it is seen; NULL (and a
+ * counted drop) when the map is full.  Counters are then added in place.
+ */
+static __always_inline void *kstat_lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *val = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (val)
+		return val;
+	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU won the race */) {
+		__sync_fetch_and_add(&kstat_map_drops, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* log2 bucket of v: slot i counts values in [2^i, 2^(i+1)), slot 0 also 0 */
+static __always_inline __u32 kstat_log2(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xFFFFFFFF) << 5;
+	v >>= shift;
+	r = shift;
+	shift = (v > 0xFFFF) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+#endif /* __KSTAT_BPF_H */

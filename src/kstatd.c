@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * kstatd: load the BPF providers, serve their maps as illumos kstats, and
+ * keep the kstat chain in step with the kernel until SIGINT or SIGTERM.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "loader.h"
+#include "log.h"
+#include "snapshot.h"
+#include "sysmisc.h"
+
+#define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
+#define DEFAULT_SYNC_MS 500
+#define MAX_PROVIDER_FILES 64
+#define BPFFS_ROOT "/sys/fs/bpf"
+#define TRACEFS_ROOT "/sys/kernel/tracing"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+enum {
+	OPT_PIN_PATH = 0x100,
+	OPT_RESET,
+	OPT_PROVIDER,
+	OPT_LOG_LEVEL,
+	OPT_SYNC_INTERVAL,
+	OPT_NO_PIN,
+};
+
+static struct env {
+	const char *pin_path;
+	bool no_pin;
+	bool reset;
+	const char *providers[MAX_PROVIDER_FILES];
+	int nproviders;
+	int sync_ms;
+} env = {
+	.pin_path = DEFAULT_PIN_PATH,
+	.sync_ms = DEFAULT_SYNC_MS,
+};
+
+static volatile sig_atomic_t exiting;
+
+const char *argp_program_version = "kstatd " KSTATD_VERSION;
+const char *argp_program_bug_address = "https://github.com/kstatd/kstatd/issues";
+static const char doc[] =
+	"kstatd -- illumos kstats for Linux, counted by eBPF.\n"
+	"\n"
+	"Loads the BPF providers, attaches the default ones and serves their\n"
+	"maps as named kstats (module:instance:name:statistic) until SIGINT or\n"
+	"SIGTERM.  Needs root, or CAP_BPF and CAP_PERFMON, a kernel with BTF,\n"
+	"and bpffs (mounted at " BPFFS_ROOT " when it is not).\n"
+	"\n"
+	"USAGE: kstatd [--pin-path DIR] [--reset] [--provider FILE.bpf.o]...\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    kstatd                          # default providers, pins under " DEFAULT_PIN_PATH "\n"
+	"    kstatd --reset                  # forget pinned counters, start at 0\n"
+	"    kstatd --provider tcp.bpf.o     # also serve a drop-in provider\n"
+	"    kstatd --log.level=debug        # libbpf and verifier messages too\n";
+
+static const struct argp_option opts[] = {
+	{"pin-path", OPT_PIN_PATH, "DIR", 0,
+	 "bpffs directory where maps are pinned (default " DEFAULT_PIN_PATH ")", 0},
+	{"no-pin", OPT_NO_PIN, NULL, 0, "Do not pin maps: counters restart with kstatd", 0},
+	{"reset", OPT_RESET, NULL, 0, "Remove the pinned maps first, so counters start at 0", 0},
+	{"provider", OPT_PROVIDER, "FILE", 0, "Also load this provider object (repeatable)", 0},
+	{"log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0},
+	{"sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
+	 "How often new and vanished map entries become kstats (default 500)", 0},
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	char *end;
+	long v;
+
+	switch (key) {
+	case OPT_PIN_PATH:
+		if (arg[0] != '/' || strlen(arg) >= PATH_MAX - 64)
+			argp_error(state, "--pin-path must be an absolute path: '%s'", arg);
+		env.pin_path = arg;
+		break;
+	case OPT_NO_PIN:
+		env.no_pin = true;
+		break;
+	case OPT_RESET:
+		env.reset = true;
+		break;
+	case OPT_PROVIDER:
+		if (env.nproviders == MAX_PROVIDER_FILES)
+			argp_error(state, "at most %d --provider files", MAX_PROVIDER_FILES);
+		env.providers[env.nproviders++] = arg;
+		break;
+	case OPT_LOG_LEVEL:
+		v = log_parse_level(arg);
+		if (v < 0)
+			argp_error(state, "--log.level: '%s' is not error, warn, info or debug", arg);
+		log_set_level((enum log_level)v);
+		break;
+	case OPT_SYNC_INTERVAL:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 10 || v > 60000)
+			argp_error(state, "--sync-interval: '%s' is not a number of ms in 10..60000",
+				   arg);
+		env.sync_ms = (int)v;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+/* One clear line for each thing missing, and how to fix it */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data)) {
+		log_err("capget: %s", strerror(errno));
+		return -errno;
+	}
+	if (has_cap(data, CAP_SYS_ADMIN) || (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON)))
+		return 0;
+	log_err("missing privileges: kstatd needs CAP_BPF and CAP_PERFMON (or root): run it as root, or grant them with 'setcap cap_bpf,cap_perfmon+ep kstatd'");
+	return -EPERM;
+}
+
+static bool fs_is(const char *path, long magic)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == magic;
+}
+
+/* The pin path must be on bpffs; mount it at the usual place if we can */
+static int check_bpffs(const char *pin_path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", pin_path);
+	/* the deepest existing ancestor tells the filesystem */
+	while (stat(dir, &st) != 0) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash || slash == dir) {
+			strcpy(dir, "/");
+			break;
+		}
+		*slash = '\0';
+	}
+	if (fs_is(dir, BPF_FS_MAGIC))
+		return 0;
+	if (strncmp(pin_path, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) == 0 &&
+	    mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") == 0) {
+		log_info("mounted bpffs at " BPFFS_ROOT);
+		return 0;
+	}
+	log_err("%s is not on a bpffs: mount one with 'mount -t bpf bpf " BPFFS_ROOT "', or give --pin-path a directory on bpffs (or --no-pin)",
+		pin_path);
+	return -ENOENT;
+}
+
+static int check_kernel(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		return 0;
+	log_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): kstatd needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	return -ENOENT;
+}
+
+/* tp_btf programs need no tracefs; classic tracepoints of drop-ins do */
+static void mount_tracefs(void)
+{
+	if (fs_is(TRACEFS_ROOT, TRACEFS_MAGIC))
+		return;
+	if (mount("tracefs", TRACEFS_ROOT, "tracefs", 0, NULL) == 0)
+		log_info("mounted tracefs at " TRACEFS_ROOT);
+	else
+		log_dbg("tracefs is not mounted at " TRACEFS_ROOT " (%s): providers with tp/ programs will not attach",
+			strerror(errno));
+}
+
+static void *signal_thread(void *arg)
+{
+	struct loader *ld = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigwait(&set, &sig) == 0) {
+		exiting = 1;
+		log_info("%s: shutting down", strsignal(sig));
+		loader_kick(ld);
+	}
+	return NULL;
+}
+
+static void log_ready(struct loader *ld, struct snap *s)
+{
+	struct snap_stats st;
+	char names[512] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < loader_count(ld); i++) {
+		const char *name = loader_name(ld, i);
+		int n;
+
+		if (loader_attached(ld, name) != 1)
+			continue;
+		n = snprintf(names + off, sizeof(names) - off, "%s%s", off ? " " : "", name);
+		if (n < 0 || (size_t)n >= sizeof(names) - off)
+			break;
+		off += (size_t)n;
+	}
+	snap_get_stats(s, &st);
+	printf("kstatd ready: %llu kstats, chain id %d, providers attached: %s\n",
+	       (unsigned long long)st.kstats, snap_chain_id(s), off ? names : "none");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = {.options = opts, .parser = parse_arg, .doc = doc};
+	struct loader_opts lopts = {};
+	struct sysmisc *sm = NULL;
+	struct loader *ld = NULL;
+	struct snap *s = NULL;
+	pthread_t sig_tid;
+	bool sig_started = false;
+	sigset_t set;
+	int err;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return 2;
+
+	err = check_privileges();
+	if (!err)
+		err = check_kernel();
+	if (!err && !env.no_pin)
+		err = check_bpffs(env.pin_path);
+	if (err)
+		return 1;
+	mount_tracefs();
+
+	/* every thread inherits this; only the signal thread takes them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	s = snap_new();
+	if (!s) {
+		log_err("cannot create the kstat engine: %s", strerror(errno));
+		err = -errno;
+		goto cleanup;
+	}
+	lopts.pin_path = env.no_pin ? NULL : env.pin_path;
+	lopts.reset = env.reset;
+	ld = loader_new(s, &lopts);
+	if (!ld) {
+		err = -errno;
+		goto cleanup;
+	}
+	for (int i = 0; i < env.nproviders; i++) {
+		char msg[512];
+
+		err = loader_add_file(ld, env.providers[i], true, msg, sizeof(msg));
+		if (err) {
+			log_err("provider %s refused: %s", env.providers[i], msg);
+			goto cleanup;
+		}
+	}
+	sm = sysmisc_new(s, ld);
+	if (!sm) {
+		err = -errno;
+		log_err("cannot create unix:0:system_misc: %s", strerror(errno));
+		goto cleanup;
+	}
+	err = loader_sync(ld);
+	if (err < 0) {
+		log_err("cannot create the providers' kstats: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = pthread_create(&sig_tid, NULL, signal_thread, ld);
+	if (err) {
+		log_err("cannot start the signal thread: %s", strerror(err));
+		err = -err;
+		goto cleanup;
+	}
+	sig_started = true;
+	log_ready(ld, s);
+
+	while (!exiting) {
+		loader_wait(ld, env.sync_ms);
+		if (exiting)
+			break;
+		(void)loader_sync(ld);
+	}
+	err = 0;
+
+cleanup:
+	if (sig_started) {
+		pthread_cancel(sig_tid);
+		pthread_join(sig_tid, NULL);
+	}
+	sysmisc_free(sm);
+	loader_free(ld);
+	snap_free(s);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Logging to stderr, one line per message, prefixed with the level, in the
+ * logfmt-free style of bpftool: "kstatd: error: attach sched_switch: ...".
+ * A whole line goes out in one write so that threads never interleave.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static enum log_level cur_level = LOG_LVL_INFO;
+
+static const char *const level_names[] = {
+	[LOG_LVL_ERR] = "error",
+	[LOG_LVL_WARN] = "warn",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+};
+
+int log_parse_level(const char *s)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcmp(s, level_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+void log_set_level(enum log_level lvl)
+{
+	cur_level = lvl;
+}
+
+enum log_level log_get_level(void)
+{
+	return cur_level;
+}
+
+void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n, m;
+
+	if (lvl > cur_level)
+		return;
+	n = snprintf(line, sizeof(line), "kstatd: %s: ", level_names[lvl]);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	if (m < 0)
+		return;
+	n += m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	/* libbpf messages carry their own newline */
+	if (line[n - 1] != '\n')
+		line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(lvl, fmt, ap);
+	va_end(ap);
+}

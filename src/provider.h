@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A provider map turned into kstats: one kstat per CPU, per key or a
+ * single one, as its schema says.  Individual reads look up one key;
+ * walks read the whole map with one batch lookup.
+ */
+#ifndef __KSTATD_PROVIDER_H
+#define __KSTATD_PROVIDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct snap;
+struct schema;
+struct pmap;
+
+struct pmap_info {
+	int fd;
+	uint32_t map_type;	/* enum bpf_map_type */
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+};
+
+/*
+ * Serve map (described by sc, which the pmap takes over) as kstats in s.
+ * No kstat exists until pmap_reconcile().  NULL with errno on failure.
+ */
+struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info *info);
+/*
+ * Create the kstats of entries that appeared and delete those of entries
+ * that went (all of them when present is false).  Returns the number of
+ * kstats created plus deleted, or -errno.  One caller at a time.
+ */
+int pmap_reconcile(struct pmap *pm, bool present);
+/* Number of kstats currently served */
+uint32_t pmap_count(const struct pmap *pm);
+const struct schema *pmap_schema(const struct pmap *pm);
+/* Delete every kstat and free; NULL is accepted. */
+void pmap_free(struct pmap *pm);
+
+/* Online CPUs: fills online[0..n) from /sys/devices/system/cpu/online. */
+int cpus_online(bool *online, int n);
+
+#endif /* __KSTATD_PROVIDER_H */

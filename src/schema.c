@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Read the kstat convention out of a BPF object's BTF.  clang emits each
+ * btf_decl_tag as a DECL_TAG type pointing at the tagged variable (the
+ * map, component_idx -1) or at a struct with the member's index.  Every
+ * way a tag can be wrong is refused with a message that names the map,
+ * the member and what was expected: a third-party provider's author sees
+ * exactly that line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "schema.h"
+
+#define TAG_PREFIX "kstat."
+#define MAX_HIST_SLOTS 64
+
+const char *const schema_io_fields[SCHEMA_IO_FIELDS] = {
+	"nread", "nwritten", "reads", "writes", "wtime", "wlentime",
+	"wlastupdate", "rtime", "rlentime", "rlastupdate", "wcnt", "rcnt",
+};
+const char *const schema_intr_fields[SCHEMA_INTR_FIELDS] = {
+	"hard", "soft", "watchdog", "spurious", "multiple_service",
+};
+const char *const schema_timer_fields[SCHEMA_TIMER_FIELDS] = {
+	"num_events", "elapsed_time", "min_time", "max_time", "start_time", "stop_time",
+};
+
+struct parse_ctx {
+	const struct btf *btf;
+	const char *map;
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *c, const char *fmt, ...)
+{
+	int n = snprintf(c->err, c->errlen, "map %s: ", c->map);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < c->errlen)
+		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool copy_name(char *dst, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len == 0 || len >= KSTAT_STRLEN)
+		return false;
+	memcpy(dst, src, len + 1);
+	return true;
+}
+
+/* Skip typedefs and qualifiers */
+static const struct btf_type *resolve(const struct btf *btf, __u32 id, __u32 *out_id)
+{
+	int rid = btf__resolve_type(btf, id);
+
+	if (rid < 0)
+		return NULL;
+	if (out_id)
+		*out_id = (__u32)rid;
+	return btf__type_by_id(btf, (__u32)rid);
+}
+
+/* An integer member: its size and signedness, or false */
+static bool int_field(const struct btf *btf, const struct btf_type *t, struct schema_field *f)
+{
+	if (btf_is_int(t)) {
+		if (btf_int_offset(t) != 0 || btf_int_bits(t) != t->size * 8)
+			return false;
+		f->is_signed = btf_int_encoding(t) & BTF_INT_SIGNED;
+	} else if (btf_is_enum(t)) {
+		f->is_signed = false;
+	} else {
+		return false;
+	}
+	(void)btf;
+	f->size = t->size;
+	return f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8;
+}
+
+static int find_member(const struct btf *btf, const struct btf_type *st, const char *name)
+{
+	const struct btf_member *m = btf_members(st);
+
+	for (int i = 0; i < btf_vlen(st); i++, m++)
+		if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
+			return i;
+	return -1;
+}
+
+/* The integer member called name, for KSTAT_OPEN and the IO/INTR/TIMER types */
+static int named_int_field(struct parse_ctx *c, const struct btf_type *st, const char *name,
+			   struct schema_field *f, const char *why)
+{
+	int idx = find_member(c->btf, st, name);
+	const struct btf_member *m;
+
+	if (idx < 0)
+		return fail(c, "%s: no member called '%s'", why, name);
+	m = btf_members(st) + idx;
+	if (btf_member_bitfield_size(st, (__u32)idx) ||
+	    !int_field(c->btf, resolve(c->btf, m->type, NULL), f))
+		return fail(c, "%s: member '%s' must be an integer of 1, 2, 4 or 8 bytes", why,
+			    name);
+	f->off = btf_member_bit_offset(st, (__u32)idx) / 8;
+	return 0;
+}
+
+static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag)
+{
+	const char *v = strchr(tag, '=');
+	size_t klen = v ? (size_t)(v - tag) : strlen(tag);
+
+	if (v)
+		v++;
+#define KEY_IS(k) (klen == sizeof(k) - 1 && strncmp(tag, k, klen) == 0)
+	if (KEY_IS("writable") && !v) {
+		sc->writable = true;
+		return 0;
+	}
+	if (!v)
+		return fail(c, "tag 'kstat.%s' needs a value", tag);
+	if (KEY_IS("module")) {
+		if (!copy_name(sc->module, v))
+			return fail(c, "kstat.module '%s': 1 to %d characters", v, KSTAT_STRLEN - 1);
+	} else if (KEY_IS("name")) {
+		if (!copy_name(sc->name, v))
+			return fail(c, "kstat.name '%s': 1 to %d characters", v, KSTAT_STRLEN - 1);
+	} else if (KEY_IS("class")) {
+		if (!copy_name(sc->ks_class, v))
+			return fail(c, "kstat.class '%s': 1 to %d characters", v, KSTAT_STRLEN - 1);
+	} else if (KEY_IS("type")) {
+		if (strcmp(v, "named") == 0)
+			sc->type = KSTAT_TYPE_NAMED;
+		else if (strcmp(v, "io") == 0)
+			sc->type = KSTAT_TYPE_IO;
+		else if (strcmp(v, "intr") == 0)
+			sc->type = KSTAT_TYPE_INTR;
+		else if (strcmp(v, "timer") == 0)
+			sc->type = KSTAT_TYPE_TIMER;
+		else
+			return fail(c, "kstat.type '%s': expected named, io, intr or timer", v);
+	} else if (KEY_IS("instance")) {
+		if (strcmp(v, "single") == 0)
+			sc->instance = SI_SINGLE;
+		else if (strcmp(v, "cpu") == 0)
+			sc->instance = SI_CPU;
+		else if (strcmp(v, "key") == 0)
+			sc->instance = SI_KEY;
+		else
+			return fail(c, "kstat.instance '%s': expected single, cpu or key", v);
+	} else if (KEY_IS("name_from")) {
+		if (strcmp(v, "field") == 0)
+			sc->name_from = SN_FIELD;
+		else
+			return fail(c, "kstat.name_from '%s': expected field", v);
+	} else {
+		return fail(c, "unknown tag 'kstat.%.*s'", (int)klen, tag);
+	}
+#undef KEY_IS
+	return 0;
+}
+
+static int parse_kind(struct parse_ctx *c, const char *mname, const char *v,
+		      struct schema_stat *st)
+{
+	static const char *const kinds[] = {
+		[SK_COUNTER] = "counter", [SK_GAUGE] = "gauge", [SK_MIN] = "min",
+		[SK_MAX] = "max",	  [SK_HIST] = "hist",
+	};
+	const char *c1 = strchr(v, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	size_t klen, ulen;
+
+	if (!c1 || !c2)
+		return fail(c, "member %s: kstat.stat '%s': expected kind,unit,help", mname, v);
+	klen = (size_t)(c1 - v);
+	ulen = (size_t)(c2 - c1 - 1);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strlen(kinds[i]) == klen && strncmp(v, kinds[i], klen) == 0) {
+			st->kind = (enum schema_kind)i;
+			if (ulen == 0 || ulen >= sizeof(st->unit))
+				return fail(c, "member %s: unit '%.*s': 1 to %zu characters", mname,
+					    (int)ulen, c1 + 1, sizeof(st->unit) - 1);
+			memcpy(st->unit, c1 + 1, ulen);
+			st->unit[ulen] = '\0';
+			free(st->help);
+			st->help = strdup(c2 + 1);
+			return st->help ? 0 : -ENOMEM;
+		}
+	}
+	return fail(c, "member %s: unknown kind '%.*s' (counter, gauge, min, max, hist)", mname,
+		    (int)klen, v);
+}
+
+static int parse_open(struct parse_ctx *c, const struct btf_type *st, const char *mname,
+		      const char *v, struct schema_stat *s)
+{
+	char since[64], flag[64];
+	const char *comma = strchr(v, ',');
+
+	if (!comma || (size_t)(comma - v) >= sizeof(since) || strlen(comma + 1) >= sizeof(flag))
+		return fail(c, "member %s: kstat.open '%s': expected since,flag", mname, v);
+	snprintf(since, sizeof(since), "%.*s", (int)(comma - v), v);
+	snprintf(flag, sizeof(flag), "%s", comma + 1);
+	if (named_int_field(c, st, since, &s->since, "kstat.open") ||
+	    named_int_field(c, st, flag, &s->flag, "kstat.open"))
+		return -EINVAL;
+	if (s->since.size != 8)
+		return fail(c, "member %s: kstat.open: '%s' must be a __u64 timestamp", mname,
+			    since);
+	s->open = true;
+	return 0;
+}
+
+/* Fill the type of a NAMED statistic from its member's BTF type */
+static int stat_type(struct parse_ctx *c, const struct btf_member *m, const char *mname,
+		     struct schema_stat *s)
+{
+	const struct btf_type *t = resolve(c->btf, m->type, NULL);
+
+	if (!t)
+		return fail(c, "member %s: bad BTF type", mname);
+	if (s->kind == SK_HIST) {
+		const struct btf_array *a;
+
+		if (!btf_is_array(t))
+			return fail(c, "member %s: a histogram must be an array of __u64", mname);
+		a = btf_array(t);
+		if (!int_field(c->btf, resolve(c->btf, a->type, NULL), &s->f) || s->f.size != 8 ||
+		    a->nelems == 0 || a->nelems > MAX_HIST_SLOTS)
+			return fail(c, "member %s: a histogram must be __u64[1..%d]", mname,
+				    MAX_HIST_SLOTS);
+		s->nelem = a->nelems;
+		s->data_type = KSTAT_DATA_UINT64;
+		return 0;
+	}
+	if (!int_field(c->btf, t, &s->f))
+		return fail(c, "member %s: a statistic must be an integer of 1, 2, 4 or 8 bytes",
+			    mname);
+	s->nelem = 1;
+	if (s->f.size == 8)
+		s->data_type = s->f.is_signed ? KSTAT_DATA_INT64 : KSTAT_DATA_UINT64;
+	else
+		s->data_type = s->f.is_signed ? KSTAT_DATA_INT32 : KSTAT_DATA_UINT32;
+	return 0;
+}
+
+static int parse_name_field(struct parse_ctx *c, struct schema *sc, const struct btf_member *m,
+			    const char *mname, __u32 bitoff)
+{
+	const struct btf_type *t = resolve(c->btf, m->type, NULL), *et;
+
+	if (!t || !btf_is_array(t) || !(et = resolve(c->btf, btf_array(t)->type, NULL)) ||
+	    !btf_is_int(et) || et->size != 1 || btf_array(t)->nelems < 2)
+		return fail(c, "member %s: KSTAT_NAME_FIELD must be a char array", mname);
+	sc->name_field.off = bitoff / 8;
+	sc->name_field.size = btf_array(t)->nelems;
+	return 0;
+}
+
+void schema_hist_slot_name(const struct schema_stat *st, uint32_t slot, char *buf, size_t len)
+{
+	if (slot + 1 == st->nelem)
+		snprintf(buf, len, "%s_inf", st->name);
+	else
+		snprintf(buf, len, "%s_%llu", st->name, 1ULL << (slot + 1));
+}
+
+/* The members of a NAMED value struct, with their tags */
+static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_type *st,
+		       __u32 st_id)
+{
+	const struct btf *btf = c->btf;
+	__u32 n = btf__type_cnt(btf);
+	int vlen = btf_vlen(st), err;
+
+	sc->stats = calloc((size_t)vlen, sizeof(*sc->stats));
+	if (!sc->stats && vlen)
+		return -ENOMEM;
+	sc->stats_cap = (uint32_t)vlen;
+	for (int i = 0; i < vlen; i++) {
+		const struct btf_member *m = btf_members(st) + i;
+		const char *mname = btf__name_by_offset(btf, m->name_off);
+		struct schema_stat *s = &sc->stats[sc->nstats];
+		bool is_stat = false, has_open = false;
+		const char *open_tag = NULL;
+
+		memset(s, 0, sizeof(*s));
+		for (__u32 id = 1; id < n; id++) {
+			const struct btf_type *t = btf__type_by_id(btf, id);
+			const char *tag;
+
+			if (!btf_is_decl_tag(t) || t->type != st_id ||
+			    btf_decl_tag(t)->component_idx != i)
+				continue;
+			tag = btf__name_by_offset(btf, t->name_off);
+			if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0)
+				continue;
+			tag += strlen(TAG_PREFIX);
+			if (strncmp(tag, "stat=", 5) == 0) {
+				err = parse_kind(c, mname, tag + 5, s);
+				if (err)
+					return err;
+				is_stat = true;
+			} else if (strncmp(tag, "open=", 5) == 0) {
+				open_tag = tag + 5;
+				has_open = true;
+			} else if (strcmp(tag, "name") == 0) {
+				err = parse_name_field(c, sc, m, mname, btf_member_bit_offset(st, (__u32)i));
+				if (err)
+					return err;
+			} else {
+				return fail(c, "member %s: unknown tag 'kstat.%s'", mname, tag);
+			}
+		}
+		if (!is_stat) {
+			if (has_open)
+				return fail(c, "member %s: kstat.open on a member that is not a statistic", mname);
+			continue;
+		}
+		if (btf_member_bitfield_size(st, (__u32)i))
+			return fail(c, "member %s: bitfields cannot be statistics", mname);
+		if (!copy_name(s->name, mname))
+			return fail(c, "member %s: statistic names are 1 to %d characters", mname,
+				    KSTAT_STRLEN - 1);
+		s->f.off = btf_member_bit_offset(st, (__u32)i) / 8;
+		err = stat_type(c, m, mname, s);
+		if (err)
+			return err;
+		for (uint32_t slot = 0; s->kind == SK_HIST && slot < s->nelem; slot++) {
+			char slot_name[64];
+
+			schema_hist_slot_name(s, slot, slot_name, sizeof(slot_name));
+			if (strlen(slot_name) >= KSTAT_STRLEN)
+				return fail(c, "member %s: histogram slot name '%s' is longer than %d characters",
+					    mname, slot_name, KSTAT_STRLEN - 1);
+		}
+		if (has_open) {
+			if (s->kind != SK_COUNTER || s->f.size != 8)
+				return fail(c, "member %s: kstat.open needs a __u64 counter", mname);
+			err = parse_open(c, st, mname, open_tag, s);
+			if (err)
+				return err;
+		}
+		sc->ndata += s->nelem;
+		sc->nstats++;
+	}
+	if (sc->nstats == 0)
+		return fail(c, "value struct has no KSTAT_COUNTER/GAUGE/MIN/MAX/HIST member");
+	for (__u32 i = 0; i < sc->nstats; i++)
+		for (__u32 j = 0; j < i; j++)
+			if (strcmp(sc->stats[i].name, sc->stats[j].name) == 0)
+				return fail(c, "statistic '%s' appears twice", sc->stats[i].name);
+	return 0;
+}
+
+/* IO, INTR and TIMER values: the illumos fields, found by member name */
+static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_type *st)
+{
+	const char *const *names;
+	size_t n;
+	char why[32];
+
+	switch (sc->type) {
+	case KSTAT_TYPE_IO:
+		names = schema_io_fields;
+		n = SCHEMA_IO_FIELDS;
+		break;
+	case KSTAT_TYPE_INTR:
+		names = schema_intr_fields;
+		n = SCHEMA_INTR_FIELDS;
+		break;
+	default:
+		names = schema_timer_fields;
+		n = SCHEMA_TIMER_FIELDS;
+		break;
+	}
+	snprintf(why, sizeof(why), "kstat.type %s",
+		 sc->type == KSTAT_TYPE_IO ? "io" : sc->type == KSTAT_TYPE_INTR ? "intr" : "timer");
+	for (size_t i = 0; i < n; i++)
+		if (named_int_field(c, st, names[i], &sc->fields[i], why))
+			return -EINVAL;
+	/* an optional name member, for TIMER record names and keyed kstats */
+	for (int i = 0; i < btf_vlen(st); i++) {
+		const struct btf_member *m = btf_members(st) + i;
+		__u32 n_types = btf__type_cnt(c->btf);
+
+		for (__u32 id = 1; id < n_types; id++) {
+			const struct btf_type *t = btf__type_by_id(c->btf, id);
+			int err;
+
+			if (!btf_is_decl_tag(t) || btf_decl_tag(t)->component_idx != i ||
+			    strcmp(btf__name_by_offset(c->btf, t->name_off), "kstat.name") != 0 ||
+			    resolve(c->btf, t->type, NULL) != st)
+				continue;
+			err = parse_name_field(c, sc, m, btf__name_by_offset(c->btf, m->name_off),
+					       btf_member_bit_offset(st, (__u32)i));
+			if (err)
+				return err;
+		}
+	}
+	sc->ndata = 1;
+	return 0;
+}
+
+static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct bpf_map *map)
+{
+	enum bpf_map_type mt = bpf_map__type(map);
+	bool percpu = mt == BPF_MAP_TYPE_PERCPU_ARRAY || mt == BPF_MAP_TYPE_PERCPU_HASH ||
+		      mt == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	bool array = mt == BPF_MAP_TYPE_ARRAY || mt == BPF_MAP_TYPE_PERCPU_ARRAY;
+	bool hash = mt == BPF_MAP_TYPE_HASH || mt == BPF_MAP_TYPE_PERCPU_HASH ||
+		    mt == BPF_MAP_TYPE_LRU_HASH || mt == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+
+	if (!array && !hash)
+		return fail(c, "map type %s cannot hold kstats (array or hash maps only)",
+			    libbpf_bpf_map_type_str(mt));
+	if (bpf_map__key_size(map) != 4 && bpf_map__key_size(map) != 8)
+		return fail(c, "key must be a 4- or 8-byte integer");
+	switch (sc->instance) {
+	case SI_CPU:
+		if (mt != BPF_MAP_TYPE_PERCPU_ARRAY || bpf_map__max_entries(map) != 1)
+			return fail(c, "kstat.instance=cpu needs a one-entry PERCPU_ARRAY");
+		break;
+	case SI_SINGLE:
+		if (!array)
+			return fail(c, "kstat.instance=single needs an ARRAY or PERCPU_ARRAY");
+		break;
+	case SI_KEY:
+		break;
+	}
+	if (sc->writable && (mt != BPF_MAP_TYPE_ARRAY || sc->instance != SI_SINGLE ||
+			     sc->type != KSTAT_TYPE_NAMED))
+		return fail(c, "kstat.writable needs a NAMED single-instance plain ARRAY");
+	if (sc->writable && percpu)
+		return fail(c, "kstat.writable maps cannot be per-CPU");
+	if (sc->name_from == SN_FIELD && sc->name_field.size == 0)
+		return fail(c, "kstat.name_from=field needs a KSTAT_NAME_FIELD member");
+	return 0;
+}
+
+int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out,
+		 char *err, size_t errlen)
+{
+	struct parse_ctx c = {.btf = btf, .map = bpf_map__name(map), .err = err, .errlen = errlen};
+	const struct btf_type *st;
+	struct schema *sc = NULL;
+	__u32 n, st_id;
+	int var_id, ret, ntags = 0;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (!btf)
+		return 0;
+	var_id = btf__find_by_name_kind(btf, bpf_map__name(map), BTF_KIND_VAR);
+	if (var_id < 0)
+		return 0;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	snprintf(sc->map_name, sizeof(sc->map_name), "%s", bpf_map__name(map));
+	sc->type = KSTAT_TYPE_NAMED;
+	sc->instance = SI_SINGLE;
+	sc->name_from = SN_FIXED;
+	strcpy(sc->ks_class, "misc");
+
+	n = btf__type_cnt(btf);
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *tag;
+
+		if (!btf_is_decl_tag(t) || t->type != (__u32)var_id ||
+		    btf_decl_tag(t)->component_idx != -1)
+			continue;
+		tag = btf__name_by_offset(btf, t->name_off);
+		if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0)
+			continue;
+		ntags++;
+		ret = parse_map_tag(&c, sc, tag + strlen(TAG_PREFIX));
+		if (ret)
+			goto err_free;
+	}
+	if (ntags == 0) {
+		schema_free(sc);
+		return 0;
+	}
+	if (!sc->module[0]) {
+		ret = fail(&c, "kstat tags without KSTAT_MODULE");
+		goto err_free;
+	}
+	if (!sc->name[0] && !copy_name(sc->name, bpf_map__name(map))) {
+		ret = fail(&c, "map name too long to be a kstat name: add KSTAT_NAME");
+		goto err_free;
+	}
+	st = resolve(btf, bpf_map__btf_value_type_id(map), &st_id);
+	if (!st || !btf_is_struct(st)) {
+		ret = fail(&c, "the value must be a struct described in BTF");
+		goto err_free;
+	}
+	sc->value_size = st->size;
+	ret = sc->type == KSTAT_TYPE_NAMED ? parse_named(&c, sc, st, st_id) : parse_fixed(&c, sc, st);
+	if (ret)
+		goto err_free;
+	ret = check_map_shape(&c, sc, map);
+	if (ret)
+		goto err_free;
+	*out = sc;
+	return 1;
+
+err_free:
+	schema_free(sc);
+	return ret;
+}
+
+void schema_free(struct schema *sc)
+{
+	if (!sc)
+		return;
+	for (__u32 i = 0; i < sc->stats_cap; i++)
+		free(sc->stats[i].help);
+	free(sc->stats);
+	free(sc);
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The schema of a provider map, read from the BTF declaration tags of the
+ * kstat convention (bpf/kstat.bpf.h, docs/providers.md): where its kstats
+ * live in the namespace and, for each statistic, its offset, data type,
+ * kind, unit and help.
+ */
+#ifndef __KSTATD_SCHEMA_H
+#define __KSTATD_SCHEMA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sys/kstat.h>
+
+struct btf;
+struct bpf_map;
+
+enum schema_kind {
+	SK_COUNTER,
+	SK_GAUGE,
+	SK_MIN,
+	SK_MAX,
+	SK_HIST,
+};
+
+enum schema_instance {
+	SI_SINGLE,	/* one kstat, instance 0; per-CPU values combined */
+	SI_CPU,		/* one kstat per CPU from a one-entry per-CPU array */
+	SI_KEY,		/* one kstat per map key; the key is the instance */
+};
+
+enum schema_name_from {
+	SN_FIXED,	/* the map's KSTAT_NAME for every instance */
+	SN_FIELD,	/* the value's KSTAT_NAME_FIELD member */
+};
+
+/* Where one field of a value lives */
+struct schema_field {
+	uint32_t off;
+	uint32_t size;	/* 1, 2, 4 or 8 */
+	bool is_signed;
+};
+
+struct schema_stat {
+	char name[KSTAT_STRLEN];
+	struct schema_field f;	/* for a histogram: its first slot */
+	uint32_t nelem;		/* histogram slots, else 1 */
+	uchar_t data_type;	/* KSTAT_DATA_* */
+	enum schema_kind kind;
+	char unit[16];
+	char *help;
+	bool open;		/* KSTAT_OPEN: add now - since while flag != 0 */
+	struct schema_field since, flag;
+};
+
+/* Fields of kstat_io_t, kstat_intr_t and kstat_timer_t, in their order */
+#define SCHEMA_IO_FIELDS 12
+#define SCHEMA_INTR_FIELDS 5
+#define SCHEMA_TIMER_FIELDS 6
+#define SCHEMA_MAX_FIELDS 12
+
+struct schema {
+	char map_name[64];
+	char module[KSTAT_STRLEN];
+	char name[KSTAT_STRLEN];
+	char ks_class[KSTAT_STRLEN];
+	uchar_t type;		/* KSTAT_TYPE_NAMED, IO, INTR or TIMER */
+	enum schema_instance instance;
+	enum schema_name_from name_from;
+	struct schema_field name_field;
+	bool writable;
+	uint32_t value_size;	/* sizeof the value struct */
+	/* NAMED: the statistics, one record each (histograms: one per slot) */
+	uint32_t nstats, stats_cap;
+	uint32_t ndata;
+	struct schema_stat *stats;
+	/* IO, INTR, TIMER: the illumos fields, found by member name */
+	struct schema_field fields[SCHEMA_MAX_FIELDS];
+};
+
+/*
+ * Parse the schema of map from btf (the object's own BTF, with tags).
+ * Returns 1 with *out set for a kstat map, 0 for a map without kstat tags
+ * (a provider's private state), or -errno with a message in err.
+ */
+int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out,
+		 char *err, size_t errlen);
+void schema_free(struct schema *sc);
+
+/* Name of a histogram slot's statistic: "<name>_<upper bound>" */
+void schema_hist_slot_name(const struct schema_stat *st, uint32_t slot, char *buf, size_t len);
+
+/* Names of the fields of the IO, INTR and TIMER types, in struct order */
+extern const char *const schema_io_fields[SCHEMA_IO_FIELDS];
+extern const char *const schema_intr_fields[SCHEMA_INTR_FIELDS];
+extern const char *const schema_timer_fields[SCHEMA_TIMER_FIELDS];
+
+#endif /* __KSTATD_SCHEMA_H */

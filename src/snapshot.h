@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The kstat engine: the registry of kstats, kid and chain-id assignment,
+ * and the read and write rules of the illumos /dev/kstat driver.
+ *
+ * A kstat here is a kstat_t, exactly as an illumos provider sees one: the
+ * provider fills ks_data (or lets the engine allocate it), and may set
+ * ks_update, ks_snapshot and ks_private.  The engine serialises update and
+ * snapshot per kstat and hands front ends (socket, HTTP) consistent copies;
+ * front ends never see provider memory.
+ *
+ * Lock order: chain lock (read or write), then a kstat's lock, then any
+ * provider lock.  ks_update and ks_snapshot run with the chain lock held
+ * for reading and the kstat's lock held, so they must not create or delete
+ * kstats.
+ */
+#ifndef __KSTATD_SNAPSHOT_H
+#define __KSTATD_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/kstat.h>
+
+/*
+ * LONG and ULONG as an LP64 kernel stores them.  A provider that wants
+ * illumos's "long" statistics uses these; readers never see them: they get
+ * INT64/UINT64 (LP64 callers) or truncated INT32/UINT32 (ILP32 callers).
+ */
+#define KS_DATA_KLONG 7
+#define KS_DATA_KULONG 8
+
+/* Data model of a reader or writer, as the ioctl's FMODELS flag says */
+enum snap_model {
+	SNAP_MODEL_LP64 = 0,
+	SNAP_MODEL_ILP32 = 1,
+};
+
+struct snap;
+
+/* Header fields a read returns, even when it fails with ENOMEM */
+struct snap_rhdr {
+	uint_t ks_ndata;
+	size_t ks_data_size;
+	uchar_t ks_flags;
+	hrtime_t ks_snaptime;
+};
+
+/* Engine counters, for kstatd:0:engine */
+struct snap_stats {
+	uint64_t reads;
+	uint64_t writes;
+	uint64_t walks;
+	uint64_t walk_nsec;
+	uint64_t kstats;
+	uint64_t creates;
+	uint64_t deletes;
+};
+
+/*
+ * Create the registry with kid 0 (unix:0:kstat_headers) and kid 1
+ * (unix:0:kstat_types).  Returns NULL with errno set on failure.
+ */
+struct snap *snap_new(void);
+/* Delete every kstat and free the registry; NULL is accepted. */
+void snap_free(struct snap *s);
+
+/*
+ * Create a kstat as illumos kstat_create() does: the kstat is INVALID (in
+ * the registry, invisible in kid 0, reads get EAGAIN) until snap_install().
+ * Its kid comes from the chain-id counter, which bumps.  name NULL means
+ * "<module><instance>".  Strings longer than KSTAT_STRLEN-1 are refused
+ * (EINVAL) rather than silently truncated.  A PERSISTENT kstat found
+ * DORMANT under the same name, class, type and ndata is revived with its
+ * kid and data.  Unless VIRTUAL, ks_data is allocated and zeroed here.
+ * Returns NULL with errno: EINVAL (bad type, flags, ndata or name), EEXIST
+ * (name collision), ENOMEM.
+ */
+kstat_t *snap_create(struct snap *s, const char *module, int instance, const char *name,
+		     const char *ks_class, uchar_t type, uint_t ndata, uchar_t flags);
+/* Make a created kstat visible. */
+void snap_install(struct snap *s, kstat_t *ksp);
+/*
+ * Remove a kstat (the chain id bumps) and free it, or, if PERSISTENT, keep
+ * it readable as DORMANT with its last data (the chain id does not move).
+ */
+void snap_delete(struct snap *s, kstat_t *ksp);
+
+/* The current kstat chain id (KSTAT_IOC_CHAIN_ID). */
+kid_t snap_chain_id(struct snap *s);
+
+/*
+ * KSTAT_IOC_READ: read kid into buf of bufsize bytes, for a caller of the
+ * given data model whose buffer lives at user address ubase (string
+ * pointers in the data are rebased onto it).  Returns 0 or a positive
+ * errno: ENXIO (no such kid), EAGAIN (INVALID), ENOMEM (bufsize too small:
+ * hdr says how much is needed), EOVERFLOW (ILP32 caller, size beyond 4 GiB)
+ * or what the provider's update returned.  hdr is filled on success and on
+ * ENOMEM; *kcid gets the chain id.  *copied is the number of bytes of buf
+ * that hold data (less than ks_data_size for kid 0 read by ILP32 callers).
+ */
+int snap_read(struct snap *s, kid_t kid, enum snap_model model, void *buf, size_t bufsize,
+	      uint64_t ubase, struct snap_rhdr *hdr, size_t *copied, kid_t *kcid);
+
+/*
+ * KSTAT_IOC_WRITE: write buf (bufsize bytes, ndata records, string pointers
+ * relative to user address ubase) to kid.  Returns 0 or a positive errno:
+ * EPERM (not privileged), ENXIO, EAGAIN, EACCES (not WRITABLE), EINVAL
+ * (size, ndata, data type or string pointer mismatch), or the provider's.
+ * buf is modified (pointers rebased).  *kcid gets the chain id.
+ */
+int snap_write(struct snap *s, kid_t kid, enum snap_model model, void *buf, size_t bufsize,
+	       uint_t ndata, uint64_t ubase, bool privileged, kid_t *kcid);
+
+/*
+ * A bulk source: before a walk, each registered source may refresh many
+ * kstats at once (one batch map lookup instead of one syscall per kstat).
+ * collect() runs with the chain lock held for reading; it calls
+ * snap_mark_fresh() under each kstat's lock for the kstats it refreshed.
+ */
+struct snap_source {
+	int (*collect)(struct snap_source *src, uint64_t gen);
+	struct snap_source *next; /* owned by the engine */
+};
+void snap_source_add(struct snap *s, struct snap_source *src);
+void snap_source_remove(struct snap *s, struct snap_source *src);
+
+/* Lock and unlock one kstat's data, for sources refreshing it. */
+void snap_ks_lock(kstat_t *ksp);
+void snap_ks_unlock(kstat_t *ksp);
+/* Called with the kstat locked: its data is current for walk generation gen. */
+void snap_mark_fresh(kstat_t *ksp, uint64_t gen);
+
+/*
+ * Walk every valid kstat in kid order with consistent data: sources collect
+ * first, then each kstat not refreshed by a source is updated on its own.
+ * want() (may be NULL) filters on the header before any update is done.
+ * emit() gets a private header (ks_data pointing at a snapshot of the data,
+ * string pointers valid until emit returns) and may return non-zero to stop.
+ * Returns 0, the first non-zero emit() value, or -errno.
+ */
+typedef bool (*snap_want_fn)(const kstat_t *hdr, void *arg);
+typedef int (*snap_emit_fn)(const kstat_t *ks, void *arg);
+int snap_walk(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg);
+
+/* Number of valid kstats, and engine counters. */
+void snap_get_stats(struct snap *s, struct snap_stats *st);
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock of bpf_ktime_get_ns() */
+hrtime_t snap_now(void);
+
+/* Size of one data record of a type, as ks_data_size = ndata * size. */
+size_t snap_type_elem_size(uchar_t type);
+
+/* kstat_named_init(): name a record and set its type, zeroing the value. */
+void snap_named_init(kstat_named_t *kn, const char *name, uchar_t data_type);
+/* kstat_named_setstr(): point a STRING record at str (NULL clears it). */
+void snap_named_setstr(kstat_named_t *kn, const char *str);
+
+#endif /* __KSTATD_SNAPSHOT_H */

@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The kstat engine against the illumos rules: kid and chain-id assignment,
+ * kid 0 and kid 1, and every outcome of read_kstat_data and
+ * write_kstat_data for LP64 and ILP32 callers.  These kstats are served
+ * from userspace memory, so no privileges are needed.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+#include "snapshot.h"
+
+static struct snap *s;
+
+static void setup(void)
+{
+	s = snap_new();
+	cr_assert(s, "snap_new: %s", strerror(errno));
+}
+
+static void teardown(void)
+{
+	snap_free(s);
+}
+
+TestSuite(engine, .init = setup, .fini = teardown);
+
+static kstat_t *make_named(const char *name, uint_t n, uchar_t flags)
+{
+	kstat_t *ksp = snap_create(s, "test", 0, name, "misc", KSTAT_TYPE_NAMED, n, flags);
+	kstat_named_t *kn;
+
+	cr_assert(ksp, "create %s: %s", name, strerror(errno));
+	kn = ksp->ks_data;
+	for (uint_t i = 0; kn && i < n; i++) {
+		char nm[16];
+
+		snprintf(nm, sizeof(nm), "s%u", i);
+		snap_named_init(&kn[i], nm, KSTAT_DATA_UINT64);
+		kn[i].value.ui64 = 100 + i;
+	}
+	return ksp;
+}
+
+static int rd(kid_t kid, enum snap_model model, void *buf, size_t size, struct snap_rhdr *hdr,
+	      size_t *copied)
+{
+	kid_t kcid;
+
+	return snap_read(s, kid, model, buf, size, (uint64_t)(uintptr_t)buf, hdr, copied, &kcid);
+}
+
+Test(engine, starts_with_kid0_headers_and_kid1_types)
+{
+	uint_t n;
+	kstat_t *h = read_headers(s, &n);
+
+	cr_assert_eq(n, 2);
+	cr_expect_eq(h[0].ks_kid, 0);
+	cr_expect_str_eq(h[0].ks_module, "unix");
+	cr_expect_eq(h[0].ks_instance, 0);
+	cr_expect_str_eq(h[0].ks_name, "kstat_headers");
+	cr_expect_str_eq(h[0].ks_class, "kstat");
+	cr_expect_eq(h[0].ks_type, KSTAT_TYPE_RAW);
+	cr_expect_eq(h[0].ks_flags, KSTAT_FLAG_VIRTUAL | KSTAT_FLAG_VAR_SIZE);
+	cr_expect_eq(h[1].ks_kid, 1);
+	cr_expect_str_eq(h[1].ks_name, "kstat_types");
+	cr_expect_str_eq(h[1].ks_class, "kstat");
+	cr_expect_eq(h[1].ks_type, KSTAT_TYPE_NAMED);
+	cr_expect_null(h[0].ks_data, "daemon pointers never leak into headers");
+	cr_expect_eq(snap_chain_id(s), 2);
+	free(h);
+}
+
+Test(engine, kstat_types_lists_the_five_types_as_uint64)
+{
+	static const char *const names[] = {"raw", "name=value", "interrupt", "i/o", "event_timer"};
+	struct snap_rhdr hdr;
+	kstat_named_t *kn;
+
+	cr_assert_eq(read_kid(s, 1, (void **)&kn, &hdr), 0);
+	cr_assert_eq(hdr.ks_ndata, 5);
+	for (int i = 0; i < 5; i++) {
+		cr_expect_str_eq(kn[i].name, names[i]);
+		cr_expect_eq(kn[i].data_type, KSTAT_DATA_UINT64, "ULONG reaches LP64 callers as UINT64");
+		cr_expect_eq(kn[i].value.ui64, (uint64_t)i);
+	}
+	free(kn);
+}
+
+Test(engine, kids_come_from_the_chain_counter_and_are_never_reused)
+{
+	kstat_t *a, *b, *c;
+	kid_t kid_a, kid_b;
+
+	a = make_named("a", 1, 0);
+	snap_install(s, a);
+	kid_a = a->ks_kid;
+	cr_expect_eq(kid_a, 2);
+	cr_expect_eq(snap_chain_id(s), 3, "create bumps the chain id");
+	b = make_named("b", 1, 0);
+	snap_install(s, b);
+	kid_b = b->ks_kid;
+	cr_expect_eq(kid_b, 3);
+	snap_delete(s, a);
+	cr_expect_eq(snap_chain_id(s), 5, "delete bumps the chain id");
+	c = make_named("a", 1, 0);
+	snap_install(s, c);
+	cr_expect_eq(c->ks_kid, 5, "a recreated kstat gets a new, larger kid");
+	cr_expect_gt(c->ks_kid, kid_b);
+	cr_expect_eq(find_kid(s, "test", 0, "a"), 5);
+	cr_expect_eq(snap_chain_id(s), 6);
+}
+
+Test(engine, headers_are_in_kid_order_without_invalid_kstats)
+{
+	kstat_t *a = make_named("a", 1, 0), *b = make_named("b", 1, 0), *c = make_named("c", 1, 0);
+	kstat_t *h;
+	uint_t n;
+
+	snap_install(s, c);
+	snap_install(s, a);
+	h = read_headers(s, &n);
+	cr_assert_eq(n, 4, "b is still INVALID and not listed");
+	cr_expect_eq(h[2].ks_kid, a->ks_kid);
+	cr_expect_eq(h[3].ks_kid, c->ks_kid);
+	cr_expect_eq(h[2].ks_flags & KSTAT_FLAG_INVALID, 0);
+	free(h);
+	snap_install(s, b);
+	h = read_headers(s, &n);
+	cr_assert_eq(n, 5);
+	for (uint_t i = 1; i < n; i++)
+		cr_expect_lt(h[i - 1].ks_kid, h[i].ks_kid, "kid order");
+	cr_expect_str_eq(h[3].ks_name, "b");
+	free(h);
+}
+
+Test(engine, reading_an_invalid_kstat_gets_eagain)
+{
+	kstat_t *a = make_named("a", 1, 0);
+	char buf[64];
+	struct snap_rhdr hdr;
+	size_t copied;
+
+	cr_expect_eq(rd(a->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), EAGAIN);
+	snap_install(s, a);
+	cr_expect_eq(rd(a->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), 0);
+}
+
+Test(engine, unknown_or_deleted_kids_get_enxio)
+{
+	kstat_t *a = make_named("a", 1, 0);
+	kid_t kid = a->ks_kid;
+	char buf[64];
+	struct snap_rhdr hdr;
+	size_t copied;
+
+	snap_install(s, a);
+	cr_expect_eq(rd(12345, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), ENXIO);
+	cr_expect_eq(rd(-1, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), ENXIO);
+	snap_delete(s, a);
+	cr_expect_eq(rd(kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), ENXIO);
+}
+
+Test(engine, a_small_buffer_gets_enomem_with_the_header_filled)
+{
+	kstat_t *a = make_named("a", 3, 0);
+	kstat_named_t buf[3];
+	struct snap_rhdr hdr = {};
+	size_t copied = 99;
+	kid_t kcid = -1;
+
+	snap_install(s, a);
+	cr_expect_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, 10, (uint64_t)(uintptr_t)buf, &hdr,
+			       &copied, &kcid),
+		     ENOMEM);
+	cr_expect_eq(hdr.ks_data_size, 3 * sizeof(kstat_named_t), "the size needed");
+	cr_expect_eq(hdr.ks_ndata, 3);
+	cr_expect_eq(hdr.ks_flags, 0);
+	cr_expect_geq(hdr.ks_snaptime, a->ks_crtime, "snaptime starts at crtime");
+	cr_expect_eq(copied, 0);
+	cr_expect_eq(rd(a->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), 0);
+	cr_expect_eq(copied, sizeof(buf));
+	cr_expect_eq(buf[2].value.ui64, 102);
+	cr_expect_str_eq(buf[1].name, "s1");
+}
+
+Test(engine, reads_return_the_chain_id)
+{
+	kstat_t *a = make_named("a", 1, 0);
+	kstat_named_t buf;
+	struct snap_rhdr hdr;
+	size_t copied;
+	kid_t kcid = -1;
+
+	snap_install(s, a);
+	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, &buf, sizeof(buf),
+			       (uint64_t)(uintptr_t)&buf, &hdr, &copied, &kcid),
+		     0);
+	cr_expect_eq(kcid, snap_chain_id(s));
+	cr_expect_eq(kcid, 3);
+}
+
+Test(engine, longs_are_int64_for_lp64_and_truncated_int32_for_ilp32)
+{
+	kstat_t *a = snap_create(s, "test", 0, "longs", "misc", KSTAT_TYPE_NAMED, 2, 0);
+	kstat_named_t *kn = a->ks_data, buf[2];
+	struct snap_rhdr hdr;
+	size_t copied;
+
+	snap_named_init(&kn[0], "l", KS_DATA_KLONG);
+	kn[0].value.l = -0x100000005L;
+	snap_named_init(&kn[1], "ul", KS_DATA_KULONG);
+	kn[1].value.ul = 0x100000007UL;
+	snap_install(s, a);
+
+	cr_assert_eq(rd(a->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), 0);
+	cr_expect_eq(buf[0].data_type, KSTAT_DATA_INT64);
+	cr_expect_eq(buf[0].value.i64, -0x100000005LL);
+	cr_expect_eq(buf[1].data_type, KSTAT_DATA_UINT64);
+	cr_expect_eq(buf[1].value.ui64, 0x100000007ULL);
+
+	cr_assert_eq(rd(a->ks_kid, SNAP_MODEL_ILP32, buf, sizeof(buf), &hdr, &copied), 0);
+	cr_expect_eq(buf[0].data_type, KSTAT_DATA_INT32);
+	cr_expect_eq(buf[0].value.i32, (int32_t)-0x100000005LL);
+	cr_expect_eq(buf[1].data_type, KSTAT_DATA_UINT32);
+	cr_expect_eq(buf[1].value.ui32, 7);
+	cr_expect_eq(kn[0].data_type, KS_DATA_KLONG, "the provider's data is untouched");
+}
+
+Test(engine, ilp32_callers_get_kid0_as_kstat32_t)
+{
+	kstat_t *a = make_named("a", 1, 0), *h64;
+	struct snap_rhdr hdr;
+	kstat32_t *h32;
+	size_t copied;
+	uint_t n;
+
+	snap_install(s, a);
+	h64 = read_headers(s, &n);
+	h32 = malloc(n * sizeof(kstat_t));
+	cr_assert_eq(rd(0, SNAP_MODEL_ILP32, h32, n * sizeof(kstat_t), &hdr, &copied), 0);
+	cr_expect_eq(hdr.ks_data_size, n * sizeof(kstat_t), "the header still claims LP64 size");
+	cr_expect_eq(copied, n * sizeof(kstat32_t), "but only kstat32_t records are meaningful");
+	for (uint_t i = 0; i < n; i++) {
+		cr_expect_eq(h32[i].ks_kid, h64[i].ks_kid);
+		cr_expect_str_eq(h32[i].ks_module, h64[i].ks_module);
+		cr_expect_str_eq(h32[i].ks_name, h64[i].ks_name);
+		cr_expect_str_eq(h32[i].ks_class, h64[i].ks_class);
+		cr_expect_eq(h32[i].ks_instance, h64[i].ks_instance);
+		cr_expect_eq(h32[i].ks_type, h64[i].ks_type);
+		cr_expect_eq(h32[i].ks_ndata, h64[i].ks_ndata);
+		cr_expect_eq(h32[i].ks_data_size, (size32_t)h64[i].ks_data_size);
+		cr_expect_eq(h32[i].ks_crtime, h64[i].ks_crtime);
+	}
+	free(h32);
+	free(h64);
+}
+
+static int huge_update(kstat_t *ksp, int rw)
+{
+	(void)rw;
+	ksp->ks_ndata = 1;
+	ksp->ks_data_size = 5ULL << 30;
+	return 0;
+}
+
+Test(engine, ilp32_callers_get_eoverflow_beyond_4gib)
+{
+	kstat_t *a = snap_create(s, "test", 0, "huge", "misc", KSTAT_TYPE_RAW, 0,
+				 KSTAT_FLAG_VIRTUAL | KSTAT_FLAG_VAR_SIZE);
+	struct snap_rhdr hdr;
+	size_t copied;
+	char buf[8];
+
+	a->ks_update = huge_update;
+	snap_install(s, a);
+	cr_expect_eq(rd(a->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), ENOMEM);
+	cr_expect_eq(hdr.ks_data_size, 5ULL << 30);
+	cr_expect_eq(rd(a->ks_kid, SNAP_MODEL_ILP32, buf, sizeof(buf), &hdr, &copied), EOVERFLOW);
+}
+
+static kstat_t *make_strings(const char *s1, const char *s2)
+{
+	kstat_t *a = snap_create(s, "test", 0, "strs", "misc", KSTAT_TYPE_NAMED, 3,
+				 KSTAT_FLAG_VIRTUAL | KSTAT_FLAG_VAR_SIZE | KSTAT_FLAG_WRITABLE);
+	kstat_named_t *kn = calloc(3, sizeof(*kn));
+
+	snap_named_init(&kn[0], "first", KSTAT_DATA_STRING);
+	snap_named_setstr(&kn[0], s1);
+	snap_named_init(&kn[1], "count", KSTAT_DATA_UINT64);
+	kn[1].value.ui64 = 42;
+	snap_named_init(&kn[2], "second", KSTAT_DATA_STRING);
+	snap_named_setstr(&kn[2], s2);
+	a->ks_data = kn;
+	snap_install(s, a);
+	return a;
+}
+
+Test(engine, named_strings_are_packed_after_the_array_with_caller_pointers)
+{
+	kstat_t *a = make_strings("hello", "world!");
+	const uint64_t ubase = 0x10000;
+	size_t need = 3 * sizeof(kstat_named_t) + 6 + 7, copied;
+	char *buf = calloc(1, need);
+	kstat_named_t *kn = (kstat_named_t *)buf;
+	struct snap_rhdr hdr;
+	kid_t kcid;
+
+	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, need - 1, ubase, &hdr, &copied,
+			       &kcid),
+		     ENOMEM);
+	cr_expect_eq(hdr.ks_data_size, need, "strings count in ks_data_size");
+	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, ubase, &hdr, &copied, &kcid),
+		     0);
+	cr_expect_eq((uint64_t)(uintptr_t)KSTAT_NAMED_STR_PTR(&kn[0]), ubase + 3 * sizeof(*kn));
+	cr_expect_eq(KSTAT_NAMED_STR_BUFLEN(&kn[0]), 6);
+	cr_expect_eq((uint64_t)(uintptr_t)KSTAT_NAMED_STR_PTR(&kn[2]), ubase + 3 * sizeof(*kn) + 6);
+	cr_expect_str_eq(buf + 3 * sizeof(*kn), "hello");
+	cr_expect_str_eq(buf + 3 * sizeof(*kn) + 6, "world!");
+
+	memset(buf, 0, need);
+	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_ILP32, buf, need, ubase, &hdr, &copied, &kcid),
+		     0);
+	{
+		uint32_t p32;
+
+		memcpy(&p32, kn[2].value.str.addr.__pad, 4);
+		cr_expect_eq(p32, ubase + 3 * sizeof(*kn) + 6, "a 32-bit pointer for ILP32");
+	}
+	free(buf);
+	free(a->ks_data);
+}
+
+Test(engine, write_errors_follow_write_kstat_data)
+{
+	kstat_t *ro = make_named("ro", 2, 0), *rw = make_named("rw", 2, KSTAT_FLAG_WRITABLE);
+	kstat_t *inv = make_named("inv", 2, KSTAT_FLAG_WRITABLE);
+	kstat_named_t buf[2];
+	struct snap_rhdr hdr;
+	size_t copied;
+	kid_t kcid = -1;
+	uint64_t ub;
+
+	snap_install(s, ro);
+	snap_install(s, rw);
+	cr_assert_eq(rd(rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), 0);
+	ub = (uint64_t)(uintptr_t)buf;
+	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, false, &kcid),
+		     EPERM, "EPERM comes first, even for a bad kid");
+	cr_expect_eq(snap_write(s, 9999, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, false, &kcid),
+		     EPERM);
+	cr_expect_eq(snap_write(s, 9999, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		     ENXIO);
+	cr_expect_eq(snap_write(s, inv->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		     EAGAIN);
+	cr_expect_eq(snap_write(s, ro->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		     EACCES);
+	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf) - 1, 2, ub, true,
+				&kcid),
+		     EINVAL, "size mismatch");
+	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 1, ub, true, &kcid),
+		     EINVAL, "ndata mismatch");
+	buf[1].data_type = KSTAT_DATA_INT32;
+	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		     EINVAL, "type mismatch");
+	buf[1].data_type = KSTAT_DATA_UINT64;
+	buf[1].value.ui64 = 777;
+	kcid = -1;
+	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		     0);
+	cr_expect_eq(kcid, snap_chain_id(s));
+	cr_expect_eq(((kstat_named_t *)rw->ks_data)[1].value.ui64, 777);
+	cr_expect_eq(read_u64(s, "test", 0, "rw", "s1"), 777);
+}
+
+Test(engine, writes_check_string_pointers_against_the_caller_buffer)
+{
+	kstat_t *a = make_strings("abc", "de");
+	size_t need = 3 * sizeof(kstat_named_t) + 4 + 3, copied;
+	const uint64_t ub = 0x7f0000;
+	char *buf = calloc(1, need);
+	kstat_named_t *kn = (kstat_named_t *)buf;
+	struct snap_rhdr hdr;
+	kid_t kcid;
+
+	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, ub, &hdr, &copied, &kcid), 0);
+	KSTAT_NAMED_STR_PTR(&kn[0]) = (char *)(uintptr_t)(ub + 8); /* inside the array */
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid), EINVAL);
+	KSTAT_NAMED_STR_PTR(&kn[0]) = (char *)(uintptr_t)(ub + need - 1); /* runs past the end */
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid), EINVAL);
+	KSTAT_NAMED_STR_PTR(&kn[0]) = (char *)(uintptr_t)(ub + 3 * sizeof(*kn));
+	kn[0].data_type = KSTAT_DATA_UINT64;
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid), EINVAL,
+		     "a string must stay a string");
+	kn[0].data_type = KSTAT_DATA_STRING;
+	kn[1].value.ui64 = 43;
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid), 0);
+	cr_expect_eq(((kstat_named_t *)a->ks_data)[1].value.ui64, 43);
+	free(buf);
+	free(a->ks_data);
+}
+
+Test(engine, writes_take_longs_back_as_the_caller_sees_them)
+{
+	kstat_t *a = snap_create(s, "test", 0, "wl", "misc", KSTAT_TYPE_NAMED, 1, KSTAT_FLAG_WRITABLE);
+	kstat_named_t *kn = a->ks_data, buf;
+	struct snap_rhdr hdr;
+	size_t copied;
+	kid_t kcid;
+
+	snap_named_init(kn, "l", KS_DATA_KLONG);
+	snap_install(s, a);
+	cr_assert_eq(rd(a->ks_kid, SNAP_MODEL_ILP32, &buf, sizeof(buf), &hdr, &copied), 0);
+	cr_assert_eq(buf.data_type, KSTAT_DATA_INT32);
+	buf.value.i32 = -9;
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_ILP32, &buf, sizeof(buf), 1,
+				(uint64_t)(uintptr_t)&buf, true, &kcid),
+		     0);
+	cr_expect_eq(kn->value.l, -9L, "an ILP32 INT32 widens into the long");
+	cr_expect_eq(kn->data_type, KS_DATA_KLONG);
+	cr_assert_eq(rd(a->ks_kid, SNAP_MODEL_LP64, &buf, sizeof(buf), &hdr, &copied), 0);
+	buf.value.i64 = 1LL << 40;
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, &buf, sizeof(buf), 1,
+				(uint64_t)(uintptr_t)&buf, true, &kcid),
+		     0);
+	cr_expect_eq(kn->value.l, 1L << 40);
+}
+
+Test(engine, create_refuses_what_illumos_refuses)
+{
+	char longname[KSTAT_STRLEN + 1];
+	kstat_t *a;
+
+	memset(longname, 'x', KSTAT_STRLEN);
+	longname[KSTAT_STRLEN] = '\0';
+	cr_expect_null(snap_create(s, "t", 0, "x", "c", KSTAT_NUM_TYPES, 1, 0));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_null(snap_create(s, "t", 0, "x", "c", KSTAT_TYPE_RAW, 1,
+				   KSTAT_FLAG_PERSISTENT | KSTAT_FLAG_VIRTUAL));
+	cr_expect_null(snap_create(s, "t", 0, "x", "c", KSTAT_TYPE_RAW, 1, KSTAT_FLAG_VAR_SIZE));
+	cr_expect_null(snap_create(s, "t", 0, "x", "c", KSTAT_TYPE_IO, 2, 0));
+	cr_expect_null(snap_create(s, "t", 0, "x", "c", KSTAT_TYPE_INTR, 0, 0));
+	cr_expect_null(snap_create(s, "t", 0, longname, "c", KSTAT_TYPE_RAW, 1, 0));
+	cr_expect_eq(errno, EINVAL, "too long a name is refused, not truncated");
+	longname[KSTAT_STRLEN - 1] = '\0';
+	a = snap_create(s, "t", 0, longname, "c", KSTAT_TYPE_RAW, 1, 0);
+	cr_expect(a, "30 characters fit");
+	cr_expect_null(snap_create(s, "t", 0, longname, "c", KSTAT_TYPE_RAW, 1, 0));
+	cr_expect_eq(errno, EEXIST);
+	a = snap_create(s, "mod", 3, NULL, "c", KSTAT_TYPE_RAW, 1, 0);
+	cr_assert(a);
+	cr_expect_str_eq(a->ks_name, "mod3", "a NULL name is <module><instance>");
+	cr_expect_eq(a->ks_data_size, 1, "RAW ndata counts bytes");
+}
+
+Test(engine, persistent_kstats_go_dormant_and_come_back_with_their_kid)
+{
+	kstat_t *a = make_named("p", 1, KSTAT_FLAG_PERSISTENT), *b;
+	kid_t kid, chain;
+	uint_t n;
+	kstat_t *h;
+
+	snap_install(s, a);
+	kid = a->ks_kid;
+	((kstat_named_t *)a->ks_data)->value.ui64 = 5;
+	chain = snap_chain_id(s);
+	snap_delete(s, a);
+	cr_expect_eq(snap_chain_id(s), chain, "going dormant does not change the chain");
+	h = read_headers(s, &n);
+	cr_expect_eq(h[n - 1].ks_kid, kid);
+	cr_expect(h[n - 1].ks_flags & KSTAT_FLAG_DORMANT);
+	free(h);
+	cr_expect_eq(read_u64(s, "test", 0, "p", "s0"), 5, "dormant kstats stay readable");
+	b = snap_create(s, "test", 0, "p", "misc", KSTAT_TYPE_NAMED, 1, KSTAT_FLAG_PERSISTENT);
+	cr_assert_eq(b, a, "the same kstat comes back");
+	cr_expect_eq(b->ks_kid, kid);
+	{
+		struct snap_rhdr hdr;
+		size_t copied;
+		char buf[64];
+
+		cr_expect_eq(rd(kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), EAGAIN,
+			     "INVALID until installed");
+	}
+	snap_install(s, b);
+	cr_expect_eq(b->ks_flags & (KSTAT_FLAG_DORMANT | KSTAT_FLAG_INVALID), 0);
+	cr_expect_eq(snap_chain_id(s), chain);
+	cr_expect_null(snap_create(s, "test", 0, "p", "misc", KSTAT_TYPE_NAMED, 2,
+				   KSTAT_FLAG_PERSISTENT),
+		       "a live kstat is a collision");
+}
+
+Test(engine, io_snapshots_account_for_queued_work_in_the_copy_only)
+{
+	kstat_t *a = snap_create(s, "test", 0, "disk0", "disk", KSTAT_TYPE_IO, 1, 0);
+	kstat_io_t *live = a->ks_data, out;
+	struct snap_rhdr hdr;
+	size_t copied;
+	hrtime_t before;
+
+	before = snap_now();
+	live->wcnt = 2;
+	live->wlastupdate = before - 1000000000LL;
+	live->wlentime = 10;
+	live->wtime = 20;
+	live->rcnt = 1;
+	live->rlastupdate = before - 500000000LL;
+	live->reads = 7;
+	snap_install(s, a);
+	cr_assert_eq(rd(a->ks_kid, SNAP_MODEL_LP64, &out, sizeof(out), &hdr, &copied), 0);
+	cr_expect_eq(out.reads, 7);
+	cr_expect_geq(out.wlastupdate, before);
+	cr_expect_eq(out.wlentime - 10, 2 * (out.wlastupdate - live->wlastupdate),
+		     "wlentime grows by wcnt times the time since the last change");
+	cr_expect_eq(out.wtime - 20, out.wlastupdate - live->wlastupdate);
+	cr_expect_eq(out.rlentime, out.rlastupdate - live->rlastupdate);
+	cr_expect_eq(out.rtime, out.rlastupdate - live->rlastupdate);
+	cr_expect_eq(live->wlentime, 10, "the live data is untouched");
+	cr_expect_eq(live->wlastupdate, before - 1000000000LL);
+}
+
+Test(engine, install_bumps_the_chain_when_a_reader_saw_it_invalid)
+{
+	kstat_t *a = make_named("late", 1, 0), *b;
+	kid_t chain;
+
+	chain = snap_chain_id(s); /* a client syncs while "late" is INVALID */
+	snap_install(s, a);
+	cr_expect_gt(snap_chain_id(s), chain, "so the client learns about it");
+	b = make_named("unseen", 1, 0);
+	snap_install(s, b);
+	/* nobody looked while "unseen" was INVALID: create's bump is enough */
+	cr_expect_eq(snap_chain_id(s), b->ks_kid + 1);
+}
+
+struct walk_ctx {
+	kid_t last;
+	int n;
+	uint64_t sum;
+};
+
+static bool want_test(const kstat_t *h, void *arg)
+{
+	(void)arg;
+	return strcmp(h->ks_module, "test") == 0;
+}
+
+static int emit_count(const kstat_t *ks, void *arg)
+{
+	struct walk_ctx *c = arg;
+
+	cr_expect_gt(ks->ks_kid, c->last, "walks go in kid order");
+	c->last = ks->ks_kid;
+	c->n++;
+	c->sum += ((kstat_named_t *)ks->ks_data)[0].value.ui64;
+	return 0;
+}
+
+Test(engine, walks_visit_valid_kstats_in_kid_order)
+{
+	struct walk_ctx c = {.last = -1};
+	kstat_t *a = make_named("a", 1, 0), *b = make_named("b", 1, 0);
+
+	make_named("invalid", 1, 0);
+	snap_install(s, b);
+	snap_install(s, a);
+	cr_expect_eq(snap_walk(s, want_test, emit_count, &c), 0);
+	cr_expect_eq(c.n, 2);
+	cr_expect_eq(c.sum, 200);
+}
