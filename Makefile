@@ -59,12 +59,12 @@ CORE_SRCS := \
 # Test providers, loaded as .bpf.o files the way third parties ship them
 TEST_BPF := \
 	ktest \
+	ktest_v2 \
 	#
 
 TESTS := \
 	test_abi \
 	test_engine \
-	test_schema \
 	test_cpu_sys \
 	test_pmap \
 	test_restart \
@@ -134,7 +134,7 @@ $(OUTPUT)/kstatd: $(OUTPUT)/obj/kstatd.o $(OUTPUT)/libkstatd_core.a
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(DAEMON_LIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/%.c tests/helpers.h $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -lcriterion -o $@
@@ -144,7 +144,7 @@ $(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 -std=c11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
 
-SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src lib cmd tests bpf include -name '*.[ch]')
+SOURCES = $(shell find bpf include src lib cmd tests examples -name '*.[ch]' 2>/dev/null)
 
 format:
 	$(Q)clang-format -i $(SOURCES)
@@ -152,7 +152,7 @@ format:
 lint:
 	$(Q)clang-format --dry-run --Werror $(SOURCES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=missingIncludeSystem --inline-suppr -D__x86_64__ -Iinclude -Isrc \
+		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude -Isrc \
 		src lib cmd 2>&1
 
 clean:

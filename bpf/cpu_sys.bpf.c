@@ -14,7 +14,8 @@
 
 struct cpu_sys {
 	__u64 pswitch KSTAT_COUNTER(count, "Context switches");
-	__u64 inv_swtch KSTAT_COUNTER(count, "Involuntary context switches (preemptions)");
+	__u64 inv_swtch KSTAT_COUNTER(count,
+				      "Involuntary context switches (preempted or still runnable)");
 	__u64 cpu_nsec_idle KSTAT_COUNTER(ns, "Time this CPU ran its idle task")
 		KSTAT_OPEN(since, in_idle);
 	__u64 cpu_nsec_busy KSTAT_COUNTER(ns, "Time this CPU ran any other task")
@@ -43,21 +44,30 @@ static __always_inline struct cpu_sys *this_cpu(void)
 	return bpf_map_lookup_elem(&cpu_sys, &zero);
 }
 
+/*
+ * prev_state is the tracepoint's own argument since Linux 5.18 (commit
+ * fa2c3254d7cf): the state prev had when it called into the scheduler.
+ * A switch is involuntary when prev was preempted or still runnable, the
+ * rule that feeds nivcsw in /proc/<pid>/status; the idle task yielding
+ * its CPU is not counted.
+ */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
 {
 	struct cpu_sys *cs = this_cpu();
 	__u64 now = bpf_ktime_get_ns();
-	bool next_idle;
+	bool prev_idle, next_idle;
 
 	if (!cs)
 		return 0;
-	cs->pswitch++;
-	if (preempt)
-		cs->inv_swtch++;
 	/* the idle task is pid 0 on every CPU */
+	prev_idle = BPF_CORE_READ(prev, pid) == 0;
+	cs->pswitch++;
+	if (!prev_idle && (preempt || prev_state == 0))
+		cs->inv_swtch++;
 	if (cs->since) {
-		if (BPF_CORE_READ(prev, pid) == 0)
+		if (prev_idle)
 			cs->cpu_nsec_idle += now - cs->since;
 		else
 			cs->cpu_nsec_busy += now - cs->since;

@@ -41,7 +41,7 @@
 #define KSTAT_NAME_FIELD __kstat_tag("kstat.name")
 
 /* Everything a NAMED kstat map needs on one line */
-#define KSTAT_NAMED_MAP(module, name, class, inst)                                            \
+#define KSTAT_NAMED_MAP(module, name, class, inst) \
 	KSTAT_MODULE(module) KSTAT_NAME(name) KSTAT_CLASS(class) KSTAT_INSTANCE(inst)
 
 /*

@@ -7,6 +7,6 @@
 #include "cpu_sys.skel.h"
 
 const struct builtin builtins[] = {
-	{"cpu_sys", cpu_sys_bpf__elf_bytes, true},
+	{ "cpu_sys", cpu_sys_bpf__elf_bytes, true },
 };
 const size_t nbuiltins = sizeof(builtins) / sizeof(builtins[0]);

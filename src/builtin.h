@@ -9,7 +9,7 @@
 struct builtin {
 	const char *name;
 	const void *(*elf_bytes)(size_t *size);
-	bool default_on;	/* attached at start; off for syscall-path hooks */
+	bool default_on; /* attached at start; off for syscall-path hooks */
 };
 
 extern const struct builtin builtins[];

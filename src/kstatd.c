@@ -79,14 +79,14 @@ static const char doc[] =
 	"    kstatd --log.level=debug        # libbpf and verifier messages too\n";
 
 static const struct argp_option opts[] = {
-	{"pin-path", OPT_PIN_PATH, "DIR", 0,
-	 "bpffs directory where maps are pinned (default " DEFAULT_PIN_PATH ")", 0},
-	{"no-pin", OPT_NO_PIN, NULL, 0, "Do not pin maps: counters restart with kstatd", 0},
-	{"reset", OPT_RESET, NULL, 0, "Remove the pinned maps first, so counters start at 0", 0},
-	{"provider", OPT_PROVIDER, "FILE", 0, "Also load this provider object (repeatable)", 0},
-	{"log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0},
-	{"sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
-	 "How often new and vanished map entries become kstats (default 500)", 0},
+	{ "pin-path", OPT_PIN_PATH, "DIR", 0,
+	  "bpffs directory where maps are pinned (default " DEFAULT_PIN_PATH ")", 0 },
+	{ "no-pin", OPT_NO_PIN, NULL, 0, "Do not pin maps: counters restart with kstatd", 0 },
+	{ "reset", OPT_RESET, NULL, 0, "Remove the pinned maps first, so counters start at 0", 0 },
+	{ "provider", OPT_PROVIDER, "FILE", 0, "Also load this provider object (repeatable)", 0 },
+	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
+	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
+	  "How often new and vanished map entries become kstats (default 500)", 0 },
 	{},
 };
 
@@ -115,15 +115,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_LOG_LEVEL:
 		v = log_parse_level(arg);
 		if (v < 0)
-			argp_error(state, "--log.level: '%s' is not error, warn, info or debug", arg);
+			argp_error(state, "--log.level: '%s' is not error, warn, info or debug",
+				   arg);
 		log_set_level((enum log_level)v);
 		break;
 	case OPT_SYNC_INTERVAL:
 		errno = 0;
 		v = strtol(arg, &end, 10);
 		if (errno || *end || end == arg || v < 10 || v > 60000)
-			argp_error(state, "--sync-interval: '%s' is not a number of ms in 10..60000",
-				   arg);
+			argp_error(state,
+				   "--sync-interval: '%s' is not a number of ms in 10..60000", arg);
 		env.sync_ms = (int)v;
 		break;
 	case ARGP_KEY_ARG:
@@ -143,7 +144,7 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 /* One clear line for each thing missing, and how to fix it */
 static int check_privileges(void)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
 
 	if (syscall(SYS_capget, &hdr, data)) {
@@ -152,7 +153,8 @@ static int check_privileges(void)
 	}
 	if (has_cap(data, CAP_SYS_ADMIN) || (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON)))
 		return 0;
-	log_err("missing privileges: kstatd needs CAP_BPF and CAP_PERFMON (or root): run it as root, or grant them with 'setcap cap_bpf,cap_perfmon+ep kstatd'");
+	log_err("missing privileges: kstatd needs CAP_BPF and CAP_PERFMON (or root): run it as "
+		"root, or grant them with 'setcap cap_bpf,cap_perfmon+ep kstatd'");
 	return -EPERM;
 }
 
@@ -187,7 +189,8 @@ static int check_bpffs(const char *pin_path)
 		log_info("mounted bpffs at " BPFFS_ROOT);
 		return 0;
 	}
-	log_err("%s is not on a bpffs: mount one with 'mount -t bpf bpf " BPFFS_ROOT "', or give --pin-path a directory on bpffs (or --no-pin)",
+	log_err("%s is not on a bpffs: mount one with 'mount -t bpf bpf " BPFFS_ROOT
+		"', or give --pin-path a directory on bpffs (or --no-pin)",
 		pin_path);
 	return -ENOENT;
 }
@@ -196,7 +199,8 @@ static int check_kernel(void)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
-	log_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): kstatd needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	log_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): kstatd needs a kernel built "
+		"with CONFIG_DEBUG_INFO_BTF=y");
 	return -ENOENT;
 }
 
@@ -208,7 +212,8 @@ static void mount_tracefs(void)
 	if (mount("tracefs", TRACEFS_ROOT, "tracefs", 0, NULL) == 0)
 		log_info("mounted tracefs at " TRACEFS_ROOT);
 	else
-		log_dbg("tracefs is not mounted at " TRACEFS_ROOT " (%s): providers with tp/ programs will not attach",
+		log_dbg("tracefs is not mounted at " TRACEFS_ROOT
+			" (%s): providers with tp/ programs will not attach",
 			strerror(errno));
 }
 
@@ -254,7 +259,7 @@ static void log_ready(struct loader *ld, struct snap *s)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = {.options = opts, .parser = parse_arg, .doc = doc};
+	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
 	struct loader_opts lopts = {};
 	struct sysmisc *sm = NULL;
 	struct loader *ld = NULL;
@@ -264,6 +269,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int err;
 
+	argp_err_exit_status = 2;
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 2;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,15 +55,17 @@ static const char *const self_names[SELF_NSTATS] = {
 
 struct provider {
 	char name[KSTAT_STRLEN];
-	char *path;			/* NULL for a built-in */
+	char *path; /* NULL for a built-in */
 	struct bpf_object *obj;
 	struct pmap **pmaps;
 	size_t npmaps;
 	struct bpf_link **links;
 	size_t nlinks;
-	bool attached;			/* sync thread's view */
-	bool want;			/* under ld->lock */
-	const volatile uint64_t *drops;	/* kstat_map_drops in the mmapped .bss */
+	bool attached;                  /* sync thread's view */
+	bool want;                      /* under ld->lock */
+	const volatile uint64_t *drops; /* kstat_map_drops in the mmapped .bss */
+	void *bss;
+	size_t bss_size;
 	kstat_t *self;
 	kstat_named_t self_data[SELF_NSTATS];
 };
@@ -76,13 +79,13 @@ struct loader {
 	bool kicked;
 	struct provider **provs;
 	size_t nprovs;
-	bool cfg_stale;			/* the provider set changed */
+	bool cfg_stale; /* the provider set changed */
 	kstat_t *cfg;
 	kstat_named_t *cfg_data;
 	size_t cfg_n;
 };
 
-static const char *reserved_names[] = {"config", "engine"};
+static const char *reserved_names[] = { "config", "engine" };
 
 /* Route libbpf's messages into our log: warnings as warnings, the rest as debug */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -154,9 +157,11 @@ static bool members_match(const struct btf *a, const struct btf_type *ta, const 
 		const struct btf_type *ra, *rb;
 		__s64 sa, sb;
 
-		if (strcmp(btf__name_by_offset(a, ma->name_off), btf__name_by_offset(b, mb->name_off)) ||
+		if (strcmp(btf__name_by_offset(a, ma->name_off),
+			   btf__name_by_offset(b, mb->name_off)) ||
 		    btf_member_bit_offset(ta, (__u32)i) != btf_member_bit_offset(tb, (__u32)i) ||
-		    btf_member_bitfield_size(ta, (__u32)i) != btf_member_bitfield_size(tb, (__u32)i))
+		    btf_member_bitfield_size(ta, (__u32)i) !=
+			    btf_member_bitfield_size(tb, (__u32)i))
 			return false;
 		ra = btf__type_by_id(a, (__u32)btf__resolve_type(a, ma->type));
 		rb = btf__type_by_id(b, (__u32)btf__resolve_type(b, mb->type));
@@ -205,7 +210,8 @@ static bool pin_compatible(int fd, const struct bpf_object *obj, const struct bp
 	}
 	ta = btf__type_by_id(ours, (__u32)btf__resolve_type(ours, bpf_map__btf_value_type_id(map)));
 	tb = btf__type_by_id(theirs, (__u32)btf__resolve_type(theirs, info.btf_value_type_id));
-	ok = ta && tb && btf_is_struct(ta) && btf_is_struct(tb) && members_match(ours, ta, theirs, tb);
+	ok = ta && tb && btf_is_struct(ta) && btf_is_struct(tb) &&
+	     members_match(ours, ta, theirs, tb);
 	btf__free(theirs);
 	if (!ok)
 		snprintf(why, len, "the value struct's layout changed");
@@ -246,13 +252,15 @@ static int reuse_pins(struct loader *ld, struct provider *p)
 	err = mkdir_p(dir);
 	if (err)
 		return err;
-	bpf_object__for_each_map(map, p->obj) {
+	bpf_object__for_each_map(map, p->obj)
+	{
 		char path[PATH_MAX], why[128];
 		int fd;
 
 		if (!is_kstat_map(p->obj, map))
 			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
+		    (int)sizeof(path))
 			return -ENAMETOOLONG;
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
@@ -265,11 +273,13 @@ static int reuse_pins(struct loader *ld, struct provider *p)
 			close(fd);
 			if (err)
 				return err;
-			log_dbg("%s: map %s: counters continue from %s", p->name, bpf_map__name(map), path);
+			log_dbg("%s: map %s: counters continue from %s", p->name,
+				bpf_map__name(map), path);
 			continue;
 		}
 		close(fd);
-		log_warn("%s: pinned map %s no longer matches (%s): replacing it, its counters restart at 0",
+		log_warn("%s: pinned map %s no longer matches (%s): replacing it, its counters "
+			 "restart at 0",
 			 p->name, path, why);
 		if (unlink(path))
 			return -errno;
@@ -282,7 +292,8 @@ static void skip_missing_tracepoints(struct provider *p, const struct btf *vmlin
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, p->obj) {
+	bpf_object__for_each_program(prog, p->obj)
+	{
 		const char *sec = bpf_program__section_name(prog);
 		char tname[160];
 
@@ -291,12 +302,17 @@ static void skip_missing_tracepoints(struct provider *p, const struct btf *vmlin
 		snprintf(tname, sizeof(tname), "btf_trace_%s", sec + 7);
 		if (btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) >= 0)
 			continue;
-		log_info("%s: this kernel has no tracepoint %s: %s stays unloaded", p->name, sec + 7,
-			 bpf_program__name(prog));
+		log_info("%s: this kernel has no tracepoint %s: %s stays unloaded", p->name,
+			 sec + 7, bpf_program__name(prog));
 		bpf_program__set_autoload(prog, false);
 	}
 }
 
+/*
+ * Map the object's .bss read-only, for kstat_map_drops: reading it is a
+ * memory load, not a syscall.  (libbpf 1.1 maps .bss over its initial
+ * image only for skeletons, so this is done here.)
+ */
 static void find_drops(struct provider *p)
 {
 	const struct btf *btf = bpf_object__btf(p->obj);
@@ -309,21 +325,31 @@ static void find_drops(struct provider *p)
 		return;
 	sec = btf__type_by_id(btf, (__u32)sec_id);
 	vs = btf_var_secinfos(sec);
-	bpf_object__for_each_map(map, p->obj) {
+	bpf_object__for_each_map(map, p->obj)
+	{
 		const char *name = bpf_map__name(map);
-		size_t len = strlen(name);
-		const char *base;
-		size_t size;
+		size_t len = strlen(name), size = bpf_map__value_size(map);
+		long page = sysconf(_SC_PAGESIZE);
+		void *base;
 
-		if (!bpf_map__is_internal(map) || len < 4 || strcmp(name + len - 4, ".bss") != 0)
+		if (!bpf_map__is_internal(map) || len < 4 || strcmp(name + len - 4, ".bss") != 0 ||
+		    !(bpf_map__map_flags(map) & BPF_F_MMAPABLE))
 			continue;
-		base = bpf_map__initial_value(map, &size); /* the live mmapped .bss */
-		for (int i = 0; base && i < btf_vlen(sec); i++) {
+		for (int i = 0; i < btf_vlen(sec); i++) {
 			const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
 
-			if (strcmp(btf__name_by_offset(btf, var->name_off), DROPS_VAR) == 0 &&
-			    vs[i].offset + sizeof(uint64_t) <= size)
-				p->drops = (const volatile uint64_t *)(base + vs[i].offset);
+			if (strcmp(btf__name_by_offset(btf, var->name_off), DROPS_VAR) != 0 ||
+			    vs[i].offset + sizeof(uint64_t) > size)
+				continue;
+			p->bss_size = (size + (size_t)page - 1) & ~((size_t)page - 1);
+			base = mmap(NULL, p->bss_size, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+			if (base == MAP_FAILED) {
+				log_warn("%s: cannot map .bss for kstat_map_drops: %s", p->name,
+					 strerror(errno));
+				return;
+			}
+			p->bss = base;
+			p->drops = (const volatile uint64_t *)((char *)base + vs[i].offset);
 		}
 	}
 }
@@ -339,7 +365,8 @@ static int self_update(kstat_t *ksp, int rw)
 		return EACCES;
 	for (size_t i = 0; i < p->npmaps; i++)
 		kstats += pmap_count(p->pmaps[i]);
-	bpf_object__for_each_program(prog, p->obj) {
+	bpf_object__for_each_program(prog, p->obj)
+	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
@@ -374,6 +401,8 @@ static void provider_free(struct loader *ld, struct provider *p)
 		pmap_free(p->pmaps[i]);
 	free(p->links);
 	free(p->pmaps);
+	if (p->bss)
+		munmap(p->bss, p->bss_size);
 	bpf_object__close(p->obj);
 	free(p->path);
 	free(p);
@@ -409,7 +438,8 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 	skip_missing_tracepoints(p, vmlinux);
 	btf__free(vmlinux);
 
-	bpf_object__for_each_map(map, p->obj) {
+	bpf_object__for_each_map(map, p->obj)
+	{
 		struct schema *sc;
 
 		ret = schema_parse(bpf_object__btf(p->obj), map, &sc, err, errlen);
@@ -421,26 +451,30 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 		}
 	}
 	if (nmaps == 0) {
-		snprintf(err, errlen, "no map carries kstat tags (KSTAT_MODULE, ...): not a kstat provider");
+		snprintf(err, errlen,
+			 "no map carries kstat tags (KSTAT_MODULE, ...): not a kstat provider");
 		return -EINVAL;
 	}
 	if (ld->pin_path) {
 		ret = reuse_pins(ld, p);
 		if (ret) {
-			snprintf(err, errlen, "pin maps under %s: %s", ld->pin_path, strerror(-ret));
+			snprintf(err, errlen, "pin maps under %s: %s", ld->pin_path,
+				 strerror(-ret));
 			return ret;
 		}
 	}
 	ret = bpf_object__load(p->obj);
 	if (ret) {
-		snprintf(err, errlen, "load: %s (run with --log.level=debug for the verifier's log)",
+		snprintf(err, errlen,
+			 "load: %s (run with --log.level=debug for the verifier's log)",
 			 strerror(-ret));
 		return ret;
 	}
 	p->pmaps = calloc(nmaps, sizeof(*p->pmaps));
 	if (!p->pmaps)
 		return -ENOMEM;
-	bpf_object__for_each_map(map, p->obj) {
+	bpf_object__for_each_map(map, p->obj)
+	{
 		struct pmap_info info = {
 			.fd = bpf_map__fd(map),
 			.map_type = bpf_map__type(map),
@@ -469,12 +503,12 @@ static int provider_attach(struct provider *p)
 	struct bpf_program *prog;
 	size_t n = 0;
 
-	bpf_object__for_each_program(prog, p->obj)
-		n++;
+	bpf_object__for_each_program(prog, p->obj) n++;
 	p->links = calloc(n ? n : 1, sizeof(*p->links));
 	if (!p->links)
 		return -ENOMEM;
-	bpf_object__for_each_program(prog, p->obj) {
+	bpf_object__for_each_program(prog, p->obj)
+	{
 		struct bpf_link *link;
 
 		if (!bpf_program__autoload(prog))
@@ -483,7 +517,8 @@ static int provider_attach(struct provider *p)
 		if (!link) {
 			int err = -errno;
 
-			log_err("%s: attach %s: %s", p->name, bpf_program__name(prog), strerror(errno));
+			log_err("%s: attach %s: %s", p->name, bpf_program__name(prog),
+				strerror(errno));
 			for (size_t i = 0; i < p->nlinks; i++)
 				bpf_link__destroy(p->links[i]);
 			free(p->links);
@@ -530,8 +565,8 @@ static int add_provider(struct loader *ld, struct provider *p, char *err, size_t
 	ret = provider_load(ld, p, err, errlen);
 	if (ret)
 		return ret;
-	ksp = snap_create(ld->snap, "kstatd", 0, p->name, "provider", KSTAT_TYPE_NAMED,
-			  SELF_NSTATS, KSTAT_FLAG_VIRTUAL);
+	ksp = snap_create(ld->snap, "kstatd", 0, p->name, "provider", KSTAT_TYPE_NAMED, SELF_NSTATS,
+			  KSTAT_FLAG_VIRTUAL);
 	if (!ksp) {
 		snprintf(err, errlen, "kstatd:0:%s: %s", p->name, strerror(errno));
 		return -errno;
@@ -576,7 +611,9 @@ int loader_add_file(struct loader *ld, const char *path, bool enabled, char *err
 		len -= 2;
 	snprintf(p->name, sizeof(p->name), "%.*s", (int)len, base);
 	if (len >= KSTAT_STRLEN || !valid_provider_name(p->name)) {
-		snprintf(err, errlen, "provider name '%.*s' (from the file name) must be 1 to %d letters, digits, '_' or '-', and not config or engine",
+		snprintf(err, errlen,
+			 "provider name '%.*s' (from the file name) must be 1 to %d letters, "
+			 "digits, '_' or '-', and not config or engine",
 			 (int)len, base, KSTAT_STRLEN - 1);
 		free(p);
 		return -EINVAL;
@@ -765,8 +802,8 @@ int loader_sync(struct loader *ld)
 			int r = pmap_reconcile(p->pmaps[m], p->attached);
 
 			if (r < 0) {
-				log_warn("%s: map %s: %s", p->name, pmap_schema(p->pmaps[m])->map_name,
-					 strerror(-r));
+				log_warn("%s: map %s: %s", p->name,
+					 pmap_schema(p->pmaps[m])->map_name, strerror(-r));
 				ret = r;
 			} else {
 				changes += r;
@@ -836,7 +873,8 @@ static int take_pin_path(struct loader *ld, const struct loader_opts *opts)
 	int err = mkdir_p(opts->pin_path);
 
 	if (err) {
-		log_err("cannot create pin path %s: %s (is bpffs mounted? mount -t bpf bpf /sys/fs/bpf)",
+		log_err("cannot create pin path %s: %s (is bpffs mounted? mount -t bpf bpf "
+			"/sys/fs/bpf)",
 			opts->pin_path, strerror(-err));
 		return err;
 	}
@@ -850,7 +888,8 @@ static int take_pin_path(struct loader *ld, const struct loader_opts *opts)
 	if (flock(ld->pin_lock_fd, LOCK_EX | LOCK_NB)) {
 		err = -errno;
 		if (errno == EWOULDBLOCK)
-			log_err("another kstatd is running with pin path %s: stop it, or give this one its own --pin-path",
+			log_err("another kstatd is running with pin path %s: stop it, or give this "
+				"one its own --pin-path",
 				opts->pin_path);
 		else
 			log_err("lock pin path %s: %s", opts->pin_path, strerror(errno));

@@ -26,9 +26,9 @@ struct inst {
 	kstat_t *ksp;
 	struct pmap *pm;
 	uint64_t key;
-	int cpu;		/* this CPU's copy, or -1 for all combined */
-	uint64_t seen;		/* reconcile generation */
-	struct inst *next;	/* hash chain */
+	int cpu;           /* this CPU's copy, or -1 for all combined */
+	uint64_t seen;     /* reconcile generation */
+	struct inst *next; /* hash chain */
 };
 
 struct pmap {
@@ -38,14 +38,14 @@ struct pmap {
 	struct pmap_info info;
 	bool percpu;
 	int ncpus;
-	size_t vstride;		/* one CPU's copy: value size rounded up to 8 */
-	size_t vsize;		/* one entry as the kernel returns it */
-	pthread_mutex_t lock;	/* the instance table and the batch buffers */
+	size_t vstride;       /* one CPU's copy: value size rounded up to 8 */
+	size_t vsize;         /* one entry as the kernel returns it */
+	pthread_mutex_t lock; /* the instance table and the batch buffers */
 	struct inst **tab;
 	size_t nbuckets, ninst;
 	uint64_t rgen;
-	bool no_batch;		/* kernel without batch ops for this map type */
-	void *keys, *vals;	/* batch buffers, max_entries entries each */
+	bool no_batch;     /* kernel without batch ops for this map type */
+	void *keys, *vals; /* batch buffers, max_entries entries each */
 };
 
 static uint64_t rd_field(const void *base, const struct schema_field *f)
@@ -104,8 +104,7 @@ static const void *slot(const struct pmap *pm, const void *vals, int cpu)
 }
 
 /* One CPU's value of a statistic, with time still accruing added in */
-static uint64_t stat_value(const struct schema_stat *st, const void *v, uint32_t elem,
-			   uint64_t now)
+static uint64_t stat_value(const struct schema_stat *st, const void *v, uint32_t elem, uint64_t now)
 {
 	struct schema_field f = st->f;
 	uint64_t val;
@@ -184,8 +183,8 @@ static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_
 }
 
 /* Combine one IO/INTR/TIMER field: timestamps and maxima by max, sums otherwise */
-static uint64_t combine_field(const struct pmap *pm, const struct schema_field *f,
-			      const void *vals, int ncv, bool take_max)
+static uint64_t combine_field(const struct pmap *pm, const struct schema_field *f, const void *vals,
+			      int ncv, bool take_max)
 {
 	uint64_t acc = 0;
 
@@ -509,7 +508,8 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 	}
 	err = read_all(pm, &n);
 	for (size_t i = 0; i < n && !err; i++) {
-		struct inst *in = inst_find(pm, key_value(pm, (char *)pm->keys + i * pm->info.key_size), -1);
+		struct inst *in =
+			inst_find(pm, key_value(pm, (char *)pm->keys + i * pm->info.key_size), -1);
 
 		if (!in)
 			continue; /* new: the next reconcile creates its kstat */
@@ -593,8 +593,8 @@ static kstat_t *create_kstat(struct pmap *pm, const struct pending *p, struct in
 	int instance = sc->instance == SI_CPU ? p->cpu : (int)p->key;
 	kstat_t *ksp;
 
-	ksp = snap_create(pm->snap, sc->module, instance, p->name, sc->ks_class, sc->type, sc->ndata,
-			  sc->writable ? KSTAT_FLAG_WRITABLE : 0);
+	ksp = snap_create(pm->snap, sc->module, instance, p->name, sc->ks_class, sc->type,
+			  sc->ndata, sc->writable ? KSTAT_FLAG_WRITABLE : 0);
 	if (!ksp)
 		return NULL;
 	if (sc->type == KSTAT_TYPE_NAMED) {
@@ -718,7 +718,8 @@ out_unlock:
 		ksp = create_kstat(pm, &add[i], in);
 		if (!ksp) {
 			log_warn("%s:%d:%s: cannot create kstat: %s", pm->sc->module,
-				 in->cpu >= 0 ? in->cpu : (int)in->key, add[i].name, strerror(errno));
+				 in->cpu >= 0 ? in->cpu : (int)in->key, add[i].name,
+				 strerror(errno));
 			free(in);
 			continue;
 		}

@@ -16,7 +16,7 @@ struct pmap;
 
 struct pmap_info {
 	int fd;
-	uint32_t map_type;	/* enum bpf_map_type */
+	uint32_t map_type; /* enum bpf_map_type */
 	uint32_t key_size;
 	uint32_t value_size;
 	uint32_t max_entries;

@@ -22,8 +22,8 @@
 #define MAX_HIST_SLOTS 64
 
 const char *const schema_io_fields[SCHEMA_IO_FIELDS] = {
-	"nread", "nwritten", "reads", "writes", "wtime", "wlentime",
-	"wlastupdate", "rtime", "rlentime", "rlastupdate", "wcnt", "rcnt",
+	"nread",       "nwritten", "reads",    "writes",      "wtime", "wlentime",
+	"wlastupdate", "rtime",    "rlentime", "rlastupdate", "wcnt",  "rcnt",
 };
 const char *const schema_intr_fields[SCHEMA_INTR_FIELDS] = {
 	"hard", "soft", "watchdog", "spurious", "multiple_service",
@@ -134,7 +134,8 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 		return fail(c, "tag 'kstat.%s' needs a value", tag);
 	if (KEY_IS("module")) {
 		if (!copy_name(sc->module, v))
-			return fail(c, "kstat.module '%s': 1 to %d characters", v, KSTAT_STRLEN - 1);
+			return fail(c, "kstat.module '%s': 1 to %d characters", v,
+				    KSTAT_STRLEN - 1);
 	} else if (KEY_IS("name")) {
 		if (!copy_name(sc->name, v))
 			return fail(c, "kstat.name '%s': 1 to %d characters", v, KSTAT_STRLEN - 1);
@@ -173,12 +174,11 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 	return 0;
 }
 
-static int parse_kind(struct parse_ctx *c, const char *mname, const char *v,
-		      struct schema_stat *st)
+static int parse_kind(struct parse_ctx *c, const char *mname, const char *v, struct schema_stat *st)
 {
 	static const char *const kinds[] = {
 		[SK_COUNTER] = "counter", [SK_GAUGE] = "gauge", [SK_MIN] = "min",
-		[SK_MAX] = "max",	  [SK_HIST] = "hist",
+		[SK_MAX] = "max",         [SK_HIST] = "hist",
 	};
 	const char *c1 = strchr(v, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
 	size_t klen, ulen;
@@ -318,7 +318,8 @@ static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_
 				open_tag = tag + 5;
 				has_open = true;
 			} else if (strcmp(tag, "name") == 0) {
-				err = parse_name_field(c, sc, m, mname, btf_member_bit_offset(st, (__u32)i));
+				err = parse_name_field(c, sc, m, mname,
+						       btf_member_bit_offset(st, (__u32)i));
 				if (err)
 					return err;
 			} else {
@@ -327,7 +328,10 @@ static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_
 		}
 		if (!is_stat) {
 			if (has_open)
-				return fail(c, "member %s: kstat.open on a member that is not a statistic", mname);
+				return fail(
+					c,
+					"member %s: kstat.open on a member that is not a statistic",
+					mname);
 			continue;
 		}
 		if (btf_member_bitfield_size(st, (__u32)i))
@@ -344,12 +348,15 @@ static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_
 
 			schema_hist_slot_name(s, slot, slot_name, sizeof(slot_name));
 			if (strlen(slot_name) >= KSTAT_STRLEN)
-				return fail(c, "member %s: histogram slot name '%s' is longer than %d characters",
+				return fail(c,
+					    "member %s: histogram slot name '%s' is longer than %d "
+					    "characters",
 					    mname, slot_name, KSTAT_STRLEN - 1);
 		}
 		if (has_open) {
 			if (s->kind != SK_COUNTER || s->f.size != 8)
-				return fail(c, "member %s: kstat.open needs a __u64 counter", mname);
+				return fail(c, "member %s: kstat.open needs a __u64 counter",
+					    mname);
 			err = parse_open(c, st, mname, open_tag, s);
 			if (err)
 				return err;
@@ -388,7 +395,9 @@ static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_
 		break;
 	}
 	snprintf(why, sizeof(why), "kstat.type %s",
-		 sc->type == KSTAT_TYPE_IO ? "io" : sc->type == KSTAT_TYPE_INTR ? "intr" : "timer");
+		 sc->type == KSTAT_TYPE_IO     ? "io"
+		 : sc->type == KSTAT_TYPE_INTR ? "intr"
+					       : "timer");
 	for (size_t i = 0; i < n; i++)
 		if (named_int_field(c, st, names[i], &sc->fields[i], why))
 			return -EINVAL;
@@ -441,8 +450,8 @@ static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct 
 	case SI_KEY:
 		break;
 	}
-	if (sc->writable && (mt != BPF_MAP_TYPE_ARRAY || sc->instance != SI_SINGLE ||
-			     sc->type != KSTAT_TYPE_NAMED))
+	if (sc->writable &&
+	    (mt != BPF_MAP_TYPE_ARRAY || sc->instance != SI_SINGLE || sc->type != KSTAT_TYPE_NAMED))
 		return fail(c, "kstat.writable needs a NAMED single-instance plain ARRAY");
 	if (sc->writable && percpu)
 		return fail(c, "kstat.writable maps cannot be per-CPU");
@@ -451,10 +460,12 @@ static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct 
 	return 0;
 }
 
-int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out,
-		 char *err, size_t errlen)
+int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out, char *err,
+		 size_t errlen)
 {
-	struct parse_ctx c = {.btf = btf, .map = bpf_map__name(map), .err = err, .errlen = errlen};
+	struct parse_ctx c = {
+		.btf = btf, .map = bpf_map__name(map), .err = err, .errlen = errlen
+	};
 	const struct btf_type *st;
 	struct schema *sc = NULL;
 	__u32 n, st_id;
@@ -510,7 +521,8 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 		goto err_free;
 	}
 	sc->value_size = st->size;
-	ret = sc->type == KSTAT_TYPE_NAMED ? parse_named(&c, sc, st, st_id) : parse_fixed(&c, sc, st);
+	ret = sc->type == KSTAT_TYPE_NAMED ? parse_named(&c, sc, st, st_id)
+					   : parse_fixed(&c, sc, st);
 	if (ret)
 		goto err_free;
 	ret = check_map_shape(&c, sc, map);

@@ -25,32 +25,32 @@ enum schema_kind {
 };
 
 enum schema_instance {
-	SI_SINGLE,	/* one kstat, instance 0; per-CPU values combined */
-	SI_CPU,		/* one kstat per CPU from a one-entry per-CPU array */
-	SI_KEY,		/* one kstat per map key; the key is the instance */
+	SI_SINGLE, /* one kstat, instance 0; per-CPU values combined */
+	SI_CPU,    /* one kstat per CPU from a one-entry per-CPU array */
+	SI_KEY,    /* one kstat per map key; the key is the instance */
 };
 
 enum schema_name_from {
-	SN_FIXED,	/* the map's KSTAT_NAME for every instance */
-	SN_FIELD,	/* the value's KSTAT_NAME_FIELD member */
+	SN_FIXED, /* the map's KSTAT_NAME for every instance */
+	SN_FIELD, /* the value's KSTAT_NAME_FIELD member */
 };
 
 /* Where one field of a value lives */
 struct schema_field {
 	uint32_t off;
-	uint32_t size;	/* 1, 2, 4 or 8 */
+	uint32_t size; /* 1, 2, 4 or 8 */
 	bool is_signed;
 };
 
 struct schema_stat {
 	char name[KSTAT_STRLEN];
-	struct schema_field f;	/* for a histogram: its first slot */
-	uint32_t nelem;		/* histogram slots, else 1 */
-	uchar_t data_type;	/* KSTAT_DATA_* */
+	struct schema_field f; /* for a histogram: its first slot */
+	uint32_t nelem;        /* histogram slots, else 1 */
+	uchar_t data_type;     /* KSTAT_DATA_* */
 	enum schema_kind kind;
 	char unit[16];
 	char *help;
-	bool open;		/* KSTAT_OPEN: add now - since while flag != 0 */
+	bool open; /* KSTAT_OPEN: add now - since while flag != 0 */
 	struct schema_field since, flag;
 };
 
@@ -65,12 +65,12 @@ struct schema {
 	char module[KSTAT_STRLEN];
 	char name[KSTAT_STRLEN];
 	char ks_class[KSTAT_STRLEN];
-	uchar_t type;		/* KSTAT_TYPE_NAMED, IO, INTR or TIMER */
+	uchar_t type; /* KSTAT_TYPE_NAMED, IO, INTR or TIMER */
 	enum schema_instance instance;
 	enum schema_name_from name_from;
 	struct schema_field name_field;
 	bool writable;
-	uint32_t value_size;	/* sizeof the value struct */
+	uint32_t value_size; /* sizeof the value struct */
 	/* NAMED: the statistics, one record each (histograms: one per slot) */
 	uint32_t nstats, stats_cap;
 	uint32_t ndata;
@@ -84,8 +84,8 @@ struct schema {
  * Returns 1 with *out set for a kstat map, 0 for a map without kstat tags
  * (a provider's private state), or -errno with a message in err.
  */
-int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out,
-		 char *err, size_t errlen);
+int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out, char *err,
+		 size_t errlen);
 void schema_free(struct schema *sc);
 
 /* Name of a histogram slot's statistic: "<name>_<upper bound>" */

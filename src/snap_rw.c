@@ -48,7 +48,8 @@ static void named_rebase(kstat_named_t *kn, uint_t n, const void *buf, uint64_t 
 
 		if (kn[i].data_type != KSTAT_DATA_STRING || !p)
 			continue;
-		KSTAT_NAMED_STR_PTR(&kn[i]) = (char *)(uintptr_t)(ubase + (uint64_t)(p - (char *)buf));
+		KSTAT_NAMED_STR_PTR(&kn[i]) =
+			(char *)(uintptr_t)(ubase + (uint64_t)(p - (char *)buf));
 	}
 }
 
@@ -181,7 +182,8 @@ static int named_check_write(kstat_t *ksp, enum snap_model model, kstat_named_t 
 			if (model == SNAP_MODEL_ILP32 && knew[i].data_type == KSTAT_DATA_INT32) {
 				knew[i].value.l = (long)knew[i].value.i32;
 				knew[i].data_type = KS_DATA_KLONG;
-			} else if (model == SNAP_MODEL_LP64 && knew[i].data_type == KSTAT_DATA_INT64) {
+			} else if (model == SNAP_MODEL_LP64 &&
+				   knew[i].data_type == KSTAT_DATA_INT64) {
 				knew[i].data_type = KS_DATA_KLONG;
 			}
 			break;

@@ -362,8 +362,8 @@ kstat_t *snap_create(struct snap *s, const char *module, int instance, const cha
 		snprintf(namebuf, sizeof(namebuf), "%s%d", module, instance);
 		name = namebuf;
 	}
-	if (!name_ok(module) || !name_ok(name) || !name_ok(ks_class) ||
-	    type >= KSTAT_NUM_TYPES || !ndata_ok(type, ndata) ||
+	if (!name_ok(module) || !name_ok(name) || !name_ok(ks_class) || type >= KSTAT_NUM_TYPES ||
+	    !ndata_ok(type, ndata) ||
 	    ((flags & KSTAT_FLAG_PERSISTENT) && (flags & KSTAT_FLAG_VIRTUAL)) ||
 	    ((flags & KSTAT_FLAG_VAR_SIZE) && !(flags & KSTAT_FLAG_VIRTUAL)) ||
 	    (flags & (KSTAT_FLAG_DORMANT | KSTAT_FLAG_INVALID))) {
@@ -536,7 +536,7 @@ void snap_note_chain_seen(struct snap *s)
 
 struct snap *snap_new(void)
 {
-	static const char *const hdr_names[2] = {"kstat_headers", "kstat_types"};
+	static const char *const hdr_names[2] = { "kstat_headers", "kstat_types" };
 	pthread_rwlockattr_t attr;
 	struct snap *s;
 	kstat_t *ksp;
@@ -566,8 +566,8 @@ struct snap *snap_new(void)
 	ksp->ks_private = s;
 	snap_install(s, ksp);
 
-	ksp = snap_create(s, "unix", 0, hdr_names[1], "kstat", KSTAT_TYPE_NAMED,
-			  KSTAT_NUM_TYPES, KSTAT_FLAG_VIRTUAL);
+	ksp = snap_create(s, "unix", 0, hdr_names[1], "kstat", KSTAT_TYPE_NAMED, KSTAT_NUM_TYPES,
+			  KSTAT_FLAG_VIRTUAL);
 	if (!ksp)
 		goto err_free;
 	for (int i = 0; i < KSTAT_NUM_TYPES; i++) {

@@ -10,23 +10,23 @@
 
 /* What the engine keeps around a provider's kstat_t (illumos's ekstat_t) */
 struct ekstat {
-	kstat_t ks;		/* first: a kstat_t * is an ekstat * */
-	pthread_mutex_t lock;	/* serialises update and snapshot */
-	struct ekstat *hnext;	/* name hash chain */
+	kstat_t ks;           /* first: a kstat_t * is an ekstat * */
+	pthread_mutex_t lock; /* serialises update and snapshot */
+	struct ekstat *hnext; /* name hash chain */
 	uint64_t hash;
-	uint64_t fresh_gen;	/* walk generation whose source refreshed the data */
-	void *owned_data;	/* ks_data when the engine allocated it */
+	uint64_t fresh_gen; /* walk generation whose source refreshed the data */
+	void *owned_data;   /* ks_data when the engine allocated it */
 };
 
 struct snap {
 	pthread_rwlock_t chain_lock;
 	kid_t chain_id;
-	struct ekstat **bykid;	/* sorted by kid, INVALID ones included */
+	struct ekstat **bykid; /* sorted by kid, INVALID ones included */
 	size_t n, cap;
-	struct ekstat **names;	/* hash by module, instance, name */
+	struct ekstat **names; /* hash by module, instance, name */
 	size_t nbuckets;
 	size_t nvalid, ninvalid;
-	bool seen_invalid;	/* the chain was read while some kstat was INVALID */
+	bool seen_invalid; /* the chain was read while some kstat was INVALID */
 	struct snap_source *sources;
 	uint64_t gen;
 	struct snap_stats stats;

@@ -33,8 +33,8 @@ enum misc_stat {
 };
 
 static const char *const misc_names[MISC_NSTATS] = {
-	"ncpus", "lbolt", "clk_intr", "nproc", "avenrun_1min", "avenrun_5min",
-	"avenrun_15min", "boot_time",
+	"ncpus",        "lbolt",        "clk_intr",      "nproc",
+	"avenrun_1min", "avenrun_5min", "avenrun_15min", "boot_time",
 };
 
 enum engine_stat {
@@ -50,7 +50,8 @@ enum engine_stat {
 };
 
 static const char *const engine_names[ENG_NSTATS] = {
-	"snapshots", "snapshot_time", "reads", "writes", "kstats", "creates", "deletes", "map_drops",
+	"snapshots", "snapshot_time", "reads",   "writes",
+	"kstats",    "creates",       "deletes", "map_drops",
 };
 
 struct sysmisc {
@@ -196,8 +197,8 @@ struct sysmisc *sysmisc_new(struct snap *s, struct loader *ld)
 	sm->ld = ld;
 	sm->misc = create_named(sm, "unix", "system_misc", sm->misc_data, misc_names, MISC_NSTATS,
 				KSTAT_DATA_UINT32, misc_update);
-	sm->engine = create_named(sm, "kstatd", "engine", sm->engine_data, engine_names,
-				  ENG_NSTATS, KSTAT_DATA_UINT64, engine_update);
+	sm->engine = create_named(sm, "kstatd", "engine", sm->engine_data, engine_names, ENG_NSTATS,
+				  KSTAT_DATA_UINT64, engine_update);
 	if (!sm->misc || !sm->engine) {
 		int err = errno;
 

@@ -109,8 +109,8 @@ static inline int read_kid(struct snap *s, kid_t kid, void **data, struct snap_r
 
 	*data = NULL;
 	for (;;) {
-		err = snap_read(s, kid, SNAP_MODEL_LP64, *data, size, (uint64_t)(uintptr_t)*data, hdr,
-				&copied, &kcid);
+		err = snap_read(s, kid, SNAP_MODEL_LP64, *data, size, (uint64_t)(uintptr_t)*data,
+				hdr, &copied, &kcid);
 		if (err != ENOMEM || size >= hdr->ks_data_size)
 			return err;
 		free(*data);

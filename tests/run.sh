@@ -9,7 +9,8 @@ export OUTPUT
 cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" = 0 ] && scripts/bpf-mounts.sh
 
-all_tests=$(ls "$OUTPUT"/tests/test_* 2>/dev/null | grep -v '\.' ; ls tests/*.sh 2>/dev/null | grep -v run.sh)
+all_tests=$(find "$OUTPUT/tests" -maxdepth 1 -type f -name 'test_*' ! -name '*.*' | sort
+	ls tests/test_*.sh 2>/dev/null)
 failed=""
 n=0
 for t in ${TESTS:-$all_tests}; do
@@ -24,12 +25,14 @@ for t in ${TESTS:-$all_tests}; do
 	log=$OUTPUT/tests/$name.log
 	case "$path" in
 	*.sh) sh "$path" >"$log" 2>&1 ;;
-	*) "$path" --jobs=1 --timeout=120 >"$log" 2>&1 ;;
+	*) "$path" --jobs=1 --timeout=120 --no-early-exit >"$log" 2>&1 ;;
 	esac
 	rc=$?
+	# sanitizer reports from test workers do not always reach the exit code
+	grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log" && rc=1
 	secs=$(($(date +%s) - start))
 	if [ $rc -eq 0 ]; then
-		summary=$(grep -E '^\[====\] Synthesis' "$log" | sed 's/.*Synthesis: //')
+		summary=$(grep -E '^\[====\] Synthesis|^[0-9]+ checks' "$log" | sed 's/.*Synthesis: //')
 		printf 'PASS %-22s %3ss  %s\n' "$name" "$secs" "$summary"
 	else
 		printf 'FAIL %-22s %3ss  (log: %s)\n' "$name" "$secs" "$log"

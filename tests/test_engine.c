@@ -79,7 +79,8 @@ Test(engine, starts_with_kid0_headers_and_kid1_types)
 
 Test(engine, kstat_types_lists_the_five_types_as_uint64)
 {
-	static const char *const names[] = {"raw", "name=value", "interrupt", "i/o", "event_timer"};
+	static const char *const names[] = { "raw", "name=value", "interrupt", "i/o",
+					     "event_timer" };
 	struct snap_rhdr hdr;
 	kstat_named_t *kn;
 
@@ -87,7 +88,8 @@ Test(engine, kstat_types_lists_the_five_types_as_uint64)
 	cr_assert_eq(hdr.ks_ndata, 5);
 	for (int i = 0; i < 5; i++) {
 		cr_expect_str_eq(kn[i].name, names[i]);
-		cr_expect_eq(kn[i].data_type, KSTAT_DATA_UINT64, "ULONG reaches LP64 callers as UINT64");
+		cr_expect_eq(kn[i].data_type, KSTAT_DATA_UINT64,
+			     "ULONG reaches LP64 callers as UINT64");
 		cr_expect_eq(kn[i].value.ui64, (uint64_t)i);
 	}
 	free(kn);
@@ -176,8 +178,8 @@ Test(engine, a_small_buffer_gets_enomem_with_the_header_filled)
 	kid_t kcid = -1;
 
 	snap_install(s, a);
-	cr_expect_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, 10, (uint64_t)(uintptr_t)buf, &hdr,
-			       &copied, &kcid),
+	cr_expect_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, 10, (uint64_t)(uintptr_t)buf,
+			       &hdr, &copied, &kcid),
 		     ENOMEM);
 	cr_expect_eq(hdr.ks_data_size, 3 * sizeof(kstat_named_t), "the size needed");
 	cr_expect_eq(hdr.ks_ndata, 3);
@@ -316,8 +318,9 @@ Test(engine, named_strings_are_packed_after_the_array_with_caller_pointers)
 			       &kcid),
 		     ENOMEM);
 	cr_expect_eq(hdr.ks_data_size, need, "strings count in ks_data_size");
-	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, ubase, &hdr, &copied, &kcid),
-		     0);
+	cr_assert_eq(
+		snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, ubase, &hdr, &copied, &kcid),
+		0);
 	cr_expect_eq((uint64_t)(uintptr_t)KSTAT_NAMED_STR_PTR(&kn[0]), ubase + 3 * sizeof(*kn));
 	cr_expect_eq(KSTAT_NAMED_STR_BUFLEN(&kn[0]), 6);
 	cr_expect_eq((uint64_t)(uintptr_t)KSTAT_NAMED_STR_PTR(&kn[2]), ubase + 3 * sizeof(*kn) + 6);
@@ -325,8 +328,9 @@ Test(engine, named_strings_are_packed_after_the_array_with_caller_pointers)
 	cr_expect_str_eq(buf + 3 * sizeof(*kn) + 6, "world!");
 
 	memset(buf, 0, need);
-	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_ILP32, buf, need, ubase, &hdr, &copied, &kcid),
-		     0);
+	cr_assert_eq(
+		snap_read(s, a->ks_kid, SNAP_MODEL_ILP32, buf, need, ubase, &hdr, &copied, &kcid),
+		0);
 	{
 		uint32_t p32;
 
@@ -351,29 +355,35 @@ Test(engine, write_errors_follow_write_kstat_data)
 	snap_install(s, rw);
 	cr_assert_eq(rd(rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), &hdr, &copied), 0);
 	ub = (uint64_t)(uintptr_t)buf;
-	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, false, &kcid),
-		     EPERM, "EPERM comes first, even for a bad kid");
+	cr_expect_eq(
+		snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, false, &kcid),
+		EPERM, "EPERM comes first, even for a bad kid");
 	cr_expect_eq(snap_write(s, 9999, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, false, &kcid),
 		     EPERM);
 	cr_expect_eq(snap_write(s, 9999, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
 		     ENXIO);
-	cr_expect_eq(snap_write(s, inv->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
-		     EAGAIN);
-	cr_expect_eq(snap_write(s, ro->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
-		     EACCES);
+	cr_expect_eq(
+		snap_write(s, inv->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		EAGAIN);
+	cr_expect_eq(
+		snap_write(s, ro->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		EACCES);
 	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf) - 1, 2, ub, true,
 				&kcid),
 		     EINVAL, "size mismatch");
-	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 1, ub, true, &kcid),
-		     EINVAL, "ndata mismatch");
+	cr_expect_eq(
+		snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 1, ub, true, &kcid),
+		EINVAL, "ndata mismatch");
 	buf[1].data_type = KSTAT_DATA_INT32;
-	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
-		     EINVAL, "type mismatch");
+	cr_expect_eq(
+		snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		EINVAL, "type mismatch");
 	buf[1].data_type = KSTAT_DATA_UINT64;
 	buf[1].value.ui64 = 777;
 	kcid = -1;
-	cr_expect_eq(snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
-		     0);
+	cr_expect_eq(
+		snap_write(s, rw->ks_kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2, ub, true, &kcid),
+		0);
 	cr_expect_eq(kcid, snap_chain_id(s));
 	cr_expect_eq(((kstat_named_t *)rw->ks_data)[1].value.ui64, 777);
 	cr_expect_eq(read_u64(s, "test", 0, "rw", "s1"), 777);
@@ -389,15 +399,18 @@ Test(engine, writes_check_string_pointers_against_the_caller_buffer)
 	struct snap_rhdr hdr;
 	kid_t kcid;
 
-	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, ub, &hdr, &copied, &kcid), 0);
+	cr_assert_eq(snap_read(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, ub, &hdr, &copied, &kcid),
+		     0);
 	KSTAT_NAMED_STR_PTR(&kn[0]) = (char *)(uintptr_t)(ub + 8); /* inside the array */
-	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid), EINVAL);
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid),
+		     EINVAL);
 	KSTAT_NAMED_STR_PTR(&kn[0]) = (char *)(uintptr_t)(ub + need - 1); /* runs past the end */
-	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid), EINVAL);
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid),
+		     EINVAL);
 	KSTAT_NAMED_STR_PTR(&kn[0]) = (char *)(uintptr_t)(ub + 3 * sizeof(*kn));
 	kn[0].data_type = KSTAT_DATA_UINT64;
-	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid), EINVAL,
-		     "a string must stay a string");
+	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid),
+		     EINVAL, "a string must stay a string");
 	kn[0].data_type = KSTAT_DATA_STRING;
 	kn[1].value.ui64 = 43;
 	cr_expect_eq(snap_write(s, a->ks_kid, SNAP_MODEL_LP64, buf, need, 3, ub, true, &kcid), 0);
@@ -408,7 +421,8 @@ Test(engine, writes_check_string_pointers_against_the_caller_buffer)
 
 Test(engine, writes_take_longs_back_as_the_caller_sees_them)
 {
-	kstat_t *a = snap_create(s, "test", 0, "wl", "misc", KSTAT_TYPE_NAMED, 1, KSTAT_FLAG_WRITABLE);
+	kstat_t *a =
+		snap_create(s, "test", 0, "wl", "misc", KSTAT_TYPE_NAMED, 1, KSTAT_FLAG_WRITABLE);
 	kstat_named_t *kn = a->ks_data, buf;
 	struct snap_rhdr hdr;
 	size_t copied;
@@ -491,9 +505,9 @@ Test(engine, persistent_kstats_go_dormant_and_come_back_with_their_kid)
 	snap_install(s, b);
 	cr_expect_eq(b->ks_flags & (KSTAT_FLAG_DORMANT | KSTAT_FLAG_INVALID), 0);
 	cr_expect_eq(snap_chain_id(s), chain);
-	cr_expect_null(snap_create(s, "test", 0, "p", "misc", KSTAT_TYPE_NAMED, 2,
-				   KSTAT_FLAG_PERSISTENT),
-		       "a live kstat is a collision");
+	cr_expect_null(
+		snap_create(s, "test", 0, "p", "misc", KSTAT_TYPE_NAMED, 2, KSTAT_FLAG_PERSISTENT),
+		"a live kstat is a collision");
 }
 
 Test(engine, io_snapshots_account_for_queued_work_in_the_copy_only)
@@ -564,7 +578,7 @@ static int emit_count(const kstat_t *ks, void *arg)
 
 Test(engine, walks_visit_valid_kstats_in_kid_order)
 {
-	struct walk_ctx c = {.last = -1};
+	struct walk_ctx c = { .last = -1 };
 	kstat_t *a = make_named("a", 1, 0), *b = make_named("b", 1, 0);
 
 	make_named("invalid", 1, 0);

@@ -17,8 +17,8 @@
 extern "C" {
 #endif
 
-typedef int kid_t;		/* unique kstat id */
-typedef long long hrtime_t;	/* nanoseconds, CLOCK_MONOTONIC on Linux */
+typedef int kid_t;          /* unique kstat id */
+typedef long long hrtime_t; /* nanoseconds, CLOCK_MONOTONIC on Linux */
 #ifndef _KSTATD_UCHAR_T
 #define _KSTATD_UCHAR_T
 typedef unsigned char uchar_t;
@@ -48,20 +48,20 @@ typedef unsigned long long u_longlong_t;
 
 typedef struct kstat {
 	/* Fields relevant to both kernel and user */
-	hrtime_t ks_crtime;		/* creation time */
-	struct kstat *ks_next;		/* kstat chain linkage */
-	kid_t ks_kid;			/* unique kstat ID */
-	char ks_module[KSTAT_STRLEN];	/* provider module name */
-	uchar_t ks_resv;		/* reserved */
-	int ks_instance;		/* provider module's instance */
-	char ks_name[KSTAT_STRLEN];	/* kstat name */
-	uchar_t ks_type;		/* kstat data type */
-	char ks_class[KSTAT_STRLEN];	/* kstat class */
-	uchar_t ks_flags;		/* kstat flags */
-	void *ks_data;			/* kstat type-specific data */
-	uint_t ks_ndata;		/* # of type-specific data records */
-	size_t ks_data_size;		/* total size of kstat data section */
-	hrtime_t ks_snaptime;		/* time of last data snapshot */
+	hrtime_t ks_crtime;           /* creation time */
+	struct kstat *ks_next;        /* kstat chain linkage */
+	kid_t ks_kid;                 /* unique kstat ID */
+	char ks_module[KSTAT_STRLEN]; /* provider module name */
+	uchar_t ks_resv;              /* reserved */
+	int ks_instance;              /* provider module's instance */
+	char ks_name[KSTAT_STRLEN];   /* kstat name */
+	uchar_t ks_type;              /* kstat data type */
+	char ks_class[KSTAT_STRLEN];  /* kstat class */
+	uchar_t ks_flags;             /* kstat flags */
+	void *ks_data;                /* kstat type-specific data */
+	uint_t ks_ndata;              /* # of type-specific data records */
+	size_t ks_data_size;          /* total size of kstat data section */
+	hrtime_t ks_snaptime;         /* time of last data snapshot */
 	/* Fields relevant to the provider only: opaque to users */
 	int (*ks_update)(struct kstat *, int);
 	void *ks_private;
@@ -99,11 +99,11 @@ typedef struct kstat32 {
 } kstat32_t;
 
 /* ks_type */
-#define KSTAT_TYPE_RAW 0	/* can be anything; ks_ndata >= 1 */
-#define KSTAT_TYPE_NAMED 1	/* name/value pairs; ks_ndata >= 1 */
-#define KSTAT_TYPE_INTR 2	/* interrupt statistics; ks_ndata == 1 */
-#define KSTAT_TYPE_IO 3		/* I/O statistics; ks_ndata == 1 */
-#define KSTAT_TYPE_TIMER 4	/* event timer; ks_ndata >= 1 */
+#define KSTAT_TYPE_RAW 0   /* can be anything; ks_ndata >= 1 */
+#define KSTAT_TYPE_NAMED 1 /* name/value pairs; ks_ndata >= 1 */
+#define KSTAT_TYPE_INTR 2  /* interrupt statistics; ks_ndata == 1 */
+#define KSTAT_TYPE_IO 3    /* I/O statistics; ks_ndata == 1 */
+#define KSTAT_TYPE_TIMER 4 /* event timer; ks_ndata >= 1 */
 #define KSTAT_NUM_TYPES 5
 
 /* ks_flags */
@@ -117,18 +117,18 @@ typedef struct kstat32 {
 
 /* Named statistics */
 typedef struct kstat_named {
-	char name[KSTAT_STRLEN];	/* name of counter */
-	uchar_t data_type;		/* data type */
+	char name[KSTAT_STRLEN]; /* name of counter */
+	uchar_t data_type;       /* data type */
 	union {
-		char c[16];		/* enough for 128-bit ints */
+		char c[16]; /* enough for 128-bit ints */
 		int32_t i32;
 		uint32_t ui32;
 		struct {
 			union {
-				char *ptr;	/* NULL-terminated string */
-				char __pad[8];	/* 64-bit padding */
+				char *ptr;     /* NULL-terminated string */
+				char __pad[8]; /* 64-bit padding */
 			} addr;
-			uint32_t len;	/* length of string, with NUL */
+			uint32_t len; /* length of string, with NUL */
 		} str;
 		int64_t i64;
 		uint64_t ui64;
@@ -139,7 +139,7 @@ typedef struct kstat_named {
 		u_longlong_t ull;
 		float f;
 		double d;
-	} value;			/* value of counter */
+	} value; /* value of counter */
 } kstat_named_t;
 
 #define KSTAT_DATA_CHAR 0
@@ -176,7 +176,7 @@ typedef struct kstat_named {
 #define KSTAT_NUM_INTRS 5
 
 typedef struct kstat_intr {
-	uint_t intrs[KSTAT_NUM_INTRS];	/* interrupt counters */
+	uint_t intrs[KSTAT_NUM_INTRS]; /* interrupt counters */
 } kstat_intr_t;
 
 #define KSTAT_INTR_PTR(kptr) ((kstat_intr_t *)(kptr)->ks_data)
@@ -188,32 +188,32 @@ typedef struct kstat_intr {
  * their deltas over ks_snaptime.
  */
 typedef struct kstat_io {
-	u_longlong_t nread;		/* number of bytes read */
-	u_longlong_t nwritten;		/* number of bytes written */
-	uint_t reads;			/* number of read operations */
-	uint_t writes;			/* number of write operations */
-	hrtime_t wtime;			/* cumulative wait (pre-service) time */
-	hrtime_t wlentime;		/* cumulative wait length*time product */
-	hrtime_t wlastupdate;		/* last time wait queue changed */
-	hrtime_t rtime;			/* cumulative run (service) time */
-	hrtime_t rlentime;		/* cumulative run length*time product */
-	hrtime_t rlastupdate;		/* last time run queue changed */
-	uint_t wcnt;			/* count of elements in wait state */
-	uint_t rcnt;			/* count of elements in run state */
+	u_longlong_t nread;    /* number of bytes read */
+	u_longlong_t nwritten; /* number of bytes written */
+	uint_t reads;          /* number of read operations */
+	uint_t writes;         /* number of write operations */
+	hrtime_t wtime;        /* cumulative wait (pre-service) time */
+	hrtime_t wlentime;     /* cumulative wait length*time product */
+	hrtime_t wlastupdate;  /* last time wait queue changed */
+	hrtime_t rtime;        /* cumulative run (service) time */
+	hrtime_t rlentime;     /* cumulative run length*time product */
+	hrtime_t rlastupdate;  /* last time run queue changed */
+	uint_t wcnt;           /* count of elements in wait state */
+	uint_t rcnt;           /* count of elements in run state */
 } kstat_io_t;
 
 #define KSTAT_IO_PTR(kptr) ((kstat_io_t *)(kptr)->ks_data)
 
 /* Event timer statistics */
 typedef struct kstat_timer {
-	char name[KSTAT_STRLEN];	/* event name */
-	uchar_t resv;			/* reserved */
-	u_longlong_t num_events;	/* number of events */
-	hrtime_t elapsed_time;		/* cumulative elapsed time */
-	hrtime_t min_time;		/* shortest event duration */
-	hrtime_t max_time;		/* longest event duration */
-	hrtime_t start_time;		/* previous event start time */
-	hrtime_t stop_time;		/* previous event stop time */
+	char name[KSTAT_STRLEN]; /* event name */
+	uchar_t resv;            /* reserved */
+	u_longlong_t num_events; /* number of events */
+	hrtime_t elapsed_time;   /* cumulative elapsed time */
+	hrtime_t min_time;       /* shortest event duration */
+	hrtime_t max_time;       /* longest event duration */
+	hrtime_t start_time;     /* previous event start time */
+	hrtime_t stop_time;      /* previous event stop time */
 } kstat_timer_t;
 
 #define KSTAT_TIMER_PTR(kptr) ((kstat_timer_t *)(kptr)->ks_data)

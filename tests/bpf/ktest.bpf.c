@@ -67,8 +67,8 @@ struct {
 	__uint(max_entries, 16);
 	__type(key, __u32);
 	__type(value, struct ktest_io);
-} ktest_io SEC(".maps") KSTAT_MODULE("ktest") KSTAT_CLASS("disk") KSTAT_TYPE(io)
-	KSTAT_INSTANCE(key) KSTAT_NAME_FROM(field);
+} ktest_io SEC(".maps") KSTAT_MODULE("ktest") KSTAT_CLASS("disk") KSTAT_TYPE(io) KSTAT_INSTANCE(key)
+	KSTAT_NAME_FROM(field);
 
 struct ktest_intr {
 	__u32 hard, soft, watchdog, spurious, multiple_service;
@@ -107,7 +107,7 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 	if (v) {
 		v->events++;
 		v->lat[kstat_log2(k->hist_value) < HIST_SLOTS ? kstat_log2(k->hist_value)
-							       : HIST_SLOTS - 1]++;
+							      : HIST_SLOTS - 1]++;
 	}
 	kstat_lookup_or_init(&ktest_small, &pid, &one);
 	return 0;

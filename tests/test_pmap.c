@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Provider maps as kstats, with the ktest provider: keyed instances that
+ * come and go with their map entries, per-CPU combination, the IO, INTR
+ * and TIMER types, writable maps, exact counting from a tracepoint, map
+ * full drops, and detaching through kstatd:0:config.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "ktest.h"
+
+static struct ktest_fx fx;
+
+static void setup(void)
+{
+	ktest_start(&fx, true);
+}
+
+static void teardown(void)
+{
+	ktest_stop(&fx);
+	remove_pin_path();
+}
+
+TestSuite(pmap, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Put one keyed entry, the same value on every CPU, or one per CPU */
+static void put_keyed(uint32_t key, const struct ktest_val *per_cpu, bool same)
+{
+	int fd = ktest_map("ktest_keyed");
+	struct ktest_val *vals = calloc((size_t)fx.ncpus, sizeof(*vals));
+
+	for (int c = 0; c < fx.ncpus; c++)
+		vals[c] = same ? per_cpu[0] : per_cpu[c];
+	cr_assert_eq(bpf_map_update_elem(fd, &key, vals, BPF_ANY), 0, "%s", strerror(errno));
+	free(vals);
+	close(fd);
+}
+
+static void del_keyed(uint32_t key)
+{
+	int fd = ktest_map("ktest_keyed");
+
+	cr_assert_eq(bpf_map_delete_elem(fd, &key), 0);
+	close(fd);
+}
+
+static void write_knobs(uint64_t tgid, uint64_t hist_value)
+{
+	kid_t kid = find_kid(fx.s, "ktest", 0, "knobs"), kcid;
+	kstat_named_t buf[2];
+	struct snap_rhdr hdr;
+	size_t copied;
+
+	cr_assert_geq(kid, 0);
+	cr_assert_eq(snap_read(fx.s, kid, SNAP_MODEL_LP64, buf, sizeof(buf),
+			       (uint64_t)(uintptr_t)buf, &hdr, &copied, &kcid),
+		     0);
+	buf[0].value.ui64 = tgid;
+	buf[1].value.ui64 = hist_value;
+	cr_assert_eq(snap_write(fx.s, kid, SNAP_MODEL_LP64, buf, sizeof(buf), 2,
+				(uint64_t)(uintptr_t)buf, true, &kcid),
+		     0);
+}
+
+static void fork_children(int n)
+{
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		cr_assert_geq(pid, 0);
+		if (pid == 0)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+Test(pmap, the_schema_decides_names_types_and_classes)
+{
+	uint_t n;
+	kstat_t *h = read_headers(fx.s, &n);
+	int seen = 0;
+
+	for (uint_t i = 0; i < n; i++) {
+		if (strcmp(h[i].ks_module, "ktest"))
+			continue;
+		seen++;
+		if (strcmp(h[i].ks_name, "knobs") == 0) {
+			cr_expect_eq(h[i].ks_type, KSTAT_TYPE_NAMED);
+			cr_expect_eq(h[i].ks_flags & KSTAT_FLAG_WRITABLE, KSTAT_FLAG_WRITABLE);
+			cr_expect_str_eq(h[i].ks_class, "test");
+			cr_expect_eq(h[i].ks_ndata, 2);
+		} else if (strcmp(h[i].ks_name, "intr") == 0) {
+			cr_expect_eq(h[i].ks_type, KSTAT_TYPE_INTR);
+			cr_expect_str_eq(h[i].ks_class, "controller");
+			cr_expect_eq(h[i].ks_data_size, sizeof(kstat_intr_t));
+		} else if (strcmp(h[i].ks_name, "timer") == 0) {
+			cr_expect_eq(h[i].ks_type, KSTAT_TYPE_TIMER);
+			cr_expect_str_eq(h[i].ks_class, "misc", "the default class");
+		} else {
+			cr_expect_fail("unexpected kstat ktest:%d:%s", h[i].ks_instance,
+				       h[i].ks_name);
+		}
+	}
+	free(h);
+	cr_expect_eq(seen, 3, "keyed maps have no kstats until they have entries");
+	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "ktest", "attached"), 1);
+	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "ktest", "programs"), 1);
+	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "config", "ktest"), 1);
+}
+
+Test(pmap, entries_become_kstats_and_go_with_chain_id_bumps)
+{
+	struct ktest_val v = { .events = 5 };
+	kid_t chain, kid;
+
+	strcpy(v.name, "alpha");
+	chain = snap_chain_id(fx.s);
+	put_keyed(42, &v, true);
+	cr_assert_eq(loader_sync(fx.ld), 1, "one kstat created");
+	kid = find_kid(fx.s, "ktest", 42, "alpha");
+	cr_assert_geq(kid, 0, "the key is the instance, the name field the name");
+	cr_expect_gt(snap_chain_id(fx.s), chain);
+	cr_expect_eq(read_u64(fx.s, "ktest", 42, "alpha", "events"), 5ULL * (uint64_t)fx.ncpus);
+
+	chain = snap_chain_id(fx.s);
+	cr_expect_eq(loader_sync(fx.ld), 0, "nothing changed, nothing happens");
+	cr_expect_eq(snap_chain_id(fx.s), chain);
+
+	del_keyed(42);
+	cr_assert_eq(loader_sync(fx.ld), 1, "one kstat deleted");
+	cr_expect_eq(find_kid(fx.s, "ktest", 42, "alpha"), -1);
+	cr_expect_eq(snap_chain_id(fx.s), chain + 1);
+
+	put_keyed(42, &v, true);
+	cr_assert_eq(loader_sync(fx.ld), 1);
+	cr_expect_gt(find_kid(fx.s, "ktest", 42, "alpha"), kid, "kids are never reused");
+}
+
+Test(pmap, per_cpu_copies_combine_by_kind)
+{
+	struct ktest_val v[2] = {};
+	const kstat_named_t *kn;
+	struct snap_rhdr hdr;
+	void *data;
+
+	cr_assert_geq(fx.ncpus, 2, "needs two CPUs");
+	v[0] = (struct ktest_val){ .events = 3,
+				   .bytes = 1000,
+				   .level = -5,
+				   .lo = 0,
+				   .hi = 4,
+				   .lat = { 1, 2, 0, 0 },
+				   .small = 7 };
+	v[1] = (struct ktest_val){ .events = 4,
+				   .bytes = 24,
+				   .level = 2,
+				   .lo = 9,
+				   .hi = 9,
+				   .lat = { 0, 1, 0, 5 },
+				   .small = 1 };
+	strcpy(v[1].name, "second"); /* only the CPU that made an entry has its name */
+	put_keyed(7, v, false);
+	cr_assert_eq(loader_sync(fx.ld), 1);
+	cr_assert_eq(read_kid(fx.s, find_kid(fx.s, "ktest", 7, "second"), &data, &hdr), 0);
+	cr_expect_eq(hdr.ks_ndata, 10, "7 statistics, the histogram as 4 records");
+	kn = named_find(data, hdr.ks_ndata, "events");
+	cr_expect_eq(kn->data_type, KSTAT_DATA_UINT64);
+	cr_expect_eq(kn->value.ui64, 7, "counters sum");
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "bytes")->value.ui64, 1024);
+	kn = named_find(data, hdr.ks_ndata, "level");
+	cr_expect_eq(kn->data_type, KSTAT_DATA_INT64);
+	cr_expect_eq(kn->value.i64, -3, "signed gauges sum as signed");
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lo")->value.ui64, 9, "min ignores CPUs at 0");
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "hi")->value.ui64, 9, "max");
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_2")->value.ui64, 1);
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_4")->value.ui64, 3);
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_8")->value.ui64, 0);
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_inf")->value.ui64, 5);
+	kn = named_find(data, hdr.ks_ndata, "small");
+	cr_expect_eq(kn->data_type, KSTAT_DATA_UINT32);
+	cr_expect_eq(kn->value.ui32, 8);
+	cr_expect_null(named_find(data, hdr.ks_ndata, "name"), "the name field is not a statistic");
+	cr_expect_null(named_find(data, hdr.ks_ndata, "pad"), "untagged members are private");
+	free(data);
+}
+
+Test(pmap, io_intr_and_timer_kstats_carry_the_illumos_structs)
+{
+	struct ktest_io io = { .nread = 4096,
+			       .nwritten = 8192,
+			       .reads = 1,
+			       .writes = 2,
+			       .wtime = 30,
+			       .rtime = 40,
+			       .rlentime = 50 };
+	/* per-CPU values travel at a stride of the value size rounded up to 8 */
+	struct {
+		struct ktest_intr v;
+		uint32_t pad;
+	} in[2] = { { { 1, 2, 3, 4, 5 }, 0 }, { { 10, 20, 30, 40, 50 }, 0 } };
+	struct ktest_timer tm[2] = { { 2, 30, 10, 20, 100, 120 }, { 1, 5, 5, 5, 200, 205 } };
+	uint32_t key = 0, iokey = 3;
+	struct snap_rhdr hdr;
+	kstat_timer_t *kt;
+	kstat_intr_t *ki;
+	kstat_io_t *kio;
+	int fd;
+
+	strcpy(io.name, "vdz");
+	fd = ktest_map("ktest_io");
+	cr_assert_eq(bpf_map_update_elem(fd, &iokey, &io, BPF_ANY), 0);
+	close(fd);
+	fd = ktest_map("ktest_intr");
+	cr_assert_eq(bpf_map_update_elem(fd, &key, in, BPF_ANY), 0);
+	close(fd);
+	fd = ktest_map("ktest_timer");
+	cr_assert_eq(bpf_map_update_elem(fd, &key, tm, BPF_ANY), 0);
+	close(fd);
+	cr_assert_eq(loader_sync(fx.ld), 1, "the io entry appeared");
+
+	cr_assert_eq(read_kid(fx.s, find_kid(fx.s, "ktest", 3, "vdz"), (void **)&kio, &hdr), 0);
+	cr_expect_eq(hdr.ks_data_size, sizeof(kstat_io_t));
+	cr_expect_eq(kio->nread, 4096);
+	cr_expect_eq(kio->nwritten, 8192);
+	cr_expect_eq(kio->reads, 1);
+	cr_expect_eq(kio->writes, 2);
+	cr_expect_eq(kio->wtime, 30);
+	cr_expect_eq(kio->rtime, 40);
+	cr_expect_eq(kio->rlentime, 50);
+	free(kio);
+
+	cr_assert_eq(read_kid(fx.s, find_kid(fx.s, "ktest", 0, "intr"), (void **)&ki, &hdr), 0);
+	for (int i = 0; i < KSTAT_NUM_INTRS; i++)
+		cr_expect_eq(ki->intrs[i], 11u * (unsigned)(i + 1), "interrupts sum across CPUs");
+	free(ki);
+
+	cr_assert_eq(read_kid(fx.s, find_kid(fx.s, "ktest", 0, "timer"), (void **)&kt, &hdr), 0);
+	cr_expect_str_eq(kt->name, "timer");
+	cr_expect_eq(kt->num_events, 3);
+	cr_expect_eq(kt->elapsed_time, 35);
+	cr_expect_eq(kt->min_time, 5, "the shortest event of any CPU");
+	cr_expect_eq(kt->max_time, 20);
+	cr_expect_eq(kt->start_time, 200, "the latest start");
+	cr_expect_eq(kt->stop_time, 205);
+	free(kt);
+}
+
+Test(pmap, a_tracepoint_counts_exactly_what_the_test_does)
+{
+	struct ktest_val v = {};
+	uint32_t me = (uint32_t)getpid();
+
+	strcpy(v.name, "self");
+	put_keyed(me, &v, true);
+	cr_assert_eq(loader_sync(fx.ld), 1);
+	write_knobs(me, 100); /* the writable kstat arms the filter */
+	cr_expect_eq(read_u64(fx.s, "ktest", 0, "knobs", "track_tgid"), me,
+		     "the write reached the BPF array");
+	fork_children(50);
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 50);
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "lat_inf"), 50,
+		     "100 is beyond the last slot");
+	write_knobs(0, 0);
+	fork_children(5);
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 50);
+}
+
+Test(pmap, a_full_map_counts_drops)
+{
+	write_knobs((uint64_t)getpid(), 1);
+	fork_children(6);
+	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "ktest", "map_drops"), 4,
+		     "ktest_small holds 2 of 6 children");
+	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "engine", "map_drops"), 4);
+}
+
+struct walk_check {
+	int keyed;
+	uint64_t events;
+};
+
+static bool want_ktest(const kstat_t *h, void *arg)
+{
+	(void)arg;
+	return strcmp(h->ks_module, "ktest") == 0 && strcmp(h->ks_class, "test") == 0 &&
+	       h->ks_instance > 0;
+}
+
+static int sum_events(const kstat_t *ks, void *arg)
+{
+	struct walk_check *w = arg;
+
+	w->keyed++;
+	w->events += named_find(ks->ks_data, ks->ks_ndata, "events")->value.ui64;
+	return 0;
+}
+
+Test(pmap, walks_read_the_map_in_one_batch_and_agree_with_single_reads)
+{
+	struct walk_check w = {};
+	struct snap_stats st0, st1;
+	uint64_t single = 0;
+
+	for (uint32_t k = 1; k <= 100; k++) {
+		struct ktest_val v = { .events = k };
+
+		snprintf(v.name, sizeof(v.name), "e%u", k);
+		put_keyed(k, &v, true);
+	}
+	cr_assert_eq(loader_sync(fx.ld), 100);
+	snap_get_stats(fx.s, &st0);
+	cr_assert_eq(snap_walk(fx.s, want_ktest, sum_events, &w), 0);
+	snap_get_stats(fx.s, &st1);
+	cr_expect_eq(w.keyed, 100);
+	cr_expect_eq(w.events, 5050ULL * (uint64_t)fx.ncpus);
+	cr_expect_eq(st1.walks, st0.walks + 1);
+	for (uint32_t k = 1; k <= 100; k++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "e%u", k);
+		single += read_u64(fx.s, "ktest", (int)k, name, "events");
+	}
+	cr_expect_eq(single, w.events);
+}
+
+static void write_config(uint64_t ktest, int expect_err)
+{
+	kid_t kid = find_kid(fx.s, "kstatd", 0, "config"), kcid;
+	struct snap_rhdr hdr;
+	kstat_named_t *kn;
+	size_t copied;
+
+	cr_assert_geq(kid, 0);
+	cr_assert_eq(read_kid(fx.s, kid, (void **)&kn, &hdr), 0);
+	cr_assert_eq(hdr.ks_ndata, 1);
+	cr_assert_str_eq(kn[0].name, "ktest");
+	kn[0].value.ui64 = ktest;
+	cr_expect_eq(snap_write(fx.s, kid, SNAP_MODEL_LP64, kn, hdr.ks_data_size, hdr.ks_ndata,
+				(uint64_t)(uintptr_t)kn, true, &kcid),
+		     expect_err);
+	(void)copied;
+	free(kn);
+}
+
+Test(pmap, config_detaches_and_reattaches_and_counters_continue)
+{
+	struct ktest_val v = {};
+	uint32_t me = (uint32_t)getpid();
+	kid_t chain;
+
+	strcpy(v.name, "self");
+	put_keyed(me, &v, true);
+	cr_assert_eq(loader_sync(fx.ld), 1);
+	write_knobs(me, 1);
+	fork_children(10);
+	cr_assert_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 10);
+
+	write_config(2, EINVAL);
+	chain = snap_chain_id(fx.s);
+	write_config(0, 0);
+	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "config", "ktest"), 0, "the wish reads back");
+	cr_assert_eq(loader_sync(fx.ld), 4, "its four kstats deleted");
+	cr_expect_eq(loader_attached(fx.ld, "ktest"), 0);
+	cr_expect_eq(find_kid(fx.s, "ktest", (int)me, "self"), -1);
+	cr_expect_eq(find_kid(fx.s, "ktest", 0, "knobs"), -1);
+	cr_expect_eq(snap_chain_id(fx.s), chain + 4);
+	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "ktest", "attached"), 0);
+	fork_children(10); /* detached: nothing counts these */
+
+	write_config(1, 0);
+	cr_assert_eq(loader_sync(fx.ld), 4);
+	cr_expect_eq(loader_attached(fx.ld, "ktest"), 1);
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 10,
+		     "counters continue where they were");
+	fork_children(3);
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 13);
+}
