@@ -69,6 +69,7 @@ TESTS := \
 	test_pmap \
 	test_restart \
 	test_concurrency \
+	test_sysmisc \
 	#
 
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))

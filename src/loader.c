@@ -53,6 +53,22 @@ static const char *const self_names[SELF_NSTATS] = {
 	"attached", "kstats", "maps", "programs", "run_count", "run_time", "map_drops",
 };
 
+static const struct snap_stat_meta self_meta[SELF_NSTATS] = {
+	{ SNAP_GAUGE, "bool", "1 when the provider's programs are attached", NULL, 0 },
+	{ SNAP_GAUGE, "count", "kstats the provider serves", NULL, 0 },
+	{ SNAP_GAUGE, "count", "Maps with kstat tags", NULL, 0 },
+	{ SNAP_GAUGE, "count", "BPF programs loaded", NULL, 0 },
+	{ SNAP_COUNTER, "count", "BPF program runs (counted while kernel.bpf_stats_enabled=1)",
+	  NULL, 0 },
+	{ SNAP_COUNTER, "ns", "BPF program run time (counted while kernel.bpf_stats_enabled=1)",
+	  NULL, 0 },
+	{ SNAP_COUNTER, "count", "Entries dropped because a map was full", NULL, 0 },
+};
+
+static const struct snap_stat_meta cfg_stat_meta = {
+	SNAP_GAUGE, "bool", "1 attaches the provider, 0 detaches it (writable)", NULL, 0,
+};
+
 struct provider {
 	char name[KSTAT_STRLEN];
 	char *path; /* NULL for a built-in */
@@ -82,6 +98,7 @@ struct loader {
 	bool cfg_stale; /* the provider set changed */
 	kstat_t *cfg;
 	kstat_named_t *cfg_data;
+	struct snap_stat_meta *cfg_meta;
 	size_t cfg_n;
 };
 
@@ -576,6 +593,7 @@ static int add_provider(struct loader *ld, struct provider *p, char *err, size_t
 	ksp->ks_data = p->self_data;
 	ksp->ks_private = p;
 	ksp->ks_update = self_update;
+	snap_set_meta(ksp, self_meta);
 	p->self = ksp;
 	snap_install(ld->snap, ksp);
 
@@ -733,6 +751,7 @@ static int cfg_update(kstat_t *ksp, int rw)
 /* Recreate kstatd:0:config after providers came or went */
 static int cfg_rebuild(struct loader *ld)
 {
+	struct snap_stat_meta *meta;
 	kstat_named_t *data;
 	kstat_t *ksp;
 	size_t n;
@@ -742,29 +761,40 @@ static int cfg_rebuild(struct loader *ld)
 		ld->cfg = NULL;
 	}
 	free(ld->cfg_data);
+	free(ld->cfg_meta);
 	ld->cfg_data = NULL;
+	ld->cfg_meta = NULL;
 	pthread_mutex_lock(&ld->lock);
 	n = ld->nprovs;
 	ld->cfg_stale = false;
 	data = calloc(n ? n : 1, sizeof(*data));
+	meta = calloc(n ? n : 1, sizeof(*meta));
+	for (size_t i = 0; meta && i < n; i++)
+		meta[i] = cfg_stat_meta;
 	for (size_t i = 0; data && i < n; i++) {
 		snap_named_init(&data[i], ld->provs[i]->name, KSTAT_DATA_UINT64);
 		data[i].value.ui64 = ld->provs[i]->want;
 	}
 	pthread_mutex_unlock(&ld->lock);
-	if (!data)
+	if (!data || !meta) {
+		free(data);
+		free(meta);
 		return -ENOMEM;
+	}
 	ksp = snap_create(ld->snap, "kstatd", 0, "config", "misc", KSTAT_TYPE_NAMED, (uint_t)n,
 			  KSTAT_FLAG_VIRTUAL | KSTAT_FLAG_WRITABLE);
 	if (!ksp) {
 		free(data);
+		free(meta);
 		return -errno;
 	}
 	ksp->ks_data = data;
 	ksp->ks_private = ld;
 	ksp->ks_update = cfg_update;
+	snap_set_meta(ksp, meta);
 	ld->cfg = ksp;
 	ld->cfg_data = data;
+	ld->cfg_meta = meta;
 	ld->cfg_n = n;
 	snap_install(ld->snap, ksp);
 	return 0;
@@ -955,6 +985,7 @@ void loader_free(struct loader *ld)
 	if (ld->cfg)
 		snap_delete(ld->snap, ld->cfg);
 	free(ld->cfg_data);
+	free(ld->cfg_meta);
 	free(ld->provs);
 	if (ld->pin_lock_fd >= 0)
 		close(ld->pin_lock_fd);

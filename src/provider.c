@@ -38,9 +38,10 @@ struct pmap {
 	struct pmap_info info;
 	bool percpu;
 	int ncpus;
-	size_t vstride;       /* one CPU's copy: value size rounded up to 8 */
-	size_t vsize;         /* one entry as the kernel returns it */
-	pthread_mutex_t lock; /* the instance table and the batch buffers */
+	size_t vstride;              /* one CPU's copy: value size rounded up to 8 */
+	size_t vsize;                /* one entry as the kernel returns it */
+	struct snap_stat_meta *meta; /* NAMED: one per record, shared by all kstats */
+	pthread_mutex_t lock;        /* the instance table and the batch buffers */
 	struct inst **tab;
 	size_t nbuckets, ninst;
 	uint64_t rgen;
@@ -613,6 +614,7 @@ static kstat_t *create_kstat(struct pmap *pm, const struct pending *p, struct in
 				snap_named_init(kn, nm, st->data_type);
 			}
 		}
+		snap_set_meta(ksp, pm->meta);
 	} else if (sc->type == KSTAT_TYPE_TIMER) {
 		strcpy(((kstat_timer_t *)ksp->ks_data)->name, p->name);
 	}
@@ -755,6 +757,39 @@ const struct schema *pmap_schema(const struct pmap *pm)
 	return pm->sc;
 }
 
+/* What each record means to an exporter, straight from the schema */
+static int build_meta(struct pmap *pm)
+{
+	const struct schema *sc = pm->sc;
+	struct snap_stat_meta *m = calloc(sc->ndata ? sc->ndata : 1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	pm->meta = m;
+	for (uint32_t i = 0; i < sc->nstats; i++) {
+		const struct schema_stat *st = &sc->stats[i];
+
+		for (uint32_t e = 0; e < st->nelem; e++, m++) {
+			m->unit = st->unit;
+			m->help = st->help;
+			switch (st->kind) {
+			case SK_COUNTER:
+				m->kind = SNAP_COUNTER;
+				break;
+			case SK_HIST:
+				m->kind = SNAP_HIST;
+				m->hist = st->name;
+				m->le = e + 1 == st->nelem ? UINT64_MAX : 1ULL << (e + 1);
+				break;
+			default:
+				m->kind = SNAP_GAUGE;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info *info)
 {
 	struct pmap *pm = calloc(1, sizeof(*pm));
@@ -781,6 +816,12 @@ struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info 
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (sc->type == KSTAT_TYPE_NAMED && build_meta(pm) < 0) {
+		free(pm->tab);
+		free(pm);
+		errno = ENOMEM;
+		return NULL;
+	}
 	pthread_mutex_init(&pm->lock, NULL);
 	pm->src.collect = pmap_collect;
 	snap_source_add(s, &pm->src);
@@ -797,6 +838,7 @@ void pmap_free(struct pmap *pm)
 	free(pm->tab);
 	free(pm->keys);
 	free(pm->vals);
+	free(pm->meta);
 	schema_free(pm->sc);
 	free(pm);
 }

@@ -627,6 +627,11 @@ void snap_ks_unlock(kstat_t *ksp)
 	pthread_mutex_unlock(&ekstat_of(ksp)->lock);
 }
 
+void snap_set_meta(kstat_t *ksp, const struct snap_stat_meta *meta)
+{
+	ekstat_of(ksp)->meta = meta;
+}
+
 void snap_mark_fresh(kstat_t *ksp, uint64_t gen)
 {
 	ekstat_of(ksp)->fresh_gen = gen;
@@ -688,7 +693,7 @@ int snap_walk(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg)
 		hdr.ks_lock = NULL;
 		if (hdr.ks_type == KSTAT_TYPE_NAMED)
 			snap_named_retype_lp64(buf, hdr.ks_ndata);
-		ret = emit(&hdr, arg);
+		ret = emit(&hdr, e->meta, arg);
 	}
 	pthread_rwlock_unlock(&s->chain_lock);
 	free(buf);

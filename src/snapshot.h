@@ -133,15 +133,44 @@ void snap_ks_unlock(kstat_t *ksp);
 void snap_mark_fresh(kstat_t *ksp, uint64_t gen);
 
 /*
+ * What a statistic means, for exporters (Prometheus types, units, HELP):
+ * one entry per data record of a NAMED kstat, from the provider's schema.
+ * The records of a histogram are consecutive, share hist (the base name)
+ * and carry their bucket's exclusive upper bound in le (UINT64_MAX for the
+ * last, open bucket); their values are per-bucket counts, not cumulative.
+ */
+enum snap_kind {
+	SNAP_UNTYPED = 0,
+	SNAP_COUNTER, /* only goes up */
+	SNAP_GAUGE,   /* goes up and down (also min and max) */
+	SNAP_HIST,    /* one bucket of a log2 histogram */
+};
+
+struct snap_stat_meta {
+	enum snap_kind kind;
+	const char *unit; /* "count", "ns", "bytes", ...; NULL if unknown */
+	const char *help; /* one sentence; NULL if none */
+	const char *hist; /* SNAP_HIST: the histogram's name */
+	uint64_t le;      /* SNAP_HIST: bucket upper bound, exclusive */
+};
+
+/*
+ * Attach meta (ks_ndata entries, owned by the provider and alive as long
+ * as the kstat) to a NAMED kstat, before snap_install().
+ */
+void snap_set_meta(kstat_t *ksp, const struct snap_stat_meta *meta);
+
+/*
  * Walk every valid kstat in kid order with consistent data: sources collect
  * first, then each kstat not refreshed by a source is updated on its own.
  * want() (may be NULL) filters on the header before any update is done.
  * emit() gets a private header (ks_data pointing at a snapshot of the data,
- * string pointers valid until emit returns) and may return non-zero to stop.
- * Returns 0, the first non-zero emit() value, or -errno.
+ * LONG/ULONG already INT64/UINT64, string pointers valid until emit
+ * returns) and the kstat's meta (NULL when it has none); it may return
+ * non-zero to stop.  Returns 0, the first non-zero emit() value, or -errno.
  */
 typedef bool (*snap_want_fn)(const kstat_t *hdr, void *arg);
-typedef int (*snap_emit_fn)(const kstat_t *ks, void *arg);
+typedef int (*snap_emit_fn)(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg);
 int snap_walk(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg);
 
 /* Number of valid kstats, and engine counters. */

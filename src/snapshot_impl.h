@@ -14,8 +14,9 @@ struct ekstat {
 	pthread_mutex_t lock; /* serialises update and snapshot */
 	struct ekstat *hnext; /* name hash chain */
 	uint64_t hash;
-	uint64_t fresh_gen; /* walk generation whose source refreshed the data */
-	void *owned_data;   /* ks_data when the engine allocated it */
+	uint64_t fresh_gen;                /* walk generation whose source refreshed the data */
+	void *owned_data;                  /* ks_data when the engine allocated it */
+	const struct snap_stat_meta *meta; /* NAMED: per-record meaning, for exporters */
 };
 
 struct snap {

@@ -37,6 +37,18 @@ static const char *const misc_names[MISC_NSTATS] = {
 	"avenrun_1min", "avenrun_5min", "avenrun_15min", "boot_time",
 };
 
+static const struct snap_stat_meta misc_meta[MISC_NSTATS] = {
+	{ SNAP_GAUGE, "count", "Online CPUs", NULL, 0 },
+	{ SNAP_COUNTER, "ticks", "Clock ticks since boot (sysconf(_SC_CLK_TCK) per second)", NULL,
+	  0 },
+	{ SNAP_COUNTER, "count", "Local timer interrupts on all CPUs", NULL, 0 },
+	{ SNAP_GAUGE, "count", "Processes", NULL, 0 },
+	{ SNAP_GAUGE, "fscale", "1-minute load average times 256", NULL, 0 },
+	{ SNAP_GAUGE, "fscale", "5-minute load average times 256", NULL, 0 },
+	{ SNAP_GAUGE, "fscale", "15-minute load average times 256", NULL, 0 },
+	{ SNAP_GAUGE, "s", "Boot time, seconds since the epoch", NULL, 0 },
+};
+
 enum engine_stat {
 	ENG_SNAPSHOTS,
 	ENG_SNAPSHOT_TIME,
@@ -52,6 +64,18 @@ enum engine_stat {
 static const char *const engine_names[ENG_NSTATS] = {
 	"snapshots", "snapshot_time", "reads",   "writes",
 	"kstats",    "creates",       "deletes", "map_drops",
+};
+
+static const struct snap_stat_meta engine_meta[ENG_NSTATS] = {
+	{ SNAP_COUNTER, "count", "Full snapshots of every kstat (walks)", NULL, 0 },
+	{ SNAP_COUNTER, "ns", "Time spent taking full snapshots", NULL, 0 },
+	{ SNAP_COUNTER, "count", "Single kstat reads", NULL, 0 },
+	{ SNAP_COUNTER, "count", "kstat writes", NULL, 0 },
+	{ SNAP_GAUGE, "count", "kstats in the chain", NULL, 0 },
+	{ SNAP_COUNTER, "count", "kstats created", NULL, 0 },
+	{ SNAP_COUNTER, "count", "kstats deleted", NULL, 0 },
+	{ SNAP_COUNTER, "count", "Map entries providers could not insert because a map was full",
+	  NULL, 0 },
 };
 
 struct sysmisc {
@@ -170,7 +194,8 @@ static int engine_update(kstat_t *ksp, int rw)
 }
 
 static kstat_t *create_named(struct sysmisc *sm, const char *module, const char *name,
-			     kstat_named_t *data, const char *const *names, int n, uchar_t type,
+			     kstat_named_t *data, const char *const *names,
+			     const struct snap_stat_meta *meta, int n, uchar_t type,
 			     int (*update)(kstat_t *, int))
 {
 	kstat_t *ksp = snap_create(sm->snap, module, 0, name, "misc", KSTAT_TYPE_NAMED, (uint_t)n,
@@ -183,6 +208,7 @@ static kstat_t *create_named(struct sysmisc *sm, const char *module, const char 
 	ksp->ks_data = data;
 	ksp->ks_private = sm;
 	ksp->ks_update = update;
+	snap_set_meta(ksp, meta);
 	snap_install(sm->snap, ksp);
 	return ksp;
 }
@@ -195,10 +221,10 @@ struct sysmisc *sysmisc_new(struct snap *s, struct loader *ld)
 		return NULL;
 	sm->snap = s;
 	sm->ld = ld;
-	sm->misc = create_named(sm, "unix", "system_misc", sm->misc_data, misc_names, MISC_NSTATS,
-				KSTAT_DATA_UINT32, misc_update);
-	sm->engine = create_named(sm, "kstatd", "engine", sm->engine_data, engine_names, ENG_NSTATS,
-				  KSTAT_DATA_UINT64, engine_update);
+	sm->misc = create_named(sm, "unix", "system_misc", sm->misc_data, misc_names, misc_meta,
+				MISC_NSTATS, KSTAT_DATA_UINT32, misc_update);
+	sm->engine = create_named(sm, "kstatd", "engine", sm->engine_data, engine_names,
+				  engine_meta, ENG_NSTATS, KSTAT_DATA_UINT64, engine_update);
 	if (!sm->misc || !sm->engine) {
 		int err = errno;
 

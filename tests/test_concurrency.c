@@ -56,8 +56,9 @@ static void check_entry(struct reader *r, const kstat_t *h, const void *data, ui
 		r->torn++;
 }
 
-static int walk_emit(const kstat_t *ks, void *arg)
+static int walk_emit(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
 {
+	(void)meta;
 	check_entry(arg, ks, ks->ks_data, ks->ks_ndata);
 	return 0;
 }

@@ -557,7 +557,10 @@ struct walk_ctx {
 	kid_t last;
 	int n;
 	uint64_t sum;
+	int with_meta;
 };
+
+static const struct snap_stat_meta counter_meta = { SNAP_COUNTER, "count", "A count", NULL, 0 };
 
 static bool want_test(const kstat_t *h, void *arg)
 {
@@ -565,7 +568,7 @@ static bool want_test(const kstat_t *h, void *arg)
 	return strcmp(h->ks_module, "test") == 0;
 }
 
-static int emit_count(const kstat_t *ks, void *arg)
+static int emit_count(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
 {
 	struct walk_ctx *c = arg;
 
@@ -573,6 +576,10 @@ static int emit_count(const kstat_t *ks, void *arg)
 	c->last = ks->ks_kid;
 	c->n++;
 	c->sum += ((kstat_named_t *)ks->ks_data)[0].value.ui64;
+	if (meta) {
+		cr_expect_eq(meta, &counter_meta, "meta reaches the walker");
+		c->with_meta++;
+	}
 	return 0;
 }
 
@@ -582,9 +589,11 @@ Test(engine, walks_visit_valid_kstats_in_kid_order)
 	kstat_t *a = make_named("a", 1, 0), *b = make_named("b", 1, 0);
 
 	make_named("invalid", 1, 0);
+	snap_set_meta(b, &counter_meta);
 	snap_install(s, b);
 	snap_install(s, a);
 	cr_expect_eq(snap_walk(s, want_test, emit_count, &c), 0);
 	cr_expect_eq(c.n, 2);
 	cr_expect_eq(c.sum, 200);
+	cr_expect_eq(c.with_meta, 1);
 }

@@ -293,9 +293,10 @@ static bool want_ktest(const kstat_t *h, void *arg)
 	       h->ks_instance > 0;
 }
 
-static int sum_events(const kstat_t *ks, void *arg)
+static int sum_events(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
 {
 	struct walk_check *w = arg;
+	(void)meta;
 
 	w->keyed++;
 	w->events += named_find(ks->ks_data, ks->ks_ndata, "events")->value.ui64;
@@ -328,6 +329,58 @@ Test(pmap, walks_read_the_map_in_one_batch_and_agree_with_single_reads)
 		single += read_u64(fx.s, "ktest", (int)k, name, "events");
 	}
 	cr_expect_eq(single, w.events);
+}
+
+struct meta_check {
+	int checked;
+};
+
+static bool want_keyed_7(const kstat_t *h, void *arg)
+{
+	(void)arg;
+	return strcmp(h->ks_module, "ktest") == 0 && h->ks_instance == 7;
+}
+
+static int check_meta(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	const kstat_named_t *kn = ks->ks_data;
+	struct meta_check *c = arg;
+
+	cr_assert(meta, "provider kstats carry their schema");
+	for (uint_t i = 0; i < ks->ks_ndata; i++) {
+		const struct snap_stat_meta *m = &meta[i];
+
+		if (strcmp(kn[i].name, "events") == 0) {
+			cr_expect_eq(m->kind, SNAP_COUNTER);
+			cr_expect_str_eq(m->unit, "count");
+			cr_expect_str_eq(m->help, "Forks by the tracked process");
+		} else if (strcmp(kn[i].name, "level") == 0 || strcmp(kn[i].name, "lo") == 0 ||
+			   strcmp(kn[i].name, "hi") == 0) {
+			cr_expect_eq(m->kind, SNAP_GAUGE, "%s is a gauge", kn[i].name);
+		} else if (strncmp(kn[i].name, "lat_", 4) == 0) {
+			cr_expect_eq(m->kind, SNAP_HIST);
+			cr_expect_str_eq(m->hist, "lat");
+			cr_expect_str_eq(m->unit, "ns");
+		}
+		c->checked++;
+	}
+	cr_expect_eq(meta[5].le, 2);
+	cr_expect_eq(meta[6].le, 4);
+	cr_expect_eq(meta[7].le, 8);
+	cr_expect_eq(meta[8].le, UINT64_MAX, "the last bucket is open");
+	return 0;
+}
+
+Test(pmap, walks_hand_exporters_each_statistics_kind_unit_and_help)
+{
+	struct ktest_val v = { .events = 1 };
+	struct meta_check c = {};
+
+	strcpy(v.name, "m");
+	put_keyed(7, &v, true);
+	cr_assert_eq(loader_sync(fx.ld), 1);
+	cr_assert_eq(snap_walk(fx.s, want_keyed_7, check_meta, &c), 0);
+	cr_expect_eq(c.checked, 10);
 }
 
 static void write_config(uint64_t ktest, int expect_err)

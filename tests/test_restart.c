@@ -36,10 +36,11 @@ static bool want_counters(const kstat_t *h, void *arg)
 		h->ks_instance > 0);
 }
 
-static int save_counters(const kstat_t *ks, void *arg)
+static int save_counters(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
 {
 	struct counters *c = arg;
 	const kstat_named_t *kn = ks->ks_data;
+	(void)meta;
 
 	for (uint_t i = 0; i < ks->ks_ndata && c->n < 128; i++) {
 		if (kn[i].data_type != KSTAT_DATA_UINT64)
