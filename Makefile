@@ -60,6 +60,7 @@ CORE_SRCS := \
 TEST_BPF := \
 	ktest \
 	ktest_v2 \
+	ktest_share \
 	#
 
 TESTS := \

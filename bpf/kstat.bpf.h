@@ -10,6 +10,7 @@
  *	KSTAT_INSTANCE(single|cpu|key)		default single
  *	KSTAT_NAME_FROM(field)			keyed maps: ks_name per entry
  *	KSTAT_WRITABLE				plain ARRAY maps only
+ *	KSTAT_SHARED("prov", "map")		this is that provider's map
  * On each member of the value struct that is a statistic:
  *	KSTAT_COUNTER(unit, "help")		only ever goes up
  *	KSTAT_GAUGE(unit, "help")		goes up and down
@@ -31,6 +32,7 @@
 #define KSTAT_INSTANCE(p) __kstat_tag("kstat.instance=" #p)
 #define KSTAT_NAME_FROM(r) __kstat_tag("kstat.name_from=" #r)
 #define KSTAT_WRITABLE __kstat_tag("kstat.writable")
+#define KSTAT_SHARED(provider, map) __kstat_tag("kstat.shared=" provider "/" map)
 
 #define KSTAT_COUNTER(unit, help) __kstat_tag("kstat.stat=counter," #unit "," help)
 #define KSTAT_GAUGE(unit, help) __kstat_tag("kstat.stat=gauge," #unit "," help)

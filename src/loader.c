@@ -304,6 +304,54 @@ static int reuse_pins(struct loader *ld, struct provider *p)
 	return 0;
 }
 
+static struct provider *find_provider(struct loader *ld, const char *name);
+
+/*
+ * Maps tagged KSTAT_SHARED("prov", "map") are that provider's map: its
+ * kstats stay where they are while this provider's programs, attached and
+ * detached on their own, add to it.  The owner must be loaded first.
+ */
+static int share_maps(struct loader *ld, struct provider *p, char *err, size_t errlen)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, p->obj)
+	{
+		char target[96], *slash;
+		struct provider *owner;
+		struct bpf_map *theirs;
+		int ret;
+
+		if (!schema_shared(bpf_object__btf(p->obj), map, target, sizeof(target)))
+			continue;
+		slash = strchr(target, '/');
+		*slash = '\0';
+		owner = find_provider(ld, target);
+		theirs = owner ? bpf_object__find_map_by_name(owner->obj, slash + 1) : NULL;
+		if (!theirs) {
+			snprintf(err, errlen,
+				 "map %s: kstat.shared names %s/%s, which is not loaded",
+				 bpf_map__name(map), target, slash + 1);
+			return -ENOENT;
+		}
+		if (bpf_map__type(theirs) != bpf_map__type(map) ||
+		    bpf_map__key_size(theirs) != bpf_map__key_size(map) ||
+		    bpf_map__value_size(theirs) != bpf_map__value_size(map) ||
+		    bpf_map__max_entries(theirs) != bpf_map__max_entries(map)) {
+			snprintf(err, errlen, "map %s: not the same type and sizes as %s/%s",
+				 bpf_map__name(map), target, slash + 1);
+			return -EINVAL;
+		}
+		ret = bpf_map__reuse_fd(map, bpf_map__fd(theirs));
+		if (ret) {
+			snprintf(err, errlen, "map %s: share %s/%s: %s", bpf_map__name(map), target,
+				 slash + 1, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /* Programs whose tracepoint this kernel lacks are left out, with a note */
 static void skip_missing_tracepoints(struct provider *p, const struct btf *vmlinux)
 {
@@ -448,8 +496,9 @@ static bool valid_provider_name(const char *name)
 static int provider_load(struct loader *ld, struct provider *p, char *err, size_t errlen)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
+	size_t nmaps = 0, nshared = 0;
 	struct bpf_map *map;
-	size_t nmaps = 0;
+	char target[96];
 	int ret;
 
 	skip_missing_tracepoints(p, vmlinux);
@@ -465,13 +514,19 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 		if (ret > 0) {
 			nmaps++;
 			schema_free(sc);
+		} else if (schema_shared(bpf_object__btf(p->obj), map, target, sizeof(target))) {
+			nshared++;
 		}
 	}
-	if (nmaps == 0) {
+	if (nmaps + nshared == 0) {
 		snprintf(err, errlen,
-			 "no map carries kstat tags (KSTAT_MODULE, ...): not a kstat provider");
+			 "no map carries kstat tags (KSTAT_MODULE, KSTAT_SHARED, ...): not a kstat "
+			 "provider");
 		return -EINVAL;
 	}
+	ret = share_maps(ld, p, err, errlen);
+	if (ret)
+		return ret;
 	if (ld->pin_path) {
 		ret = reuse_pins(ld, p);
 		if (ret) {
@@ -487,7 +542,7 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 			 strerror(-ret));
 		return ret;
 	}
-	p->pmaps = calloc(nmaps, sizeof(*p->pmaps));
+	p->pmaps = calloc(nmaps ? nmaps : 1, sizeof(*p->pmaps));
 	if (!p->pmaps)
 		return -ENOMEM;
 	bpf_object__for_each_map(map, p->obj)

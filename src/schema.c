@@ -132,7 +132,11 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 	}
 	if (!v)
 		return fail(c, "tag 'kstat.%s' needs a value", tag);
-	if (KEY_IS("module")) {
+	if (KEY_IS("shared")) {
+		if (!strchr(v, '/') || strlen(v) >= sizeof(sc->shared))
+			return fail(c, "kstat.shared '%s': expected provider/map", v);
+		snprintf(sc->shared, sizeof(sc->shared), "%s", v);
+	} else if (KEY_IS("module")) {
 		if (!copy_name(sc->module, v))
 			return fail(c, "kstat.module '%s': 1 to %d characters", v,
 				    KSTAT_STRLEN - 1);
@@ -507,6 +511,11 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 		schema_free(sc);
 		return 0;
 	}
+	if (sc->shared[0]) {
+		/* another provider's map, used by this one's programs: no kstats here */
+		ret = ntags == 1 ? 0 : fail(&c, "a kstat.shared map has no kstat tags of its own");
+		goto err_free;
+	}
 	if (!sc->module[0]) {
 		ret = fail(&c, "kstat tags without KSTAT_MODULE");
 		goto err_free;
@@ -534,6 +543,28 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 err_free:
 	schema_free(sc);
 	return ret;
+}
+
+int schema_shared(const struct btf *btf, const struct bpf_map *map, char *out, size_t len)
+{
+	__u32 n = btf ? btf__type_cnt(btf) : 0;
+	int var_id;
+
+	if (!btf || (var_id = btf__find_by_name_kind(btf, bpf_map__name(map), BTF_KIND_VAR)) < 0)
+		return 0;
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *tag;
+
+		if (!btf_is_decl_tag(t) || t->type != (__u32)var_id)
+			continue;
+		tag = btf__name_by_offset(btf, t->name_off);
+		if (strncmp(tag, "kstat.shared=", 13) == 0) {
+			snprintf(out, len, "%s", tag + 13);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 void schema_free(struct schema *sc)

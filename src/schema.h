@@ -62,6 +62,7 @@ struct schema_stat {
 
 struct schema {
 	char map_name[64];
+	char shared[96]; /* kstat.shared: "provider/map" (parsing only) */
 	char module[KSTAT_STRLEN];
 	char name[KSTAT_STRLEN];
 	char ks_class[KSTAT_STRLEN];
@@ -87,6 +88,13 @@ struct schema {
 int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out, char *err,
 		 size_t errlen);
 void schema_free(struct schema *sc);
+
+/*
+ * Does map carry kstat.shared=provider/map (KSTAT_SHARED): is it another
+ * provider's map that this object's programs update?  1 with the target
+ * in out, else 0.
+ */
+int schema_shared(const struct btf *btf, const struct bpf_map *map, char *out, size_t len);
 
 /* Name of a histogram slot's statistic: "<name>_<upper bound>" */
 void schema_hist_slot_name(const struct schema_stat *st, uint32_t slot, char *buf, size_t len);

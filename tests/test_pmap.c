@@ -435,3 +435,47 @@ Test(pmap, config_detaches_and_reattaches_and_counters_continue)
 	fork_children(3);
 	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 13);
 }
+
+Test(pmap, a_provider_can_count_into_another_providers_map)
+{
+	struct ktest_val v = {};
+	uint32_t me = (uint32_t)getpid();
+	char err[512];
+
+	cr_assert_eq(loader_add_file(fx.ld, test_obj("ktest_share.bpf.o"), true, err, sizeof(err)),
+		     0, "%s", err);
+	strcpy(v.name, "self");
+	put_keyed(me, &v, true);
+	cr_assert_geq(loader_sync(fx.ld), 1);
+	cr_expect_eq(loader_attached(fx.ld, "ktest_share"), 1);
+	write_knobs(me, 1);
+	fork_children(4);
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 4, "ktest's own program");
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "bytes"), 4000,
+		     "ktest_share's program, through the shared map");
+	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "ktest_share", "kstats"), 0,
+		     "a shared map has no kstats of its own");
+
+	cr_assert_eq(loader_set_enabled(fx.ld, "ktest_share", false), 0);
+	cr_assert_geq(loader_sync(fx.ld), 0);
+	fork_children(2);
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 6);
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "bytes"), 4000,
+		     "detached on its own");
+}
+
+Test(pmap, a_shared_map_needs_its_owner_loaded_first)
+{
+	struct loader_opts o = { .no_builtin = true };
+	struct snap *s2 = snap_new();
+	struct loader *ld2 = loader_new(s2, &o);
+	char err[512];
+
+	cr_assert(ld2);
+	cr_expect_eq(loader_add_file(ld2, test_obj("ktest_share.bpf.o"), true, err, sizeof(err)),
+		     -ENOENT);
+	cr_expect(strstr(err, "kstat.shared names ktest/ktest_keyed, which is not loaded"), "%s",
+		  err);
+	loader_free(ld2);
+	snap_free(s2);
+}
