@@ -48,6 +48,9 @@ BPF_PROVIDERS := \
 CORE_SRCS := \
 	src/builtin.c \
 	src/loader.c \
+	src/loader_kstats.c \
+	src/pins.c \
+	src/provider_dir.c \
 	src/log.c \
 	src/provider.c \
 	src/schema.c \
@@ -56,11 +59,19 @@ CORE_SRCS := \
 	src/sysmisc.c \
 	#
 
+# Drop-in providers: a single .bpf.c each, no userspace code (examples/)
+EXAMPLES := \
+	cgroup_stats \
+	signals \
+	#
+
 # Test providers, loaded as .bpf.o files the way third parties ship them
 TEST_BPF := \
 	ktest \
 	ktest_v2 \
 	ktest_share \
+	bad_kind \
+	bad_shape \
 	#
 
 TESTS := \
@@ -71,18 +82,21 @@ TESTS := \
 	test_restart \
 	test_concurrency \
 	test_sysmisc \
+	test_provider_dir \
+	test_examples \
 	#
 
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS))
 TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TESTS))
 TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF))
+EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all run test test-asan tests deps format lint clean
 
-all: $(OUTPUT)/kstatd
+all: $(OUTPUT)/kstatd $(EXAMPLE_OBJS)
 
 deps:
 	$(Q)scripts/deps.sh build
@@ -102,7 +116,7 @@ test:
 test-asan:
 	$(Q)$(MAKE) --no-print-directory SAN=1 test
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -115,6 +129,10 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPU
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o /dev/null 2>/dev/null; mv $@.tmp $@
 
 $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
+
+$(OUTPUT)/examples/%.bpf.o: examples/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/examples
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
 

@@ -25,6 +25,7 @@
 #include "sysmisc.h"
 
 #define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
+#define DEFAULT_PROVIDER_DIR "/etc/kstatd/providers.d"
 #define DEFAULT_SYNC_MS 500
 #define MAX_PROVIDER_FILES 64
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -44,6 +45,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_SYNC_INTERVAL,
 	OPT_NO_PIN,
+	OPT_PROVIDER_DIR,
 };
 
 static struct env {
@@ -52,9 +54,12 @@ static struct env {
 	bool reset;
 	const char *providers[MAX_PROVIDER_FILES];
 	int nproviders;
+	const char *provider_dir;
+	bool provider_dir_set;
 	int sync_ms;
 } env = {
 	.pin_path = DEFAULT_PIN_PATH,
+	.provider_dir = DEFAULT_PROVIDER_DIR,
 	.sync_ms = DEFAULT_SYNC_MS,
 };
 
@@ -70,12 +75,13 @@ static const char doc[] =
 	"SIGTERM.  Needs root, or CAP_BPF and CAP_PERFMON, a kernel with BTF,\n"
 	"and bpffs (mounted at " BPFFS_ROOT " when it is not).\n"
 	"\n"
-	"USAGE: kstatd [--pin-path DIR] [--reset] [--provider FILE.bpf.o]...\n"
+	"USAGE: kstatd [--pin-path DIR] [--reset] [--provider FILE.bpf.o]... [--provider-dir DIR]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    kstatd                          # default providers, pins under " DEFAULT_PIN_PATH "\n"
 	"    kstatd --reset                  # forget pinned counters, start at 0\n"
 	"    kstatd --provider tcp.bpf.o     # also serve a drop-in provider\n"
+	"    kstatd --provider-dir /srv/prov # providers dropped in there, live\n"
 	"    kstatd --log.level=debug        # libbpf and verifier messages too\n";
 
 static const struct argp_option opts[] = {
@@ -84,6 +90,10 @@ static const struct argp_option opts[] = {
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Do not pin maps: counters restart with kstatd", 0 },
 	{ "reset", OPT_RESET, NULL, 0, "Remove the pinned maps first, so counters start at 0", 0 },
 	{ "provider", OPT_PROVIDER, "FILE", 0, "Also load this provider object (repeatable)", 0 },
+	{ "provider-dir", OPT_PROVIDER_DIR, "DIR", 0,
+	  "Load the *.bpf.o providers in DIR and follow changes live (default " DEFAULT_PROVIDER_DIR
+	  "; empty: none)",
+	  0 },
 	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
 	  "How often new and vanished map entries become kstats (default 500)", 0 },
@@ -111,6 +121,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (env.nproviders == MAX_PROVIDER_FILES)
 			argp_error(state, "at most %d --provider files", MAX_PROVIDER_FILES);
 		env.providers[env.nproviders++] = arg;
+		break;
+	case OPT_PROVIDER_DIR:
+		env.provider_dir = arg[0] ? arg : NULL;
+		env.provider_dir_set = true;
 		break;
 	case OPT_LOG_LEVEL:
 		v = log_parse_level(arg);
@@ -311,6 +325,17 @@ int main(int argc, char **argv)
 			log_err("provider %s refused: %s", env.providers[i], msg);
 			goto cleanup;
 		}
+	}
+	if (env.provider_dir) {
+		err = loader_watch_dir(ld, env.provider_dir);
+		if (err && env.provider_dir_set) {
+			log_err("--provider-dir %s: %s", env.provider_dir, strerror(-err));
+			goto cleanup;
+		}
+		if (err)
+			log_info("no provider directory %s: create it to drop providers in",
+				 env.provider_dir);
+		err = 0;
 	}
 	sm = sysmisc_new(s, ld);
 	if (!sm) {

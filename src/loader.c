@@ -11,7 +11,6 @@
  * thread changes the array, and it never holds ld->lock across an engine
  * call.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -30,77 +29,14 @@
 #include <bpf/libbpf.h>
 
 #include "builtin.h"
-#include "loader.h"
+#include "loader_impl.h"
 #include "log.h"
+#include "pins.h"
 #include "provider.h"
 #include "schema.h"
 #include "snapshot.h"
 
 #define DROPS_VAR "kstat_map_drops"
-
-enum self_stat {
-	SELF_ATTACHED,
-	SELF_KSTATS,
-	SELF_MAPS,
-	SELF_PROGRAMS,
-	SELF_RUN_COUNT,
-	SELF_RUN_TIME,
-	SELF_MAP_DROPS,
-	SELF_NSTATS,
-};
-
-static const char *const self_names[SELF_NSTATS] = {
-	"attached", "kstats", "maps", "programs", "run_count", "run_time", "map_drops",
-};
-
-static const struct snap_stat_meta self_meta[SELF_NSTATS] = {
-	{ SNAP_GAUGE, "bool", "1 when the provider's programs are attached", NULL, 0 },
-	{ SNAP_GAUGE, "count", "kstats the provider serves", NULL, 0 },
-	{ SNAP_GAUGE, "count", "Maps with kstat tags", NULL, 0 },
-	{ SNAP_GAUGE, "count", "BPF programs loaded", NULL, 0 },
-	{ SNAP_COUNTER, "count", "BPF program runs (counted while kernel.bpf_stats_enabled=1)",
-	  NULL, 0 },
-	{ SNAP_COUNTER, "ns", "BPF program run time (counted while kernel.bpf_stats_enabled=1)",
-	  NULL, 0 },
-	{ SNAP_COUNTER, "count", "Entries dropped because a map was full", NULL, 0 },
-};
-
-static const struct snap_stat_meta cfg_stat_meta = {
-	SNAP_GAUGE, "bool", "1 attaches the provider, 0 detaches it (writable)", NULL, 0,
-};
-
-struct provider {
-	char name[KSTAT_STRLEN];
-	char *path; /* NULL for a built-in */
-	struct bpf_object *obj;
-	struct pmap **pmaps;
-	size_t npmaps;
-	struct bpf_link **links;
-	size_t nlinks;
-	bool attached;                  /* sync thread's view */
-	bool want;                      /* under ld->lock */
-	const volatile uint64_t *drops; /* kstat_map_drops in the mmapped .bss */
-	void *bss;
-	size_t bss_size;
-	kstat_t *self;
-	kstat_named_t self_data[SELF_NSTATS];
-};
-
-struct loader {
-	struct snap *snap;
-	char *pin_path;
-	int pin_lock_fd;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool kicked;
-	struct provider **provs;
-	size_t nprovs;
-	bool cfg_stale; /* the provider set changed */
-	kstat_t *cfg;
-	kstat_named_t *cfg_data;
-	struct snap_stat_meta *cfg_meta;
-	size_t cfg_n;
-};
 
 static const char *reserved_names[] = { "config", "engine" };
 
@@ -111,201 +47,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* Remove everything below dir (pins and sub-directories), keeping dir */
-static int remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int err = 0;
-
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		char path[PATH_MAX];
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
-			err = -ENAMETOOLONG;
-			continue;
-		}
-		if (de->d_type == DT_DIR) {
-			int e = remove_tree(path);
-
-			if (e || rmdir(path))
-				err = e ? e : -errno;
-		} else if (unlink(path)) {
-			err = -errno;
-		}
-	}
-	closedir(d);
-	return err;
-}
-
-static bool members_match(const struct btf *a, const struct btf_type *ta, const struct btf *b,
-			  const struct btf_type *tb)
-{
-	const struct btf_member *ma = btf_members(ta), *mb = btf_members(tb);
-
-	if (ta->size != tb->size || btf_vlen(ta) != btf_vlen(tb))
-		return false;
-	for (int i = 0; i < btf_vlen(ta); i++, ma++, mb++) {
-		const struct btf_type *ra, *rb;
-		__s64 sa, sb;
-
-		if (strcmp(btf__name_by_offset(a, ma->name_off),
-			   btf__name_by_offset(b, mb->name_off)) ||
-		    btf_member_bit_offset(ta, (__u32)i) != btf_member_bit_offset(tb, (__u32)i) ||
-		    btf_member_bitfield_size(ta, (__u32)i) !=
-			    btf_member_bitfield_size(tb, (__u32)i))
-			return false;
-		ra = btf__type_by_id(a, (__u32)btf__resolve_type(a, ma->type));
-		rb = btf__type_by_id(b, (__u32)btf__resolve_type(b, mb->type));
-		sa = btf__resolve_size(a, ma->type);
-		sb = btf__resolve_size(b, mb->type);
-		if (!ra || !rb || btf_kind(ra) != btf_kind(rb) || sa != sb)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Can a pinned map be reused for this one?  Same shape, and a value struct
- * with the same members at the same offsets: a reordered or retyped struct
- * of the same size would otherwise be read as garbage.
- */
-static bool pin_compatible(int fd, const struct bpf_object *obj, const struct bpf_map *map,
-			   char *why, size_t len)
-{
-	struct bpf_map_info info = {};
-	__u32 ilen = sizeof(info);
-	const struct btf *ours = bpf_object__btf(obj);
-	const struct btf_type *ta, *tb;
-	struct btf *theirs;
-	bool ok;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
-		snprintf(why, len, "cannot inspect it: %s", strerror(errno));
-		return false;
-	}
-	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
-	    info.value_size != bpf_map__value_size(map) ||
-	    info.max_entries != bpf_map__max_entries(map) ||
-	    info.map_flags != bpf_map__map_flags(map)) {
-		snprintf(why, len, "type, key, value size, entries or flags differ");
-		return false;
-	}
-	if (!info.btf_id || !ours) {
-		snprintf(why, len, "no BTF to compare layouts");
-		return false;
-	}
-	theirs = btf__load_from_kernel_by_id(info.btf_id);
-	if (!theirs) {
-		snprintf(why, len, "cannot load its BTF: %s", strerror(errno));
-		return false;
-	}
-	ta = btf__type_by_id(ours, (__u32)btf__resolve_type(ours, bpf_map__btf_value_type_id(map)));
-	tb = btf__type_by_id(theirs, (__u32)btf__resolve_type(theirs, info.btf_value_type_id));
-	ok = ta && tb && btf_is_struct(ta) && btf_is_struct(tb) &&
-	     members_match(ours, ta, theirs, tb);
-	btf__free(theirs);
-	if (!ok)
-		snprintf(why, len, "the value struct's layout changed");
-	return ok;
-}
-
-static bool is_kstat_map(const struct bpf_object *obj, const struct bpf_map *map)
-{
-	const struct btf *btf = bpf_object__btf(obj);
-	int var_id;
-	__u32 n;
-
-	if (!btf || bpf_map__is_internal(map))
-		return false;
-	var_id = btf__find_by_name_kind(btf, bpf_map__name(map), BTF_KIND_VAR);
-	if (var_id < 0)
-		return false;
-	n = btf__type_cnt(btf);
-	for (__u32 id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-
-		if (btf_is_decl_tag(t) && t->type == (__u32)var_id &&
-		    strncmp(btf__name_by_offset(btf, t->name_off), "kstat.", 6) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Re-use the pins of a provider's kstat maps; replace those that no longer fit */
-static int reuse_pins(struct loader *ld, struct provider *p)
-{
-	struct bpf_map *map;
-	char dir[PATH_MAX];
-	int err;
-
-	if (snprintf(dir, sizeof(dir), "%s/%s", ld->pin_path, p->name) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	err = mkdir_p(dir);
-	if (err)
-		return err;
-	bpf_object__for_each_map(map, p->obj)
-	{
-		char path[PATH_MAX], why[128];
-		int fd;
-
-		if (!is_kstat_map(p->obj, map))
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
-		    (int)sizeof(path))
-			return -ENAMETOOLONG;
-		err = bpf_map__set_pin_path(map, path);
-		if (err)
-			return err;
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue; /* first run: libbpf pins it at load */
-		if (pin_compatible(fd, p->obj, map, why, sizeof(why))) {
-			err = bpf_map__reuse_fd(map, fd);
-			close(fd);
-			if (err)
-				return err;
-			log_dbg("%s: map %s: counters continue from %s", p->name,
-				bpf_map__name(map), path);
-			continue;
-		}
-		close(fd);
-		log_warn("%s: pinned map %s no longer matches (%s): replacing it, its counters "
-			 "restart at 0",
-			 p->name, path, why);
-		if (unlink(path))
-			return -errno;
-	}
-	return 0;
-}
-
-static struct provider *find_provider(struct loader *ld, const char *name);
-
 /*
  * Maps tagged KSTAT_SHARED("prov", "map") are that provider's map: its
  * kstats stay where they are while this provider's programs, attached and
@@ -315,8 +56,7 @@ static int share_maps(struct loader *ld, struct provider *p, char *err, size_t e
 {
 	struct bpf_map *map;
 
-	bpf_object__for_each_map(map, p->obj)
-	{
+	bpf_object__for_each_map(map, p->obj) {
 		char target[96], *slash;
 		struct provider *owner;
 		struct bpf_map *theirs;
@@ -326,7 +66,7 @@ static int share_maps(struct loader *ld, struct provider *p, char *err, size_t e
 			continue;
 		slash = strchr(target, '/');
 		*slash = '\0';
-		owner = find_provider(ld, target);
+		owner = loader_find(ld, target);
 		theirs = owner ? bpf_object__find_map_by_name(owner->obj, slash + 1) : NULL;
 		if (!theirs) {
 			snprintf(err, errlen,
@@ -357,8 +97,7 @@ static void skip_missing_tracepoints(struct provider *p, const struct btf *vmlin
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, p->obj)
-	{
+	bpf_object__for_each_program(prog, p->obj) {
 		const char *sec = bpf_program__section_name(prog);
 		char tname[160];
 
@@ -390,8 +129,7 @@ static void find_drops(struct provider *p)
 		return;
 	sec = btf__type_by_id(btf, (__u32)sec_id);
 	vs = btf_var_secinfos(sec);
-	bpf_object__for_each_map(map, p->obj)
-	{
+	bpf_object__for_each_map(map, p->obj) {
 		const char *name = bpf_map__name(map);
 		size_t len = strlen(name), size = bpf_map__value_size(map);
 		long page = sysconf(_SC_PAGESIZE);
@@ -417,41 +155,6 @@ static void find_drops(struct provider *p)
 			p->drops = (const volatile uint64_t *)((char *)base + vs[i].offset);
 		}
 	}
-}
-
-static int self_update(kstat_t *ksp, int rw)
-{
-	struct provider *p = ksp->ks_private;
-	kstat_named_t *kn = ksp->ks_data;
-	struct bpf_program *prog;
-	uint64_t runs = 0, run_ns = 0, kstats = 0, nprogs = 0;
-
-	if (rw == KSTAT_WRITE)
-		return EACCES;
-	for (size_t i = 0; i < p->npmaps; i++)
-		kstats += pmap_count(p->pmaps[i]);
-	bpf_object__for_each_program(prog, p->obj)
-	{
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		if (fd < 0)
-			continue;
-		nprogs++;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
-			runs += info.run_cnt;
-			run_ns += info.run_time_ns;
-		}
-	}
-	kn[SELF_ATTACHED].value.ui64 = __atomic_load_n(&p->attached, __ATOMIC_RELAXED);
-	kn[SELF_KSTATS].value.ui64 = kstats;
-	kn[SELF_MAPS].value.ui64 = p->npmaps;
-	kn[SELF_PROGRAMS].value.ui64 = nprogs;
-	kn[SELF_RUN_COUNT].value.ui64 = runs;
-	kn[SELF_RUN_TIME].value.ui64 = run_ns;
-	kn[SELF_MAP_DROPS].value.ui64 = p->drops ? *p->drops : 0;
-	return 0;
 }
 
 static void provider_free(struct loader *ld, struct provider *p)
@@ -504,8 +207,7 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 	skip_missing_tracepoints(p, vmlinux);
 	btf__free(vmlinux);
 
-	bpf_object__for_each_map(map, p->obj)
-	{
+	bpf_object__for_each_map(map, p->obj) {
 		struct schema *sc;
 
 		ret = schema_parse(bpf_object__btf(p->obj), map, &sc, err, errlen);
@@ -528,10 +230,12 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 	if (ret)
 		return ret;
 	if (ld->pin_path) {
-		ret = reuse_pins(ld, p);
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s/%s", ld->pin_path, p->name);
+		ret = pins_reuse(p->obj, p->name, dir);
 		if (ret) {
-			snprintf(err, errlen, "pin maps under %s: %s", ld->pin_path,
-				 strerror(-ret));
+			snprintf(err, errlen, "pin maps under %s: %s", dir, strerror(-ret));
 			return ret;
 		}
 	}
@@ -545,8 +249,7 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 	p->pmaps = calloc(nmaps ? nmaps : 1, sizeof(*p->pmaps));
 	if (!p->pmaps)
 		return -ENOMEM;
-	bpf_object__for_each_map(map, p->obj)
-	{
+	bpf_object__for_each_map(map, p->obj) {
 		struct pmap_info info = {
 			.fd = bpf_map__fd(map),
 			.map_type = bpf_map__type(map),
@@ -575,12 +278,12 @@ static int provider_attach(struct provider *p)
 	struct bpf_program *prog;
 	size_t n = 0;
 
-	bpf_object__for_each_program(prog, p->obj) n++;
+	bpf_object__for_each_program(prog, p->obj)
+		n++;
 	p->links = calloc(n ? n : 1, sizeof(*p->links));
 	if (!p->links)
 		return -ENOMEM;
-	bpf_object__for_each_program(prog, p->obj)
-	{
+	bpf_object__for_each_program(prog, p->obj) {
 		struct bpf_link *link;
 
 		if (!bpf_program__autoload(prog))
@@ -616,7 +319,7 @@ static void provider_detach(struct provider *p)
 	log_info("%s: detached", p->name);
 }
 
-static struct provider *find_provider(struct loader *ld, const char *name)
+struct provider *loader_find(struct loader *ld, const char *name)
 {
 	for (size_t i = 0; i < ld->nprovs; i++)
 		if (strcmp(ld->provs[i]->name, name) == 0)
@@ -624,34 +327,23 @@ static struct provider *find_provider(struct loader *ld, const char *name)
 	return NULL;
 }
 
-static int add_provider(struct loader *ld, struct provider *p, char *err, size_t errlen)
+int loader_add(struct loader *ld, struct provider *p, char *err, size_t errlen)
 {
 	struct provider **np;
-	kstat_t *ksp;
 	int ret;
 
-	if (find_provider(ld, p->name)) {
+	if (loader_find(ld, p->name)) {
 		snprintf(err, errlen, "a provider called %s is already loaded", p->name);
 		return -EEXIST;
 	}
 	ret = provider_load(ld, p, err, errlen);
 	if (ret)
 		return ret;
-	ksp = snap_create(ld->snap, "kstatd", 0, p->name, "provider", KSTAT_TYPE_NAMED, SELF_NSTATS,
-			  KSTAT_FLAG_VIRTUAL);
-	if (!ksp) {
-		snprintf(err, errlen, "kstatd:0:%s: %s", p->name, strerror(errno));
-		return -errno;
+	ret = self_create(ld, p);
+	if (ret) {
+		snprintf(err, errlen, "kstatd:0:%s: %s", p->name, strerror(-ret));
+		return ret;
 	}
-	for (int i = 0; i < SELF_NSTATS; i++)
-		snap_named_init(&p->self_data[i], self_names[i], KSTAT_DATA_UINT64);
-	ksp->ks_data = p->self_data;
-	ksp->ks_private = p;
-	ksp->ks_update = self_update;
-	snap_set_meta(ksp, self_meta);
-	p->self = ksp;
-	snap_install(ld->snap, ksp);
-
 	pthread_mutex_lock(&ld->lock);
 	np = realloc(ld->provs, (ld->nprovs + 1) * sizeof(*np));
 	if (np) {
@@ -667,15 +359,16 @@ static int add_provider(struct loader *ld, struct provider *p, char *err, size_t
 	return 0;
 }
 
-int loader_add_file(struct loader *ld, const char *path, bool enabled, char *err, size_t errlen)
+struct provider *loader_open_file(const char *path, bool enabled, char *err, size_t errlen)
 {
 	struct provider *p = calloc(1, sizeof(*p));
 	const char *base = strrchr(path, '/');
 	size_t len;
-	int ret;
 
-	if (!p)
-		return -ENOMEM;
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	base = base ? base + 1 : path;
 	len = strlen(base);
 	if (len > 6 && strcmp(base + len - 6, ".bpf.o") == 0)
@@ -689,19 +382,44 @@ int loader_add_file(struct loader *ld, const char *path, bool enabled, char *err
 			 "digits, '_' or '-', and not config or engine",
 			 (int)len, base, KSTAT_STRLEN - 1);
 		free(p);
-		return -EINVAL;
+		return NULL;
 	}
-	p->path = strdup(path);
 	p->want = enabled;
-	p->obj = bpf_object__open_file(path, NULL);
-	if (!p->path || !p->obj) {
-		ret = p->obj ? -ENOMEM : -errno;
-		snprintf(err, errlen, "open %s: %s", path, strerror(-ret));
-		p->obj = NULL;
-		provider_free(ld, p);
-		return ret;
+	p->path = strdup(path);
+	if (!p->path || stat(path, &p->st)) {
+		snprintf(err, errlen, "%s: %s", path, p->path ? strerror(errno) : "out of memory");
+		free(p->path);
+		free(p);
+		return NULL;
 	}
-	ret = add_provider(ld, p, err, errlen);
+	p->obj = bpf_object__open_file(path, NULL);
+	if (!p->obj) {
+		char why[128];
+
+		libbpf_strerror(errno, why, sizeof(why));
+		snprintf(err, errlen, "not a BPF object file (%s)", why);
+		free(p->path);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int loader_add_file(struct loader *ld, const char *path, bool enabled, char *err, size_t errlen)
+{
+	return loader_load_file(ld, path, enabled, false, err, errlen);
+}
+
+int loader_load_file(struct loader *ld, const char *path, bool enabled, bool from_dir, char *err,
+		     size_t errlen)
+{
+	struct provider *p = loader_open_file(path, enabled, err, errlen);
+	int ret;
+
+	if (!p)
+		return -EINVAL;
+	p->from_dir = from_dir;
+	ret = loader_add(ld, p, err, errlen);
 	if (ret)
 		provider_free(ld, p);
 	return ret;
@@ -728,7 +446,7 @@ static int add_builtin(struct loader *ld, const struct builtin *b)
 		free(p);
 		return ret;
 	}
-	ret = add_provider(ld, p, err, sizeof(err));
+	ret = loader_add(ld, p, err, sizeof(err));
 	if (ret) {
 		log_err("%s: %s", b->name, err);
 		provider_free(ld, p);
@@ -736,14 +454,11 @@ static int add_builtin(struct loader *ld, const struct builtin *b)
 	return ret;
 }
 
-int loader_remove(struct loader *ld, const char *name)
+void loader_drop(struct loader *ld, struct provider *p)
 {
-	struct provider *p = NULL;
-
 	pthread_mutex_lock(&ld->lock);
 	for (size_t i = 0; i < ld->nprovs; i++) {
-		if (strcmp(ld->provs[i]->name, name) == 0) {
-			p = ld->provs[i];
+		if (ld->provs[i] == p) {
 			memmove(&ld->provs[i], &ld->provs[i + 1],
 				(ld->nprovs - i - 1) * sizeof(*ld->provs));
 			ld->nprovs--;
@@ -752,11 +467,18 @@ int loader_remove(struct loader *ld, const char *name)
 		}
 	}
 	pthread_mutex_unlock(&ld->lock);
-	if (!p)
-		return -ENOENT;
 	if (p->attached)
 		provider_detach(p);
 	provider_free(ld, p);
+}
+
+int loader_remove(struct loader *ld, const char *name)
+{
+	struct provider *p = loader_find(ld, name);
+
+	if (!p)
+		return -ENOENT;
+	loader_drop(ld, p);
 	return 0;
 }
 
@@ -775,91 +497,15 @@ int loader_set_enabled(struct loader *ld, const char *name, bool enabled)
 	return ret;
 }
 
-/* kstatd:0:config reads the wanted states, and a write changes them */
-static int cfg_update(kstat_t *ksp, int rw)
-{
-	struct loader *ld = ksp->ks_private;
-	kstat_named_t *kn = ksp->ks_data;
-	int err = 0;
-
-	pthread_mutex_lock(&ld->lock);
-	for (uint_t i = 0; i < ksp->ks_ndata && rw == KSTAT_WRITE; i++)
-		if (kn[i].value.ui64 > 1)
-			err = EINVAL;
-	for (uint_t i = 0; i < ksp->ks_ndata; i++) {
-		struct provider *p = find_provider(ld, kn[i].name);
-
-		if (!p)
-			continue;
-		if (rw == KSTAT_WRITE && !err)
-			p->want = kn[i].value.ui64 == 1;
-		kn[i].value.ui64 = p->want;
-	}
-	if (rw == KSTAT_WRITE && !err) {
-		ld->kicked = true;
-		pthread_cond_signal(&ld->cond);
-	}
-	pthread_mutex_unlock(&ld->lock);
-	return err;
-}
-
-/* Recreate kstatd:0:config after providers came or went */
-static int cfg_rebuild(struct loader *ld)
-{
-	struct snap_stat_meta *meta;
-	kstat_named_t *data;
-	kstat_t *ksp;
-	size_t n;
-
-	if (ld->cfg) {
-		snap_delete(ld->snap, ld->cfg);
-		ld->cfg = NULL;
-	}
-	free(ld->cfg_data);
-	free(ld->cfg_meta);
-	ld->cfg_data = NULL;
-	ld->cfg_meta = NULL;
-	pthread_mutex_lock(&ld->lock);
-	n = ld->nprovs;
-	ld->cfg_stale = false;
-	data = calloc(n ? n : 1, sizeof(*data));
-	meta = calloc(n ? n : 1, sizeof(*meta));
-	for (size_t i = 0; meta && i < n; i++)
-		meta[i] = cfg_stat_meta;
-	for (size_t i = 0; data && i < n; i++) {
-		snap_named_init(&data[i], ld->provs[i]->name, KSTAT_DATA_UINT64);
-		data[i].value.ui64 = ld->provs[i]->want;
-	}
-	pthread_mutex_unlock(&ld->lock);
-	if (!data || !meta) {
-		free(data);
-		free(meta);
-		return -ENOMEM;
-	}
-	ksp = snap_create(ld->snap, "kstatd", 0, "config", "misc", KSTAT_TYPE_NAMED, (uint_t)n,
-			  KSTAT_FLAG_VIRTUAL | KSTAT_FLAG_WRITABLE);
-	if (!ksp) {
-		free(data);
-		free(meta);
-		return -errno;
-	}
-	ksp->ks_data = data;
-	ksp->ks_private = ld;
-	ksp->ks_update = cfg_update;
-	snap_set_meta(ksp, meta);
-	ld->cfg = ksp;
-	ld->cfg_data = data;
-	ld->cfg_meta = meta;
-	ld->cfg_n = n;
-	snap_install(ld->snap, ksp);
-	return 0;
-}
-
 int loader_sync(struct loader *ld)
 {
 	int changes = 0, ret = 0;
 	bool stale;
 
+	if (ld->rescan) {
+		ld->rescan = false;
+		dir_rescan(ld);
+	}
 	pthread_mutex_lock(&ld->lock);
 	stale = ld->cfg_stale;
 	pthread_mutex_unlock(&ld->lock);
@@ -900,34 +546,35 @@ int loader_sync(struct loader *ld)
 
 void loader_wait(struct loader *ld, int timeout_ms)
 {
-	struct timespec ts;
+	struct pollfd pfd[2] = {
+		{ .fd = ld->kick_fd, .events = POLLIN },
+		{ .fd = ld->watch_fd, .events = POLLIN },
+	};
+	char buf[4096];
+	uint64_t v;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
+	if (poll(pfd, ld->watch_fd >= 0 ? 2 : 1, timeout_ms) <= 0)
+		return;
+	if (pfd[0].revents & POLLIN)
+		(void)!read(ld->kick_fd, &v, sizeof(v));
+	if (ld->watch_fd >= 0 && (pfd[1].revents & POLLIN)) {
+		/* what changed does not matter: the rescan compares files */
+		while (read(ld->watch_fd, buf, sizeof(buf)) > 0)
+			;
+		ld->rescan = true;
 	}
-	pthread_mutex_lock(&ld->lock);
-	while (!ld->kicked)
-		if (pthread_cond_timedwait(&ld->cond, &ld->lock, &ts) == ETIMEDOUT)
-			break;
-	ld->kicked = false;
-	pthread_mutex_unlock(&ld->lock);
 }
 
 void loader_kick(struct loader *ld)
 {
-	pthread_mutex_lock(&ld->lock);
-	ld->kicked = true;
-	pthread_cond_signal(&ld->cond);
-	pthread_mutex_unlock(&ld->lock);
+	uint64_t one = 1;
+
+	(void)!write(ld->kick_fd, &one, sizeof(one));
 }
 
 int loader_attached(struct loader *ld, const char *name)
 {
-	struct provider *p = find_provider(ld, name);
+	struct provider *p = loader_find(ld, name);
 
 	return p ? (int)__atomic_load_n(&p->attached, __ATOMIC_RELAXED) : -ENOENT;
 }
@@ -942,6 +589,11 @@ const char *loader_name(struct loader *ld, size_t i)
 	return i < ld->nprovs ? ld->provs[i]->name : NULL;
 }
 
+uint64_t loader_refusals(struct loader *ld)
+{
+	return __atomic_load_n(&ld->nrefusals, __ATOMIC_RELAXED);
+}
+
 uint64_t loader_map_drops(struct loader *ld)
 {
 	uint64_t sum = 0;
@@ -953,45 +605,6 @@ uint64_t loader_map_drops(struct loader *ld)
 	return sum;
 }
 
-static int take_pin_path(struct loader *ld, const struct loader_opts *opts)
-{
-	int err = mkdir_p(opts->pin_path);
-
-	if (err) {
-		log_err("cannot create pin path %s: %s (is bpffs mounted? mount -t bpf bpf "
-			"/sys/fs/bpf)",
-			opts->pin_path, strerror(-err));
-		return err;
-	}
-	ld->pin_lock_fd = open(opts->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ld->pin_lock_fd < 0) {
-		err = -errno;
-		log_err("open pin path %s: %s", opts->pin_path, strerror(errno));
-		return err;
-	}
-	/* two daemons adding to the same pinned counters would double count */
-	if (flock(ld->pin_lock_fd, LOCK_EX | LOCK_NB)) {
-		err = -errno;
-		if (errno == EWOULDBLOCK)
-			log_err("another kstatd is running with pin path %s: stop it, or give this "
-				"one its own --pin-path",
-				opts->pin_path);
-		else
-			log_err("lock pin path %s: %s", opts->pin_path, strerror(errno));
-		return err == -EWOULDBLOCK ? -EBUSY : err;
-	}
-	if (opts->reset) {
-		err = remove_tree(opts->pin_path);
-		if (err) {
-			log_err("--reset: cannot clear %s: %s", opts->pin_path, strerror(-err));
-			return err;
-		}
-		log_info("--reset: removed the pinned maps under %s: counters start at 0",
-			 opts->pin_path);
-	}
-	return 0;
-}
-
 struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 {
 	struct loader *ld = calloc(1, sizeof(*ld));
@@ -1001,19 +614,27 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 		return NULL;
 	libbpf_set_print(libbpf_print);
 	ld->snap = s;
+	ld->kick_fd = -1;
 	ld->pin_lock_fd = -1;
+	ld->watch_fd = -1;
 	ld->cfg_stale = true;
 	pthread_mutex_init(&ld->lock, NULL);
-	pthread_cond_init(&ld->cond, NULL);
+	ld->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ld->kick_fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
 	if (opts->pin_path) {
 		ld->pin_path = strdup(opts->pin_path);
 		if (!ld->pin_path) {
 			err = -ENOMEM;
 			goto err_free;
 		}
-		err = take_pin_path(ld, opts);
-		if (err)
+		ld->pin_lock_fd = pins_take(opts->pin_path, opts->reset);
+		if (ld->pin_lock_fd < 0) {
+			err = ld->pin_lock_fd;
 			goto err_free;
+		}
 	}
 	for (size_t i = 0; !opts->no_builtin && i < nbuiltins; i++) {
 		err = add_builtin(ld, &builtins[i]);
@@ -1042,10 +663,12 @@ void loader_free(struct loader *ld)
 	free(ld->cfg_data);
 	free(ld->cfg_meta);
 	free(ld->provs);
+	dir_free(ld);
 	if (ld->pin_lock_fd >= 0)
 		close(ld->pin_lock_fd);
+	if (ld->kick_fd >= 0)
+		close(ld->kick_fd);
 	free(ld->pin_path);
-	pthread_cond_destroy(&ld->cond);
 	pthread_mutex_destroy(&ld->lock);
 	free(ld);
 }

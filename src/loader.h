@@ -36,6 +36,17 @@ void loader_free(struct loader *ld);
  * the next sync.  Returns 0, or -errno with a message in err.
  */
 int loader_add_file(struct loader *ld, const char *path, bool enabled, char *err, size_t errlen);
+/*
+ * Watch dir for provider files (*.bpf.o): the next syncs load new ones,
+ * unload removed ones (and their pins) and reload replaced ones.  A file
+ * that is not a provider, or is writable by anyone but root, is refused
+ * with a logged reason and counted, and not retried until it changes.
+ * -ENOENT if dir does not exist (nothing is watched then).
+ */
+int loader_watch_dir(struct loader *ld, const char *dir);
+/* Provider files refused so far */
+uint64_t loader_refusals(struct loader *ld);
+
 /* Remove a provider and its kstats; -ENOENT if there is none by that name. */
 int loader_remove(struct loader *ld, const char *name);
 

@@ -58,12 +58,13 @@ enum engine_stat {
 	ENG_CREATES,
 	ENG_DELETES,
 	ENG_MAP_DROPS,
+	ENG_PROVIDERS_REFUSED,
 	ENG_NSTATS,
 };
 
 static const char *const engine_names[ENG_NSTATS] = {
-	"snapshots", "snapshot_time", "reads",   "writes",
-	"kstats",    "creates",       "deletes", "map_drops",
+	"snapshots", "snapshot_time",     "reads", "writes", "kstats", "creates", "deletes",
+	"map_drops", "providers_refused",
 };
 
 static const struct snap_stat_meta engine_meta[ENG_NSTATS] = {
@@ -76,6 +77,8 @@ static const struct snap_stat_meta engine_meta[ENG_NSTATS] = {
 	{ SNAP_COUNTER, "count", "kstats deleted", NULL, 0 },
 	{ SNAP_COUNTER, "count", "Map entries providers could not insert because a map was full",
 	  NULL, 0 },
+	{ SNAP_COUNTER, "count",
+	  "Provider files refused (not BPF, breaking the convention, unsafe)", NULL, 0 },
 };
 
 struct sysmisc {
@@ -190,6 +193,7 @@ static int engine_update(kstat_t *ksp, int rw)
 	kn[ENG_CREATES].value.ui64 = st.creates;
 	kn[ENG_DELETES].value.ui64 = st.deletes;
 	kn[ENG_MAP_DROPS].value.ui64 = sm->ld ? loader_map_drops(sm->ld) : 0;
+	kn[ENG_PROVIDERS_REFUSED].value.ui64 = sm->ld ? loader_refusals(sm->ld) : 0;
 	return 0;
 }
 

@@ -31,6 +31,16 @@ static inline const char *test_obj(const char *name)
 	return path;
 }
 
+/* A file of the build: $OUTPUT/<rel> */
+static inline const char *build_obj_path(const char *rel)
+{
+	static __thread char path[512];
+	const char *out = getenv("OUTPUT");
+
+	snprintf(path, sizeof(path), "%s/%s", out && *out ? out : OUTPUT_DIR, rel);
+	return path;
+}
+
 /* BPF tests need root; without it they skip, unless REQUIRE_BPF=1 */
 static inline void require_bpf(void)
 {

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cgroup:<id>:<name>, one NAMED kstat per cgroup (v2, the default
+ * hierarchy): CPU time of its tasks, and the block I/O they submit.
+ * A drop-in provider: this file is all there is.
+ *
+ *	make build/examples/cgroup_stats.bpf.o
+ *	cp build/examples/cgroup_stats.bpf.o /etc/kstatd/providers.d/
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "kstat.bpf.h"
+
+#define MAX_CGROUPS 1024
+#define REQ_OP_MASK 0xff /* the operation is the low bits of bi_opf */
+
+struct cgroup_stats {
+	__u64 cpu_time KSTAT_COUNTER(ns, "CPU time of the cgroup's tasks");
+	__u64 switches KSTAT_COUNTER(count, "Times one of its tasks left a CPU");
+	__u64 rbytes KSTAT_COUNTER(bytes, "Bytes its tasks submitted to block devices to read");
+	__u64 wbytes KSTAT_COUNTER(bytes, "Bytes its tasks submitted to block devices to write");
+	__u64 reads KSTAT_COUNTER(count, "Read bios its tasks submitted");
+	__u64 writes KSTAT_COUNTER(count, "Write bios its tasks submitted");
+	char name[32] KSTAT_NAME_FIELD;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct cgroup_stats);
+} cgroup_stats SEC(".maps") KSTAT_MODULE("cgroup") KSTAT_CLASS("cgroup") KSTAT_INSTANCE(key)
+	KSTAT_NAME_FROM(field);
+
+/* When the task now on this CPU got it */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} oncpu_since SEC(".maps");
+
+/* The current task's cgroup entry; named after the cgroup the first time */
+static __always_inline struct cgroup_stats *current_cgroup(void)
+{
+	__u64 id = bpf_get_current_cgroup_id();
+	struct cgroup_stats *cs = bpf_map_lookup_elem(&cgroup_stats, &id), init = {};
+	struct task_struct *task;
+	const char *name;
+
+	if (cs)
+		return cs;
+	task = bpf_get_current_task_btf();
+	name = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name);
+	bpf_probe_read_kernel_str(init.name, sizeof(init.name), name);
+	if (!init.name[0])
+		init.name[0] = '/'; /* the root cgroup's node has no name */
+	return kstat_lookup_or_init(&cgroup_stats, &id, &init);
+}
+
+/* The tracepoint runs before the switch: current is still prev */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 zero = 0;
+	__u64 *since = bpf_map_lookup_elem(&oncpu_since, &zero), now = bpf_ktime_get_ns();
+	struct cgroup_stats *cs;
+
+	if (!since)
+		return 0;
+	if (*since && (cs = current_cgroup())) {
+		cs->cpu_time += now - *since;
+		cs->switches++;
+	}
+	*since = now;
+	return 0;
+}
+
+SEC("tp_btf/block_bio_queue")
+int BPF_PROG(handle_block_bio_queue, struct bio *bio)
+{
+	struct cgroup_stats *cs = current_cgroup();
+	__u32 op = BPF_CORE_READ(bio, bi_opf) & REQ_OP_MASK;
+	__u64 bytes = BPF_CORE_READ(bio, bi_iter.bi_size);
+
+	if (!cs)
+		return 0;
+	if (op == REQ_OP_READ) {
+		cs->rbytes += bytes;
+		cs->reads++;
+	} else if (op == REQ_OP_WRITE) {
+		cs->wbytes += bytes;
+		cs->writes++;
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The loader's own kstats: kstatd:0:<provider> (what a provider costs and
+ * holds) and kstatd:0:config (one WRITABLE statistic per provider: 1
+ * attached, 0 detached).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader_impl.h"
+#include "log.h"
+#include "provider.h"
+#include "schema.h"
+
+static const char *const self_names[SELF_NSTATS] = {
+	"attached", "kstats",    "maps",        "programs",     "run_count",
+	"run_time", "map_drops", "map_entries", "map_capacity",
+};
+
+static const struct snap_stat_meta self_meta[SELF_NSTATS] = {
+	{ SNAP_GAUGE, "bool", "1 when the provider's programs are attached", NULL, 0 },
+	{ SNAP_GAUGE, "count", "kstats the provider serves", NULL, 0 },
+	{ SNAP_GAUGE, "count", "Maps with kstat tags", NULL, 0 },
+	{ SNAP_GAUGE, "count", "BPF programs loaded", NULL, 0 },
+	{ SNAP_COUNTER, "count", "BPF program runs (counted while kernel.bpf_stats_enabled=1)",
+	  NULL, 0 },
+	{ SNAP_COUNTER, "ns", "BPF program run time (counted while kernel.bpf_stats_enabled=1)",
+	  NULL, 0 },
+	{ SNAP_COUNTER, "count", "Entries dropped because a map was full", NULL, 0 },
+	{ SNAP_GAUGE, "count", "Entries in the provider's keyed maps", NULL, 0 },
+	{ SNAP_GAUGE, "count", "Entries the provider's keyed maps can hold", NULL, 0 },
+};
+
+static const struct snap_stat_meta cfg_stat_meta = {
+	SNAP_GAUGE, "bool", "1 attaches the provider, 0 detaches it (writable)", NULL, 0,
+};
+
+static int self_update(kstat_t *ksp, int rw)
+{
+	struct provider *p = ksp->ks_private;
+	kstat_named_t *kn = ksp->ks_data;
+	struct bpf_program *prog;
+	uint64_t runs = 0, run_ns = 0, kstats = 0, nprogs = 0, entries = 0, capacity = 0;
+
+	if (rw == KSTAT_WRITE)
+		return EACCES;
+	for (size_t i = 0; i < p->npmaps; i++) {
+		const struct schema *sc = pmap_schema(p->pmaps[i]);
+		const struct bpf_map *map;
+
+		kstats += pmap_count(p->pmaps[i]);
+		if (sc->instance != SI_KEY)
+			continue;
+		/* a keyed map has one kstat per entry */
+		entries += pmap_count(p->pmaps[i]);
+		map = bpf_object__find_map_by_name(p->obj, sc->map_name);
+		capacity += map ? bpf_map__max_entries(map) : 0;
+	}
+	bpf_object__for_each_program(prog, p->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue;
+		nprogs++;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+			runs += info.run_cnt;
+			run_ns += info.run_time_ns;
+		}
+	}
+	kn[SELF_ATTACHED].value.ui64 = __atomic_load_n(&p->attached, __ATOMIC_RELAXED);
+	kn[SELF_KSTATS].value.ui64 = kstats;
+	kn[SELF_MAPS].value.ui64 = p->npmaps;
+	kn[SELF_PROGRAMS].value.ui64 = nprogs;
+	kn[SELF_RUN_COUNT].value.ui64 = runs;
+	kn[SELF_RUN_TIME].value.ui64 = run_ns;
+	kn[SELF_MAP_DROPS].value.ui64 = p->drops ? *p->drops : 0;
+	kn[SELF_MAP_ENTRIES].value.ui64 = entries;
+	kn[SELF_MAP_CAPACITY].value.ui64 = capacity;
+	return 0;
+}
+
+/* kstatd:0:config reads the wanted states, and a write changes them */
+static int cfg_update(kstat_t *ksp, int rw)
+{
+	struct loader *ld = ksp->ks_private;
+	kstat_named_t *kn = ksp->ks_data;
+	int err = 0;
+
+	pthread_mutex_lock(&ld->lock);
+	for (uint_t i = 0; i < ksp->ks_ndata && rw == KSTAT_WRITE; i++)
+		if (kn[i].value.ui64 > 1)
+			err = EINVAL;
+	for (uint_t i = 0; i < ksp->ks_ndata; i++) {
+		struct provider *p = loader_find(ld, kn[i].name);
+
+		if (!p)
+			continue;
+		if (rw == KSTAT_WRITE && !err)
+			p->want = kn[i].value.ui64 == 1;
+		kn[i].value.ui64 = p->want;
+	}
+	pthread_mutex_unlock(&ld->lock);
+	if (rw == KSTAT_WRITE && !err)
+		loader_kick(ld);
+	return err;
+}
+
+/* Recreate kstatd:0:config after providers came or went */
+int cfg_rebuild(struct loader *ld)
+{
+	struct snap_stat_meta *meta;
+	kstat_named_t *data;
+	kstat_t *ksp;
+	size_t n;
+
+	if (ld->cfg) {
+		snap_delete(ld->snap, ld->cfg);
+		ld->cfg = NULL;
+	}
+	free(ld->cfg_data);
+	free(ld->cfg_meta);
+	ld->cfg_data = NULL;
+	ld->cfg_meta = NULL;
+	pthread_mutex_lock(&ld->lock);
+	n = ld->nprovs;
+	ld->cfg_stale = false;
+	data = calloc(n ? n : 1, sizeof(*data));
+	meta = calloc(n ? n : 1, sizeof(*meta));
+	for (size_t i = 0; meta && i < n; i++)
+		meta[i] = cfg_stat_meta;
+	for (size_t i = 0; data && i < n; i++) {
+		snap_named_init(&data[i], ld->provs[i]->name, KSTAT_DATA_UINT64);
+		data[i].value.ui64 = ld->provs[i]->want;
+	}
+	pthread_mutex_unlock(&ld->lock);
+	if (!data || !meta) {
+		free(data);
+		free(meta);
+		return -ENOMEM;
+	}
+	ksp = snap_create(ld->snap, "kstatd", 0, "config", "misc", KSTAT_TYPE_NAMED, (uint_t)n,
+			  KSTAT_FLAG_VIRTUAL | KSTAT_FLAG_WRITABLE);
+	if (!ksp) {
+		free(data);
+		free(meta);
+		return -errno;
+	}
+	ksp->ks_data = data;
+	ksp->ks_private = ld;
+	ksp->ks_update = cfg_update;
+	snap_set_meta(ksp, meta);
+	ld->cfg = ksp;
+	ld->cfg_data = data;
+	ld->cfg_meta = meta;
+	ld->cfg_n = n;
+	snap_install(ld->snap, ksp);
+	return 0;
+}
+
+int self_create(struct loader *ld, struct provider *p)
+{
+	kstat_t *ksp;
+
+	ksp = snap_create(ld->snap, "kstatd", 0, p->name, "provider", KSTAT_TYPE_NAMED, SELF_NSTATS,
+			  KSTAT_FLAG_VIRTUAL);
+	if (!ksp)
+		return -errno;
+	for (int i = 0; i < SELF_NSTATS; i++)
+		snap_named_init(&p->self_data[i], self_names[i], KSTAT_DATA_UINT64);
+	ksp->ks_data = p->self_data;
+	ksp->ks_private = p;
+	ksp->ks_update = self_update;
+	snap_set_meta(ksp, self_meta);
+	p->self = ksp;
+	snap_install(ld->snap, ksp);
+	return 0;
+}
