@@ -45,8 +45,9 @@ struct pmap {
 	struct inst **tab;
 	size_t nbuckets, ninst;
 	uint64_t rgen;
-	bool no_batch;     /* kernel without batch ops for this map type */
-	void *keys, *vals; /* batch buffers, max_entries entries each */
+	bool no_batch;      /* kernel without batch ops for this map type */
+	void *keys, *vals;  /* batch buffers, max_entries entries each */
+	struct inst **hint; /* the instance of each entry of the last batch */
 };
 
 static uint64_t rd_field(const void *base, const struct schema_field *f)
@@ -259,7 +260,7 @@ static void fill_timer(const struct inst *in, const void *vals, int ncv)
 }
 
 /* Refresh an instance's kstat data from the values of its key */
-static void fill(const struct inst *in, const void *vals)
+static void fill(const struct inst *in, const void *vals, uint64_t now)
 {
 	int ncv = in->pm->percpu ? in->pm->ncpus : 1;
 
@@ -274,7 +275,7 @@ static void fill(const struct inst *in, const void *vals)
 		fill_timer(in, vals, ncv);
 		break;
 	default:
-		fill_named(in, vals, ncv, (uint64_t)snap_now());
+		fill_named(in, vals, ncv, now);
 		break;
 	}
 }
@@ -349,17 +350,23 @@ static int inst_update(kstat_t *ksp, int rw)
 	if (bpf_map_lookup_elem(pm->info.fd, key, buf))
 		err = errno == ENOENT ? ENXIO : errno; /* the entry went: so does the kstat */
 	else
-		fill(in, buf);
+		fill(in, buf, (uint64_t)snap_now());
 	if (buf != stackbuf)
 		free(buf);
 	return err;
 }
 
+/* splitmix64's finalizer: small sequential keys must spread over all buckets */
 static size_t inst_bucket(const struct pmap *pm, uint64_t key, int cpu)
 {
-	uint64_t h = (key ^ ((uint64_t)(uint32_t)cpu << 32)) * 0x9E3779B97F4A7C15ULL;
+	uint64_t h = key ^ ((uint64_t)(uint32_t)cpu << 32);
 
-	return (size_t)(h >> 32) & (pm->nbuckets - 1);
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (size_t)h & (pm->nbuckets - 1);
 }
 
 static struct inst *inst_find(const struct pmap *pm, uint64_t key, int cpu)
@@ -370,6 +377,24 @@ static struct inst *inst_find(const struct pmap *pm, uint64_t key, int cpu)
 		if (in->key == key && in->cpu == cpu)
 			return in;
 	return NULL;
+}
+
+/*
+ * The instance of the i-th entry of the last batch read.  A hash map's
+ * batch comes out in bucket order, the same from one read to the next, so
+ * remembering what entry i was saves a hash lookup (a cache miss or two)
+ * per entry on every walk.
+ */
+static struct inst *find_at(struct pmap *pm, size_t i)
+{
+	uint64_t key = key_value(pm, (char *)pm->keys + i * pm->info.key_size);
+	struct inst *in = pm->hint[i];
+
+	if (in && in->key == key && in->cpu == -1)
+		return in;
+	in = inst_find(pm, key, -1);
+	pm->hint[i] = in;
+	return in;
 }
 
 static int inst_insert(struct pmap *pm, struct inst *in)
@@ -432,7 +457,8 @@ static int read_all(struct pmap *pm, size_t *count)
 	if (!pm->keys) {
 		pm->keys = calloc(max, ks);
 		pm->vals = calloc(max, pm->vsize);
-		if (!pm->keys || !pm->vals)
+		pm->hint = calloc(max, sizeof(*pm->hint));
+		if (!pm->keys || !pm->vals || !pm->hint)
 			return -ENOMEM;
 	}
 	while (!pm->no_batch && total < max) {
@@ -478,6 +504,7 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 {
 	struct pmap *pm = (struct pmap *)src;
 	unsigned char stackbuf[STACK_VALUES], *buf = stackbuf;
+	uint64_t now = (uint64_t)snap_now();
 	size_t n = 0;
 	int err = 0;
 
@@ -500,7 +527,7 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 		for (size_t b = 0; b < pm->nbuckets; b++) {
 			for (struct inst *in = pm->tab[b]; in; in = in->next) {
 				snap_ks_lock(in->ksp);
-				fill(in, buf);
+				fill(in, buf, now);
 				snap_mark_fresh(in->ksp, gen);
 				snap_ks_unlock(in->ksp);
 			}
@@ -509,13 +536,12 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 	}
 	err = read_all(pm, &n);
 	for (size_t i = 0; i < n && !err; i++) {
-		struct inst *in =
-			inst_find(pm, key_value(pm, (char *)pm->keys + i * pm->info.key_size), -1);
+		struct inst *in = find_at(pm, i);
 
 		if (!in)
 			continue; /* new: the next reconcile creates its kstat */
 		snap_ks_lock(in->ksp);
-		fill(in, (char *)pm->vals + i * pm->vsize);
+		fill(in, (char *)pm->vals + i * pm->vsize, now);
 		snap_mark_fresh(in->ksp, gen);
 		snap_ks_unlock(in->ksp);
 	}
@@ -645,7 +671,7 @@ int pmap_reconcile(struct pmap *pm, bool present)
 		}
 		for (size_t i = 0; i < n; i++) {
 			uint64_t key = key_value(pm, (char *)pm->keys + i * pm->info.key_size);
-			struct inst *in = inst_find(pm, key, -1);
+			struct inst *in = find_at(pm, i);
 
 			if (in) {
 				in->seen = pm->rgen;
@@ -695,6 +721,8 @@ int pmap_reconcile(struct pmap *pm, bool present)
 				gone[ngone++] = in;
 	for (size_t i = 0; i < ngone; i++)
 		inst_unlink(pm, gone[i]);
+	if (ngone && pm->hint) /* they are freed below: no hint may point at them */
+		memset(pm->hint, 0, pm->info.max_entries * sizeof(*pm->hint));
 out_unlock:
 	pthread_mutex_unlock(&pm->lock);
 	if (err)
@@ -838,6 +866,7 @@ void pmap_free(struct pmap *pm)
 	free(pm->tab);
 	free(pm->keys);
 	free(pm->vals);
+	free(pm->hint);
 	free(pm->meta);
 	schema_free(pm->sc);
 	free(pm);
