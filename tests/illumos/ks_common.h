@@ -24,15 +24,14 @@
 
 static int ks_fails __attribute__((unused));
 
-static void ks_check(int cond, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 #include <stdarg.h>
-static void ks_check(int cond, const char *what, const char *fmt, ...)
+static inline void ks_report(int ok, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline void ks_report(int ok, const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (cond) {
+	if (ok) {
 		fprintf(stderr, "ok   %s\n", what);
 		return;
 	}
@@ -43,6 +42,19 @@ static void ks_check(int cond, const char *what, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n");
 }
+
+/* The condition runs first; the message, only on failure, sees its errno */
+#define ks_check(cond, what, ...)                          \
+	do {                                               \
+		int ok_ = (cond), errno_ = errno;          \
+                                                           \
+		errno = errno_;                            \
+		if (ok_)                                   \
+			ks_report(1, what, "%s", "");      \
+		else                                       \
+			ks_report(0, what, __VA_ARGS__);   \
+		errno = errno_;                            \
+	} while (0)
 
 /* errno as its name, so a failure says which one it got */
 static inline const char *ks_errname(int e)

@@ -123,12 +123,18 @@ static void check_errno(void)
 
 	ks = h[0];
 	ks.ks_kid = 0x7fffff00;
+	ks.ks_data = calloc(1, ks.ks_data_size);
 	errno = 0;
 	ks_check(ioctl(kd, KSTAT_IOC_READ, &ks) == -1 && errno == ENXIO,
 		 "KSTAT_IOC_READ of an unknown kid: ENXIO", "errno %s", ks_errname(errno));
 	errno = 0;
 	ks_check(ioctl(kd, KSTAT_IOC_WRITE, &ks) == -1 && errno == ENXIO,
 		 "KSTAT_IOC_WRITE of an unknown kid: ENXIO", "errno %s", ks_errname(errno));
+	free(ks.ks_data);
+	ks.ks_data = NULL;
+	errno = 0;
+	ks_check(ioctl(kd, KSTAT_IOC_WRITE, &ks) == -1 && errno == EFAULT,
+		 "KSTAT_IOC_WRITE from a NULL buffer: EFAULT", "errno %s", ks_errname(errno));
 	errno = 0;
 	ks_check(ioctl(kd, KSTAT_IOC_READ, NULL) == -1 && errno == EFAULT,
 		 "KSTAT_IOC_READ with no kstat_t: EFAULT", "errno %s", ks_errname(errno));
