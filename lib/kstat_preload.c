@@ -92,36 +92,36 @@ static bool is_kstat_path(const char *path)
 	return path && strcmp(path, KSTAT_DEV) == 0;
 }
 
-#define OPEN_WRAPPER(fname)                                                      \
-	SHIM_EXPORT int fname(const char *path, int flags, ...)                  \
-	{                                                                        \
-		mode_t mode = 0;                                                 \
-		va_list ap;                                                      \
-                                                                                 \
-		if (wants_mode(flags)) {                                         \
-			va_start(ap, flags);                                     \
-			mode = va_arg(ap, mode_t);                               \
-			va_end(ap);                                              \
-		}                                                                \
-		if (is_kstat_path(path))                                         \
-			return open_kstat(flags);                                \
-		return call_open(#fname, path, flags, mode);                     \
+#define OPEN_WRAPPER(fname)                                     \
+	SHIM_EXPORT int fname(const char *path, int flags, ...) \
+	{                                                       \
+		mode_t mode = 0;                                \
+		va_list ap;                                     \
+                                                                \
+		if (wants_mode(flags)) {                        \
+			va_start(ap, flags);                    \
+			mode = va_arg(ap, mode_t);              \
+			va_end(ap);                             \
+		}                                               \
+		if (is_kstat_path(path))                        \
+			return open_kstat(flags);               \
+		return call_open(#fname, path, flags, mode);    \
 	}
 
-#define OPENAT_WRAPPER(fname)                                                    \
-	SHIM_EXPORT int fname(int dirfd, const char *path, int flags, ...)       \
-	{                                                                        \
-		mode_t mode = 0;                                                 \
-		va_list ap;                                                      \
-                                                                                 \
-		if (wants_mode(flags)) {                                         \
-			va_start(ap, flags);                                     \
-			mode = va_arg(ap, mode_t);                               \
-			va_end(ap);                                              \
-		}                                                                \
-		if (is_kstat_path(path))                                         \
-			return open_kstat(flags);                                \
-		return call_openat(#fname, dirfd, path, flags, mode);            \
+#define OPENAT_WRAPPER(fname)                                              \
+	SHIM_EXPORT int fname(int dirfd, const char *path, int flags, ...) \
+	{                                                                  \
+		mode_t mode = 0;                                           \
+		va_list ap;                                                \
+                                                                           \
+		if (wants_mode(flags)) {                                   \
+			va_start(ap, flags);                               \
+			mode = va_arg(ap, mode_t);                         \
+			va_end(ap);                                        \
+		}                                                          \
+		if (is_kstat_path(path))                                   \
+			return open_kstat(flags);                          \
+		return call_openat(#fname, dirfd, path, flags, mode);      \
 	}
 
 OPEN_WRAPPER(open)
@@ -130,34 +130,34 @@ OPENAT_WRAPPER(openat)
 OPENAT_WRAPPER(openat64)
 
 /* The _FORTIFY_SOURCE entry points: no mode argument */
-#define OPEN2_WRAPPER(fname)                                                     \
-	SHIM_EXPORT int fname(const char *path, int flags)                       \
-	{                                                                        \
-		open2_fn fn;                                                     \
-                                                                                 \
-		if (is_kstat_path(path))                                         \
-			return open_kstat(flags);                                \
-		fn = (open2_fn)next_sym(#fname);                                 \
-		if (!fn) {                                                       \
-			errno = ENOSYS;                                          \
-			return -1;                                               \
-		}                                                                \
-		return fn(path, flags);                                          \
+#define OPEN2_WRAPPER(fname)                               \
+	SHIM_EXPORT int fname(const char *path, int flags) \
+	{                                                  \
+		open2_fn fn;                               \
+                                                           \
+		if (is_kstat_path(path))                   \
+			return open_kstat(flags);          \
+		fn = (open2_fn)next_sym(#fname);           \
+		if (!fn) {                                 \
+			errno = ENOSYS;                    \
+			return -1;                         \
+		}                                          \
+		return fn(path, flags);                    \
 	}
 
-#define OPENAT2_WRAPPER(fname)                                                   \
-	SHIM_EXPORT int fname(int dirfd, const char *path, int flags)            \
-	{                                                                        \
-		openat2_fn fn;                                                   \
-                                                                                 \
-		if (is_kstat_path(path))                                         \
-			return open_kstat(flags);                                \
-		fn = (openat2_fn)next_sym(#fname);                               \
-		if (!fn) {                                                       \
-			errno = ENOSYS;                                          \
-			return -1;                                               \
-		}                                                                \
-		return fn(dirfd, path, flags);                                   \
+#define OPENAT2_WRAPPER(fname)                                        \
+	SHIM_EXPORT int fname(int dirfd, const char *path, int flags) \
+	{                                                             \
+		openat2_fn fn;                                        \
+                                                                      \
+		if (is_kstat_path(path))                              \
+			return open_kstat(flags);                     \
+		fn = (openat2_fn)next_sym(#fname);                    \
+		if (!fn) {                                            \
+			errno = ENOSYS;                               \
+			return -1;                                    \
+		}                                                     \
+		return fn(dirfd, path, flags);                        \
 	}
 
 OPEN2_WRAPPER(__open_2)

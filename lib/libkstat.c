@@ -203,8 +203,7 @@ kid_t kstat_chain_update(kstat_ctl_t *kc)
 	return kcid;
 }
 
-kstat_t *kstat_lookup(kstat_ctl_t *kc, const char *ks_module, int ks_instance,
-		      const char *ks_name)
+kstat_t *kstat_lookup(kstat_ctl_t *kc, const char *ks_module, int ks_instance, const char *ks_name)
 {
 	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next) {
 		if ((!ks_module || strcmp(ksp->ks_module, ks_module) == 0) &&

@@ -114,8 +114,8 @@ static int run_read(struct snap *s, const struct ksw_req *req, struct ioc_out *o
 		hdr.ks_snaptime = SNAPTIME_UNSET;
 		err = snap_read(s, req->ks_kid, model, (char *)out->buf + sizeof(struct ksw_rep),
 				try, req->ks_data, &hdr, &copied, &kcid);
-		if (err != ENOMEM || hdr.ks_snaptime == SNAPTIME_UNSET ||
-		    hdr.ks_data_size <= try || hdr.ks_data_size > want)
+		if (err != ENOMEM || hdr.ks_snaptime == SNAPTIME_UNSET || hdr.ks_data_size <= try ||
+		    hdr.ks_data_size > want)
 			break;
 		if (hdr.ks_data_size > KSW_MAX_READ) {
 			err = EOVERFLOW;

@@ -511,8 +511,8 @@ static void *server_thread(void *arg)
 		/* a full table still accepts, to refuse at once rather than leave clients hanging */
 		listening = now >= srv->accept_resume;
 		srv->pfds[0] = (struct pollfd){ .fd = srv->wake[0], .events = POLLIN };
-		srv->pfds[1] = (struct pollfd){ .fd = listening ? srv->listen_fd : -1,
-						.events = POLLIN };
+		srv->pfds[1] =
+			(struct pollfd){ .fd = listening ? srv->listen_fd : -1, .events = POLLIN };
 		for (size_t i = 0; i < n; i++)
 			srv->pfds[i + 2] = (struct pollfd){
 				.fd = srv->conns[i].fd,

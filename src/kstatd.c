@@ -75,8 +75,8 @@ static const char doc[] =
 	"maps as named kstats (module:instance:name:statistic) until SIGINT or\n"
 	"SIGTERM.  Programs read them with the /dev/kstat ioctls over a unix\n"
 	"socket (libkstat, or the kstat_preload.so shim).  Needs root, or\n"
-	"CAP_BPF and CAP_PERFMON, a kernel with BTF, and bpffs (mounted at\n"
-	BPFFS_ROOT " when it is not).\n"
+	"CAP_BPF and CAP_PERFMON, a kernel with BTF, and bpffs (mounted at\n" BPFFS_ROOT
+	" when it is not).\n"
 	"\n"
 	"USAGE: kstatd [--socket PATH] [--pin-path DIR] [--reset] [--provider FILE.bpf.o]...\n"
 	"\n"

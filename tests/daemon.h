@@ -66,8 +66,8 @@ static inline void tdaemon_start(void)
 
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execl(kstatd, kstatd, "--socket", td.sock, "--pin-path", test_pin_path(),
-		      "--reset", (char *)NULL);
+		execl(kstatd, kstatd, "--socket", td.sock, "--pin-path", test_pin_path(), "--reset",
+		      (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200 && !file_has(td.log, "ready"); i++) {

@@ -71,8 +71,7 @@ int main(int argc, char **argv)
 	snap_named_setstr(&strings_data[2], "a string longer than the sixteen bytes of c[]");
 	snap_named_init(&strings_data[3], "ubig", KS_DATA_KULONG);
 	strings_data[3].value.ul = (ulong_t)BIG_ULONG;
-	ksp = named(s, "strings", strings_data, 4,
-		    KSTAT_FLAG_VAR_SIZE | KSTAT_FLAG_LONGSTRINGS);
+	ksp = named(s, "strings", strings_data, 4, KSTAT_FLAG_VAR_SIZE | KSTAT_FLAG_LONGSTRINGS);
 	if (!ksp)
 		return 1;
 	snap_install(s, ksp);

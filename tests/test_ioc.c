@@ -74,8 +74,7 @@ static struct ksw_rep get_reply(int fd)
 	struct ksw_rep rep = {};
 	char sink[4096];
 
-	cr_assert_eq(recv_within(fd, &rep, sizeof(rep), 3000), (ssize_t)sizeof(rep),
-		     "no reply");
+	cr_assert_eq(recv_within(fd, &rep, sizeof(rep), 3000), (ssize_t)sizeof(rep), "no reply");
 	cr_assert_eq(rep.magic, KSW_REP_MAGIC);
 	cr_assert_eq(rep.version, KSW_VERSION);
 	cr_assert_eq(rep.hdr_len, sizeof(rep));

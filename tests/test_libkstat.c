@@ -175,8 +175,7 @@ Test(libkstat, config_detaches_and_reattaches_a_provider)
 		kstat_t *self = kstat_lookup(kc, "kstatd", 0, "cpu_sys");
 
 		cr_assert_neq(kstat_read(kc, self, NULL), -1);
-		cr_expect_eq(((kstat_named_t *)kstat_data_lookup(self, "attached"))->value.ui64,
-			     0);
+		cr_expect_eq(((kstat_named_t *)kstat_data_lookup(self, "attached"))->value.ui64, 0);
 	}
 
 	cr_assert_neq(write_config(kc, "cpu_sys", 1), -1, "attach: %s", strerror(errno));
@@ -346,8 +345,7 @@ Test(libkstat_engine, longstrings_kstat_is_regrown_but_a_fixed_one_is_not)
 	memset(grown, 'x', sizeof(grown) - 1);
 	cr_expect_neq(kstat_read(kc, k, NULL), -1, "regrown: %s", strerror(errno));
 	cr_expect_eq(k->ks_data_size, sizeof(kstat_named_t) + sizeof(grown));
-	cr_expect_eq(strlen(KSTAT_NAMED_STR_PTR((kstat_named_t *)k->ks_data)),
-		     sizeof(grown) - 1);
+	cr_expect_eq(strlen(KSTAT_NAMED_STR_PTR((kstat_named_t *)k->ks_data)), sizeof(grown) - 1);
 	buf = malloc(k->ks_data_size);
 	cr_expect_neq(kstat_read(kc, k, buf), -1);
 	cr_expect_eq(KSTAT_NAMED_STR_PTR((kstat_named_t *)buf), buf + sizeof(kstat_named_t),

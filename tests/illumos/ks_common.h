@@ -44,16 +44,16 @@ static inline void ks_report(int ok, const char *what, const char *fmt, ...)
 }
 
 /* The condition runs first; the message, only on failure, sees its errno */
-#define ks_check(cond, what, ...)                          \
-	do {                                               \
-		int ok_ = (cond), errno_ = errno;          \
-                                                           \
-		errno = errno_;                            \
-		if (ok_)                                   \
-			ks_report(1, what, "%s", "");      \
-		else                                       \
-			ks_report(0, what, __VA_ARGS__);   \
-		errno = errno_;                            \
+#define ks_check(cond, what, ...)                        \
+	do {                                             \
+		int ok_ = (cond), errno_ = errno;        \
+                                                         \
+		errno = errno_;                          \
+		if (ok_)                                 \
+			ks_report(1, what, "%s", "");    \
+		else                                     \
+			ks_report(0, what, __VA_ARGS__); \
+		errno = errno_;                          \
 	} while (0)
 
 /* errno as its name, so a failure says which one it got */

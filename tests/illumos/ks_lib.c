@@ -32,8 +32,8 @@ static int walk(kstat_ctl_t *kc, int print)
 		if (ksp->ks_kid == 1)
 			ks_check_types(ksp);
 	}
-	ks_check(n > 3 && nread == n, "every kstat reads and returns the chain id",
-		 "%d of %d", nread, n);
+	ks_check(n > 3 && nread == n, "every kstat reads and returns the chain id", "%d of %d",
+		 nread, n);
 	return n;
 }
 
@@ -64,15 +64,13 @@ static void check_errno(kstat_ctl_t *kc)
 		 "kstat_data_lookup on a RAW kstat: EINVAL", "errno %s", ks_errname(errno));
 	if (!cpu)
 		return;
-	ks_check(kstat_read(kc, cpu, NULL) != -1, "kstat_read cpu:N:sys", "%s",
-		 ks_errname(errno));
+	ks_check(kstat_read(kc, cpu, NULL) != -1, "kstat_read cpu:N:sys", "%s", ks_errname(errno));
 	kn = kstat_data_lookup(cpu, "pswitch");
 	ks_check(kn && kn->data_type == KSTAT_DATA_UINT64 && kn->value.ui64 > 0,
 		 "kstat_data_lookup finds pswitch, a non-zero UINT64", "no");
 	errno = 0;
 	ks_check(!kstat_data_lookup(cpu, "nosuch") && errno == ENOENT,
-		 "kstat_data_lookup of an absent statistic: ENOENT", "errno %s",
-		 ks_errname(errno));
+		 "kstat_data_lookup of an absent statistic: ENOENT", "errno %s", ks_errname(errno));
 
 	fake = *cpu;
 	fake.ks_kid = 0x7fffff00;
@@ -133,8 +131,7 @@ static void check_errno(kstat_ctl_t *kc)
 		c[0].data_type = KSTAT_DATA_INT32;
 		errno = 0;
 		ks_check(kstat_write(kc, cfg, NULL) == -1 && errno == EINVAL,
-			 "kstat_write changing a data type: EINVAL", "errno %s",
-			 ks_errname(errno));
+			 "kstat_write changing a data type: EINVAL", "errno %s", ks_errname(errno));
 		c[0].data_type = KSTAT_DATA_UINT64;
 		c[0].value.ui64 += 2;
 		errno = 0;
