@@ -18,6 +18,8 @@
 
 struct tdaemon {
 	pid_t pid;
+	int status;     /* exit status once stopped */
+	bool sanitizer; /* its log has an ASan or UBSan report */
 	char dir[64];
 	char sock[128];
 	char log[128];
@@ -35,7 +37,7 @@ static inline long long mono_ms(void)
 
 static inline bool file_has(const char *path, const char *needle)
 {
-	char buf[8192];
+	static char buf[65536];
 	FILE *f = fopen(path, "r");
 	size_t n;
 
@@ -49,8 +51,10 @@ static inline bool file_has(const char *path, const char *needle)
 
 static inline void tdaemon_start(void)
 {
-	char kstatd[256];
+	/* named by this process, before the fork: the stop removes the same one */
+	const char *pin = test_pin_path();
 	const char *out = getenv("OUTPUT");
+	char kstatd[256];
 
 	require_bpf();
 	snprintf(td.dir, sizeof(td.dir), "/tmp/kstatd-test-XXXXXX");
@@ -66,7 +70,7 @@ static inline void tdaemon_start(void)
 
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execl(kstatd, kstatd, "--socket", td.sock, "--pin-path", test_pin_path(), "--reset",
+		execl(kstatd, kstatd, "--socket", td.sock, "--pin-path", pin, "--reset",
 		      (char *)NULL);
 		_exit(127);
 	}
@@ -88,6 +92,7 @@ static inline int tdaemon_stop(void)
 	int status = -1;
 
 	if (td.pid > 0) {
+		td.status = -1;
 		kill(td.pid, SIGTERM);
 		for (int i = 0; i < 100; i++) {
 			if (waitpid(td.pid, &status, WNOHANG) == td.pid)
@@ -99,6 +104,15 @@ static inline int tdaemon_stop(void)
 			waitpid(td.pid, &status, 0);
 		}
 		td.pid = 0;
+		td.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		td.sanitizer = file_has(td.log, "Sanitizer") || file_has(td.log, "runtime error:");
+		if (td.status || td.sanitizer) {
+			char cmd[160];
+
+			fprintf(stderr, "kstatd exited %d; its log:\n", td.status);
+			snprintf(cmd, sizeof(cmd), "cat '%s' >&2", td.log);
+			(void)!system(cmd);
+		}
 	}
 	remove_pin_path();
 	if (td.dir[0]) {
@@ -107,13 +121,18 @@ static inline int tdaemon_stop(void)
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", td.dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "cannot remove %s\n", td.dir);
+		td.dir[0] = '\0';
 	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return td.status;
 }
 
+/* Every test ends with a clean stop: exit 0, no sanitizer report */
 static inline void tdaemon_fini(void)
 {
-	(void)tdaemon_stop();
+	int status = tdaemon_stop();
+
+	cr_expect_eq(status, 0, "kstatd exited %d", status);
+	cr_expect(!td.sanitizer, "kstatd's log has a sanitizer report");
 }
 
 #endif /* __KSTATD_TEST_DAEMON_H */
