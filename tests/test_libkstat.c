@@ -306,6 +306,32 @@ Test(libkstat_engine, read_of_an_invalid_kstat_is_retried_until_it_is_installed)
 	kstat_close(kc);
 }
 
+Test(libkstat_engine, write_to_an_invalid_kstat_is_retried_until_it_is_installed)
+{
+	kstat_t *ksp = snap_create(es, "test", 0, "latew", "test", KSTAT_TYPE_RAW, 16,
+				   KSTAT_FLAG_WRITABLE);
+	kstat_ctl_t *kc = kstat_open();
+	unsigned char data[16];
+	kstat_t k = {};
+	long long t0, ms;
+	pthread_t tid;
+
+	cr_assert(ksp && kc);
+	memset(data, 9, sizeof(data));
+	k.ks_kid = ksp->ks_kid;
+	k.ks_ndata = sizeof(data);
+	k.ks_data_size = sizeof(data);
+	pthread_create(&tid, NULL, install_later, ksp);
+	t0 = mono_ms();
+	cr_expect_neq(kstat_write(kc, &k, data), -1, "%s", strerror(errno));
+	ms = mono_ms() - t0;
+	pthread_join(tid, NULL);
+	cr_expect_geq(ms, 250, "EAGAIN retried with a back-off (%lld ms)", ms);
+	cr_expect_eq(((unsigned char *)ksp->ks_data)[15], 9, "the write landed");
+	free(k.ks_data);
+	kstat_close(kc);
+}
+
 static char grown[200] = "short";
 
 static int strings_update(kstat_t *ksp, int rw)

@@ -241,6 +241,9 @@ static void check_fixture(kid_t invalid)
 	errno = 0;
 	ks_check(ioctl(kd, KSTAT_IOC_READ, &ks) == -1 && errno == EAGAIN,
 		 "KSTAT_IOC_READ of an INVALID kstat: EAGAIN", "errno %s", ks_errname(errno));
+	errno = 0;
+	ks_check(ioctl(kd, KSTAT_IOC_WRITE, &ks) == -1 && errno == EAGAIN,
+		 "KSTAT_IOC_WRITE of an INVALID kstat: EAGAIN", "errno %s", ks_errname(errno));
 
 	k = find(h, n, "test", 0, "strings");
 	if (k) {
