@@ -23,7 +23,7 @@
 static struct snap *s;
 static struct loader *ld;
 /* what the cgroup test made, undone in teardown even when it fails */
-static char cg[512], backing[64], loopdev[64];
+static char cg[400], backing[64], loopdev[64];
 
 static void setup(void)
 {
