@@ -43,11 +43,11 @@ run "$KSTATD" --pin-path "$TMP/pins"
 expect_rc 1 "a pin path off bpffs"
 expect_err "is not on a bpffs" "a pin path off bpffs is explained"
 
-start_daemon "$KSTATD" --pin-path "$PIN"
+start_daemon "$KSTATD" --pin-path "$PIN" --web.listen-address 127.0.0.1:0
 expect_file "$DAEMON_LOG" "kstatd ready: .* providers attached: cpu_sys" "ready line names the providers"
 expect_file "$DAEMON_LOG" "cpu_sys: attached 6 programs" "attach is logged"
 
-run "$KSTATD" --pin-path "$PIN"
+run "$KSTATD" --pin-path "$PIN" --web.listen-address 127.0.0.1:0
 expect_rc 1 "a second daemon on the same pin path"
 expect_err "another kstatd is running with pin path" "the second daemon says why"
 

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * One scrape: one snap_walk into families (prom_group.c), then each family
+ * written as one group, sorted by name, in text format 0.0.4 or
+ * OpenMetrics 1.0.0.  The formats differ in the metadata lines (OpenMetrics
+ * has TYPE, UNIT, HELP, in that order, names counters without _total and
+ * escapes '"' in HELP), the type names (untyped/unknown, gauge/info), the
+ * order of a histogram's _sum and _count, canonical 'le' values ("1.0"
+ * rather than "1") and the final "# EOF".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outbuf.h"
+#include "prom_group.h"
+#include "prom_render.h"
+#include "snapshot.h"
+
+static const double pow10_d[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+
+struct render {
+	struct prom_group g;
+	const struct prom_filter *f;
+	bool seen[PROM_FILTER_MAX];
+	int err;
+};
+
+static bool want(const kstat_t *hdr, void *arg)
+{
+	struct render *r = arg;
+	bool listed = false;
+
+	for (size_t i = 0; i < r->f->n; i++) {
+		if (strcmp(hdr->ks_module, r->f->modules[i]) == 0) {
+			r->seen[i] = true;
+			listed = true;
+		}
+	}
+	if (strcmp(hdr->ks_class, "kstat") == 0 || hdr->ks_type == KSTAT_TYPE_RAW)
+		return false;
+	return r->f->n == 0 || listed != r->f->exclude;
+}
+
+static int emit(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	struct render *r = arg;
+
+	r->err = prom_group_kstat(&r->g, ks, meta);
+	return r->err;
+}
+
+/* Label values and HELP: escape \ and newline (and " where asked); invalid UTF-8 becomes U+FFFD */
+static void put_escaped(struct outbuf *ob, const char *s, size_t max, bool quote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strnlen(s, max);
+
+	while (n) {
+		size_t run = 0, seq;
+
+		while (run < n && p[run] != '\\' && p[run] != '\n' && !(quote && p[run] == '"') &&
+		       (seq = outbuf_utf8_seq(p + run, n - run)) > 0)
+			run += seq;
+		outbuf_put(ob, p, run);
+		p += run;
+		n -= run;
+		if (!n)
+			break;
+		if (*p == '\\')
+			outbuf_put(ob, "\\\\", 2);
+		else if (*p == '\n')
+			outbuf_put(ob, "\\n", 2);
+		else if (*p == '"')
+			outbuf_put(ob, "\\\"", 2);
+		else
+			outbuf_put(ob, "\xef\xbf\xbd", 3);
+		p++;
+		n--;
+	}
+}
+
+static void put_label(struct outbuf *ob, bool *first, const char *name, const char *val, size_t max)
+{
+	outbuf_putc(ob, *first ? '{' : ',');
+	*first = false;
+	outbuf_puts(ob, name);
+	outbuf_put(ob, "=\"", 2);
+	put_escaped(ob, val, max, true);
+	outbuf_putc(ob, '"');
+}
+
+static void put_le(struct outbuf *ob, bool *first, const struct pg_bucket *b, unsigned int dec,
+		   enum prom_format fmt)
+{
+	char num[OUTBUF_DOUBLE_MAX];
+	size_t n;
+
+	if (b->le == UINT64_MAX) {
+		n = (size_t)sprintf(num, "+Inf");
+	} else {
+		n = outbuf_fmt_double(num, (double)b->le / pow10_d[dec < 10 ? dec : 0]);
+		/* OpenMetrics' canonical form of an integral float: 1.0 */
+		if (fmt == PROM_FMT_OPENMETRICS && !strpbrk(num, ".eIN"))
+			n += (size_t)sprintf(num + n, ".0");
+	}
+	outbuf_putc(ob, *first ? '{' : ',');
+	*first = false;
+	outbuf_put(ob, "le=\"", 4);
+	outbuf_put(ob, num, n);
+	outbuf_putc(ob, '"');
+}
+
+/* name + suffix + labels (and le) + ' ' */
+static void put_series(struct outbuf *ob, const char *name, const char *suffix,
+		       const struct pg_sample *sm, const struct pg_bucket *le, enum prom_format fmt)
+{
+	bool first = true;
+
+	outbuf_puts(ob, name);
+	outbuf_puts(ob, suffix);
+	switch (sm->labels) {
+	case PG_LABELS_KS:
+		outbuf_put(ob, "{ks_instance=\"", 14);
+		outbuf_i64(ob, sm->instance);
+		outbuf_putc(ob, '"');
+		first = false;
+		put_label(ob, &first, "ks_name", sm->name, sizeof(sm->name));
+		break;
+	case PG_LABELS_PROVIDER:
+		put_label(ob, &first, "provider", sm->name, sizeof(sm->name));
+		break;
+	default:
+		break;
+	}
+	if (sm->xname)
+		put_label(ob, &first, sm->xname, sm->xval, sizeof(sm->xval));
+	if (le)
+		put_le(ob, &first, le, sm->decimals, fmt);
+	if (!first)
+		outbuf_putc(ob, '}');
+	outbuf_putc(ob, ' ');
+}
+
+static void put_value(struct outbuf *ob, uint64_t v, bool is_signed, unsigned int decimals)
+{
+	if (is_signed)
+		outbuf_scaled_i64(ob, (int64_t)v, decimals);
+	else
+		outbuf_scaled_u64(ob, v, decimals);
+	outbuf_putc(ob, '\n');
+}
+
+static const char *type_name(enum pg_type t, enum prom_format fmt)
+{
+	switch (t) {
+	case PG_COUNTER:
+		return "counter";
+	case PG_GAUGE:
+		return "gauge";
+	case PG_HISTOGRAM:
+		return "histogram";
+	case PG_INFO:
+		return fmt == PROM_FMT_OPENMETRICS ? "info" : "gauge";
+	default:
+		return fmt == PROM_FMT_OPENMETRICS ? "unknown" : "untyped";
+	}
+}
+
+/* The suffix samples carry, and in text format the metadata lines too */
+static const char *sample_suffix(enum pg_type t)
+{
+	switch (t) {
+	case PG_COUNTER:
+		return "_total";
+	case PG_INFO:
+		return "_info";
+	default:
+		return "";
+	}
+}
+
+static void put_meta(struct outbuf *ob, const struct prom_group *g, const struct pg_family *f,
+		     enum prom_format fmt)
+{
+	const char *meta_suffix = fmt == PROM_FMT_OPENMETRICS ? "" : sample_suffix(f->type);
+	const char *help = prom_group_help(g, f);
+
+	if (fmt == PROM_FMT_TEXT) {
+		outbuf_printf(ob, "# HELP %s%s ", f->name, meta_suffix);
+		put_escaped(ob, help, SIZE_MAX, false);
+		outbuf_printf(ob, "\n# TYPE %s%s %s\n", f->name, meta_suffix,
+			      type_name(f->type, fmt));
+		return;
+	}
+	outbuf_printf(ob, "# TYPE %s %s\n", f->name, type_name(f->type, fmt));
+	if (f->unit)
+		outbuf_printf(ob, "# UNIT %s %s\n", f->name, f->unit);
+	if (*help) {
+		outbuf_printf(ob, "# HELP %s ", f->name);
+		put_escaped(ob, help, SIZE_MAX, true);
+		outbuf_putc(ob, '\n');
+	}
+}
+
+static void put_hist(struct outbuf *ob, const struct prom_group *g, const struct pg_family *f,
+		     const struct pg_sample *sm, enum prom_format fmt)
+{
+	const struct pg_bucket *b = &g->buckets[sm->bucket];
+	uint64_t count = b[sm->nbuckets - 1].count;
+
+	for (uint32_t i = 0; i < sm->nbuckets; i++) {
+		put_series(ob, f->name, "_bucket", sm, &b[i], fmt);
+		put_value(ob, b[i].count, false, 0);
+	}
+	/* OpenMetrics: _count if and only if _sum */
+	if (!sm->has_sum)
+		return;
+	if (fmt == PROM_FMT_OPENMETRICS) {
+		put_series(ob, f->name, "_count", sm, NULL, fmt);
+		put_value(ob, count, false, 0);
+	}
+	put_series(ob, f->name, "_sum", sm, NULL, fmt);
+	put_value(ob, sm->v, sm->is_signed, sm->sum_decimals);
+	if (fmt == PROM_FMT_TEXT) {
+		put_series(ob, f->name, "_count", sm, NULL, fmt);
+		put_value(ob, count, false, 0);
+	}
+}
+
+static void put_family(struct outbuf *ob, const struct prom_group *g, const struct pg_family *f,
+		       enum prom_format fmt)
+{
+	const char *suffix = sample_suffix(f->type);
+
+	if (f->first == PG_NONE)
+		return;
+	put_meta(ob, g, f, fmt);
+	for (uint32_t i = f->first; i != PG_NONE; i = g->samples[i].next) {
+		const struct pg_sample *sm = &g->samples[i];
+
+		if (f->type == PG_HISTOGRAM) {
+			put_hist(ob, g, f, sm, fmt);
+			continue;
+		}
+		put_series(ob, f->name, suffix, sm, NULL, fmt);
+		put_value(ob, sm->v, sm->is_signed, sm->decimals);
+	}
+}
+
+static int cmp_family(const void *a, const void *b)
+{
+	const struct pg_family *const *fa = a, *const *fb = b;
+
+	return strcmp((*fa)->name, (*fb)->name);
+}
+
+static void add_self(struct prom_group *g, const struct prom_self *self)
+{
+	uint64_t dropped = g->dropped;
+	struct pg_sample *sm;
+	uint32_t fam;
+
+	fam = prom_group_family(g, "kstatd_build", PG_INFO, NULL,
+				"kstatd's version; the value is always 1");
+	sm = prom_group_self(g, fam);
+	if (sm) {
+		sm->xname = "version";
+		snprintf(sm->xval, sizeof(sm->xval), "%s", self->version ? self->version : "");
+		sm->v = 1;
+	}
+	if (self->bpf_stats_enabled >= 0) {
+		fam = prom_group_family(g, "kstatd_bpf_stats_enabled", PG_GAUGE, NULL,
+					"1 when kernel.bpf_stats_enabled=1: only then do BPF "
+					"programs count their run time");
+		sm = prom_group_self(g, fam);
+		if (sm)
+			sm->v = (uint64_t)self->bpf_stats_enabled;
+	}
+	fam = prom_group_family(g, "kstatd_scrape_dropped_series", PG_GAUGE, NULL,
+				"Series left out of this scrape: their name is taken by a family "
+				"of another type, or repeats within one kstat");
+	sm = prom_group_self(g, fam);
+	if (sm)
+		sm->v = dropped;
+}
+
+int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *f,
+		const struct prom_self *self, struct outbuf *ob, const char **unknown)
+{
+	static const struct prom_filter none = { .n = 0 };
+	struct render r = { .f = f ? f : &none };
+	hrtime_t t0 = snap_now();
+	const struct pg_family **order = NULL;
+	int ret;
+
+	*unknown = NULL;
+	prom_group_init(&r.g);
+	ret = snap_walk(s, want, emit, &r);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < r.f->n; i++) {
+		if (!r.seen[i]) {
+			*unknown = r.f->modules[i];
+			ret = -ENOENT;
+			goto out;
+		}
+	}
+	add_self(&r.g, self);
+	if (r.g.failed) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	order = malloc(((size_t)r.g.nfams + 1) * sizeof(*order));
+	if (!order) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < r.g.nfams; i++)
+		order[i] = &r.g.fams[i];
+	qsort(order, r.g.nfams, sizeof(*order), cmp_family);
+	for (uint32_t i = 0; i < r.g.nfams; i++)
+		put_family(ob, &r.g, order[i], fmt);
+
+	/* last, so that it covers the walk and the writing */
+	if (fmt == PROM_FMT_TEXT)
+		outbuf_puts(ob, "# HELP kstatd_scrape_duration_seconds Time this scrape took to "
+				"snapshot every kstat and write it out\n"
+				"# TYPE kstatd_scrape_duration_seconds gauge\n");
+	else
+		outbuf_puts(ob, "# TYPE kstatd_scrape_duration_seconds gauge\n"
+				"# UNIT kstatd_scrape_duration_seconds seconds\n"
+				"# HELP kstatd_scrape_duration_seconds Time this scrape took to "
+				"snapshot every kstat and write it out\n");
+	outbuf_puts(ob, "kstatd_scrape_duration_seconds ");
+	put_value(ob, (uint64_t)(snap_now() - t0), false, 9);
+	if (fmt == PROM_FMT_OPENMETRICS)
+		outbuf_puts(ob, "# EOF\n");
+	ret = ob->failed ? -ENOMEM : 0;
+
+out:
+	free(order);
+	prom_group_free(&r.g);
+	return ret;
+}
