@@ -51,6 +51,7 @@ CORE_SRCS := \
 	src/builtin.c \
 	src/http_auth.c \
 	src/http_export.c \
+	src/http_listen.c \
 	src/http_neg.c \
 	src/json_render.c \
 	src/landing.c \

@@ -13,10 +13,7 @@
  * rendered into one buffer that MHD frees when it has sent it.  Requests
  * with a body are refused before any of that.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +26,7 @@
 
 #include "http_auth.h"
 #include "http_export.h"
+#include "http_listen.h"
 #include "http_neg.h"
 #include "json_render.h"
 #include "landing.h"
@@ -38,7 +36,6 @@
 #include "snapshot.h"
 #include "web_config.h"
 
-#define LISTEN_BACKLOG 128
 #define CONN_MEMORY_BYTES 32768
 #define GZIP_LEVEL 1 /* most of the size gain for a fraction of level 6's CPU */
 #define BPF_STATS_PATH "/proc/sys/kernel/bpf_stats_enabled"
@@ -87,73 +84,6 @@ bool http_path_ok(const char *path)
 			return false;
 	}
 	return true;
-}
-
-int http_parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, bool *any,
-		      char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG };
-	char host[256] = "";
-	const char *port, *colon;
-	struct addrinfo *res;
-	char *end;
-	long p;
-	int rc;
-
-	*any = false;
-	if (spec[0] == '[') {
-		const char *close = strchr(spec, ']');
-
-		if (!close || close[1] != ':' || (size_t)(close - spec - 1) >= sizeof(host)) {
-			snprintf(err, errlen, "'%s' is not [IPV6]:PORT", spec);
-			return -EINVAL;
-		}
-		memcpy(host, spec + 1, (size_t)(close - spec - 1));
-		host[close - spec - 1] = '\0';
-		port = close + 2;
-		hints.ai_flags |= AI_NUMERICHOST;
-		hints.ai_family = AF_INET6;
-	} else {
-		colon = strrchr(spec, ':');
-		if (!colon || (size_t)(colon - spec) >= sizeof(host) ||
-		    memchr(spec, ':', (size_t)(colon - spec))) {
-			snprintf(err, errlen,
-				 "'%s' is not ADDR:PORT, [IPV6]:PORT or :PORT (IPv6 addresses go "
-				 "in brackets)",
-				 spec);
-			return -EINVAL;
-		}
-		memcpy(host, spec, (size_t)(colon - spec));
-		host[colon - spec] = '\0';
-		port = colon + 1;
-	}
-	errno = 0;
-	p = strtol(port, &end, 10);
-	if (!*port || *end || errno || p < 0 || p > 65535 || (port[0] == '0' && port[1])) {
-		snprintf(err, errlen, "'%s': the port must be a number in 0..65535", spec);
-		return -EINVAL;
-	}
-	memset(ss, 0, sizeof(*ss));
-	if (!host[0]) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		*any = true;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_any;
-		s6->sin6_port = htons((uint16_t)p);
-		*sslen = sizeof(*s6);
-		return 0;
-	}
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc) {
-		snprintf(err, errlen, "'%s': %s", spec, gai_strerror(rc));
-		return -EINVAL;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sslen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -562,84 +492,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return serve_landing(h, c);
 }
 
-static int open_listener(const struct sockaddr *sa, socklen_t len, bool v6only, char *url,
-			 size_t urllen, bool tls, char *err, size_t errlen)
-{
-	struct sockaddr_storage bound;
-	socklen_t blen = sizeof(bound);
-	char addr[INET6_ADDRSTRLEN];
-	int one = 1, v6 = v6only, fd;
-	uint16_t port;
-
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s", strerror(e));
-		return -e;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (sa->sa_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6));
-	if (bind(fd, sa, len) || listen(fd, LISTEN_BACKLOG) ||
-	    getsockname(fd, (struct sockaddr *)&bound, &blen)) {
-		int e = errno;
-
-		close(fd);
-		snprintf(err, errlen, "%s", strerror(e));
-		return -e;
-	}
-	if (bound.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&bound;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(s6->sin6_port);
-		snprintf(url, urllen, "%s://[%s]:%u", tls ? "https" : "http", addr, port);
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&bound;
-
-		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
-		port = ntohs(s4->sin_port);
-		snprintf(url, urllen, "%s://%s:%u", tls ? "https" : "http", addr, port);
-	}
-	return fd;
-}
-
 static int start_one(struct http *h, const char *spec, char *err, size_t errlen)
 {
 	const struct web_config *wc = h->wc;
-	bool tls = wc && wc->cert_pem, any;
+	bool tls = wc && wc->cert_pem;
 	struct MHD_OptionItem tls_opts[5];
 	struct listener *l = &h->ls[h->nls];
-	struct sockaddr_storage ss;
-	struct sockaddr_in any4 = { .sin_family = AF_INET };
 	unsigned int flags;
 	size_t nt = 0;
-	socklen_t len;
-	char why[160];
+	bool v6;
 	int fd;
 
-	if (http_parse_listen(spec, &ss, &len, &any, why, sizeof(why))) {
-		snprintf(err, errlen, "--web.listen-address %s", why);
-		return -EINVAL;
-	}
-	fd = open_listener((struct sockaddr *)&ss, len, !any, l->url, sizeof(l->url), tls, why,
-			   sizeof(why));
-	if (fd == -EAFNOSUPPORT && any) {
-		/* IPv6 is off on this host: every IPv4 address then */
-		any4.sin_port = ((struct sockaddr_in6 *)&ss)->sin6_port;
-		memcpy(&ss, &any4, sizeof(any4));
-		len = sizeof(any4);
-		fd = open_listener((struct sockaddr *)&ss, len, false, l->url, sizeof(l->url), tls,
-				   why, sizeof(why));
-	}
-	if (fd < 0) {
-		snprintf(err, errlen, "listen on %s: %s", spec, why);
+	fd = http_listen_spec(spec, tls, l->url, sizeof(l->url), &v6, err, errlen);
+	if (fd < 0)
 		return fd;
-	}
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	if (ss.ss_family == AF_INET6)
+	if (v6)
 		flags |= MHD_USE_IPv6;
 	if (tls) {
 		flags |= MHD_USE_TLS;

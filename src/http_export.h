@@ -11,7 +11,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
 
 struct snap;
 struct web_config;
@@ -38,15 +37,6 @@ struct http_opts {
 
 /* The defaults: :8738, /metrics, 40 requests, 256 connections, 16 per client, 60 s, 2 threads */
 void http_opts_default(struct http_opts *o);
-
-/*
- * Parse a listen address into ss: ADDR:PORT (a name resolves to its first
- * address), [IPV6]:PORT, or :PORT for every address (*any set: IPv6 with
- * IPv4 mapped, or IPv4 alone where IPv6 is off).  Port 0 takes a free
- * one.  0, or -EINVAL with a reason in err.
- */
-int http_parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, bool *any,
-		      char *err, size_t errlen);
 
 /* Is path usable as the telemetry path?  /-rooted, URL-safe, not / or /kstat */
 bool http_path_ok(const char *path);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "http_export.h"
+#include "http_listen.h"
 #include "loader.h"
 #include "log.h"
 #include "snapshot.h"
@@ -163,7 +164,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 		if (env.web.nlisten == HTTP_MAX_LISTEN)
 			argp_error(state, "at most %d --web.listen-address", HTTP_MAX_LISTEN);
-		if (http_parse_listen(arg, &ss, &len, &any, why, sizeof(why)))
+		if (http_listen_parse(arg, &ss, &len, &any, why, sizeof(why)))
 			argp_error(state, "--web.listen-address %s", why);
 		env.web.listen[env.web.nlisten++] = arg;
 		break;

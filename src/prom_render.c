@@ -20,6 +20,22 @@
 
 static const double pow10_d[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
 
+/* le texts by value: every series of a histogram family repeats the same bounds */
+#define LE_CACHE 64
+
+struct le_text {
+	uint64_t le;
+	uint8_t decimals;
+	uint8_t len; /* 0: empty slot */
+	char s[OUTBUF_DOUBLE_MAX + 2];
+};
+
+struct writer {
+	struct outbuf *ob;
+	enum prom_format fmt;
+	struct le_text le[LE_CACHE];
+};
+
 struct render {
 	struct prom_group g;
 	const struct prom_filter *f;
@@ -91,31 +107,36 @@ static void put_label(struct outbuf *ob, bool *first, const char *name, const ch
 	outbuf_putc(ob, '"');
 }
 
-static void put_le(struct outbuf *ob, bool *first, const struct pg_bucket *b, unsigned int dec,
-		   enum prom_format fmt)
+static void put_le(struct writer *w, bool *first, const struct pg_bucket *b, unsigned int dec)
 {
-	char num[OUTBUF_DOUBLE_MAX];
+	struct le_text *t = &w->le[(b->le * 31 + dec) % LE_CACHE];
 	size_t n;
 
-	if (b->le == UINT64_MAX) {
-		n = (size_t)sprintf(num, "+Inf");
-	} else {
-		n = outbuf_fmt_double(num, (double)b->le / pow10_d[dec < 10 ? dec : 0]);
-		/* OpenMetrics' canonical form of an integral float: 1.0 */
-		if (fmt == PROM_FMT_OPENMETRICS && !strpbrk(num, ".eIN"))
-			n += (size_t)sprintf(num + n, ".0");
+	if (!t->len || t->le != b->le || t->decimals != dec) {
+		if (b->le == UINT64_MAX) {
+			n = (size_t)sprintf(t->s, "+Inf");
+		} else {
+			n = outbuf_fmt_double(t->s, (double)b->le / pow10_d[dec < 10 ? dec : 0]);
+			/* OpenMetrics' canonical form of an integral float: 1.0 */
+			if (w->fmt == PROM_FMT_OPENMETRICS && !strpbrk(t->s, ".eIN"))
+				n += (size_t)sprintf(t->s + n, ".0");
+		}
+		t->le = b->le;
+		t->decimals = (uint8_t)dec;
+		t->len = (uint8_t)n;
 	}
-	outbuf_putc(ob, *first ? '{' : ',');
+	outbuf_putc(w->ob, *first ? '{' : ',');
 	*first = false;
-	outbuf_put(ob, "le=\"", 4);
-	outbuf_put(ob, num, n);
-	outbuf_putc(ob, '"');
+	outbuf_put(w->ob, "le=\"", 4);
+	outbuf_put(w->ob, t->s, t->len);
+	outbuf_putc(w->ob, '"');
 }
 
 /* name + suffix + labels (and le) + ' ' */
-static void put_series(struct outbuf *ob, const char *name, const char *suffix,
-		       const struct pg_sample *sm, const struct pg_bucket *le, enum prom_format fmt)
+static void put_series(struct writer *w, const char *name, const char *suffix,
+		       const struct pg_sample *sm, const struct pg_bucket *le)
 {
+	struct outbuf *ob = w->ob;
 	bool first = true;
 
 	outbuf_puts(ob, name);
@@ -137,7 +158,7 @@ static void put_series(struct outbuf *ob, const char *name, const char *suffix,
 	if (sm->xname)
 		put_label(ob, &first, sm->xname, sm->xval, sizeof(sm->xval));
 	if (le)
-		put_le(ob, &first, le, sm->decimals, fmt);
+		put_le(w, &first, le, sm->decimals);
 	if (!first)
 		outbuf_putc(ob, '}');
 	outbuf_putc(ob, ' ');
@@ -204,48 +225,47 @@ static void put_meta(struct outbuf *ob, const struct prom_group *g, const struct
 	}
 }
 
-static void put_hist(struct outbuf *ob, const struct prom_group *g, const struct pg_family *f,
-		     const struct pg_sample *sm, enum prom_format fmt)
+static void put_hist(struct writer *w, const struct prom_group *g, const struct pg_family *f,
+		     const struct pg_sample *sm)
 {
 	const struct pg_bucket *b = &g->buckets[sm->bucket];
 	uint64_t count = b[sm->nbuckets - 1].count;
 
 	for (uint32_t i = 0; i < sm->nbuckets; i++) {
-		put_series(ob, f->name, "_bucket", sm, &b[i], fmt);
-		put_value(ob, b[i].count, false, 0);
+		put_series(w, f->name, "_bucket", sm, &b[i]);
+		put_value(w->ob, b[i].count, false, 0);
 	}
 	/* OpenMetrics: _count if and only if _sum */
 	if (!sm->has_sum)
 		return;
-	if (fmt == PROM_FMT_OPENMETRICS) {
-		put_series(ob, f->name, "_count", sm, NULL, fmt);
-		put_value(ob, count, false, 0);
+	if (w->fmt == PROM_FMT_OPENMETRICS) {
+		put_series(w, f->name, "_count", sm, NULL);
+		put_value(w->ob, count, false, 0);
 	}
-	put_series(ob, f->name, "_sum", sm, NULL, fmt);
-	put_value(ob, sm->v, sm->is_signed, sm->sum_decimals);
-	if (fmt == PROM_FMT_TEXT) {
-		put_series(ob, f->name, "_count", sm, NULL, fmt);
-		put_value(ob, count, false, 0);
+	put_series(w, f->name, "_sum", sm, NULL);
+	put_value(w->ob, sm->v, sm->is_signed, sm->sum_decimals);
+	if (w->fmt == PROM_FMT_TEXT) {
+		put_series(w, f->name, "_count", sm, NULL);
+		put_value(w->ob, count, false, 0);
 	}
 }
 
-static void put_family(struct outbuf *ob, const struct prom_group *g, const struct pg_family *f,
-		       enum prom_format fmt)
+static void put_family(struct writer *w, const struct prom_group *g, const struct pg_family *f)
 {
 	const char *suffix = sample_suffix(f->type);
 
 	if (f->first == PG_NONE)
 		return;
-	put_meta(ob, g, f, fmt);
+	put_meta(w->ob, g, f, w->fmt);
 	for (uint32_t i = f->first; i != PG_NONE; i = g->samples[i].next) {
 		const struct pg_sample *sm = &g->samples[i];
 
 		if (f->type == PG_HISTOGRAM) {
-			put_hist(ob, g, f, sm, fmt);
+			put_hist(w, g, f, sm);
 			continue;
 		}
-		put_series(ob, f->name, suffix, sm, NULL, fmt);
-		put_value(ob, sm->v, sm->is_signed, sm->decimals);
+		put_series(w, f->name, suffix, sm, NULL);
+		put_value(w->ob, sm->v, sm->is_signed, sm->decimals);
 	}
 }
 
@@ -293,6 +313,7 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	struct render r = { .f = f ? f : &none };
 	hrtime_t t0 = snap_now();
 	const struct pg_family **order = NULL;
+	struct writer *w = NULL;
 	int ret;
 
 	*unknown = NULL;
@@ -314,15 +335,18 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	}
 
 	order = malloc(((size_t)r.g.nfams + 1) * sizeof(*order));
-	if (!order) {
+	w = calloc(1, sizeof(*w));
+	if (!order || !w) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (uint32_t i = 0; i < r.g.nfams; i++)
 		order[i] = &r.g.fams[i];
 	qsort(order, r.g.nfams, sizeof(*order), cmp_family);
+	w->ob = ob;
+	w->fmt = fmt;
 	for (uint32_t i = 0; i < r.g.nfams; i++)
-		put_family(ob, &r.g, order[i], fmt);
+		put_family(w, &r.g, order[i]);
 
 	/* last, so that it covers the walk and the writing */
 	if (fmt == PROM_FMT_TEXT)
@@ -341,6 +365,7 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	ret = ob->failed ? -ENOMEM : 0;
 
 out:
+	free(w);
 	free(order);
 	prom_group_free(&r.g);
 	return ret;

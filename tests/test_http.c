@@ -22,6 +22,7 @@
 #include <criterion/criterion.h>
 
 #include "http_export.h"
+#include "http_listen.h"
 #include "prom_fx.h"
 #include "web_config.h"
 
@@ -564,19 +565,19 @@ Test(http, listen_addresses_are_checked)
 	socklen_t len;
 	bool any;
 
-	cr_expect_eq(http_parse_listen("127.0.0.1:8738", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_eq(http_listen_parse("127.0.0.1:8738", &ss, &len, &any, err, sizeof(err)), 0);
 	cr_expect_eq(ss.ss_family, AF_INET);
-	cr_expect_eq(http_parse_listen("[::1]:0", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_eq(http_listen_parse("[::1]:0", &ss, &len, &any, err, sizeof(err)), 0);
 	cr_expect_eq(ss.ss_family, AF_INET6);
-	cr_expect_eq(http_parse_listen(":9000", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_eq(http_listen_parse(":9000", &ss, &len, &any, err, sizeof(err)), 0);
 	cr_expect(any);
-	cr_expect_neq(http_parse_listen("::1:80", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_neq(http_listen_parse("::1:80", &ss, &len, &any, err, sizeof(err)), 0);
 	cr_expect(strstr(err, "brackets"), "%s", err);
-	cr_expect_neq(http_parse_listen("127.0.0.1:65536", &ss, &len, &any, err, sizeof(err)), 0);
-	cr_expect_neq(http_parse_listen("127.0.0.1:", &ss, &len, &any, err, sizeof(err)), 0);
-	cr_expect_neq(http_parse_listen("127.0.0.1:-1", &ss, &len, &any, err, sizeof(err)), 0);
-	cr_expect_neq(http_parse_listen("127.0.0.1", &ss, &len, &any, err, sizeof(err)), 0);
-	cr_expect_neq(http_parse_listen("[::1]80", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_neq(http_listen_parse("127.0.0.1:65536", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_neq(http_listen_parse("127.0.0.1:", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_neq(http_listen_parse("127.0.0.1:-1", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_neq(http_listen_parse("127.0.0.1", &ss, &len, &any, err, sizeof(err)), 0);
+	cr_expect_neq(http_listen_parse("[::1]80", &ss, &len, &any, err, sizeof(err)), 0);
 	cr_expect(http_path_ok("/metrics"));
 	cr_expect(http_path_ok("/a/b-c.d"));
 	cr_expect_not(http_path_ok("/"));
