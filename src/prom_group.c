@@ -9,7 +9,7 @@
  *   TIMER	kstat_<module>_timer_{events,elapsed_seconds}_total and
  *		_timer_{min,max}_seconds, labelled timer="<record>"
  *
- * labelled ks_instance and ks_name.  kstatd's own module becomes the
+ * labelled ks_instance and ks_name.  kstatd's own kstats become the
  * exporter's self metrics: kstatd_provider_*{provider}, kstatd_engine_*.
  */
 #include <errno.h>
@@ -228,35 +228,39 @@ struct kctx {
 	bool config; /* kstatd:0:config: one family, a provider per statistic */
 };
 
+/*
+ * kstatd's own kstats (kstatd:0:<provider> of class provider,
+ * kstatd:0:config, kstatd:0:engine) are the exporter's self metrics; any
+ * other kstat, one a provider put in module "kstatd" included, follows
+ * the general rule and cannot take a self metric's name.
+ */
 static int kctx_init(struct kctx *k, const kstat_t *ks)
 {
-	size_t pl;
+	bool own = strcmp(ks->ks_module, "kstatd") == 0 && ks->ks_instance == 0;
 	int n;
 
 	memset(k, 0, sizeof(*k));
 	k->ks = ks;
-	k->labels = PG_LABELS_KS;
+	k->labels = PG_LABELS_PROVIDER;
 	k->lname = ks->ks_name;
-	if (strcmp(ks->ks_module, "kstatd") != 0) {
-		memcpy(k->prefix, "kstat_", 7);
-		n = prom_name_snake(k->prefix, 6, sizeof(k->prefix), ks->ks_module);
-		return n < 0 ? -ENAMETOOLONG : 0;
-	}
-	if (strcmp(ks->ks_class, "provider") == 0) {
+	if (own && strcmp(ks->ks_class, "provider") == 0) {
 		snprintf(k->prefix, sizeof(k->prefix), "kstatd_provider");
-		k->labels = PG_LABELS_PROVIDER;
 		return 0;
 	}
-	if (strcmp(ks->ks_name, "config") == 0) {
+	if (own && strcmp(ks->ks_name, "config") == 0) {
 		snprintf(k->prefix, sizeof(k->prefix), "kstatd_provider_enabled");
-		k->labels = PG_LABELS_PROVIDER;
 		k->config = true;
 		return 0;
 	}
-	k->labels = PG_LABELS_NONE;
-	k->lname = NULL;
-	pl = (size_t)snprintf(k->prefix, sizeof(k->prefix), "kstatd_");
-	n = prom_name_snake(k->prefix, pl, sizeof(k->prefix), ks->ks_name);
+	if (own && strcmp(ks->ks_name, "engine") == 0) {
+		snprintf(k->prefix, sizeof(k->prefix), "kstatd_engine");
+		k->labels = PG_LABELS_NONE;
+		k->lname = NULL;
+		return 0;
+	}
+	k->labels = PG_LABELS_KS;
+	memcpy(k->prefix, "kstat_", 7);
+	n = prom_name_snake(k->prefix, 6, sizeof(k->prefix), ks->ks_module);
 	return n < 0 ? -ENAMETOOLONG : 0;
 }
 

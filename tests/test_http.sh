@@ -6,7 +6,8 @@
 # listeners, promtool check metrics, python3-prometheus-client's parsers
 # on both formats, values that agree between /metrics and /kstat, gzip,
 # content negotiation, 400/404/405, clients that hog connections, TLS with
-# client certificates and basic auth with curl, and a clean SIGTERM.
+# client certificates and basic auth with curl, one snapshot and no
+# system call per series for a scrape, and a clean SIGTERM.
 set -u
 . "$(dirname "$0")/lib.sh"
 KSTATD=$OUTPUT/kstatd
@@ -165,6 +166,40 @@ expect_code 200 "a scrape while another client hogs connections" --interface 127
 	--max-time 5 "$URL/metrics"
 kill "$HOG" 2>/dev/null
 wait "$HOG" 2>/dev/null
+
+# --- one snapshot per scrape, and no system call per series
+# scrape_syscalls: system calls kstatd makes (all threads) around one scrape
+scrape_syscalls() {
+	strace -f -c -U name,calls -o "$TMP/strace.out" -p "$DAEMON_PID" 2>"$TMP/strace.err" &
+	_st=$!
+	for _i in $(seq 1 50); do grep -q attached "$TMP/strace.err" && break; sleep 0.1; done
+	curl -s -o "$TMP/scrape.txt" "$URL/metrics"
+	kill -INT "$_st"
+	wait "$_st"
+	awk '$1 == "total" { print $2 }' "$TMP/strace.out"
+}
+series() { grep -vc '^#' "$TMP/scrape.txt"; }
+SMALL=$(scrape_syscalls)
+SMALL_SERIES=$(series)
+i=1
+while [ $i -le 250 ]; do
+	bpftool map update pinned "$PIN/ktest/ktest_keyed" key hex $(le32 $((1000000 + i))) \
+		value hex $(le64 $i 512 3 100 200 1 2 3 4 7 0 0) || break
+	i=$((i + 1))
+done
+for _i in $(seq 1 50); do
+	[ "$(curl -s "$URL/kstat?module=ktest&instance=1000250")" != "[]" ] && break
+	sleep 0.1
+done
+BIG=$(scrape_syscalls)
+BIG_SERIES=$(series)
+[ -n "$SMALL" ] && [ -n "$BIG" ] && [ "$BIG_SERIES" -gt $((SMALL_SERIES + 2000)) ] &&
+	[ $((BIG - SMALL)) -lt $(((BIG_SERIES - SMALL_SERIES) / 20)) ]
+check $? "no system call per series: $SMALL calls for $SMALL_SERIES series, $BIG for $BIG_SERIES"
+S1=$(curl -s "$URL/metrics" | awk '$1 == "kstatd_engine_snapshots_total" { print $2 }')
+S2=$(curl -s "$URL/metrics" | awk '$1 == "kstatd_engine_snapshots_total" { print $2 }')
+[ -n "$S1" ] && [ "$S2" -eq $((S1 + 1)) ]
+check $? "one snapshot per scrape (kstatd_engine_snapshots_total $S1, then $S2)"
 
 stop_daemon
 expect_rc 0 "SIGTERM stops kstatd cleanly"

@@ -525,3 +525,20 @@ Test(prom_bpf, ktest_maps_render_with_their_sums)
 	cr_expect(strstr(out, "kstat_ktest_nread_bytes_total") == NULL, "no IO entry written yet");
 	free(out);
 }
+
+Test(prom, one_snapshot_per_scrape)
+{
+	const uint64_t vals[] = { 1, 2, 3, 4 };
+	struct snap_stats before, after;
+	char *out;
+
+	for (int i = 0; i < 20; i++)
+		fx_named(s, "tw", i, "busy", "misc", 4, busy_names, busy_meta, vals);
+	snap_get_stats(s, &before);
+	out = scrape(PROM_FMT_OPENMETRICS);
+	snap_get_stats(s, &after);
+	cr_expect_eq(after.walks, before.walks + 1, "%llu walks for one scrape",
+		     (unsigned long long)(after.walks - before.walks));
+	cr_expect_eq(after.reads, before.reads, "and no kstat read on its own");
+	free(out);
+}
