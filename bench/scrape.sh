@@ -50,12 +50,8 @@ URL=$(daemon_url 1)/metrics
 measure "kstatd, default providers" "$KPID" "$URL?exclude[]=ktest"
 
 # 256 keyed kstats of 12 statistics each (a 4-slot histogram among them)
-i=1
-while [ $i -le 256 ]; do
-	bpftool map update pinned "$PIN/ktest/ktest_keyed" key hex $(le32 $i) \
-		value hex $(le64 $i $((i * 512)) 3 100 200 1 2 3 4 7 0 0)
-	i=$((i + 1))
-done
+keyed_batch "$PIN/ktest/ktest_keyed" 1 256 >"$TMP/batch"
+bpftool batch file "$TMP/batch" >/dev/null
 sleep 1
 measure "kstatd, + 256 keyed kstats" "$KPID" "$URL"
 

@@ -159,7 +159,7 @@ bool http_auth_check(struct http_auth *a, const char *user, const char *pass, si
 		     http_auth_equal(a->users[idx].ok, DIGEST_LEN, d, DIGEST_LEN);
 		pthread_mutex_unlock(&a->cache_lock);
 		if (ok)
-			goto out;
+			goto forget_digest;
 	}
 
 	hash = idx >= 0 ? a->users[idx].hash : a->dummy;
@@ -176,7 +176,7 @@ bool http_auth_check(struct http_auth *a, const char *user, const char *pass, si
 		a->users[idx].ok_valid = true;
 		pthread_mutex_unlock(&a->cache_lock);
 	}
-out:
+forget_digest:
 	explicit_bzero(d, sizeof(d));
 	return ok;
 }

@@ -375,12 +375,12 @@ int json_render(struct snap *s, const struct json_query *q, struct outbuf *ob)
 	outbuf_init(&r.body, 0);
 	ret = snap_walk(s, want, emit, &r);
 	if (ret < 0)
-		goto out;
+		goto free_chunks;
 	if (r.nchunks)
 		qsort(r.chunks, r.nchunks, sizeof(*r.chunks), cmp_chunk);
 	if (!outbuf_reserve(ob, r.body.len + 2 * r.nchunks + 3)) {
 		ret = -ENOMEM;
-		goto out;
+		goto free_chunks;
 	}
 	outbuf_putc(ob, '[');
 	for (size_t i = 0; i < r.nchunks; i++) {
@@ -390,7 +390,7 @@ int json_render(struct snap *s, const struct json_query *q, struct outbuf *ob)
 	}
 	outbuf_put(ob, "]\n", 2);
 	ret = ob->failed ? -ENOMEM : 0;
-out:
+free_chunks:
 	free(r.chunks);
 	free(r.ents);
 	outbuf_free(&r.body);

@@ -160,7 +160,7 @@ int landing_render(struct snap *s, const struct landing_info *li, struct outbuf 
 	outbuf_init(&l.rows, 0);
 	ret = snap_walk(s, want, emit, &l);
 	if (ret < 0)
-		goto out;
+		goto free_parts;
 
 	outbuf_puts(ob, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 			"<title>kstatd</title>\n</head>\n<body>\n<h1>kstatd</h1>\n"
@@ -200,7 +200,7 @@ int landing_render(struct snap *s, const struct landing_info *li, struct outbuf 
 	outbuf_put(ob, l.rows.buf, l.rows.len);
 	outbuf_puts(ob, "</table>\n</body>\n</html>\n");
 	ret = ob->failed || l.rows.failed || l.provs.failed ? -ENOMEM : 0;
-out:
+free_parts:
 	outbuf_free(&l.provs);
 	outbuf_free(&l.rows);
 	return ret;

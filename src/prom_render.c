@@ -320,25 +320,25 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	prom_group_init(&r.g);
 	ret = snap_walk(s, want, emit, &r);
 	if (ret < 0)
-		goto out;
+		goto free_group;
 	for (size_t i = 0; i < r.f->n; i++) {
 		if (!r.seen[i]) {
 			*unknown = r.f->modules[i];
 			ret = -ENOENT;
-			goto out;
+			goto free_group;
 		}
 	}
 	add_self(&r.g, self);
 	if (r.g.failed) {
 		ret = -ENOMEM;
-		goto out;
+		goto free_group;
 	}
 
 	order = malloc(((size_t)r.g.nfams + 1) * sizeof(*order));
 	w = calloc(1, sizeof(*w));
 	if (!order || !w) {
 		ret = -ENOMEM;
-		goto out;
+		goto free_group;
 	}
 	for (uint32_t i = 0; i < r.g.nfams; i++)
 		order[i] = &r.g.fams[i];
@@ -364,7 +364,7 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 		outbuf_puts(ob, "# EOF\n");
 	ret = ob->failed ? -ENOMEM : 0;
 
-out:
+free_group:
 	free(w);
 	free(order);
 	prom_group_free(&r.g);

@@ -195,23 +195,23 @@ static char *read_file(struct wc_parse *p, const yaml_node_t *n, const char *wha
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > WC_FILE_MAX) {
 		fail(p, n, "%s %s: not a regular file of at most 1 MiB", what, path);
-		goto out;
+		goto close_fd;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
 		fail(p, n, "out of memory");
-		goto out;
+		goto close_fd;
 	}
 	got = read(fd, buf, (size_t)st.st_size);
 	if (got != st.st_size) {
 		fail(p, n, "%s %s: short read", what, path);
 		free(buf);
 		buf = NULL;
-		goto out;
+		goto close_fd;
 	}
 	buf[got] = '\0';
 	*len = (size_t)got;
-out:
+close_fd:
 	close(fd);
 	return buf;
 }
@@ -502,7 +502,7 @@ static int load_tls(struct wc_parse *p)
 	if (ret < 0) {
 		ret = fail(p, p->cert_node, "cert_file %s with key_file %s: %s", p->cert_file,
 			   p->key_file, gnutls_strerror(ret));
-		goto out;
+		goto free_cred;
 	}
 	if (wc->ca_pem) {
 		ad.data = (unsigned char *)wc->ca_pem;
@@ -511,17 +511,17 @@ static int load_tls(struct wc_parse *p)
 		if (ret <= 0) {
 			ret = fail(p, p->ca_node, "client_ca_file %s: %s", p->ca_file,
 				   ret < 0 ? gnutls_strerror(ret) : "no certificate in it");
-			goto out;
+			goto free_cred;
 		}
 	}
 	ret = gnutls_priority_init(&prio, wc->priorities, &errpos);
 	if (ret < 0) {
 		ret = fail(p, p->cert_node, "TLS versions %s: %s", wc->priorities,
 			   gnutls_strerror(ret));
-		goto out;
+		goto free_cred;
 	}
 	ret = 0;
-out:
+free_cred:
 	if (prio)
 		gnutls_priority_deinit(prio);
 	gnutls_certificate_free_credentials(cred);
@@ -575,11 +575,11 @@ struct web_config *web_config_load(const char *path, char *err, size_t errlen)
 	if (!f) {
 		fail(&p, NULL, "%s", strerror(errno));
 		ret = -errno;
-		goto out;
+		goto free_paths;
 	}
 	ret = parse_doc(&p, f);
 	fclose(f);
-out:
+free_paths:
 	free(p.cert_file);
 	free(p.key_file);
 	free(p.ca_file);

@@ -107,3 +107,16 @@ le64() {
 le32() {
 	/usr/bin/python3 -c 'import struct, sys; print(" ".join("%02x" % b for v in sys.argv[1:] for b in struct.pack("<I", int(v))))' "$@"
 }
+
+# keyed_batch MAP FIRST N: a bpftool batch file that puts N ktest_keyed
+# entries (keys FIRST.., 96-byte values with a 4-slot histogram) in MAP
+keyed_batch() {
+	/usr/bin/python3 - "$@" <<'PY'
+import struct, sys
+path, first, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    key = " ".join("%02x" % b for b in struct.pack("<I", first + i))
+    val = struct.pack("<QQqQQ4QII16s", i, i * 512, 3, 100, 200, 1, 2, 3, 4, 7, 0, b"")
+    print("map update pinned %s key hex %s value hex %s" % (path, key, " ".join("%02x" % b for b in val)))
+PY
+}

@@ -181,12 +181,9 @@ scrape_syscalls() {
 series() { grep -vc '^#' "$TMP/scrape.txt"; }
 SMALL=$(scrape_syscalls)
 SMALL_SERIES=$(series)
-i=1
-while [ $i -le 250 ]; do
-	bpftool map update pinned "$PIN/ktest/ktest_keyed" key hex $(le32 $((1000000 + i))) \
-		value hex $(le64 $i 512 3 100 200 1 2 3 4 7 0 0) || break
-	i=$((i + 1))
-done
+keyed_batch "$PIN/ktest/ktest_keyed" 1000001 250 >"$TMP/batch"
+bpftool batch file "$TMP/batch" >/dev/null
+check $? "250 more ktest entries"
 for _i in $(seq 1 50); do
 	[ "$(curl -s "$URL/kstat?module=ktest&instance=1000250")" != "[]" ] && break
 	sleep 0.1
