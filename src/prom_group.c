@@ -419,6 +419,8 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 	uint_t n = k->ks->ks_ndata;
 	bool hit = memo_hit(g, k, meta, n);
 
+	if (n == 0)
+		return 0;
 	if (n > g->capused) {
 		uint8_t *nu = realloc(g->used, n);
 

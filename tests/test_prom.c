@@ -280,6 +280,7 @@ Test(prom, kid0_kid1_raw_and_strings_are_not_exported)
 	char *out;
 
 	cr_assert(raw && str);
+	fx_named(s, "tr", 1, "empty", "misc", 0, NULL, NULL, NULL);
 	snap_install(s, raw);
 	snap_named_init(&kn, "model", KSTAT_DATA_STRING);
 	snap_named_setstr(&kn, "disk");
