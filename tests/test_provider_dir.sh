@@ -4,7 +4,7 @@
 # as a user meets them, refusals logged while the daemon keeps serving.
 set -u
 . "$(dirname "$0")/lib.sh"
-KSTATD=$OUTPUT/kstatd
+KSTATD=$(dirname "$0")/kstatd-test
 PIN=/sys/fs/bpf/kstatd-pdir-test-$$
 TMP=$(mktemp -d)
 trap 'kill_daemons; rm -rf "$PIN" "$TMP"' EXIT
