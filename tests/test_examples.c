@@ -175,7 +175,6 @@ Test(examples, cgroup_stats_counts_a_cgroups_cpu_and_block_io)
 		     (uint64_t)IO_SIZE * IO_COUNT);
 	cr_expect_eq(read_u64(s, "cgroup", (int)st.st_ino, name, "writes"), IO_COUNT);
 	cr_expect_eq(read_u64(s, "cgroup", (int)st.st_ino, name, "reads"), IO_COUNT);
-
 }
 
 Test(examples, signals_counts_each_signal_sent)
