@@ -22,6 +22,10 @@ check() { # rc what
 run() {
 	"$@" >"$_out" 2>"$_err"
 	_rc=$?
+	# into the log, where tests/run.sh looks for sanitizer reports
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$_err"; then
+		sed 's/^/    | /' "$_err"
+	fi
 }
 
 expect_rc() { # code what
