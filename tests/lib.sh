@@ -22,10 +22,14 @@ check() { # rc what
 run() {
 	"$@" >"$_out" 2>"$_err"
 	_rc=$?
-	# into the log, where tests/run.sh looks for sanitizer reports
-	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$_err"; then
-		sed 's/^/    | /' "$_err"
-	fi
+	# sanitizer reports into the log, where tests/run.sh finds them; no fork
+	while IFS= read -r _l; do
+		case $_l in
+		*"ERROR: AddressSanitizer"* | *"ERROR: LeakSanitizer"* | *"runtime error:"*)
+			echo "    | $_l"
+			;;
+		esac
+	done <"$_err"
 }
 
 expect_rc() { # code what
