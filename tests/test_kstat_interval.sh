@@ -75,7 +75,7 @@ check $? "  reports 1 and 3 differ only in their times"
 # Between reports the chain is updated and every kstat read again: a kstat
 # created, one deleted and a value written after the first report show in
 # the second
-"$KSTAT" -p 'ktest:*:vd?:lo' ktest:0:knobs:hist_value 2 2 >"$TMP/chain.out" 2>&1 &
+"$KSTAT" -p 'ktest:*:vd?:lo' ktest:0:knobs:hist_value 3 2 >"$TMP/chain.out" 2>&1 &
 kpid=$!
 for _i in $(seq 1 50); do
 	[ -s "$TMP/chain.out" ] && break
@@ -88,7 +88,7 @@ run "$KSTAT" -w ktest:0:knobs:hist_value=2000
 expect_rc 0 "kstat -w ktest:0:knobs:hist_value=2000 between the reports"
 wait_kstat ktest:7:vdc
 wait $kpid
-check $? "kstat -p ... 2 2 exits 0"
+check $? "kstat -p ... 3 2 exits 0"
 cat >"$TMP/expected" <<EOF
 ktest:2:vda:lo	7
 ktest:10:vdb:lo	2
