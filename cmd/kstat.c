@@ -292,9 +292,11 @@ static int ks_reports(kstat_ctl_t *kc, const struct ks_cfg *cfg)
 		struct ks_report r;
 
 		if (ks_collect(kc, cfg, &r)) {
+			int err = errno;
+
 			ks_report_free(&r);
 			fprintf(stderr, "kstat: lost kstatd at %s: %s\n", ks_socket_path(),
-				strerror(errno));
+				strerror(err));
 			return KS_EXIT_FATAL;
 		}
 		matched |= ks_report_print(stdout, cfg, &r);
