@@ -106,6 +106,17 @@ TESTS := \
 	test_web_config \
 	test_http \
 	test_json \
+	test_kstat_cli \
+	#
+
+# The kstat(1M) command, a client of libkstat
+CMD_SRCS := \
+	cmd/kstat.c \
+	cmd/ks_collect.c \
+	cmd/ks_json.c \
+	cmd/ks_print.c \
+	cmd/ks_select.c \
+	cmd/ks_write.c \
 	#
 
 # libkstat and the preload shim share one client of the socket protocol
@@ -129,6 +140,8 @@ ILLUMOS_PROGS := \
 	#
 
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
+CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS))
+CMD_LIB_OBJS := $(filter-out $(OUTPUT)/obj/cmd/kstat.o,$(CMD_OBJS))
 LIBS64 := $(OUTPUT)/$(SONAME) $(OUTPUT)/libkstat.so $(OUTPUT)/libkstat.a \
 	$(OUTPUT)/kstat_preload.so $(OUTPUT)/kstat.pc
 LIBS32 := $(OUTPUT)/lib32/$(SONAME) $(OUTPUT)/lib32/libkstat.so $(OUTPUT)/lib32/libkstat.a \
@@ -144,7 +157,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 .SECONDARY:
 .PHONY: all run test test-asan tests deps format lint clean install
 
-all: $(OUTPUT)/kstatd $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS)
+all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS)
 
 deps:
 	$(Q)scripts/deps.sh build
@@ -166,7 +179,7 @@ test-asan:
 	$(Q)$(MAKE) --no-print-directory SAN=1 test
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/lib32 \
-$(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/tests/illumos:
+$(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/obj/cmd $(OUTPUT)/tests/illumos:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -216,6 +229,23 @@ $(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -Itests $< $(LIBKSTAT_SRCS) \
 		$(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -lcriterion -o $@
+
+# kstat(1M), linked with the static libkstat so that it runs from the build tree
+$(OUTPUT)/obj/cmd/%.o: cmd/%.c cmd/ks.h include/kstat.h include/sys/kstat.h lib/kstat_wire.h \
+		| $(OUTPUT)/obj/cmd
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -c $< -o $@
+
+$(OUTPUT)/kstat: $(CMD_OBJS) $(OUTPUT)/libkstat.a
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -o $@
+
+# The kstat command's pieces, without its main()
+$(OUTPUT)/tests/test_kstat_cli: tests/test_kstat_cli.c $(CMD_LIB_OBJS) $(OUTPUT)/libkstat.a \
+		| $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -Icmd $< $(CMD_LIB_OBJS) $(OUTPUT)/libkstat.a \
+		$(LDFLAGS) -lpthread -lcriterion -o $@
 
 # libkstat and the shim, 64-bit and 32-bit
 $(OUTPUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(OUTPUT)/obj/lib
@@ -318,9 +348,11 @@ lint:
 LIBDIR ?= $(PREFIX)/lib
 install: all
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
-	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/sys
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/sys $(DESTDIR)$(PREFIX)/share/man/man1
 	$(Q)install -m 0755 $(OUTPUT)/kstatd $(DESTDIR)$(PREFIX)/sbin/kstatd
+	$(Q)install -m 0755 $(OUTPUT)/kstat $(DESTDIR)$(PREFIX)/bin/kstat
+	$(Q)install -m 0644 docs/kstat.1 $(DESTDIR)$(PREFIX)/share/man/man1/kstat.1
 	$(Q)install -m 0755 $(OUTPUT)/$(SONAME) $(OUTPUT)/kstat_preload.so $(DESTDIR)$(LIBDIR)/
 	$(Q)ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkstat.so
 	$(Q)install -m 0644 $(OUTPUT)/libkstat.a $(DESTDIR)$(LIBDIR)/
