@@ -57,6 +57,8 @@ CORE_SRCS := \
 	src/http_neg.c \
 	src/json_render.c \
 	src/landing.c \
+	src/keydec.c \
+	src/keydec_net.c \
 	src/loader.c \
 	src/loader_kstats.c \
 	src/pins.c \
@@ -67,6 +69,7 @@ CORE_SRCS := \
 	src/prom_name.c \
 	src/prom_render.c \
 	src/provider.c \
+	src/provider_fill.c \
 	src/schema.c \
 	src/snap_rw.c \
 	src/snapshot.c \
@@ -88,6 +91,7 @@ TEST_BPF := \
 	ktest_share \
 	bad_kind \
 	bad_shape \
+	ktest_badkey \
 	#
 
 TESTS := \
@@ -107,6 +111,7 @@ TESTS := \
 	test_http \
 	test_json \
 	test_kstat_cli \
+	test_keydec \
 	#
 
 # The kstat(1M) command, a client of libkstat
@@ -204,6 +209,12 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(OUTPUT)/obj/builtin.o: $(SKELS)
+$(OUTPUT)/obj/keydec.o: $(OUTPUT)/syscall_names.h
+
+# System call names and numbers of this architecture, from its kernel headers
+$(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-syscalls.sh "$(CC)" $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h
 
 $(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h | $(OUTPUT)/obj
 	$(call msg,CC,$@)
