@@ -25,7 +25,8 @@ VERSION := 0.1.0
 CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC \
 	-DKSTATD_VERSION='"$(VERSION)"' $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
-BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -D__TARGET_ARCH_$(ARCH)
+# -mcpu=v3: 32-bit jumps and atomics (compare-and-swap), Linux 5.12 or later
+BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH)
 INCLUDES := -Iinclude -Isrc -I$(OUTPUT) -I$(OUTPUT)/bpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
@@ -44,6 +45,11 @@ endif
 # Built-in providers: bpf/<name>.bpf.c, embedded through bpf/<name>.skel.h
 BPF_PROVIDERS := \
 	cpu_sys \
+	disk \
+	net \
+	intr \
+	sched \
+	syscall \
 	#
 
 # The engine and the providers: everything of the daemon but main()
@@ -111,6 +117,11 @@ TESTS := \
 	test_http \
 	test_json \
 	test_kstat_cli \
+	test_disk \
+	test_net \
+	test_intr \
+	test_syscall \
+	test_sched \
 	test_keydec \
 	#
 
@@ -191,7 +202,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h $(OUTPUT)/syscall_nrs.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o /dev/null 2>/dev/null; mv $@.tmp $@
