@@ -123,6 +123,7 @@ TESTS := \
 	test_syscall \
 	test_sched \
 	test_keydec \
+	test_ksreport \
 	#
 
 # The kstat(1M) command, a client of libkstat
@@ -155,9 +156,16 @@ ILLUMOS_PROGS := \
 	ks_lib \
 	#
 
+# Reports for interval use, from the kstats through libkstat (cmd/)
+REPORTS := \
+	kiostat \
+	kmpstat \
+	#
+
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS))
 CMD_LIB_OBJS := $(filter-out $(OUTPUT)/obj/cmd/kstat.o,$(CMD_OBJS))
+REPORT_BINS := $(patsubst %,$(OUTPUT)/%,$(REPORTS))
 LIBS64 := $(OUTPUT)/$(SONAME) $(OUTPUT)/libkstat.so $(OUTPUT)/libkstat.a \
 	$(OUTPUT)/kstat_preload.so $(OUTPUT)/kstat.pc
 LIBS32 := $(OUTPUT)/lib32/$(SONAME) $(OUTPUT)/lib32/libkstat.so $(OUTPUT)/lib32/libkstat.a \
@@ -173,7 +181,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 .SECONDARY:
 .PHONY: all run test test-asan tests deps format lint clean install
 
-all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS)
+all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS) $(REPORT_BINS)
 
 deps:
 	$(Q)scripts/deps.sh build
@@ -269,6 +277,11 @@ $(OUTPUT)/tests/test_kstat_cli: tests/test_kstat_cli.c $(CMD_LIB_OBJS) $(OUTPUT)
 	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -Icmd $< $(CMD_LIB_OBJS) $(OUTPUT)/libkstat.a \
 		$(LDFLAGS) -lpthread -lcriterion -o $@
 
+# The reports' arithmetic, without a daemon
+$(OUTPUT)/tests/test_ksreport: tests/test_ksreport.c cmd/ksreport.c cmd/ksreport.h | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(LDFLAGS) -lcriterion -lm -o $@
+
 # libkstat and the shim, 64-bit and 32-bit
 $(OUTPUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(OUTPUT)/obj/lib
 	$(call msg,CC,$@)
@@ -309,6 +322,11 @@ $(OUTPUT)/lib32/kstat_preload.so: $(patsubst lib/%.c,$(OUTPUT)/obj/lib32/%.o,$(S
 		| $(OUTPUT)/lib32
 	$(call msg,LIB-32,$@)
 	$(Q)$(CC) -m32 -shared $^ -ldl -o $@
+
+$(REPORT_BINS): $(OUTPUT)/%: cmd/%.c cmd/ksreport.c cmd/ksreport.h $(OUTPUT)/libkstat.a
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) $(SANFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(OUTPUT)/libkstat.a \
+		$(SANFLAGS) -o $@
 
 # For pkg-config from the build tree; `make install` writes one for PREFIX
 $(OUTPUT)/kstat.pc: lib/kstat.pc.in | $(OUTPUT)
@@ -375,6 +393,7 @@ install: all
 	$(Q)install -m 0755 $(OUTPUT)/kstatd $(DESTDIR)$(PREFIX)/sbin/kstatd
 	$(Q)install -m 0755 $(OUTPUT)/kstat $(DESTDIR)$(PREFIX)/bin/kstat
 	$(Q)install -m 0644 docs/kstat.1 $(DESTDIR)$(PREFIX)/share/man/man1/kstat.1
+	$(Q)install -m 0755 $(REPORT_BINS) $(DESTDIR)$(PREFIX)/bin/
 	$(Q)install -m 0755 $(OUTPUT)/$(SONAME) $(OUTPUT)/kstat_preload.so $(DESTDIR)$(LIBDIR)/
 	$(Q)ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkstat.so
 	$(Q)install -m 0644 $(OUTPUT)/libkstat.a $(DESTDIR)$(LIBDIR)/
