@@ -112,6 +112,7 @@ TESTS := \
 # The kstat(1M) command, a client of libkstat
 CMD_SRCS := \
 	cmd/kstat.c \
+	cmd/ks_args.c \
 	cmd/ks_collect.c \
 	cmd/ks_json.c \
 	cmd/ks_print.c \
