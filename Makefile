@@ -156,7 +156,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test test-asan tests deps format lint clean install
+.PHONY: all run test test-asan tests deps format lint clean install fuzz fuzz-build
 
 all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS)
 
@@ -169,7 +169,7 @@ run: deps
 	exec $(OUTPUT)/kstatd $(ARGS)
 
 tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o $(ILLUMOS_BINS) \
-	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/fuzz_ioc
+	$(OUTPUT)/tests/ksfixture $(FUZZ_BINS)
 
 test:
 	$(Q)scripts/deps.sh test
@@ -323,12 +323,64 @@ $(OUTPUT)/tests/ksfixture: tests/ksfixture.c $(OUTPUT)/libkstatd_core.a | $(OUTP
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -o $@
 
-# libFuzzer target for the request decoder (clang only)
-FUZZ_SRCS := tests/fuzz_ioc.c src/ioc_request.c src/snapshot.c src/snap_rw.c src/log.c
-$(OUTPUT)/tests/fuzz_ioc: $(FUZZ_SRCS) $(wildcard src/*.h) lib/kstat_wire.h | $(OUTPUT)/tests
+# libFuzzer targets (clang only): tests/fuzz/fuzz_<target>.c on copies of
+# the parsers built with coverage, ASan and UBSan.  They need no skeleton
+# or kernel, so they live in build/fuzz whatever OUTPUT is.  `make fuzz`
+# runs each for FUZZ_SECONDS (tests/fuzz/README.md).
+FUZZ_TARGETS := \
+	ioc \
+	http \
+	http_neg \
+	web_config \
+	kstat_args \
+	schema \
+	#
+FUZZ_OUT ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
+# The daemon without what loads BPF into the kernel
+FUZZ_CORE_SRCS := $(filter-out src/builtin.c src/loader.c src/loader_kstats.c src/pins.c \
+	src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
+FUZZ_CORE_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
+FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
+	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
+FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h \
+		| $(FUZZ_OUT)/obj
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Isrc -Ilib -c $< -o $@
+
+$(FUZZ_OUT)/obj/cmd/%.o: cmd/%.c cmd/ks.h $(LIB_HDRS) | $(FUZZ_OUT)/obj/cmd
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Ilib -c $< -o $@
+
+$(FUZZ_OUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(FUZZ_OUT)/obj/lib
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -fPIC $(LIB_INCLUDES) -c $< -o $@
+
+$(FUZZ_OUT)/libcore.a: $(FUZZ_CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_OUT)/fuzz_kstat_args: tests/fuzz/fuzz_kstat_args.c $(FUZZ_CMD_OBJS) cmd/ks.h
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
-		-fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Ilib $(FUZZ_SRCS) -lpthread -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Ilib -Icmd $< $(FUZZ_CMD_OBJS) \
+		-lpthread -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a $(wildcard src/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Isrc -Ilib $< $(FUZZ_OUT)/libcore.a \
+		$(DAEMON_LIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_OUT=$(FUZZ_OUT) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ)
 
 # The ABI's static assertions, checked for i386 too (gcc-multilib)
 $(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests
