@@ -73,9 +73,11 @@ static const struct btf_type *resolve(const struct btf *btf, __u32 id, __u32 *ou
 	return btf__type_by_id(btf, (__u32)rid);
 }
 
-/* An integer member: its size and signedness, or false */
+/* An integer member: its size and signedness; false otherwise, also for no type */
 static bool int_field(const struct btf *btf, const struct btf_type *t, struct schema_field *f)
 {
+	if (!t)
+		return false;
 	if (btf_is_int(t)) {
 		if (btf_int_offset(t) != 0 || btf_int_bits(t) != t->size * 8)
 			return false;
