@@ -141,7 +141,7 @@ static void find_drops(struct provider *p)
 		for (int i = 0; i < btf_vlen(sec); i++) {
 			const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
 
-			if (strcmp(btf__name_by_offset(btf, var->name_off), DROPS_VAR) != 0 ||
+			if (strcmp(schema_btf_str(btf, var->name_off), DROPS_VAR) != 0 ||
 			    vs[i].offset + sizeof(uint64_t) > size)
 				continue;
 			p->bss_size = (size + (size_t)page - 1) & ~((size_t)page - 1);

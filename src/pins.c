@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "pins.h"
+#include "schema.h"
 
 int pins_mkdir(const char *path)
 {
@@ -86,8 +87,7 @@ static bool members_match(const struct btf *a, const struct btf_type *ta, const 
 		const struct btf_type *ra, *rb;
 		__s64 sa, sb;
 
-		if (strcmp(btf__name_by_offset(a, ma->name_off),
-			   btf__name_by_offset(b, mb->name_off)) ||
+		if (strcmp(schema_btf_str(a, ma->name_off), schema_btf_str(b, mb->name_off)) ||
 		    btf_member_bit_offset(ta, (__u32)i) != btf_member_bit_offset(tb, (__u32)i) ||
 		    btf_member_bitfield_size(ta, (__u32)i) !=
 			    btf_member_bitfield_size(tb, (__u32)i))
@@ -163,7 +163,7 @@ bool pins_is_kstat_map(const struct bpf_object *obj, const struct bpf_map *map)
 		const struct btf_type *t = btf__type_by_id(btf, id);
 
 		if (btf_is_decl_tag(t) && t->type == (__u32)var_id &&
-		    strncmp(btf__name_by_offset(btf, t->name_off), "kstat.", 6) == 0)
+		    strncmp(schema_btf_str(btf, t->name_off), "kstat.", 6) == 0)
 			return true;
 	}
 	return false;

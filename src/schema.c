@@ -51,6 +51,13 @@ __attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *c, const
 	return -EINVAL;
 }
 
+const char *schema_btf_str(const struct btf *btf, uint32_t off)
+{
+	const char *s = btf__name_by_offset(btf, off);
+
+	return s ? s : "";
+}
+
 static bool copy_name(char *dst, const char *src)
 {
 	size_t len = strlen(src);
@@ -97,7 +104,7 @@ static int find_member(const struct btf *btf, const struct btf_type *st, const c
 	const struct btf_member *m = btf_members(st);
 
 	for (int i = 0; i < btf_vlen(st); i++, m++)
-		if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
+		if (strcmp(schema_btf_str(btf, m->name_off), name) == 0)
 			return i;
 	return -1;
 }
@@ -298,7 +305,7 @@ static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_
 	sc->stats_cap = (uint32_t)vlen;
 	for (int i = 0; i < vlen; i++) {
 		const struct btf_member *m = btf_members(st) + i;
-		const char *mname = btf__name_by_offset(btf, m->name_off);
+		const char *mname = schema_btf_str(btf, m->name_off);
 		struct schema_stat *s = &sc->stats[sc->nstats];
 		bool is_stat = false, has_open = false;
 		const char *open_tag = NULL;
@@ -311,7 +318,7 @@ static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_
 			if (!btf_is_decl_tag(t) || t->type != st_id ||
 			    btf_decl_tag(t)->component_idx != i)
 				continue;
-			tag = btf__name_by_offset(btf, t->name_off);
+			tag = schema_btf_str(btf, t->name_off);
 			if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0)
 				continue;
 			tag += strlen(TAG_PREFIX);
@@ -417,10 +424,10 @@ static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_
 			int err;
 
 			if (!btf_is_decl_tag(t) || btf_decl_tag(t)->component_idx != i ||
-			    strcmp(btf__name_by_offset(c->btf, t->name_off), "kstat.name") != 0 ||
+			    strcmp(schema_btf_str(c->btf, t->name_off), "kstat.name") != 0 ||
 			    resolve(c->btf, t->type, NULL) != st)
 				continue;
-			err = parse_name_field(c, sc, m, btf__name_by_offset(c->btf, m->name_off),
+			err = parse_name_field(c, sc, m, schema_btf_str(c->btf, m->name_off),
 					       btf_member_bit_offset(st, (__u32)i));
 			if (err)
 				return err;
@@ -544,7 +551,7 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 		if (!btf_is_decl_tag(t) || t->type != (__u32)var_id ||
 		    btf_decl_tag(t)->component_idx != -1)
 			continue;
-		tag = btf__name_by_offset(btf, t->name_off);
+		tag = schema_btf_str(btf, t->name_off);
 		if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0)
 			continue;
 		ntags++;
@@ -605,7 +612,7 @@ int schema_shared(const struct btf *btf, const struct bpf_map *map, char *out, s
 
 		if (!btf_is_decl_tag(t) || t->type != (__u32)var_id)
 			continue;
-		tag = btf__name_by_offset(btf, t->name_off);
+		tag = schema_btf_str(btf, t->name_off);
 		if (strncmp(tag, "kstat.shared=", 13) == 0) {
 			snprintf(out, len, "%s", tag + 13);
 			return 1;
