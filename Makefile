@@ -31,7 +31,7 @@ BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 zlib libcrypt 2>/dev/null || \
 	echo -lmicrohttpd -lgnutls -lyaml -lz -lcrypt)
-DAEMON_LIBS := $(LIBBPF_LIBS) $(WEB_LIBS) -lpthread
+DAEMON_LIBS := $(LIBBPF_LIBS) -lelf $(WEB_LIBS) -lpthread
 
 ifeq ($(V),1)
 Q =
@@ -48,6 +48,7 @@ BPF_PROVIDERS := \
 
 # The engine and the providers: everything of the daemon but main()
 CORE_SRCS := \
+	src/btf_check.c \
 	src/builtin.c \
 	src/ioc_request.c \
 	src/ioctl_compat.c \
@@ -169,7 +170,7 @@ run: deps
 	exec $(OUTPUT)/kstatd $(ARGS)
 
 tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o $(ILLUMOS_BINS) \
-	$(OUTPUT)/tests/ksfixture $(FUZZ_BINS)
+	$(OUTPUT)/tests/ksfixture
 
 test:
 	$(Q)scripts/deps.sh test
@@ -346,6 +347,7 @@ FUZZ_CORE_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
 	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
+tests: $(FUZZ_BINS)
 
 $(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
 	$(Q)mkdir -p $@

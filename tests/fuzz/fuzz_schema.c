@@ -14,6 +14,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "btf_check.h"
 #include "schema.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -75,6 +76,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	char err[256], target[96];
 
 	libbpf_set_print(getenv("FUZZ_VERBOSE") ? NULL : quiet);
+	/* as the loader does: libbpf 1.1 trusts an object's BTF */
+	if (btf_check_elf(data, size, err, sizeof(err)))
+		return 0;
 	obj = bpf_object__open_mem(data, size, &opts);
 	if (!obj)
 		return 0;
