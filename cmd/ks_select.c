@@ -19,6 +19,120 @@ static bool ks_is_regex(const char *str)
 }
 
 /*
+ * glibc's regcomp copies a repeated atom once per repetition, nested
+ * repetitions multiply, and it allocates all of it at once: /a++++++/ of
+ * a few dozen characters takes gigabytes.  Patterns whose copies would
+ * pass this bound are refused instead; (x{255}){255} still fits.
+ */
+#define KS_RE_MAX_NODES 100000
+
+/* Skip a bracket expression at *p ('['), "[]a]", "[^]a]" and "[[:alpha:]]" included */
+static void ks_ere_bracket(const char **p)
+{
+	const char *s = *p + 1;
+
+	s += *s == '^';
+	s += *s == ']';
+	while (*s && *s != ']') {
+		if (s[0] == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+			const char *end = strchr(s + 2, s[1]);
+
+			while (end && end[1] != ']')
+				end = strchr(end + 1, s[1]);
+			if (!end)
+				break;
+			s = end + 2;
+		} else {
+			s++;
+		}
+	}
+	*p = *s ? s + 1 : s;
+}
+
+/*
+ * Past an interval {n}, {n,}, {,m} or {n,m} at *p: a bound of the copies
+ * regcomp makes, 0 if it is not one.  Optional copies ({n,m}) nest in
+ * glibc and cost the square of their number.
+ */
+static size_t ks_ere_interval(const char **p)
+{
+	const char *s = *p + 1;
+	unsigned long lo = 0, hi = 0, n;
+	char *end = (char *)s;
+
+	if (*s >= '0' && *s <= '9')
+		lo = strtoul(s, &end, 10);
+	n = lo + 1;
+	if (*end == ',' && end[1] >= '0' && end[1] <= '9') {
+		hi = strtoul(end + 1, &end, 10);
+		if (hi > lo)
+			n = hi - lo > KS_RE_MAX_NODES ? KS_RE_MAX_NODES + 1
+						      : lo + (hi - lo) * (hi - lo);
+	} else if (*end == ',') {
+		end++;
+	}
+	if (*end != '}' || end == *p + 1)
+		return 0; /* not an interval: regcomp takes or refuses it as such */
+	*p = end + 1;
+	return n < KS_RE_MAX_NODES ? n : KS_RE_MAX_NODES + 1;
+}
+
+static size_t ks_mul(size_t a, size_t b)
+{
+	return a > KS_RE_MAX_NODES || b > KS_RE_MAX_NODES || a * b > KS_RE_MAX_NODES
+		       ? KS_RE_MAX_NODES + 1
+		       : a * b;
+}
+
+/* An upper bound of the copies regcomp makes of the ERE at *p, up to ')' */
+static size_t ks_ere_size(const char **p, int depth)
+{
+	size_t total = 0;
+
+	while (**p && **p != ')' && total <= KS_RE_MAX_NODES) {
+		size_t atom = 1, n;
+
+		if (**p == '(' && depth < 64) {
+			(*p)++;
+			atom = ks_ere_size(p, depth + 1) + 1;
+			*p += **p == ')';
+		} else if (**p == '[') {
+			ks_ere_bracket(p);
+		} else {
+			*p += (*p)[0] == '\\' && (*p)[1] ? 2 : 1;
+		}
+		for (;;) {
+			if (**p == '*' || **p == '?') {
+				(*p)++;
+			} else if (**p == '+') {
+				(*p)++;
+				atom = ks_mul(atom, 2);
+			} else if (**p == '{' && (n = ks_ere_interval(p)) > 0) {
+				atom = ks_mul(atom, n);
+			} else {
+				break;
+			}
+		}
+		total += atom;
+	}
+	return total;
+}
+
+/* Would regcomp make an unreasonable number of copies of re? */
+static bool ks_ere_too_big(const char *re)
+{
+	size_t total = 0;
+
+	while (total <= KS_RE_MAX_NODES) {
+		total += ks_ere_size(&re, 0);
+		if (!*re)
+			break;
+		re++; /* an unmatched ')' */
+	}
+	return total > KS_RE_MAX_NODES;
+}
+
+/*
  * A pattern from str (NULL matches everything).  A regex that does not
  * compile is reported on stderr; the caller treats it as a bad command line.
  */
@@ -39,6 +153,12 @@ int ks_pattern_init(struct ks_pattern *p, const char *str)
 	body = strndup(str + 1, len);
 	if (!body) {
 		perror("kstat: strndup");
+		return -1;
+	}
+	if (ks_ere_too_big(body)) {
+		fprintf(stderr, "kstat: %s: repetitions would expand to more than %d copies\n", str,
+			KS_RE_MAX_NODES);
+		free(body);
 		return -1;
 	}
 	rc = regcomp(&p->re, body, REG_EXTENDED | REG_NOSUB);
