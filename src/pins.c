@@ -182,7 +182,9 @@ int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
 		char path[PATH_MAX], why[128];
 		int fd;
 
-		if (!pins_is_kstat_map(obj, map))
+		/* a KSTAT_SHARED map is its owner's, pinned under the owner */
+		if (!pins_is_kstat_map(obj, map) ||
+		    schema_shared(bpf_object__btf(obj), map, why, sizeof(why)))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
 		    (int)sizeof(path))

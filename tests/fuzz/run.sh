@@ -92,9 +92,11 @@ esac
 targets=${*:-$ALL}
 failed=
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
+	n=0
 	for t in $targets; do
 		(fuzz_one "$t" >"$FUZZ_OUT/summary_$t" || touch "$FUZZ_OUT/failed_$t") &
-		while [ "$(jobs -p | wc -l)" -ge "$FUZZ_JOBS" ]; do sleep 1; done
+		n=$((n + 1))
+		[ $((n % FUZZ_JOBS)) -eq 0 ] && wait
 	done
 	wait
 	for t in $targets; do
