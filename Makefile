@@ -194,7 +194,7 @@ run: deps
 	exec $(OUTPUT)/kstatd $(ARGS)
 
 tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o $(ILLUMOS_BINS) \
-	$(OUTPUT)/tests/ksfixture
+	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/kstat_reader
 
 test:
 	$(Q)scripts/deps.sh test
@@ -357,6 +357,12 @@ $(OUTPUT)/tests/illumos/ks_ioctl32: tests/illumos/ks_ioctl.c tests/illumos/ks_co
 		| $(OUTPUT)/tests/illumos
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 $(LIB_CFLAGS) -Iinclude $< -o $@
+
+# A libkstat reader for the churn test, with the suite's sanitizers
+$(OUTPUT)/tests/kstat_reader: tests/kstat_reader.c $(OUTPUT)/libkstat.a include/kstat.h \
+		| $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude $< $(OUTPUT)/libkstat.a $(LDFLAGS) -o $@
 
 # A daemon without BPF serving kstats the built-in providers lack
 $(OUTPUT)/tests/ksfixture: tests/ksfixture.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
