@@ -181,7 +181,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test test-asan tests deps format lint clean install fuzz fuzz-build
+.PHONY: all run test test-asan test-long tests deps format lint clean install fuzz fuzz-build
 
 all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS) $(REPORT_BINS)
 
@@ -203,6 +203,12 @@ test:
 
 test-asan:
 	$(Q)$(MAKE) --no-print-directory SAN=1 test
+
+# The churn, load and restart tests at full length: 60 s of churn, 60 s of
+# load, 10 SIGKILL restarts (LONG=1 make test runs every suite with them)
+test-long:
+	$(Q)LONG=1 TESTS="test_churn.sh test_load.sh test_restart_kill.sh" \
+		$(MAKE) --no-print-directory test
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/lib32 \
 $(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/obj/cmd $(OUTPUT)/tests/illumos:
