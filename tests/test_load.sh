@@ -22,9 +22,18 @@ command -v wrk >/dev/null
 check $? "wrk is installed (scripts/deps.sh test)"
 
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+# under ASan (make test-asan) freed memory waits in a quarantine of 256 MiB
+# that the RSS checks would take for a leak: keep it at 16 MiB
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 
 start_daemon "$KSTATD" --pin-path "$PIN"
 URL=$(daemon_url)
+# the load comes from this machine, not from others as it would: it gets
+# less CPU than kstatd (every thread of it) and the probe
+for t in /proc/"$DAEMON_PID"/task/*; do renice -n -5 -p "${t##*/}" >/dev/null; done
+# a sanitizer build scrapes ten times slower: its p99 is reported, not checked
+SANITIZED=0
+nm "$OUTPUT/kstatd" 2>/dev/null | grep -q __asan_init && SANITIZED=1
 PORT=${URL##*:}
 for _ in 1 2 3 4 5; do curl -s -o /dev/null "$URL/metrics"; done
 rss0=$(rss_kb "$DAEMON_PID")
@@ -53,8 +62,12 @@ p99=$(echo "$probe" | sed -n 's/.* p99 \([0-9.]*\) .*/\1/p')
 count=$(echo "$probe" | sed -n 's/^count \([0-9]*\) .*/\1/p')
 [ "${count:-0}" -ge $((SECS * 5)) ]
 check $? "the probe scraped often enough to measure (${count:-0} scrapes)"
-awk "BEGIN { exit !(${p99:-1e9} < 100) }"
-check $? "p99 of the separate client's scrapes under 100 ms (${p99:-?} ms)"
+if [ "$SANITIZED" = 1 ]; then
+	echo "    (ASan and UBSan build: p99 ${p99:-?} ms not checked)"
+else
+	awk "BEGIN { exit !(${p99:-1e9} < 100) }"
+	check $? "p99 of the separate client's scrapes under 100 ms (${p99:-?} ms)"
+fi
 
 wait_for() { for _ in $(seq 1 $((SECS * 2 + 20))); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.5; done; return 1; }
 wait_for "Requests/sec" "$TMP/wrk"
