@@ -113,11 +113,15 @@ static int check_type(const struct btf *btf, __u32 id, char *err, size_t errlen)
 	}
 #undef ID_OK
 #undef NAME_OK
+	/* the chain may pass types not checked yet */
 	c = t;
 	for (int depth = 0; is_chain(c); depth++) {
 		if (depth == MAX_CHAIN)
 			return bad(err, errlen, "type %u: modifiers and typedefs loop", id);
 		c = btf__type_by_id(btf, c->type);
+		if (!c)
+			return bad(err, errlen, "type %u: a modifier refers to a type past %u", id,
+				   n);
 	}
 	return 0;
 }
