@@ -390,6 +390,7 @@ FUZZ_TARGETS := \
 	#
 FUZZ_OUT ?= build/fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
@@ -441,7 +442,8 @@ $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a $(wildcard src/*.h
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
-	$(Q)FUZZ_OUT=$(FUZZ_OUT) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ)
+	$(Q)FUZZ_OUT=$(FUZZ_OUT) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+		tests/fuzz/run.sh $(FUZZ)
 
 # The ABI's static assertions, checked for i386 too (gcc-multilib)
 $(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests

@@ -93,17 +93,18 @@ targets=${*:-$ALL}
 failed=
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
 	n=0
+	sum=$(mktemp -d)
 	for t in $targets; do
-		(fuzz_one "$t" >"$FUZZ_OUT/summary_$t" || touch "$FUZZ_OUT/failed_$t") &
+		(fuzz_one "$t" >"$sum/$t" || touch "$sum/$t.failed") &
 		n=$((n + 1))
 		[ $((n % FUZZ_JOBS)) -eq 0 ] && wait
 	done
 	wait
 	for t in $targets; do
-		cat "$FUZZ_OUT/summary_$t"
-		[ -e "$FUZZ_OUT/failed_$t" ] && failed="$failed $t"
-		rm -f "$FUZZ_OUT/summary_$t" "$FUZZ_OUT/failed_$t"
+		cat "$sum/$t"
+		[ -e "$sum/$t.failed" ] && failed="$failed $t"
 	done
+	rm -rf "$sum"
 else
 	for t in $targets; do
 		fuzz_one "$t" || failed="$failed $t"
