@@ -32,7 +32,7 @@ BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 zlib libcrypt 2>/dev/null || \
 	echo -lmicrohttpd -lgnutls -lyaml -lz -lcrypt)
-DAEMON_LIBS := $(LIBBPF_LIBS) $(WEB_LIBS) -lpthread
+DAEMON_LIBS := $(LIBBPF_LIBS) -lelf $(WEB_LIBS) -lpthread
 
 ifeq ($(V),1)
 Q =
@@ -54,6 +54,7 @@ BPF_PROVIDERS := \
 
 # The engine and the providers: everything of the daemon but main()
 CORE_SRCS := \
+	src/btf_check.c \
 	src/builtin.c \
 	src/ioc_request.c \
 	src/ioctl_compat.c \
@@ -131,6 +132,7 @@ TESTS := \
 # The kstat(1M) command, a client of libkstat
 CMD_SRCS := \
 	cmd/kstat.c \
+	cmd/ks_args.c \
 	cmd/ks_collect.c \
 	cmd/ks_json.c \
 	cmd/ks_print.c \
@@ -181,7 +183,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test test-asan tests deps format lint clean install
+.PHONY: all run test test-asan test-long tests deps format lint clean install fuzz fuzz-build
 
 all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS) $(REPORT_BINS)
 
@@ -194,7 +196,7 @@ run: deps
 	exec $(OUTPUT)/kstatd $(ARGS)
 
 tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o $(ILLUMOS_BINS) \
-	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/fuzz_ioc
+	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/kstat_reader
 
 test:
 	$(Q)scripts/deps.sh test
@@ -203,6 +205,12 @@ test:
 
 test-asan:
 	$(Q)$(MAKE) --no-print-directory SAN=1 test
+
+# The churn, load and restart tests at full length: 60 s of churn, 60 s of
+# load, 10 SIGKILL restarts (LONG=1 make test runs every suite with them)
+test-long:
+	$(Q)LONG=1 TESTS="test_churn.sh test_load.sh test_restart_kill.sh" \
+		$(MAKE) --no-print-directory test
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/lib32 \
 $(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/obj/cmd $(OUTPUT)/tests/illumos:
@@ -358,18 +366,86 @@ $(OUTPUT)/tests/illumos/ks_ioctl32: tests/illumos/ks_ioctl.c tests/illumos/ks_co
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 $(LIB_CFLAGS) -Iinclude $< -o $@
 
+# A libkstat reader for the churn test, with the suite's sanitizers
+$(OUTPUT)/tests/kstat_reader: tests/kstat_reader.c $(OUTPUT)/libkstat.a include/kstat.h \
+		| $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude $< $(OUTPUT)/libkstat.a $(LDFLAGS) -o $@
+
 # A daemon without BPF serving kstats the built-in providers lack
 $(OUTPUT)/tests/ksfixture: tests/ksfixture.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -o $@
 
-# libFuzzer target for the request decoder (clang only)
-FUZZ_SRCS := tests/fuzz_ioc.c src/ioc_request.c src/snapshot.c src/snap_rw.c src/log.c
-$(OUTPUT)/tests/fuzz_ioc: $(FUZZ_SRCS) $(wildcard src/*.h) lib/kstat_wire.h | $(OUTPUT)/tests
+# libFuzzer targets (clang only): tests/fuzz/fuzz_<target>.c on copies of
+# the parsers built with coverage, ASan and UBSan.  They need no skeleton
+# or kernel, so they live in build/fuzz whatever OUTPUT is.  `make fuzz`
+# runs each for FUZZ_SECONDS (tests/fuzz/README.md).
+FUZZ_TARGETS := \
+	ioc \
+	http \
+	http_neg \
+	web_config \
+	kstat_args \
+	schema \
+	#
+FUZZ_OUT ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
+# The daemon without what loads BPF into the kernel
+FUZZ_CORE_SRCS := $(filter-out src/builtin.c src/loader.c src/loader_kstats.c src/pins.c \
+	src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
+FUZZ_CORE_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
+FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
+	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
+FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
+tests: $(FUZZ_BINS)
+
+$(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h \
+		| $(FUZZ_OUT)/obj
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Isrc -Ilib -I$(FUZZ_OUT) \
+		-c $< -o $@
+
+$(FUZZ_OUT)/obj/keydec.o: $(FUZZ_OUT)/syscall_names.h
+
+$(FUZZ_OUT)/syscall_names.h: scripts/gen-syscalls.sh | $(FUZZ_OUT)/obj
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-syscalls.sh "$(CC)" $@ $(FUZZ_OUT)/syscall_nrs.h
+
+$(FUZZ_OUT)/obj/cmd/%.o: cmd/%.c cmd/ks.h $(LIB_HDRS) | $(FUZZ_OUT)/obj/cmd
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Ilib -c $< -o $@
+
+$(FUZZ_OUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(FUZZ_OUT)/obj/lib
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -fPIC $(LIB_INCLUDES) -c $< -o $@
+
+$(FUZZ_OUT)/libcore.a: $(FUZZ_CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_OUT)/fuzz_kstat_args: tests/fuzz/fuzz_kstat_args.c $(FUZZ_CMD_OBJS) cmd/ks.h
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
-		-fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Ilib $(FUZZ_SRCS) -lpthread -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Ilib -Icmd $< $(FUZZ_CMD_OBJS) \
+		-lpthread -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a $(wildcard src/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Isrc -Ilib $< $(FUZZ_OUT)/libcore.a \
+		$(DAEMON_LIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_OUT=$(FUZZ_OUT) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+		tests/fuzz/run.sh $(FUZZ)
 
 # The ABI's static assertions, checked for i386 too (gcc-multilib)
 $(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests

@@ -92,6 +92,27 @@ struct ks_cfg {
 	long count;             /* reports; -1 for no end */
 };
 
+/* The command line before its patterns are compiled */
+struct ks_args {
+	const char *module, *instance, *name, *statistic, *class;
+	char **operands;
+	size_t noperands;
+	const char **writes;
+	size_t nwrites;
+	bool others; /* any option but -w */
+};
+
+/* ks_args.c */
+/* Arrays for argc arguments in a and cfg; -1 when out of memory (free them all the same) */
+int ks_args_init(struct ks_args *a, struct ks_cfg *cfg, int argc);
+/*
+ * Parse argv (getopt: optind must be 1, or 0 to start over) into a and
+ * cfg; false after a message on stderr for a bad command line.  *help is
+ * set for -h and -?.
+ */
+bool ks_args_parse(int argc, char **argv, struct ks_args *a, struct ks_cfg *cfg, bool *help);
+void ks_args_free(struct ks_args *a, struct ks_cfg *cfg);
+
 /* ks_select.c */
 int ks_pattern_init(struct ks_pattern *p, const char *str);
 void ks_pattern_fini(struct ks_pattern *p);
@@ -120,6 +141,7 @@ void ks_json_kstat(FILE *out, const struct ks_instance *ksi, const struct ks_nvp
 /* ks_write.c */
 int ks_write(kstat_ctl_t *kc, const char *assignment);
 int ks_write_check(const char *assignment);
+int ks_set_value(kstat_named_t *kn, const char *value, const char *arg);
 
 /* kstat.c */
 void ks_usage(void);

@@ -125,12 +125,13 @@ static bool ks_parse_unsigned(const char *s, uint64_t max, uint64_t *v)
 }
 
 /*
- * Set kn from the text value: 0, or an exit status after a message,
+ * Set kn from the text value (arg, the whole assignment, is for messages):
+ * 0, or an exit status after a message,
  * KS_EXIT_USAGE for a value that does not fit the statistic's type and
  * KS_EXIT_FATAL for a type kstatd does not write (strings keep the value
  * their provider gives them).
  */
-static int ks_set_value(kstat_named_t *kn, const char *value, const char *arg)
+int ks_set_value(kstat_named_t *kn, const char *value, const char *arg)
 {
 	const char *what;
 	uint64_t u;

@@ -15,7 +15,12 @@
 
 #include "http_listen.h"
 
-#define LISTEN_BACKLOG 128
+/*
+ * Room for a burst of connections as large as the connection limit and
+ * then some: a SYN the full queue drops is retried by the client only
+ * after 1 s, which a scrape with a short timeout does not survive.
+ */
+#define LISTEN_BACKLOG 1024
 
 int http_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, bool *any,
 		      char *err, size_t errlen)

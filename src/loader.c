@@ -28,6 +28,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "btf_check.h"
 #include "builtin.h"
 #include "loader_impl.h"
 #include "log.h"
@@ -37,6 +38,8 @@
 #include "snapshot.h"
 
 #define DROPS_VAR "kstat_map_drops"
+/* Providers are a few hundred KiB: anything much larger is not one */
+#define PROVIDER_FILE_MAX (64 << 20)
 
 static const char *reserved_names[] = { "config", "engine" };
 
@@ -141,7 +144,7 @@ static void find_drops(struct provider *p)
 		for (int i = 0; i < btf_vlen(sec); i++) {
 			const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
 
-			if (strcmp(btf__name_by_offset(btf, var->name_off), DROPS_VAR) != 0 ||
+			if (strcmp(schema_btf_str(btf, var->name_off), DROPS_VAR) != 0 ||
 			    vs[i].offset + sizeof(uint64_t) > size)
 				continue;
 			p->bss_size = (size + (size_t)page - 1) & ~((size_t)page - 1);
@@ -366,6 +369,63 @@ int loader_add(struct loader *ld, struct provider *p, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Read a provider file whole, check its BTF (libbpf 1.1 trusts it) and
+ * open it from memory, where libbpf takes nothing more from the file.
+ */
+static struct bpf_object *open_checked(const char *path, const char *name, const struct stat *st,
+				       char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name);
+	struct bpf_object *obj = NULL;
+	size_t len = 0;
+	char *buf;
+	int fd;
+
+	if (!S_ISREG(st->st_mode) || st->st_size > PROVIDER_FILE_MAX) {
+		snprintf(err, errlen, "not a regular file of at most %d MiB",
+			 PROVIDER_FILE_MAX >> 20);
+		return NULL;
+	}
+	buf = malloc((size_t)st->st_size + 1);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (!buf || fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(buf ? errno : ENOMEM));
+		goto err_free;
+	}
+	while (len <= (size_t)st->st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st->st_size + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto err_free;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > (size_t)st->st_size) {
+		snprintf(err, errlen, "%s: it grows while kstatd reads it", path);
+		goto err_free;
+	}
+	if (btf_check_elf(buf, len, err, errlen))
+		goto err_free;
+	obj = bpf_object__open_mem(buf, len, &opts);
+	if (!obj) {
+		char why[128];
+
+		libbpf_strerror(errno, why, sizeof(why));
+		snprintf(err, errlen, "not a BPF object file (%s)", why);
+	}
+err_free:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return obj;
+}
+
 struct provider *loader_open_file(const char *path, bool enabled, char *err, size_t errlen)
 {
 	struct provider *p = calloc(1, sizeof(*p));
@@ -399,12 +459,8 @@ struct provider *loader_open_file(const char *path, bool enabled, char *err, siz
 		free(p);
 		return NULL;
 	}
-	p->obj = bpf_object__open_file(path, NULL);
+	p->obj = open_checked(path, p->name, &p->st, err, errlen);
 	if (!p->obj) {
-		char why[128];
-
-		libbpf_strerror(errno, why, sizeof(why));
-		snprintf(err, errlen, "not a BPF object file (%s)", why);
 		free(p->path);
 		free(p);
 		return NULL;

@@ -53,6 +53,13 @@ __attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *c, const
 	return -EINVAL;
 }
 
+const char *schema_btf_str(const struct btf *btf, uint32_t off)
+{
+	const char *s = btf__name_by_offset(btf, off);
+
+	return s ? s : "";
+}
+
 static bool copy_name(char *dst, const char *src)
 {
 	size_t len = strlen(src);
@@ -64,13 +71,6 @@ static bool copy_name(char *dst, const char *src)
 }
 
 /* A BTF string, or "" when the offset is bad: the BTF is untrusted */
-static const char *name_of(const struct btf *btf, __u32 off)
-{
-	const char *name = btf__name_by_offset(btf, off);
-
-	return name ? name : "";
-}
-
 /* Skip typedefs and qualifiers */
 static const struct btf_type *resolve(const struct btf *btf, __u32 id, __u32 *out_id)
 {
@@ -83,7 +83,7 @@ static const struct btf_type *resolve(const struct btf *btf, __u32 id, __u32 *ou
 	return btf__type_by_id(btf, (__u32)rid);
 }
 
-/* An integer member: its size and signedness, or false */
+/* An integer member: its size and signedness; false otherwise, also for no type */
 static bool int_field(const struct btf *btf, const struct btf_type *t, struct schema_field *f)
 {
 	if (!t)
@@ -113,7 +113,7 @@ static int find_member(const struct btf *btf, const struct btf_type *st, const c
 	const struct btf_member *m = btf_members(st);
 
 	for (int i = 0; i < btf_vlen(st); i++, m++)
-		if (strcmp(name_of(btf, m->name_off), name) == 0)
+		if (strcmp(schema_btf_str(btf, m->name_off), name) == 0)
 			return i;
 	return -1;
 }
@@ -404,7 +404,7 @@ static int parse_members(struct parse_ctx *c, struct schema *sc, const struct bt
 
 	for (int i = 0; i < vlen; i++) {
 		const struct btf_member *m = btf_members(st) + i;
-		const char *mname = name_of(btf, m->name_off);
+		const char *mname = schema_btf_str(btf, m->name_off);
 		struct schema_stat *s = &sc->stats[sc->nstats];
 		bool is_stat = false, has_open = false;
 		const char *open_tag = NULL;
@@ -412,7 +412,7 @@ static int parse_members(struct parse_ctx *c, struct schema *sc, const struct bt
 		memset(s, 0, sizeof(*s));
 		for (size_t r = first_tag(refs, nrefs, i); r < nrefs && refs[r].comp == i; r++) {
 			const struct btf_type *t = btf__type_by_id(btf, refs[r].id);
-			const char *tag = name_of(btf, t->name_off);
+			const char *tag = schema_btf_str(btf, t->name_off);
 
 			if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0)
 				continue;
@@ -520,15 +520,58 @@ static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_
 		const struct btf_type *t = btf__type_by_id(c->btf, refs[r].id);
 
 		if (refs[r].comp < 0 || refs[r].comp >= btf_vlen(st) ||
-		    strcmp(name_of(c->btf, t->name_off), "kstat.name") != 0)
+		    strcmp(schema_btf_str(c->btf, t->name_off), "kstat.name") != 0)
 			continue;
 		err = parse_name_field(c, sc, btf_members(st) + refs[r].comp,
-				       name_of(c->btf, btf_members(st)[refs[r].comp].name_off),
+				       schema_btf_str(c->btf, btf_members(st)[refs[r].comp].name_off),
 				       btf_member_bit_offset(st, (__u32)refs[r].comp));
 	}
 	free(refs);
 	sc->ndata = 1;
 	return err;
+}
+
+static bool inside(const struct schema *sc, const struct schema_field *f, uint32_t nelem)
+{
+	return (uint64_t)f->off + (uint64_t)f->size * nelem <= sc->value_size;
+}
+
+/*
+ * libbpf does not check that members lie inside their struct, and a
+ * kernel that refuses such BTF leaves the map without it: a member
+ * outside the value would be read past the end of kstatd's buffers.
+ */
+static int check_offsets(struct parse_ctx *c, const struct schema *sc, const struct bpf_map *map)
+{
+	const char *const *names = sc->type == KSTAT_TYPE_IO     ? schema_io_fields
+				   : sc->type == KSTAT_TYPE_INTR ? schema_intr_fields
+								 : schema_timer_fields;
+	size_t n = sc->type == KSTAT_TYPE_IO     ? SCHEMA_IO_FIELDS
+		   : sc->type == KSTAT_TYPE_INTR ? SCHEMA_INTR_FIELDS
+						 : SCHEMA_TIMER_FIELDS;
+
+	if (bpf_map__value_size(map) != sc->value_size)
+		return fail(c, "value size %u differs from its BTF struct's %u bytes",
+			    bpf_map__value_size(map), sc->value_size);
+	if (!inside(sc, &sc->name_field, 1))
+		return fail(c, "KSTAT_NAME_FIELD member lies outside the %u-byte value",
+			    sc->value_size);
+	if (sc->type != KSTAT_TYPE_NAMED) {
+		for (size_t i = 0; i < n; i++)
+			if (!inside(sc, &sc->fields[i], 1))
+				return fail(c, "member %s lies outside the %u-byte value", names[i],
+					    sc->value_size);
+		return 0;
+	}
+	for (uint32_t i = 0; i < sc->nstats; i++) {
+		const struct schema_stat *st = &sc->stats[i];
+
+		if (!inside(sc, &st->f, st->nelem) ||
+		    (st->open && (!inside(sc, &st->since, 1) || !inside(sc, &st->flag, 1))))
+			return fail(c, "member %s lies outside the %u-byte value", st->name,
+				    sc->value_size);
+	}
+	return 0;
 }
 
 /* A bpf_spin_lock member: the kernel copies such values under the lock with BPF_F_LOCK */
@@ -540,7 +583,7 @@ static bool has_spin_lock(const struct btf *btf, const struct btf_type *st)
 		const struct btf_type *t = resolve(btf, m->type, NULL);
 
 		if (t && btf_is_struct(t) &&
-		    strcmp(name_of(btf, t->name_off), "bpf_spin_lock") == 0)
+		    strcmp(schema_btf_str(btf, t->name_off), "bpf_spin_lock") == 0)
 			return true;
 	}
 	return false;
@@ -637,7 +680,7 @@ int schema_parse_map(const struct btf *btf, const struct schema_map *map, struct
 		if (!btf_is_decl_tag(t) || t->type != (__u32)var_id ||
 		    btf_decl_tag(t)->component_idx != -1)
 			continue;
-		tag = name_of(btf, t->name_off);
+		tag = schema_btf_str(btf, t->name_off);
 		if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0)
 			continue;
 		ntags++;
@@ -685,6 +728,8 @@ int schema_parse_map(const struct btf *btf, const struct schema_map *map, struct
 	if (ret)
 		goto err_free;
 	ret = check_map_shape(&c, sc, map);
+	if (!ret)
+		ret = check_offsets(&c, sc, map);
 	if (ret)
 		goto err_free;
 	*out = sc;
@@ -723,7 +768,7 @@ int schema_shared(const struct btf *btf, const struct bpf_map *map, char *out, s
 
 		if (!btf_is_decl_tag(t) || t->type != (__u32)var_id)
 			continue;
-		tag = name_of(btf, t->name_off);
+		tag = schema_btf_str(btf, t->name_off);
 		if (strncmp(tag, "kstat.shared=", 13) == 0) {
 			snprintf(out, len, "%s", tag + 13);
 			return 1;

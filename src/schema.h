@@ -114,6 +114,12 @@ bool valid_map_name(const char *name);
  */
 int schema_shared(const struct btf *btf, const struct bpf_map *map, char *out, size_t len);
 
+/*
+ * The string at off in btf, "" when off lies outside its strings: libbpf
+ * 1.1 does not check the name offsets of an object's BTF.
+ */
+const char *schema_btf_str(const struct btf *btf, uint32_t off);
+
 /* Name of a histogram slot's statistic: "<name>_<upper bound>" */
 void schema_hist_slot_name(const struct schema_stat *st, uint32_t slot, char *buf, size_t len);
 

@@ -553,11 +553,10 @@ static int parse_doc(struct wc_parse *p, FILE *f)
 	return ret;
 }
 
-struct web_config *web_config_load(const char *path, char *err, size_t errlen)
+struct web_config *web_config_read(FILE *f, const char *path, char *err, size_t errlen)
 {
 	struct wc_parse p = { .path = path, .err = err, .errlen = errlen };
 	const char *slash = strrchr(path, '/');
-	FILE *f;
 	int ret;
 
 	p.min_v = TLS_V12;
@@ -571,15 +570,7 @@ struct web_config *web_config_load(const char *path, char *err, size_t errlen)
 		fail(&p, NULL, "out of memory");
 		return NULL;
 	}
-	f = fopen(path, "re");
-	if (!f) {
-		fail(&p, NULL, "%s", strerror(errno));
-		ret = -errno;
-		goto free_paths;
-	}
 	ret = parse_doc(&p, f);
-	fclose(f);
-free_paths:
 	free(p.cert_file);
 	free(p.key_file);
 	free(p.ca_file);
@@ -589,6 +580,26 @@ free_paths:
 		return NULL;
 	}
 	return p.wc;
+}
+
+struct web_config *web_config_load(const char *path, char *err, size_t errlen)
+{
+	struct web_config *wc;
+	FILE *f;
+	int e;
+
+	f = fopen(path, "re");
+	if (!f) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	wc = web_config_read(f, path, err, errlen);
+	e = errno;
+	fclose(f);
+	errno = e;
+	return wc;
 }
 
 void web_config_free(struct web_config *wc)

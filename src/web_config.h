@@ -9,6 +9,7 @@
 #define __KSTATD_WEB_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum web_client_auth {
 	WEB_NO_CLIENT_CERT,
@@ -47,6 +48,8 @@ struct web_config {
  * reason in err ("web.yml:4:3: unknown key 'cert' in tls_server_config").
  */
 struct web_config *web_config_load(const char *path, char *err, size_t errlen);
+/* The same from an open stream; path names the file in errors and gives the directory */
+struct web_config *web_config_read(FILE *f, const char *path, char *err, size_t errlen);
 /* NULL is accepted */
 void web_config_free(struct web_config *wc);
 

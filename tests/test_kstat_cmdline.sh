@@ -45,6 +45,11 @@ usage_error "operands with -s" "mutually exclusive" cpu -s pswitch
 usage_error "a bad regex in an operand" "kstat: /\[/: Invalid regular expression" '/[/'
 usage_error "a bad regex in the statistic field" "kstat: /\(/: Unmatched" 'cpu:0:sys:/(/'
 usage_error "a bad regex in -c" "kstat: /a\{1/: Unmatched" -c '/a{1/'
+usage_error "a repetition of a repetition" "a repetition of a repetition .* undefined in POSIX" \
+	'/a++++++++++++++++++++++++++++++/'
+usage_error "nested intervals past the bound" "would cost regcomp gigabytes" '/((a{255}){255}){2}/'
+usage_error "nested repetitions of what matches nothing" "would cost regcomp gigabytes" \
+	'/((((((((((((x*)+)+)+)+)+)+)+)+)+)+)+)+/'
 usage_error "-w without =" "not module:instance:name:statistic=value" -w ktest:0:knobs:x
 usage_error "-w with three fields" "not module:instance:name:statistic=value" -w ktest:0:x=1
 usage_error "-w with five fields" "not module:instance:name:statistic=value" -w a:0:b:c:d=1

@@ -1,0 +1,164 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+# What an unprivileged user and a hostile HTTP client can do, as
+# docs/security.md says:
+#   - uid 65534 reads every kstat and gets EPERM on every write, through
+#     kstat -w, libkstat and the preload shim, and the values stay;
+#   - the socket is 0666 in a root-owned 0755 directory; the pin path and
+#     its directories are root's 0755, the pins 0600: nobody may open,
+#     add or remove any of them;
+#   - basic auth answers a wrong password and an unknown user alike (the
+#     same 401 on every path), and both cost a bcrypt;
+#   - huge, broken and endless requests get an error or a closed
+#     connection, kstatd keeps answering, and its memory stays put.
+set -u
+. "$(dirname "$0")/lib.sh"
+KSTATD=$(dirname "$0")/kstatd-test
+NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+PIN=/sys/fs/bpf/kstatd-sec-test-$$
+TMP=$(mktemp -d)
+chmod 755 "$TMP"
+SOCK=$TMP/run/kstat.sock
+trap 'kill_daemons; rm -rf "$PIN" "$TMP"' EXIT
+require_root
+export KSTAT_SOCKET=$SOCK
+KSTAT=$(realpath "$OUTPUT/kstat")
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+# under ASan (make test-asan) freed memory waits in a quarantine of 256 MiB
+# that the RSS checks would take for a leak: keep it at 16 MiB
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
+mode() { stat -c '%a %U' "$1"; }
+
+start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK" --provider "$OUTPUT/tests/ktest.bpf.o"
+
+# --- permissions of what kstatd creates
+[ "$(mode "$SOCK")" = "666 root" ]
+check $? "the socket is 0666 root: every local user may connect ($(mode "$SOCK"))"
+[ "$(mode "$TMP/run")" = "755 root" ]
+check $? "in a directory kstatd made 0755 root ($(mode "$TMP/run"))"
+$NOBODY rm -f "$SOCK" 2>/dev/null
+[ -S "$SOCK" ]
+check $? "nobody cannot remove or replace the socket"
+[ "$(mode "$PIN")" = "755 root" ]
+check $? "the pin path is 0755 root ($(mode "$PIN"))"
+bad=$(find "$PIN" -mindepth 1 \( -type d ! -perm 755 -o -type f ! -perm 600 -o ! -user root \) | head -3)
+[ -z "$bad" ] && [ "$(find "$PIN" -type f | wc -l)" -ge 5 ]
+check $? "its directories are 0755 and its pins 0600, all root's${bad:+: $bad}"
+pin=$(find "$PIN" -type f | head -1)
+$NOBODY cat "$pin" >/dev/null 2>&1
+[ $? -ne 0 ]
+check $? "nobody cannot open a pin"
+$NOBODY touch "$PIN/intruder" 2>/dev/null
+[ ! -e "$PIN/intruder" ]
+check $? "nobody cannot add to the pin path"
+$NOBODY rm -f "$pin" 2>/dev/null
+[ -e "$pin" ]
+check $? "nobody cannot remove a pin"
+
+# --- reads: everything; writes: EPERM
+list_same() {
+	for _ in 1 2 3; do
+		"$KSTAT" -l | cut -d: -f1-3 | sort -u >"$TMP/root.l"
+		$NOBODY "$KSTAT" -l | cut -d: -f1-3 | sort -u >"$TMP/nobody.l"
+		cmp -s "$TMP/root.l" "$TMP/nobody.l" && return 0
+		sleep 0.2 # a disk or NIC of another test came or went
+	done
+	return 1
+}
+list_same
+check $? "nobody lists the same $(wc -l <"$TMP/root.l") kstats as root"
+run $NOBODY "$KSTAT" -p
+expect_rc 0 "nobody reads every kstat with kstat -p"
+[ "$(grep -c . "$_out")" -gt 100 ]
+check $? "and gets their statistics ($(grep -c . "$_out") lines)"
+run $NOBODY env LD_PRELOAD="$(realpath "$OUTPUT/kstat_preload.so")" \
+	"$OUTPUT/tests/illumos/ks_ioctl" unpriv
+expect_rc 0 "nobody's ioctl()s through the shim read every kstat and get EPERM on every write"
+
+"$KSTAT" -p 'kstatd:0:config' 'ktest:0:knobs' | grep -v snaptime >"$TMP/before"
+writable=$(cut -f1 "$TMP/before" | grep -vE ':(class|crtime|snaptime)$')
+n=0 eperm=0
+for s in $writable cpu:0:sys:pswitch unix:0:system_misc:nproc; do
+	n=$((n + 1))
+	$NOBODY "$KSTAT" -w "$s=0" 2>"$TMP/w.err"
+	rc=$?
+	if [ $rc -eq 3 ] && grep -q "permission denied.*(EPERM)" "$TMP/w.err"; then
+		eperm=$((eperm + 1))
+	else
+		echo "    | $s: exit $rc: $(cat "$TMP/w.err")"
+	fi
+done
+[ "$n" -ge 8 ] && [ "$eperm" -eq "$n" ]
+check $? "kstat -w as nobody: EPERM for each of $n statistics, writable or not ($eperm)"
+"$KSTAT" -p 'kstatd:0:config' 'ktest:0:knobs' | grep -v snaptime >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after"
+check $? "and every value stayed as it was"
+run "$KSTAT" -w ktest:0:knobs:hist_value=7
+expect_rc 0 "root may write"
+
+# --- hostile HTTP
+URL=$(daemon_url)
+PORT=${URL##*:}
+for _ in 1 2 3; do curl -s -o /dev/null "$URL/metrics"; done
+rss0=$(rss_kb "$DAEMON_PID")
+run python3 "$(dirname "$0")/loadgen.py" hostile 127.0.0.1 "$PORT"
+expect_rc 0 "kstatd answers after each of the hostile requests"
+sed 's/^/    /' "$_out"
+run python3 "$(dirname "$0")/loadgen.py" hostile 127.0.0.1 "$PORT"
+rss1=$(rss_kb "$DAEMON_PID")
+echo "    RSS ${rss0} kB before, ${rss1} kB after two rounds"
+[ "$rss1" -lt $((rss0 + 16384)) ]
+check $? "no hostile request makes kstatd keep memory (RSS grew $((rss1 - rss0)) kB)"
+stop_daemon
+expect_rc 0 "kstatd stops cleanly after them"
+grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$DAEMON_LOG" | head -3
+grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$DAEMON_LOG"
+[ $? -ne 0 ]
+check $? "no sanitizer report"
+
+# --- basic auth: a wrong password and an unknown user look the same
+HASH='$2y$06$fZ6JWXZg5Z2BLTgbo796HuC0Jzyh2sCjdALFYHx/tamYKrUpU79rC' # s3cret
+printf 'basic_auth_users:\n  alice: %s\n' "$HASH" >"$TMP/web.yml"
+start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK" --web.config.file "$TMP/web.yml"
+URL=$(daemon_url)
+answer() { # user:password path -> status, headers but Date, body
+	curl -s -D - -u "$1" "$URL$2" | tr -d '\r' | grep -v '^Date:'
+}
+same=0 total=0
+for path in / /metrics "/kstat?module=cpu" /nothing; do
+	for cred in alice:wrong mallory:s3cret mallory:wrong alice: :s3cret \
+		"$(printf 'a%.0s' $(seq 1 3000)):x"; do
+		total=$((total + 1))
+		answer "$cred" "$path" >"$TMP/a"
+		answer alice:nope "$path" >"$TMP/b"
+		head -1 "$TMP/a" | grep -q ' 401' && cmp -s "$TMP/a" "$TMP/b" && same=$((same + 1))
+	done
+done
+[ "$same" -eq "$total" ]
+check $? "the same 401 for wrong passwords, unknown users and empty names on every path ($same of $total)"
+expect_file "$TMP/a" 'WWW-Authenticate: Basic realm="kstatd"' "the 401 says how to authenticate"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u alice:s3cret "$URL/metrics")" = 200 ]
+check $? "the right password gets in"
+t_wrong=$(python3 - "$URL" <<'PY'
+import base64, statistics, sys, time, urllib.request, urllib.error
+def t(cred):
+    r = urllib.request.Request(sys.argv[1] + "/metrics",
+                               headers={"Authorization": "Basic " + base64.b64encode(cred).decode()})
+    t0 = time.monotonic()
+    try:
+        urllib.request.urlopen(r, timeout=10)
+    except urllib.error.HTTPError:
+        pass
+    return time.monotonic() - t0
+w = statistics.median(t(b"alice:wrong%d" % i) for i in range(15))
+u = statistics.median(t(b"mallory%d:wrong" % i) for i in range(15))
+print("%.2f %.2f" % (w * 1000, u * 1000))
+PY
+)
+echo "    median 401 time: wrong password ${t_wrong% *} ms, unknown user ${t_wrong#* } ms"
+awk -v w="${t_wrong% *}" -v u="${t_wrong#* }" 'BEGIN { exit !(u > w / 3 && u < w * 3) }'
+check $? "an unknown user costs a bcrypt as a wrong password does (within a factor of 3)"
+stop_daemon
+expect_rc 0 "kstatd with basic auth stops cleanly"
+finish
