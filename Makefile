@@ -60,6 +60,7 @@ CORE_SRCS := \
 	src/loader.c \
 	src/loader_kstats.c \
 	src/pins.c \
+	src/privs.c \
 	src/provider_dir.c \
 	src/log.c \
 	src/outbuf.c \
