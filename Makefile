@@ -25,7 +25,8 @@ VERSION := 0.1.0
 CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC \
 	-DKSTATD_VERSION='"$(VERSION)"' $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
-BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -D__TARGET_ARCH_$(ARCH)
+# -mcpu=v3: 32-bit jumps and atomics (compare-and-swap), Linux 5.12 or later
+BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH)
 INCLUDES := -Iinclude -Isrc -I$(OUTPUT) -I$(OUTPUT)/bpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
@@ -44,6 +45,11 @@ endif
 # Built-in providers: bpf/<name>.bpf.c, embedded through bpf/<name>.skel.h
 BPF_PROVIDERS := \
 	cpu_sys \
+	disk \
+	net \
+	intr \
+	sched \
+	syscall \
 	#
 
 # The engine and the providers: everything of the daemon but main()
@@ -57,6 +63,8 @@ CORE_SRCS := \
 	src/http_neg.c \
 	src/json_render.c \
 	src/landing.c \
+	src/keydec.c \
+	src/keydec_net.c \
 	src/loader.c \
 	src/loader_kstats.c \
 	src/pins.c \
@@ -68,6 +76,7 @@ CORE_SRCS := \
 	src/prom_name.c \
 	src/prom_render.c \
 	src/provider.c \
+	src/provider_fill.c \
 	src/schema.c \
 	src/snap_rw.c \
 	src/snapshot.c \
@@ -89,6 +98,7 @@ TEST_BPF := \
 	ktest_share \
 	bad_kind \
 	bad_shape \
+	ktest_badkey \
 	#
 
 TESTS := \
@@ -108,6 +118,13 @@ TESTS := \
 	test_http \
 	test_json \
 	test_kstat_cli \
+	test_disk \
+	test_net \
+	test_intr \
+	test_syscall \
+	test_sched \
+	test_keydec \
+	test_ksreport \
 	#
 
 # The kstat(1M) command, a client of libkstat
@@ -140,9 +157,16 @@ ILLUMOS_PROGS := \
 	ks_lib \
 	#
 
+# Reports for interval use, from the kstats through libkstat (cmd/)
+REPORTS := \
+	kiostat \
+	kmpstat \
+	#
+
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS))
 CMD_LIB_OBJS := $(filter-out $(OUTPUT)/obj/cmd/kstat.o,$(CMD_OBJS))
+REPORT_BINS := $(patsubst %,$(OUTPUT)/%,$(REPORTS))
 LIBS64 := $(OUTPUT)/$(SONAME) $(OUTPUT)/libkstat.so $(OUTPUT)/libkstat.a \
 	$(OUTPUT)/kstat_preload.so $(OUTPUT)/kstat.pc
 LIBS32 := $(OUTPUT)/lib32/$(SONAME) $(OUTPUT)/lib32/libkstat.so $(OUTPUT)/lib32/libkstat.a \
@@ -158,7 +182,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 .SECONDARY:
 .PHONY: all run test test-asan tests deps format lint clean install uninstall
 
-all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS)
+all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS) $(REPORT_BINS)
 
 deps:
 	$(Q)scripts/deps.sh build
@@ -187,7 +211,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h $(OUTPUT)/syscall_nrs.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o /dev/null 2>/dev/null; mv $@.tmp $@
@@ -205,6 +229,12 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(OUTPUT)/obj/builtin.o: $(SKELS)
+$(OUTPUT)/obj/keydec.o: $(OUTPUT)/syscall_names.h
+
+# System call names and numbers of this architecture, from its kernel headers
+$(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-syscalls.sh "$(CC)" $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h
 
 $(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h | $(OUTPUT)/obj
 	$(call msg,CC,$@)
@@ -248,6 +278,11 @@ $(OUTPUT)/tests/test_kstat_cli: tests/test_kstat_cli.c $(CMD_LIB_OBJS) $(OUTPUT)
 	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -Icmd $< $(CMD_LIB_OBJS) $(OUTPUT)/libkstat.a \
 		$(LDFLAGS) -lpthread -lcriterion -o $@
 
+# The reports' arithmetic, without a daemon
+$(OUTPUT)/tests/test_ksreport: tests/test_ksreport.c cmd/ksreport.c cmd/ksreport.h | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(LDFLAGS) -lcriterion -lm -o $@
+
 # libkstat and the shim, 64-bit and 32-bit
 $(OUTPUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(OUTPUT)/obj/lib
 	$(call msg,CC,$@)
@@ -288,6 +323,11 @@ $(OUTPUT)/lib32/kstat_preload.so: $(patsubst lib/%.c,$(OUTPUT)/obj/lib32/%.o,$(S
 		| $(OUTPUT)/lib32
 	$(call msg,LIB-32,$@)
 	$(Q)$(CC) -m32 -shared $^ -ldl -o $@
+
+$(REPORT_BINS): $(OUTPUT)/%: cmd/%.c cmd/ksreport.c cmd/ksreport.h $(OUTPUT)/libkstat.a
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) $(SANFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(OUTPUT)/libkstat.a \
+		$(SANFLAGS) -o $@
 
 # For pkg-config from the build tree; `make install` writes one for PREFIX
 $(OUTPUT)/kstat.pc: lib/kstat.pc.in | $(OUTPUT)
@@ -383,7 +423,7 @@ install: all
 		$(D)$(MANDIR)/man1 $(D)$(MANDIR)/man3 $(D)$(MANDIR)/man8 \
 		$(D)$(DATADIR)/kstatd/examples $(D)$(SYSTEMDUNITDIR)
 	$(Q)install -m 0755 $(OUTPUT)/kstatd $(D)$(SBINDIR)/kstatd
-	$(Q)install -m 0755 $(OUTPUT)/kstat $(D)$(BINDIR)/kstat
+	$(Q)install -m 0755 $(OUTPUT)/kstat $(REPORT_BINS) $(D)$(BINDIR)/
 	$(call install_libs,$(LIBDIR),$(OUTPUT))
 	$(call install_libs,$(LIB32DIR),$(OUTPUT)/lib32)
 	$(Q)install -m 0644 include/kstat.h $(D)$(INCLUDEDIR)/kstat.h
@@ -402,6 +442,7 @@ install: all
 uninstall:
 	$(call msg,UNINSTALL,$(D)$(PREFIX))
 	$(Q)rm -f $(D)$(SBINDIR)/kstatd $(D)$(BINDIR)/kstat \
+		$(addprefix $(D)$(BINDIR)/,$(notdir $(REPORT_BINS))) \
 		$(foreach d,$(LIBDIR) $(LIB32DIR),$(addprefix $(D)$(d)/,$(LIBKSTAT_REAL) $(SONAME) \
 			libkstat.so libkstat.a kstat_preload.so pkgconfig/kstat.pc)) \
 		$(D)$(INCLUDEDIR)/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h \

@@ -27,6 +27,8 @@ run $MAKE install DESTDIR="$ROOT"
 expect_rc 0 "make install DESTDIR=... (PREFIX $P)"
 
 cat >"$TMP/want" <<EOF2
+bin/kiostat
+bin/kmpstat
 bin/kstat
 include/kstat.h
 include/kstatd/kstat.bpf.h
