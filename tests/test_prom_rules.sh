@@ -26,7 +26,7 @@ run promtool check rules "$D/kstatd.rules.yml" "$D/kstatd.alerts.yml"
 expect_rc 0 "promtool check rules"
 NREC=$(sed -n '1,/alerts/s/.*SUCCESS: \([0-9]*\) rules found/\1/p' "$_out" | head -1)
 NALERT=$(sed -n 's/.*SUCCESS: \([0-9]*\) rules found/\1/p' "$_out" | sed -n 2p)
-[ "${NREC:-0}" -ge 15 ] && [ "${NALERT:-0}" -ge 10 ]
+[ "${NREC:-0}" -ge 40 ] && [ "${NALERT:-0}" -ge 15 ]
 check $? "  $NREC recording rules, $NALERT alerts"
 
 run promtool test rules tests/prometheus/kstatd.rules.test.yml
