@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 """The metric names PromQL expressions use, and whether they exist.
 
-    promql_names.py exprs FILE...          print every expression, one per line
+    promql_names.py [--var NAME=VALUE]... exprs FILE...
+                                           print every expression, one per line
     promql_names.py check METRICS FILE...  every name used must be served
 
 FILE is a Prometheus rules file (the expr of every rule) or a Grafana
 dashboard (the expr of every target, its template variables' queries).
 Grafana's variables are replaced by values PromQL parses ($__rate_interval
-by 1m, $instance by .*).  METRICS is a scrape of kstatd's /metrics: a name
+by 1m, every other by .* unless --var gives its value).  METRICS is a scrape of kstatd's /metrics: a name
 is served if it is a family there (with _bucket, _sum, _count for
 histograms), the record of a rule in the FILEs given or in the files
 named by --rules, or one of Prometheus's own (up, scrape_*).  `check`
@@ -64,11 +65,14 @@ def load(path):
     return exprs, records
 
 
+VARS = {}
+
+
 def grafana_to_promql(e):
     e = e.replace("$__rate_interval", "1m").replace("$__interval", "1m")
     e = e.replace("$__range", "1h")
-    e = re.sub(r"\$\{(\w+)(:\w+)?\}", ".*", e)
-    return re.sub(r"\$(\w+)", ".*", e)
+    e = re.sub(r"\$\{(\w+)(:\w+)?\}", lambda m: VARS.get(m.group(1), ".*"), e)
+    return re.sub(r"\$(\w+)", lambda m: VARS.get(m.group(1), ".*"), e)
 
 
 def names(expr):
@@ -102,8 +106,12 @@ def served(metrics_text):
 
 def main(argv):
     rules = []
-    while len(argv) > 2 and argv[1] == "--rules":
-        rules.append(argv[2])
+    while len(argv) > 2 and argv[1] in ("--rules", "--var"):
+        if argv[1] == "--rules":
+            rules.append(argv[2])
+        else:
+            k, _, v = argv[2].partition("=")
+            VARS[k] = v
         argv = argv[:1] + argv[3:]
     if len(argv) >= 3 and argv[1] == "exprs":
         for f in argv[2:]:

@@ -9,7 +9,9 @@
 # switches per second across the hosts) equal the sum of the three hosts'
 # own (instance:...) at the same evaluation, and each host's equals what
 # Prometheus computes from that host's raw counters; every shipped rule
-# evaluates without error; a host that goes away leaves the fleet count.
+# evaluates without error; every expression of the Grafana dashboard
+# returns data from this fleet; a host that goes away leaves the fleet
+# count.
 set -u
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -17,8 +19,10 @@ TMP=$(mktemp -d)
 N=3
 PORT=28738
 PROM_PID=
+IO_PID=
 cleanup() {
 	kill_daemons
+	[ -n "$IO_PID" ] && kill "$IO_PID" 2>/dev/null
 	[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null
 	wait 2>/dev/null
 	for i in $(seq 1 $N); do
@@ -57,6 +61,12 @@ for i in $(seq 1 $N); do
 	check $? "  kstatd serves on http://$a.2:$PORT, reached through the veth"
 	TARGETS="$TARGETS${TARGETS:+, }'$a.2:$PORT'"
 done
+# host 1 also times system calls (detached by default), for the dashboard
+KSTAT_SOCKET="$TMP/host1.sock" "$OUTPUT/kstat" -w kstatd:0:config:syscall=1
+check $? "host 1 attaches its syscall provider"
+# some direct disk I/O while Prometheus scrapes, for the disk panels
+sh -c "while :; do dd if=/dev/zero of='$TMP/io' bs=64k count=16 oflag=direct 2>/dev/null; sleep 1; done" &
+IO_PID=$!
 # the host addresses live in their namespaces only
 ! ip -4 addr | grep -q "198\.18\.$NET\.2/"
 check $? "the hosts' addresses are not this namespace's"
@@ -111,8 +121,14 @@ done
 check $? "the recording rules ran on all $N hosts (evaluation at $T)"
 [ -n "$T" ] || finish
 
-# same_sum WHAT JOB_RULE INSTANCE_RULE RAW: at time T, the fleet's = the sum of the hosts'
+# same_sum WHAT JOB_RULE INSTANCE_RULE RAW: at the last evaluation of the
+# group of JOB_RULE (groups run apart), the fleet's = the sum of the hosts'
 same_sum() {
+	for _i in $(seq 1 80); do
+		T=$(query "timestamp($2)" | cut -d' ' -f2)
+		[ -n "$T" ] && [ "$(query "count($3)" "$T" | cut -d' ' -f2)" = $N ] && break
+		sleep 0.5
+	done
 	FLEET=$(query "$2" "$T" | cut -d' ' -f2)
 	query "$3" "$T" >"$TMP/hosts"
 	query "sum by (instance) ($4)" "$T" >"$TMP/raw"
@@ -139,7 +155,7 @@ same_sum "CPU seconds busy per second" 'job:kstat_cpu_busy_seconds:rate1m' \
 	'instance:kstat_cpu_busy_seconds:rate1m' 'rate(kstat_cpu_cpu_busy_seconds_total{job="kstatd"}[1m])'
 same_sum "network bytes per second" 'job:kstat_link_bytes:rate1m' \
 	'sum by (job, instance) (instance_link:kstat_link_rbytes:rate1m) + on (job, instance) sum by (job, instance) (instance_link:kstat_link_obytes:rate1m)' \
-	'rate({__name__=~"kstat_link_[ro]bytes64_bytes_total",job="kstatd"}[1m])'
+	'rate(kstat_link_rbytes64_bytes_total{job="kstatd"}[1m]) + rate(kstat_link_obytes64_bytes_total{job="kstatd"}[1m])'
 same_sum "online CPUs" 'job:kstat_unix_ncpus:sum' 'instance:kstat_unix_ncpus:sum' \
 	'kstat_unix_ncpus{job="kstatd"}'
 
@@ -154,6 +170,21 @@ FIRING=$(curl -s "$API/alerts" | "$PY" -c 'import json, sys
 print(" ".join(sorted({a["labels"]["alertname"] for a in json.load(sys.stdin)["data"]["alerts"] if a["state"] == "firing"})))')
 [ -z "$FIRING" ]
 check $? "no alert fires on a healthy fleet${FIRING:+ ($FIRING)}"
+
+# every expression of the Grafana dashboard, as Grafana sends it for all hosts
+"$PY" tests/promql_names.py --var job=kstatd --var instance='.*' --var disk='.*' --var nic='.*' \
+	exprs deploy/grafana/kstatd.json >"$TMP/dash-exprs"
+EMPTY=0
+NDASH=0
+while IFS= read -r e; do
+	NDASH=$((NDASH + 1))
+	if [ -z "$(query "$e")" ]; then
+		EMPTY=$((EMPTY + 1))
+		echo "    | no data: $e"
+	fi
+done <"$TMP/dash-exprs"
+[ "$EMPTY" -eq 0 ] && [ "$NDASH" -ge 50 ]
+check $? "each of the $NDASH dashboard expressions returns data from the fleet ($EMPTY without)"
 
 # a host goes away: the fleet's count of hosts up follows
 kill -TERM "$PID3"
