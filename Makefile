@@ -455,6 +455,13 @@ uninstall:
 	$(Q)rmdir $(D)$(INCLUDEDIR)/kstatd $(D)$(DATADIR)/kstatd/examples $(D)$(DATADIR)/kstatd \
 		2>/dev/null || true
 
+# The Prometheus Operator's copy of the rules and alerts
+deploy/kubernetes/prometheusrule.yaml: deploy/prometheus/kstatd.rules.yml \
+		deploy/prometheus/kstatd.alerts.yml scripts/prometheusrule.py
+	$(call msg,GEN,$@)
+	$(Q)scripts/prometheusrule.py deploy/prometheus/kstatd.rules.yml \
+		deploy/prometheus/kstatd.alerts.yml > $@
+
 clean:
 	$(call msg,CLEAN,build)
 	$(Q)rm -rf build build-asan

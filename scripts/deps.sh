@@ -17,6 +17,12 @@ bench) want=$BENCH ;;
 *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
+# The deployment tests validate manifests with npm packages: Debian's
+# nodejs and npm, unless a node with its npm is there already
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null 2>&1; then
+	want="$want nodejs npm"
+fi
+
 installed=" $(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $want 2>/dev/null |
 	awk '$2 == "ii" { printf "%s ", $1 }')"
 missing=
