@@ -71,6 +71,7 @@ CORE_SRCS := \
 	src/privs.c \
 	src/provider_dir.c \
 	src/log.c \
+	src/nshelper.c \
 	src/outbuf.c \
 	src/prom_group.c \
 	src/prom_name.c \

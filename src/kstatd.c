@@ -25,6 +25,7 @@
 #include "http_listen.h"
 #include "loader.h"
 #include "log.h"
+#include "nshelper.h"
 #include "privs.h"
 #include "snapshot.h"
 #include "sysmisc.h"
@@ -418,19 +419,36 @@ static int serve_http(struct http *h)
 	return 0;
 }
 
+/* In the namespace helper: only what entering and looking at namespaces takes */
+static int nshelper_privs(void)
+{
+	return privs_keep(1ULL << CAP_SYS_ADMIN | 1ULL << CAP_SYS_PTRACE, NULL, 0);
+}
+
 /*
  * Everything that needs more than CAP_BPF and CAP_PERFMON is done: mounts,
  * the pin path, binding sockets (a port below 1024 too).  No thread runs
- * yet, and a capability set is per thread, so this covers them all.
+ * yet, and a capability set is per thread, so this covers them all.  What
+ * looking into other namespaces takes stays with a helper (nshelper.h).
  */
 static int drop_privileges(void)
 {
 	char kept[64];
-	int err;
+	int err, pid;
 
 	if (env.keep_caps) {
 		log_info("capabilities: --keep-caps: keeping all");
 		return 0;
+	}
+	if (privs_have(CAP_SYS_ADMIN) || privs_have(CAP_SYS_PTRACE)) {
+		pid = nshelper_start(nshelper_privs);
+		if (pid < 0)
+			log_warn("namespace helper: %s: interfaces of other network namespaces "
+				 "will be named if<ifindex>",
+				 strerror(-pid));
+		else
+			log_info("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace",
+				 pid);
 	}
 	err = privs_drop(kept, sizeof(kept));
 	if (err) {
@@ -578,6 +596,7 @@ cleanup:
 	http_stop(http);
 	sysmisc_free(sm);
 	loader_free(ld);
+	nshelper_stop();
 	snap_free(s);
 	web_config_free(wc);
 	return err ? 1 : 0;

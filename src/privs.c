@@ -71,23 +71,23 @@ static int set_caps(uint64_t keep)
 	return syscall(SYS_capset, &hdr, d) ? -errno : 0;
 }
 
-int privs_drop(char *kept, size_t len)
+bool privs_have(int cap)
 {
-	uint64_t eff, prm, keep = 0;
+	uint64_t eff, prm;
+
+	return get_caps(&eff, &prm) == 0 && has(eff, cap);
+}
+
+int privs_keep(uint64_t want, char *kept, size_t len)
+{
+	uint64_t eff, prm, keep;
 	int last = cap_last(), err;
 	size_t off = 0;
 
 	err = get_caps(&eff, &prm);
 	if (err)
 		return err;
-	if (has(prm, CAP_BPF))
-		keep |= 1ULL << CAP_BPF;
-	if (has(prm, CAP_PERFMON))
-		keep |= 1ULL << CAP_PERFMON;
-	/* before 5.8 CAP_SYS_ADMIN is what loads and attaches programs */
-	if ((!has(prm, CAP_BPF) || !has(prm, CAP_PERFMON)) && has(prm, CAP_SYS_ADMIN))
-		keep |= 1ULL << CAP_SYS_ADMIN;
-
+	keep = want & prm;
 	/* the bounding set first: dropping from it takes CAP_SETPCAP */
 	if (has(eff, CAP_SETPCAP)) {
 		for (int c = 0; c <= last; c++) {
@@ -114,10 +114,11 @@ int privs_drop(char *kept, size_t len)
 	if (len)
 		kept[0] = '\0';
 	for (int c = 0; c < 64 && len; c++) {
-		const char *name = c == CAP_BPF         ? "cap_bpf"
-				   : c == CAP_PERFMON   ? "cap_perfmon"
-				   : c == CAP_SYS_ADMIN ? "cap_sys_admin"
-							: NULL;
+		const char *name = c == CAP_BPF          ? "cap_bpf"
+				   : c == CAP_PERFMON    ? "cap_perfmon"
+				   : c == CAP_SYS_ADMIN  ? "cap_sys_admin"
+				   : c == CAP_SYS_PTRACE ? "cap_sys_ptrace"
+							 : NULL;
 		int n;
 
 		if (!has(keep, c) || !name)
@@ -130,6 +131,19 @@ int privs_drop(char *kept, size_t len)
 	if (len && !off)
 		snprintf(kept, len, "none");
 	return 0;
+}
+
+int privs_drop(char *kept, size_t len)
+{
+	uint64_t eff, prm, want = 1ULL << CAP_BPF | 1ULL << CAP_PERFMON;
+	int err = get_caps(&eff, &prm);
+
+	if (err)
+		return err;
+	/* before 5.8 CAP_SYS_ADMIN is what loads and attaches programs */
+	if ((!has(prm, CAP_BPF) || !has(prm, CAP_PERFMON)) && has(prm, CAP_SYS_ADMIN))
+		want |= 1ULL << CAP_SYS_ADMIN;
+	return privs_keep(want, kept, len);
 }
 
 int privs_notify(const char *msg)

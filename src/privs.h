@@ -9,7 +9,9 @@
 #ifndef __KSTATD_PRIVS_H
 #define __KSTATD_PRIVS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Drop every capability but CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN
@@ -19,6 +21,15 @@
  * Returns 0 or -errno.
  */
 int privs_drop(char *kept, size_t len);
+
+/*
+ * Keep the capabilities of mask want (1 << CAP_...) that are permitted,
+ * drop the rest as privs_drop does.  0 or -errno.
+ */
+int privs_keep(uint64_t want, char *kept, size_t len);
+
+/* Is cap in the effective set? */
+bool privs_have(int cap);
 
 /* Send one sd_notify(3) message ("READY=1") if NOTIFY_SOCKET is set: 0 or -errno */
 int privs_notify(const char *msg);
