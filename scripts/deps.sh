@@ -6,8 +6,9 @@
 set -e
 BUILD="make gcc gcc-multilib clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev"
-TEST="$BUILD libcriterion-dev libclang-rt-14-dev qemu-user iproute2 curl prometheus python3-yaml
-	python3-prometheus-client clang-format cppcheck kmod util-linux openssl strace"
+TEST="$BUILD libcriterion-dev libclang-rt-14-dev qemu-user iproute2 curl prometheus
+	python3-prometheus-client clang-format cppcheck kmod util-linux openssl strace
+	python3-yaml procps groff-base man-db systemd"
 BENCH="$TEST wrk hyperfine bpftrace prometheus-node-exporter gnuplot-nox"
 
 case "${1:-build}" in
