@@ -97,6 +97,7 @@ TEST_BPF := \
 	ktest \
 	ktest_v2 \
 	ktest_share \
+	kfill \
 	bad_kind \
 	bad_shape \
 	ktest_badkey \
@@ -111,6 +112,7 @@ TESTS := \
 	test_pmap \
 	test_restart \
 	test_concurrency \
+	test_schema \
 	test_sysmisc \
 	test_provider_dir \
 	test_examples \

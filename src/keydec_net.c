@@ -185,6 +185,7 @@ static int copy_links(struct ns_links *l, struct if_nameindex *ifs)
 
 struct dump_job {
 	const char *path;
+	uint32_t ino;
 	struct if_nameindex *ifs;
 	int err;
 };
@@ -195,8 +196,16 @@ static void *dump_in_ns(void *arg)
 	struct dump_job *j = arg;
 	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
 
+	struct stat st;
+
 	if (fd < 0) {
 		j->err = -errno;
+		return NULL;
+	}
+	/* the path was found a moment ago: it may name another namespace now */
+	if (fstat(fd, &st) || (uint32_t)st.st_ino != j->ino) {
+		j->err = -ENOENT;
+		close(fd);
 		return NULL;
 	}
 	if (setns(fd, CLONE_NEWNET)) {
@@ -225,6 +234,7 @@ static void list_ns(struct ns_links *l)
 		return;
 	}
 	j.path = path;
+	j.ino = l->ino;
 	if (pthread_create(&t, NULL, dump_in_ns, &j))
 		return;
 	pthread_join(t, NULL);

@@ -129,7 +129,6 @@ int cfg_rebuild(struct loader *ld)
 	ld->cfg_meta = NULL;
 	pthread_mutex_lock(&ld->lock);
 	n = ld->nprovs;
-	ld->cfg_stale = false;
 	data = calloc(n ? n : 1, sizeof(*data));
 	meta = calloc(n ? n : 1, sizeof(*meta));
 	for (size_t i = 0; meta && i < n; i++)
@@ -155,6 +154,10 @@ int cfg_rebuild(struct loader *ld)
 	ksp->ks_private = ld;
 	ksp->ks_update = cfg_update;
 	snap_set_meta(ksp, meta);
+	/* only now: a failed rebuild is tried again at the next sync */
+	pthread_mutex_lock(&ld->lock);
+	ld->cfg_stale = false;
+	pthread_mutex_unlock(&ld->lock);
 	ld->cfg = ksp;
 	ld->cfg_data = data;
 	ld->cfg_meta = meta;

@@ -84,11 +84,12 @@ static bool members_match(const struct btf *a, const struct btf_type *ta, const 
 	if (ta->size != tb->size || btf_vlen(ta) != btf_vlen(tb))
 		return false;
 	for (int i = 0; i < btf_vlen(ta); i++, ma++, mb++) {
+		const char *na = btf__name_by_offset(a, ma->name_off);
+		const char *nb = btf__name_by_offset(b, mb->name_off);
 		const struct btf_type *ra, *rb;
 		__s64 sa, sb;
 
-		if (strcmp(btf__name_by_offset(a, ma->name_off),
-			   btf__name_by_offset(b, mb->name_off)) ||
+		if (!na || !nb || strcmp(na, nb) ||
 		    btf_member_bit_offset(ta, (__u32)i) != btf_member_bit_offset(tb, (__u32)i) ||
 		    btf_member_bitfield_size(ta, (__u32)i) !=
 			    btf_member_bitfield_size(tb, (__u32)i))
@@ -164,6 +165,7 @@ bool pins_is_kstat_map(const struct bpf_object *obj, const struct bpf_map *map)
 		const struct btf_type *t = btf__type_by_id(btf, id);
 
 		if (btf_is_decl_tag(t) && t->type == (__u32)var_id &&
+		    btf__name_by_offset(btf, t->name_off) &&
 		    strncmp(btf__name_by_offset(btf, t->name_off), "kstat.", 6) == 0)
 			return true;
 	}
@@ -187,6 +189,9 @@ int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
 		if (!pins_is_kstat_map(obj, map) ||
 		    schema_shared(bpf_object__btf(obj), map, why, sizeof(why)))
 			continue;
+		/* a name like "../x" would reach other programs' pins */
+		if (!valid_map_name(bpf_map__name(map)))
+			return -EINVAL;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
 		    (int)sizeof(path))
 			return -ENAMETOOLONG;

@@ -86,8 +86,9 @@ static int inst_update(kstat_t *ksp, int rw)
 
 	if (rw == KSTAT_WRITE)
 		return pm->sc->writable ? write_value(in) : EACCES;
+	/* as the illumos driver: no memory for a read means "try again" */
 	if (pm->vsize > sizeof(stackbuf) && !(buf = malloc(pm->vsize)))
-		return ENOMEM;
+		return EAGAIN;
 	key_bytes(pm, in->key, key);
 	if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags))
 		err = errno == ENOENT ? ENXIO : errno; /* the entry went: so does the kstat */
@@ -198,11 +199,19 @@ static int read_all(struct pmap *pm, size_t *count)
 	bool first = true;
 
 	if (!pm->keys) {
-		pm->keys = calloc(max, ks);
-		pm->vals = calloc(max, pm->vsize);
-		pm->hint = calloc(max, sizeof(*pm->hint));
-		if (!pm->keys || !pm->vals || !pm->hint)
+		void *keys = calloc(max, ks), *vals = calloc(max, pm->vsize);
+		struct inst **hint = calloc(max, sizeof(*hint));
+
+		/* all or none: a later call must not find half of them */
+		if (!keys || !vals || !hint) {
+			free(keys);
+			free(vals);
+			free(hint);
 			return -ENOMEM;
+		}
+		pm->keys = keys;
+		pm->vals = vals;
+		pm->hint = hint;
 	}
 	while (!pm->no_batch && total < max) {
 		__u32 cnt = max - (uint32_t)total;
@@ -225,16 +234,22 @@ static int read_all(struct pmap *pm, size_t *count)
 		first = false;
 	}
 	if (pm->no_batch) {
+		size_t tries = 0;
 		void *prev = NULL;
 
 		total = 0;
-		while (total < max && bpf_map_get_next_key(pm->info.fd, prev, next) == 0) {
-			memcpy(key, next, ks);
-			prev = key;
-			if (bpf_map_lookup_elem_flags(pm->info.fd, key,
+		/*
+		 * From the last key read: an entry deleted in between is skipped
+		 * by the next call, while a deleted prev would restart the walk.
+		 */
+		while (total < max && tries++ < 2 * (size_t)max + 2 &&
+		       bpf_map_get_next_key(pm->info.fd, prev, next) == 0) {
+			if (bpf_map_lookup_elem_flags(pm->info.fd, next,
 						      (char *)pm->vals + total * pm->vsize,
 						      pm->lookup_flags))
-				continue; /* deleted in between */
+				continue;
+			memcpy(key, next, ks);
+			prev = key;
 			memcpy((char *)pm->keys + total * ks, key, ks);
 			total++;
 		}
@@ -843,7 +858,19 @@ void pmap_free(struct pmap *pm)
 {
 	if (!pm)
 		return;
-	(void)pmap_reconcile(pm, false);
+	if (pmap_reconcile(pm, false) < 0) {
+		/* out of memory: no kstat may outlive what its update reads */
+		for (size_t b = 0; b < pm->nbuckets; b++) {
+			struct inst *in = pm->tab[b], *next;
+
+			for (; in; in = next) {
+				next = in->next;
+				snap_delete(pm->snap, in->ksp);
+				free(in);
+			}
+			pm->tab[b] = NULL;
+		}
+	}
 	snap_source_remove(pm->snap, &pm->src);
 	pthread_mutex_destroy(&pm->lock);
 	free(pm->tab);

@@ -88,7 +88,8 @@ static uint64_t combine(const struct pmap *pm, const struct schema_stat *st, con
 		switch (st->kind) {
 		case SK_MIN:
 			/* CPUs that never saw the event hold 0, which is not a minimum */
-			if (v && (!any || v < acc)) {
+			if (v &&
+			    (!any || (st->f.is_signed ? (int64_t)v < (int64_t)acc : v < acc))) {
 				acc = v;
 				any = true;
 			}
@@ -134,6 +135,13 @@ static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_
 					     ? stat_value(st, pmap_slot(pm, vals, in->cpu), e, now)
 					     : combine(pm, st, vals, ncv, e, now);
 
+			/*
+			 * A copy read between a program's "counter += now - since" and
+			 * "since = now" counts that interval twice, and the next read
+			 * would come out lower: never serve less than before.
+			 */
+			if (st->open && v < kn->value.ui64)
+				v = kn->value.ui64;
 			store_named(kn, v);
 		}
 	}
@@ -244,6 +252,12 @@ static void fill_timer(const struct inst *in, const void *vals, int ncv)
 void pmap_fill(const struct inst *in, const void *vals, uint64_t now)
 {
 	int ncv = in->pm->percpu ? in->pm->ncpus : 1;
+
+	/* one kstat per CPU: IO, INTR and TIMER see only that CPU's copy */
+	if (in->cpu >= 0 && in->ksp->ks_type != KSTAT_TYPE_NAMED) {
+		vals = pmap_slot(in->pm, vals, in->cpu);
+		ncv = 1;
+	}
 
 	switch (in->ksp->ks_type) {
 	case KSTAT_TYPE_IO:

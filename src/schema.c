@@ -35,6 +35,7 @@ const char *const schema_timer_fields[SCHEMA_TIMER_FIELDS] = {
 
 struct parse_ctx {
 	const struct btf *btf;
+	uint32_t value_size; /* of the value struct: every field must fit in it */
 	const char *map;
 	char *err;
 	size_t errlen;
@@ -62,6 +63,14 @@ static bool copy_name(char *dst, const char *src)
 	return true;
 }
 
+/* A BTF string, or "" when the offset is bad: the BTF is untrusted */
+static const char *name_of(const struct btf *btf, __u32 off)
+{
+	const char *name = btf__name_by_offset(btf, off);
+
+	return name ? name : "";
+}
+
 /* Skip typedefs and qualifiers */
 static const struct btf_type *resolve(const struct btf *btf, __u32 id, __u32 *out_id)
 {
@@ -77,6 +86,8 @@ static const struct btf_type *resolve(const struct btf *btf, __u32 id, __u32 *ou
 /* An integer member: its size and signedness, or false */
 static bool int_field(const struct btf *btf, const struct btf_type *t, struct schema_field *f)
 {
+	if (!t)
+		return false;
 	if (btf_is_int(t)) {
 		if (btf_int_offset(t) != 0 || btf_int_bits(t) != t->size * 8)
 			return false;
@@ -91,12 +102,18 @@ static bool int_field(const struct btf *btf, const struct btf_type *t, struct sc
 	return f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8;
 }
 
+/* Does [off, off + len) lie inside the value?  BTF offsets are untrusted. */
+static bool fits(const struct parse_ctx *c, uint64_t off, uint64_t len)
+{
+	return off <= c->value_size && len <= c->value_size - off;
+}
+
 static int find_member(const struct btf *btf, const struct btf_type *st, const char *name)
 {
 	const struct btf_member *m = btf_members(st);
 
 	for (int i = 0; i < btf_vlen(st); i++, m++)
-		if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
+		if (strcmp(name_of(btf, m->name_off), name) == 0)
 			return i;
 	return -1;
 }
@@ -116,6 +133,8 @@ static int named_int_field(struct parse_ctx *c, const struct btf_type *st, const
 		return fail(c, "%s: member '%s' must be an integer of 1, 2, 4 or 8 bytes", why,
 			    name);
 	f->off = btf_member_bit_offset(st, (__u32)idx) / 8;
+	if (!fits(c, f->off, f->size))
+		return fail(c, "%s: member '%s' lies outside the value", why, name);
 	return 0;
 }
 
@@ -276,6 +295,8 @@ static int parse_name_field(struct parse_ctx *c, struct schema *sc, const struct
 		return fail(c, "member %s: KSTAT_NAME_FIELD must be a char array", mname);
 	sc->name_field.off = bitoff / 8;
 	sc->name_field.size = btf_array(t)->nelems;
+	if (!fits(c, sc->name_field.off, sc->name_field.size))
+		return fail(c, "member %s: KSTAT_NAME_FIELD lies outside the value", mname);
 	return 0;
 }
 
@@ -287,34 +308,112 @@ void schema_hist_slot_name(const struct schema_stat *st, uint32_t slot, char *bu
 		snprintf(buf, len, "%s_%llu", st->name, 1ULL << (slot + 1));
 }
 
+/* A decl tag on a struct, by the index of the member it tags */
+struct tag_ref {
+	int comp;
+	__u32 id;
+};
+
+static int cmp_tag_ref(const void *a, const void *b)
+{
+	const struct tag_ref *x = a, *y = b;
+
+	return x->comp != y->comp ? (x->comp < y->comp ? -1 : 1)
+				  : (x->id < y->id ? -1 : x->id > y->id);
+}
+
+/*
+ * Every decl tag on type target, sorted by member: one pass over the BTF
+ * instead of one per member, which a hostile object with many members and
+ * tags could turn into minutes.  NULL with *n 0 when there are none.
+ */
+static struct tag_ref *tags_on(const struct btf *btf, __u32 target, size_t *n)
+{
+	__u32 ntypes = btf__type_cnt(btf);
+	struct tag_ref *refs = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (__u32 id = 1; id < ntypes; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+
+		if (!t || !btf_is_decl_tag(t) || t->type != target)
+			continue;
+		if (*n == cap) {
+			struct tag_ref *nr = realloc(refs, (cap ? cap * 2 : 16) * sizeof(*nr));
+
+			if (!nr) {
+				free(refs);
+				*n = 0;
+				return NULL;
+			}
+			refs = nr;
+			cap = cap ? cap * 2 : 16;
+		}
+		refs[*n].comp = btf_decl_tag(t)->component_idx;
+		refs[(*n)++].id = id;
+	}
+	if (*n)
+		qsort(refs, *n, sizeof(*refs), cmp_tag_ref);
+	return refs;
+}
+
+/* The first tag on member comp, or n if it has none */
+static size_t first_tag(const struct tag_ref *refs, size_t n, int comp)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (refs[mid].comp < comp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int parse_members(struct parse_ctx *c, struct schema *sc, const struct btf_type *st,
+			 const struct tag_ref *refs, size_t nrefs);
+
 /* The members of a NAMED value struct, with their tags */
 static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_type *st,
 		       __u32 st_id)
 {
 	const struct btf *btf = c->btf;
-	__u32 n = btf__type_cnt(btf);
-	int vlen = btf_vlen(st), err;
+	int vlen = btf_vlen(st), err = 0;
+	struct tag_ref *refs;
+	size_t nrefs;
 
 	sc->stats = calloc((size_t)vlen, sizeof(*sc->stats));
 	if (!sc->stats && vlen)
 		return -ENOMEM;
 	sc->stats_cap = (uint32_t)vlen;
+	refs = tags_on(btf, st_id, &nrefs);
+	err = parse_members(c, sc, st, refs, nrefs);
+	free(refs);
+	return err;
+}
+
+static int parse_members(struct parse_ctx *c, struct schema *sc, const struct btf_type *st,
+			 const struct tag_ref *refs, size_t nrefs)
+{
+	const struct btf *btf = c->btf;
+	int vlen = btf_vlen(st), err;
+
 	for (int i = 0; i < vlen; i++) {
 		const struct btf_member *m = btf_members(st) + i;
-		const char *mname = btf__name_by_offset(btf, m->name_off);
+		const char *mname = name_of(btf, m->name_off);
 		struct schema_stat *s = &sc->stats[sc->nstats];
 		bool is_stat = false, has_open = false;
 		const char *open_tag = NULL;
 
 		memset(s, 0, sizeof(*s));
-		for (__u32 id = 1; id < n; id++) {
-			const struct btf_type *t = btf__type_by_id(btf, id);
-			const char *tag;
+		for (size_t r = first_tag(refs, nrefs, i); r < nrefs && refs[r].comp == i; r++) {
+			const struct btf_type *t = btf__type_by_id(btf, refs[r].id);
+			const char *tag = name_of(btf, t->name_off);
 
-			if (!btf_is_decl_tag(t) || t->type != st_id ||
-			    btf_decl_tag(t)->component_idx != i)
-				continue;
-			tag = btf__name_by_offset(btf, t->name_off);
 			if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0)
 				continue;
 			tag += strlen(TAG_PREFIX);
@@ -352,6 +451,8 @@ static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_
 		err = stat_type(c, m, mname, s);
 		if (err)
 			return err;
+		if (!fits(c, s->f.off, (uint64_t)s->f.size * s->nelem))
+			return fail(c, "member %s lies outside the value", mname);
 		for (uint32_t slot = 0; s->kind == SK_HIST && slot < s->nelem; slot++) {
 			char slot_name[64];
 
@@ -383,11 +484,14 @@ static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_
 }
 
 /* IO, INTR and TIMER values: the illumos fields, found by member name */
-static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_type *st)
+static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_type *st,
+		       __u32 st_id)
 {
 	const char *const *names;
-	size_t n;
+	struct tag_ref *refs;
+	size_t n, nrefs;
 	char why[32];
+	int err = 0;
 
 	switch (sc->type) {
 	case KSTAT_TYPE_IO:
@@ -411,26 +515,20 @@ static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_
 		if (named_int_field(c, st, names[i], &sc->fields[i], why))
 			return -EINVAL;
 	/* an optional name member, for TIMER record names and keyed kstats */
-	for (int i = 0; i < btf_vlen(st); i++) {
-		const struct btf_member *m = btf_members(st) + i;
-		__u32 n_types = btf__type_cnt(c->btf);
+	refs = tags_on(c->btf, st_id, &nrefs);
+	for (size_t r = 0; r < nrefs && !err; r++) {
+		const struct btf_type *t = btf__type_by_id(c->btf, refs[r].id);
 
-		for (__u32 id = 1; id < n_types; id++) {
-			const struct btf_type *t = btf__type_by_id(c->btf, id);
-			int err;
-
-			if (!btf_is_decl_tag(t) || btf_decl_tag(t)->component_idx != i ||
-			    strcmp(btf__name_by_offset(c->btf, t->name_off), "kstat.name") != 0 ||
-			    resolve(c->btf, t->type, NULL) != st)
-				continue;
-			err = parse_name_field(c, sc, m, btf__name_by_offset(c->btf, m->name_off),
-					       btf_member_bit_offset(st, (__u32)i));
-			if (err)
-				return err;
-		}
+		if (refs[r].comp < 0 || refs[r].comp >= btf_vlen(st) ||
+		    strcmp(name_of(c->btf, t->name_off), "kstat.name") != 0)
+			continue;
+		err = parse_name_field(c, sc, btf_members(st) + refs[r].comp,
+				       name_of(c->btf, btf_members(st)[refs[r].comp].name_off),
+				       btf_member_bit_offset(st, (__u32)refs[r].comp));
 	}
+	free(refs);
 	sc->ndata = 1;
-	return 0;
+	return err;
 }
 
 /* A bpf_spin_lock member: the kernel copies such values under the lock with BPF_F_LOCK */
@@ -442,15 +540,15 @@ static bool has_spin_lock(const struct btf *btf, const struct btf_type *st)
 		const struct btf_type *t = resolve(btf, m->type, NULL);
 
 		if (t && btf_is_struct(t) &&
-		    strcmp(btf__name_by_offset(btf, t->name_off), "bpf_spin_lock") == 0)
+		    strcmp(name_of(btf, t->name_off), "bpf_spin_lock") == 0)
 			return true;
 	}
 	return false;
 }
 
-static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct bpf_map *map)
+static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct schema_map *map)
 {
-	enum bpf_map_type mt = bpf_map__type(map);
+	enum bpf_map_type mt = map->type;
 	bool percpu = mt == BPF_MAP_TYPE_PERCPU_ARRAY || mt == BPF_MAP_TYPE_PERCPU_HASH ||
 		      mt == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 	bool array = mt == BPF_MAP_TYPE_ARRAY || mt == BPF_MAP_TYPE_PERCPU_ARRAY;
@@ -460,11 +558,11 @@ static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct 
 	if (!array && !hash)
 		return fail(c, "map type %s cannot hold kstats (array or hash maps only)",
 			    libbpf_bpf_map_type_str(mt));
-	if (bpf_map__key_size(map) != 4 && bpf_map__key_size(map) != 8)
+	if (map->key_size != 4 && map->key_size != 8)
 		return fail(c, "key must be a 4- or 8-byte integer");
 	switch (sc->instance) {
 	case SI_CPU:
-		if (mt != BPF_MAP_TYPE_PERCPU_ARRAY || bpf_map__max_entries(map) != 1)
+		if (mt != BPF_MAP_TYPE_PERCPU_ARRAY || map->max_entries != 1)
 			return fail(c, "kstat.instance=cpu needs a one-entry PERCPU_ARRAY");
 		break;
 	case SI_SINGLE:
@@ -479,11 +577,15 @@ static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct 
 		return fail(c, "kstat.writable needs a NAMED single-instance plain ARRAY");
 	if (sc->writable && percpu)
 		return fail(c, "kstat.writable maps cannot be per-CPU");
+	for (uint32_t i = 0; sc->writable && i < sc->nstats; i++)
+		if (sc->stats[i].kind == SK_HIST || sc->stats[i].open)
+			return fail(c, "kstat.writable maps hold plain statistics: not %s",
+				    sc->stats[i].name);
 	if (sc->name_from == SN_FIELD && sc->name_field.size == 0)
 		return fail(c, "kstat.name_from=field needs a KSTAT_NAME_FIELD member");
 	if (sc->key && sc->instance != SI_KEY)
 		return fail(c, "kstat.key=%s needs kstat.instance=key", keydec_name(sc->key));
-	if (sc->key && bpf_map__key_size(map) != keydec_key_size(sc->key))
+	if (sc->key && map->key_size != keydec_key_size(sc->key))
 		return fail(c, "kstat.key=%s needs a %u-byte key", keydec_name(sc->key),
 			    keydec_key_size(sc->key));
 	if (sc->spin_lock && (percpu || sc->writable))
@@ -491,12 +593,21 @@ static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct 
 	return 0;
 }
 
-int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out, char *err,
-		 size_t errlen)
+bool valid_map_name(const char *name)
 {
-	struct parse_ctx c = {
-		.btf = btf, .map = bpf_map__name(map), .err = err, .errlen = errlen
-	};
+	if (!name[0])
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}
+
+int schema_parse_map(const struct btf *btf, const struct schema_map *map, struct schema **out,
+		     char *err, size_t errlen)
+{
+	struct parse_ctx c = { .btf = btf, .map = map->name, .err = err, .errlen = errlen };
 	const struct btf_type *st;
 	struct schema *sc = NULL;
 	__u32 n, st_id;
@@ -506,13 +617,13 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 	err[0] = '\0';
 	if (!btf)
 		return 0;
-	var_id = btf__find_by_name_kind(btf, bpf_map__name(map), BTF_KIND_VAR);
+	var_id = btf__find_by_name_kind(btf, map->name, BTF_KIND_VAR);
 	if (var_id < 0)
 		return 0;
 	sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return -ENOMEM;
-	snprintf(sc->map_name, sizeof(sc->map_name), "%s", bpf_map__name(map));
+	snprintf(sc->map_name, sizeof(sc->map_name), "%s", map->name);
 	sc->type = KSTAT_TYPE_NAMED;
 	sc->instance = SI_SINGLE;
 	sc->name_from = SN_FIXED;
@@ -526,7 +637,7 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 		if (!btf_is_decl_tag(t) || t->type != (__u32)var_id ||
 		    btf_decl_tag(t)->component_idx != -1)
 			continue;
-		tag = btf__name_by_offset(btf, t->name_off);
+		tag = name_of(btf, t->name_off);
 		if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0)
 			continue;
 		ntags++;
@@ -538,6 +649,11 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 		schema_free(sc);
 		return 0;
 	}
+	/* it names a pin file: nothing that could climb out of the provider's directory */
+	if (!valid_map_name(map->name)) {
+		ret = fail(&c, "a map name may only hold letters, digits and '_'");
+		goto err_free;
+	}
 	if (sc->shared[0]) {
 		/* another provider's map, used by this one's programs: no kstats here */
 		ret = ntags == 1 ? 0 : fail(&c, "a kstat.shared map has no kstat tags of its own");
@@ -547,19 +663,25 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 		ret = fail(&c, "kstat tags without KSTAT_MODULE");
 		goto err_free;
 	}
-	if (!sc->name[0] && !copy_name(sc->name, bpf_map__name(map))) {
+	if (!sc->name[0] && !copy_name(sc->name, map->name)) {
 		ret = fail(&c, "map name too long to be a kstat name: add KSTAT_NAME");
 		goto err_free;
 	}
-	st = resolve(btf, bpf_map__btf_value_type_id(map), &st_id);
+	st = resolve(btf, map->value_type_id, &st_id);
 	if (!st || !btf_is_struct(st)) {
 		ret = fail(&c, "the value must be a struct described in BTF");
 		goto err_free;
 	}
 	sc->value_size = st->size;
+	c.value_size = st->size;
+	if (st->size != map->value_size) {
+		ret = fail(&c, "the value struct is %u bytes, the map's values %u", st->size,
+			   map->value_size);
+		goto err_free;
+	}
 	sc->spin_lock = has_spin_lock(btf, st);
 	ret = sc->type == KSTAT_TYPE_NAMED ? parse_named(&c, sc, st, st_id)
-					   : parse_fixed(&c, sc, st);
+					   : parse_fixed(&c, sc, st, st_id);
 	if (ret)
 		goto err_free;
 	ret = check_map_shape(&c, sc, map);
@@ -571,6 +693,21 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 err_free:
 	schema_free(sc);
 	return ret;
+}
+
+int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out, char *err,
+		 size_t errlen)
+{
+	struct schema_map m = {
+		.name = bpf_map__name(map),
+		.type = bpf_map__type(map),
+		.key_size = bpf_map__key_size(map),
+		.value_size = bpf_map__value_size(map),
+		.max_entries = bpf_map__max_entries(map),
+		.value_type_id = bpf_map__btf_value_type_id(map),
+	};
+
+	return schema_parse_map(btf, &m, out, err, errlen);
 }
 
 int schema_shared(const struct btf *btf, const struct bpf_map *map, char *out, size_t len)
@@ -586,7 +723,7 @@ int schema_shared(const struct btf *btf, const struct bpf_map *map, char *out, s
 
 		if (!btf_is_decl_tag(t) || t->type != (__u32)var_id)
 			continue;
-		tag = btf__name_by_offset(btf, t->name_off);
+		tag = name_of(btf, t->name_off);
 		if (strncmp(tag, "kstat.shared=", 13) == 0) {
 			snprintf(out, len, "%s", tag + 13);
 			return 1;

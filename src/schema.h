@@ -88,9 +88,24 @@ struct schema {
  * Returns 1 with *out set for a kstat map, 0 for a map without kstat tags
  * (a provider's private state), or -errno with a message in err.
  */
+/* What schema_parse_map() needs of a map: its name and shape */
+struct schema_map {
+	const char *name;
+	uint32_t type; /* enum bpf_map_type */
+	uint32_t key_size, value_size, max_entries;
+	uint32_t value_type_id; /* the value's type in btf */
+};
+
+/* schema_parse() for a map described by hand (tests, fuzzing) */
+int schema_parse_map(const struct btf *btf, const struct schema_map *map, struct schema **out,
+		     char *err, size_t errlen);
+
 int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema **out, char *err,
 		 size_t errlen);
 void schema_free(struct schema *sc);
+
+/* Letters, digits and '_' only: what a kstat map may be called (it names a pin) */
+bool valid_map_name(const char *name);
 
 /*
  * Does map carry kstat.shared=provider/map (KSTAT_SHARED): is it another

@@ -78,6 +78,18 @@ static uint64_t name_hash(const char *module, int instance, const char *name)
 	return h;
 }
 
+/*
+ * The chain id (and kid) counter.  After 2^31 changes it wraps to 2, past
+ * the fixed kids, without the undefined signed overflow; create skips any
+ * kid still in use.
+ */
+static void chain_bump(struct snap *s)
+{
+	uint32_t next = ((uint32_t)s->chain_id + 1) & INT_MAX;
+
+	s->chain_id = next == 0 ? 2 : (kid_t)next;
+}
+
 static struct ekstat *find_byname(struct snap *s, const char *module, int instance,
 				  const char *name)
 {
@@ -307,11 +319,13 @@ static int headers_snapshot(kstat_t *ksp, void *buf, int rw)
 	if (rw == KSTAT_WRITE)
 		return EACCES;
 	ksp->ks_snaptime = snap_now();
-	for (size_t i = 0; i < s->n; i++) {
+	/* never more than the update counted (and sized the buffer for) */
+	for (size_t i = 0, done = 0; i < s->n && done < ksp->ks_ndata; i++) {
 		const kstat_t *k = &s->bykid[i]->ks;
 
 		if (k->ks_flags & KSTAT_FLAG_INVALID)
 			continue;
+		done++;
 		*out = *k;
 		/* daemon addresses mean nothing to a client */
 		out->ks_next = NULL;
@@ -393,6 +407,7 @@ kstat_t *snap_create(struct snap *s, const char *module, int instance, const cha
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		goto err_nomem;
+	pthread_mutex_init(&e->lock, NULL);
 	if (!(flags & KSTAT_FLAG_VIRTUAL)) {
 		/* one spare byte, as illumos allocates, so size 0 still has a buffer */
 		e->owned_data = calloc(1, size + 1);
@@ -400,7 +415,6 @@ kstat_t *snap_create(struct snap *s, const char *module, int instance, const cha
 			goto err_nomem;
 		e->ks.ks_data = e->owned_data;
 	}
-	pthread_mutex_init(&e->lock, NULL);
 	strcpy(e->ks.ks_module, module);
 	strcpy(e->ks.ks_name, name);
 	strcpy(e->ks.ks_class, ks_class);
@@ -415,9 +429,8 @@ kstat_t *snap_create(struct snap *s, const char *module, int instance, const cha
 
 	/* the loop only matters after the 32-bit counter wraps */
 	do {
-		e->ks.ks_kid = s->chain_id++;
-		if (s->chain_id < 0)
-			s->chain_id = 2;
+		e->ks.ks_kid = s->chain_id;
+		chain_bump(s);
 	} while (snap_find_kid(s, e->ks.ks_kid));
 	if (s->n + 1 > s->nbuckets * 2 && names_grow(s) < 0) {
 		err = ENOMEM;
@@ -470,9 +483,7 @@ void snap_install(struct snap *s, kstat_t *ksp)
 	 * later change.  Bump again in exactly that case.
 	 */
 	if (s->seen_invalid) {
-		s->chain_id++;
-		if (s->chain_id < 0)
-			s->chain_id = 2;
+		chain_bump(s);
 	}
 	if (s->ninvalid == 0)
 		s->seen_invalid = false;
@@ -487,14 +498,15 @@ void snap_delete(struct snap *s, kstat_t *ksp)
 		return;
 	e = ekstat_of(ksp);
 	pthread_rwlock_wrlock(&s->chain_lock);
-	if (ksp->ks_flags & KSTAT_FLAG_PERSISTENT) {
+	/* one never installed has nothing to keep: it goes like any other */
+	if ((ksp->ks_flags & KSTAT_FLAG_PERSISTENT) && !(ksp->ks_flags & KSTAT_FLAG_INVALID)) {
 		/* keep the last values readable; the provider's hooks are gone */
 		pthread_mutex_lock(&e->lock);
-		if (!(ksp->ks_flags & KSTAT_FLAG_INVALID))
-			(void)snap_ks_update(ksp, KSTAT_READ);
+		(void)snap_ks_update(ksp, KSTAT_READ);
 		ksp->ks_update = NULL;
 		ksp->ks_snapshot = NULL;
 		ksp->ks_private = NULL;
+		e->meta = NULL; /* the provider's memory */
 		ksp->ks_flags |= KSTAT_FLAG_DORMANT;
 		pthread_mutex_unlock(&e->lock);
 		pthread_rwlock_unlock(&s->chain_lock);
@@ -509,9 +521,7 @@ void snap_delete(struct snap *s, kstat_t *ksp)
 	} else {
 		s->nvalid--;
 	}
-	s->chain_id++;
-	if (s->chain_id < 0)
-		s->chain_id = 2;
+	chain_bump(s);
 	__atomic_add_fetch(&s->stats.deletes, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&s->chain_lock);
 	ekstat_free(e);

@@ -9,10 +9,12 @@
  * snapshot per kstat and hands front ends (socket, HTTP) consistent copies;
  * front ends never see provider memory.
  *
- * Lock order: chain lock (read or write), then a kstat's lock, then any
- * provider lock.  ks_update and ks_snapshot run with the chain lock held
- * for reading and the kstat's lock held, so they must not create or delete
- * kstats.
+ * Lock order: the chain lock (read or write) first.  A bulk source's
+ * collect() holds its own lock while it takes kstats' locks, so a
+ * ks_update must never take a source's lock; the loader's lock (wanted
+ * states) may be taken under a kstat's lock, never the other way.
+ * ks_update and ks_snapshot run with the chain lock held for reading and
+ * the kstat's lock held, so they must not create or delete kstats.
  */
 #ifndef __KSTATD_SNAPSHOT_H
 #define __KSTATD_SNAPSHOT_H

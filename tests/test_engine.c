@@ -6,6 +6,7 @@
  * from userspace memory, so no privileges are needed.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "helpers.h"
 #include "snapshot.h"
+#include "snapshot_impl.h"
 
 static struct snap *s;
 
@@ -596,4 +598,34 @@ Test(engine, walks_visit_valid_kstats_in_kid_order)
 	cr_expect_eq(c.n, 2);
 	cr_expect_eq(c.sum, 200);
 	cr_expect_eq(c.with_meta, 1);
+}
+
+Test(engine, a_persistent_kstat_deleted_before_install_is_simply_gone)
+{
+	kstat_t *a = make_named("p", 1, KSTAT_FLAG_PERSISTENT), *b;
+	uint_t n;
+	kstat_t *h;
+
+	snap_delete(s, a); /* an error path: never installed */
+	b = make_named("p", 1, KSTAT_FLAG_PERSISTENT);
+	cr_assert_neq(b->ks_kid, 2, "a new kstat, not a revived one");
+	snap_install(s, b);
+	h = read_headers(s, &n);
+	cr_expect_eq(n, 3, "kid 0, kid 1 and p: the counts stayed right");
+	cr_expect_str_eq(h[2].ks_name, "p");
+	free(h);
+}
+
+Test(engine, the_chain_id_wraps_past_the_fixed_kids)
+{
+	kstat_t *a;
+
+	s->chain_id = INT_MAX;
+	a = make_named("late", 1, 0);
+	cr_expect_eq(a->ks_kid, INT_MAX);
+	cr_expect_eq(s->chain_id, 2, "after INT_MAX comes 2, not a negative id");
+	snap_install(s, a);
+	a = make_named("later", 1, 0);
+	cr_expect_eq(a->ks_kid, 2);
+	snap_install(s, a);
 }
