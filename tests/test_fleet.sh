@@ -174,15 +174,20 @@ check $? "no alert fires on a healthy fleet${FIRING:+ ($FIRING)}"
 # every expression of the Grafana dashboard, as Grafana sends it for all hosts
 "$PY" tests/promql_names.py --var job=kstatd --var instance='.*' --var disk='.*' --var nic='.*' \
 	exprs deploy/grafana/kstatd.json >"$TMP/dash-exprs"
-EMPTY=0
-NDASH=0
-while IFS= read -r e; do
-	NDASH=$((NDASH + 1))
-	if [ -z "$(query "$e")" ]; then
-		EMPTY=$((EMPTY + 1))
-		echo "    | no data: $e"
-	fi
-done <"$TMP/dash-exprs"
+# (each rule group runs on its own schedule: give the last one an evaluation)
+NDASH=$(wc -l <"$TMP/dash-exprs")
+cp "$TMP/dash-exprs" "$TMP/empty"
+for _i in $(seq 1 40); do
+	: >"$TMP/still"
+	while IFS= read -r e; do
+		[ -z "$(query "$e")" ] && printf '%s\n' "$e" >>"$TMP/still"
+	done <"$TMP/empty"
+	mv "$TMP/still" "$TMP/empty"
+	[ -s "$TMP/empty" ] || break
+	sleep 1
+done
+EMPTY=$(wc -l <"$TMP/empty")
+sed 's/^/    | no data: /' "$TMP/empty"
 [ "$EMPTY" -eq 0 ] && [ "$NDASH" -ge 50 ]
 check $? "each of the $NDASH dashboard expressions returns data from the fleet ($EMPTY without)"
 
