@@ -69,8 +69,10 @@ CORE_SRCS := \
 	src/loader.c \
 	src/loader_kstats.c \
 	src/pins.c \
+	src/privs.c \
 	src/provider_dir.c \
 	src/log.c \
+	src/nshelper.c \
 	src/outbuf.c \
 	src/prom_group.c \
 	src/prom_name.c \
@@ -183,7 +185,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test test-asan test-long tests deps format lint clean install fuzz fuzz-build
+.PHONY: all run test test-asan test-long tests deps format lint clean install uninstall fuzz fuzz-build
 
 all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS) $(REPORT_BINS)
 
@@ -463,23 +465,81 @@ lint:
 		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude -Isrc -Ilib \
 		src lib cmd 2>&1
 
+# Installation: PREFIX (default /usr/local) and DESTDIR (a staging root).
+# `make uninstall` with the same PREFIX and DESTDIR removes exactly what
+# `make install` put there, and the directories only kstatd uses.
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
+LIB32DIR ?= $(PREFIX)/lib32
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+LIBKSTAT_VERSION := 1.0.0
+LIBKSTAT_REAL := libkstat.so.$(LIBKSTAT_VERSION)
+# libkstat.3 covers these; `man kstat_read` finds it through a .so link
+MAN3_LINKS := kstat_open kstat_close kstat_chain_update kstat_lookup kstat_data_lookup \
+	kstat_read kstat_write
+D := $(DESTDIR)
+
+# install_libs DIR BUILD-DIR: libkstat with its soname links, the archive, the shim, kstat.pc
+define install_libs
+	$(Q)install -d $(D)$(1)/pkgconfig
+	$(Q)install -m 0755 $(2)/$(SONAME) $(D)$(1)/$(LIBKSTAT_REAL)
+	$(Q)ln -sfn $(LIBKSTAT_REAL) $(D)$(1)/$(SONAME)
+	$(Q)ln -sfn $(SONAME) $(D)$(1)/libkstat.so
+	$(Q)install -m 0644 $(2)/libkstat.a $(D)$(1)/libkstat.a
+	$(Q)install -m 0755 $(2)/kstat_preload.so $(D)$(1)/kstat_preload.so
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(1)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		lib/kstat.pc.in > $(D)$(1)/pkgconfig/kstat.pc
+endef
+
 install: all
-	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
-	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/sys $(DESTDIR)$(PREFIX)/share/man/man1
-	$(Q)install -m 0755 $(OUTPUT)/kstatd $(DESTDIR)$(PREFIX)/sbin/kstatd
-	$(Q)install -m 0755 $(OUTPUT)/kstat $(DESTDIR)$(PREFIX)/bin/kstat
-	$(Q)install -m 0644 docs/kstat.1 $(DESTDIR)$(PREFIX)/share/man/man1/kstat.1
-	$(Q)install -m 0755 $(REPORT_BINS) $(DESTDIR)$(PREFIX)/bin/
-	$(Q)install -m 0755 $(OUTPUT)/$(SONAME) $(OUTPUT)/kstat_preload.so $(DESTDIR)$(LIBDIR)/
-	$(Q)ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkstat.so
-	$(Q)install -m 0644 $(OUTPUT)/libkstat.a $(DESTDIR)$(LIBDIR)/
-	$(Q)install -m 0644 include/kstat.h $(DESTDIR)$(PREFIX)/include/kstat.h
-	$(Q)install -m 0644 include/sys/kstat.h $(DESTDIR)$(PREFIX)/include/sys/kstat.h
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(PREFIX)/include|' -e 's|@VERSION@|$(VERSION)|' \
-		lib/kstat.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/kstat.pc
+	$(call msg,INSTALL,$(D)$(PREFIX))
+	$(Q)install -d $(D)$(BINDIR) $(D)$(SBINDIR) $(D)$(INCLUDEDIR)/sys $(D)$(INCLUDEDIR)/kstatd \
+		$(D)$(MANDIR)/man1 $(D)$(MANDIR)/man3 $(D)$(MANDIR)/man8 \
+		$(D)$(DATADIR)/kstatd/examples $(D)$(SYSTEMDUNITDIR)
+	$(Q)install -m 0755 $(OUTPUT)/kstatd $(D)$(SBINDIR)/kstatd
+	$(Q)install -m 0755 $(OUTPUT)/kstat $(REPORT_BINS) $(D)$(BINDIR)/
+	$(call install_libs,$(LIBDIR),$(OUTPUT))
+	$(call install_libs,$(LIB32DIR),$(OUTPUT)/lib32)
+	$(Q)install -m 0644 include/kstat.h $(D)$(INCLUDEDIR)/kstat.h
+	$(Q)install -m 0644 include/sys/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h
+	$(Q)install -m 0644 bpf/kstat.bpf.h $(D)$(INCLUDEDIR)/kstatd/kstat.bpf.h
+	$(Q)install -m 0644 docs/kstat.1 $(D)$(MANDIR)/man1/kstat.1
+	$(Q)install -m 0644 docs/libkstat.3 $(D)$(MANDIR)/man3/libkstat.3
+	$(Q)for f in $(MAN3_LINKS); do echo '.so man3/libkstat.3' > $(D)$(MANDIR)/man3/$$f.3; done
+	$(Q)install -m 0644 docs/kstatd.8 $(D)$(MANDIR)/man8/kstatd.8
+	$(Q)for e in $(EXAMPLES); do \
+		install -m 0644 examples/$$e.bpf.c $(OUTPUT)/examples/$$e.bpf.o \
+			$(D)$(DATADIR)/kstatd/examples/ || exit 1; done
+	$(Q)sed -e 's|/usr/sbin/kstatd|$(SBINDIR)/kstatd|' deploy/systemd/kstatd.service \
+		> $(D)$(SYSTEMDUNITDIR)/kstatd.service
+
+uninstall:
+	$(call msg,UNINSTALL,$(D)$(PREFIX))
+	$(Q)rm -f $(D)$(SBINDIR)/kstatd $(D)$(BINDIR)/kstat \
+		$(addprefix $(D)$(BINDIR)/,$(notdir $(REPORT_BINS))) \
+		$(foreach d,$(LIBDIR) $(LIB32DIR),$(addprefix $(D)$(d)/,$(LIBKSTAT_REAL) $(SONAME) \
+			libkstat.so libkstat.a kstat_preload.so pkgconfig/kstat.pc)) \
+		$(D)$(INCLUDEDIR)/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h \
+		$(D)$(INCLUDEDIR)/kstatd/kstat.bpf.h \
+		$(D)$(MANDIR)/man1/kstat.1 $(D)$(MANDIR)/man3/libkstat.3 $(D)$(MANDIR)/man8/kstatd.8 \
+		$(patsubst %,$(D)$(MANDIR)/man3/%.3,$(MAN3_LINKS)) \
+		$(foreach e,$(EXAMPLES),$(D)$(DATADIR)/kstatd/examples/$(e).bpf.c \
+			$(D)$(DATADIR)/kstatd/examples/$(e).bpf.o) \
+		$(D)$(SYSTEMDUNITDIR)/kstatd.service
+	$(Q)rmdir $(D)$(INCLUDEDIR)/kstatd $(D)$(DATADIR)/kstatd/examples $(D)$(DATADIR)/kstatd \
+		2>/dev/null || true
+
+# The Prometheus Operator's copy of the rules and alerts
+deploy/kubernetes/prometheusrule.yaml: deploy/prometheus/kstatd.rules.yml \
+		deploy/prometheus/kstatd.alerts.yml scripts/prometheusrule.py
+	$(call msg,GEN,$@)
+	$(Q)scripts/prometheusrule.py deploy/prometheus/kstatd.rules.yml \
+		deploy/prometheus/kstatd.alerts.yml > $@
 
 clean:
 	$(call msg,CLEAN,build)

@@ -7,7 +7,8 @@ set -e
 BUILD="make gcc gcc-multilib clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev"
 TEST="$BUILD libcriterion-dev libclang-rt-14-dev qemu-user iproute2 curl prometheus
-	python3-prometheus-client clang-format cppcheck kmod util-linux openssl strace wrk"
+	python3-prometheus-client clang-format cppcheck kmod util-linux openssl strace wrk
+	python3-yaml procps groff-base man-db systemd"
 BENCH="$TEST hyperfine bpftrace prometheus-node-exporter gnuplot-nox"
 
 case "${1:-build}" in
@@ -16,6 +17,12 @@ test) want=$TEST ;;
 bench) want=$BENCH ;;
 *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
+
+# The deployment tests validate manifests with npm packages: Debian's
+# nodejs and npm, unless a node with its npm is there already
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null 2>&1; then
+	want="$want nodejs npm"
+fi
 
 installed=" $(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $want 2>/dev/null |
 	awk '$2 == "ii" { printf "%s ", $1 }')"

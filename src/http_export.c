@@ -43,6 +43,8 @@
 
 struct listener {
 	struct MHD_Daemon *d;
+	int fd; /* bound and listening; MHD owns it once d runs */
+	bool v6;
 	char url[96];
 };
 
@@ -492,23 +494,32 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return serve_landing(h, c);
 }
 
-static int start_one(struct http *h, const char *spec, char *err, size_t errlen)
+/* Bind one address: no thread yet, so kstatd may still drop privileges */
+static int bind_one(struct http *h, const char *spec, char *err, size_t errlen)
+{
+	bool tls = h->wc && h->wc->cert_pem;
+	struct listener *l = &h->ls[h->nls];
+	int fd;
+
+	fd = http_listen_spec(spec, tls, l->url, sizeof(l->url), &l->v6, err, errlen);
+	if (fd < 0)
+		return fd;
+	l->fd = fd;
+	l->d = NULL;
+	h->nls++;
+	return 0;
+}
+
+static int serve_one(struct http *h, struct listener *l, char *err, size_t errlen)
 {
 	const struct web_config *wc = h->wc;
 	bool tls = wc && wc->cert_pem;
 	struct MHD_OptionItem tls_opts[5];
-	struct listener *l = &h->ls[h->nls];
 	unsigned int flags;
 	size_t nt = 0;
-	bool v6;
-	int fd;
-
-	fd = http_listen_spec(spec, tls, l->url, sizeof(l->url), &v6, err, errlen);
-	if (fd < 0)
-		return fd;
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	if (v6)
+	if (l->v6)
 		flags |= MHD_USE_IPv6;
 	if (tls) {
 		flags |= MHD_USE_TLS;
@@ -525,7 +536,7 @@ static int start_one(struct http *h, const char *spec, char *err, size_t errlen)
 	tls_opts[nt] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	l->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER,
-				mhd_log, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				mhd_log, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->o.threads,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->o.conn_limit,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)h->o.per_ip_limit,
@@ -534,18 +545,16 @@ static int start_one(struct http *h, const char *spec, char *err, size_t errlen)
 				MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_ARRAY,
 				tls_opts, MHD_OPTION_END);
 	if (!l->d) {
-		close(fd);
 		snprintf(err, errlen,
 			 "listen on %s: libmicrohttpd refused to start (run with "
 			 "--log.level=debug for its reason)",
-			 spec);
+			 l->url);
 		return -EIO;
 	}
-	h->nls++;
 	return 0;
 }
 
-struct http *http_start(struct snap *s, const struct http_opts *o, char *err, size_t errlen)
+struct http *http_new(struct snap *s, const struct http_opts *o, char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	int ret = -ENOMEM;
@@ -584,7 +593,7 @@ struct http *http_start(struct snap *s, const struct http_opts *o, char *err, si
 		}
 	}
 	for (size_t i = 0; i < o->nlisten; i++) {
-		ret = start_one(h, o->listen[i], err, errlen);
+		ret = bind_one(h, o->listen[i], err, errlen);
 		if (ret)
 			goto err_stop;
 	}
@@ -596,12 +605,46 @@ err_stop:
 	return NULL;
 }
 
+int http_serve(struct http *h, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < h->nls; i++) {
+		int ret;
+
+		if (h->ls[i].d)
+			continue;
+		ret = serve_one(h, &h->ls[i], err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct http *http_start(struct snap *s, const struct http_opts *o, char *err, size_t errlen)
+{
+	struct http *h = http_new(s, o, err, errlen);
+	int ret;
+
+	if (!h)
+		return NULL;
+	ret = http_serve(h, err, errlen);
+	if (ret) {
+		http_stop(h);
+		errno = -ret;
+		return NULL;
+	}
+	return h;
+}
+
 void http_stop(struct http *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < h->nls; i++)
-		MHD_stop_daemon(h->ls[i].d);
+	for (size_t i = 0; i < h->nls; i++) {
+		if (h->ls[i].d)
+			MHD_stop_daemon(h->ls[i].d);
+		else
+			close(h->ls[i].fd);
+	}
 	http_auth_free(h->auth);
 	free(h);
 }

@@ -42,9 +42,15 @@ void http_opts_default(struct http_opts *o);
 bool http_path_ok(const char *path);
 
 /*
- * Bind every address and start serving; on return each listener accepts
- * connections.  NULL with errno and a one-line reason in err.
+ * Bind every address and listen, but start no thread: connections wait in
+ * the backlog until http_serve.  (kstatd drops its capabilities between
+ * the two: a capability set is per thread.)  NULL with errno and a
+ * one-line reason in err.
  */
+struct http *http_new(struct snap *s, const struct http_opts *o, char *err, size_t errlen);
+/* Start the threads that serve the listeners: 0, or -errno with err */
+int http_serve(struct http *h, char *err, size_t errlen);
+/* http_new and http_serve: on return each listener serves */
 struct http *http_start(struct snap *s, const struct http_opts *o, char *err, size_t errlen);
 /* Close the listeners and wait for the threads; NULL is accepted. */
 void http_stop(struct http *h);

@@ -27,6 +27,7 @@
 
 #include "ioctl_compat.h"
 #include "log.h"
+#include "nshelper.h"
 #include "snapshot.h"
 
 #ifndef SO_PEERPIDFD
@@ -264,7 +265,7 @@ static long pidfd_pid(int pidfd)
 	return pid;
 }
 
-static bool same_userns(long pid)
+bool ioc_same_userns(long pid)
 {
 	struct stat ours, theirs;
 	char path[64];
@@ -289,6 +290,24 @@ static bool has_sys_admin(long pid)
 		found = sscanf(line, "CapEff: %llx", &caps) == 1;
 	fclose(f);
 	return found && (caps & (1ULL << CAP_SYS_ADMIN_BIT));
+}
+
+/*
+ * Is pid in kstatd's user namespace?  Its /proc/<pid>/ns/user is another
+ * user's process's, which takes CAP_SYS_PTRACE: kstatd's namespace helper
+ * has it once kstatd has dropped it.
+ */
+static bool same_userns(long pid)
+{
+	int32_t status;
+	size_t len;
+	void *p;
+
+	if (nshelper_call(NSH_SAME_USERNS, (uint32_t)pid, &status, &p, &len) == 0) {
+		free(p);
+		return status == 1;
+	}
+	return ioc_same_userns(pid);
 }
 
 /* uid 0, or CAP_SYS_ADMIN of a peer in our user namespace */

@@ -15,6 +15,10 @@
  * kstatd may not look (a process it may not inspect, no CAP_SYS_ADMIN to
  * enter) at a namespace it never entered, it cannot tell: it keeps the
  * interfaces, named if<ifindex>.
+ *
+ * Entering takes CAP_SYS_ADMIN and finding a process inside CAP_SYS_PTRACE,
+ * which kstatd drops once it serves: then its namespace helper
+ * (nshelper.h), which keeps those two, lists them.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 #include "keydec.h"
+#include "nshelper.h"
 
 #define NETNS_RUN_DIR "/run/netns"
 
@@ -215,7 +220,8 @@ static void *dump_in_ns(void *arg)
 	return NULL;
 }
 
-static void dump_ns(const struct net_pass *p, struct ns_links *l)
+/* List namespace l->ino's interfaces, entering it: sets l->state and l->v */
+static void list_ns(struct ns_links *l)
 {
 	struct dump_job j = {};
 	char path[300];
@@ -223,23 +229,73 @@ static void dump_ns(const struct net_pass *p, struct ns_links *l)
 	int found;
 
 	l->state = NS_UNKNOWN;
-	if (l->ino == p->own || l->ino == 0) {
-		j.ifs = if_nameindex();
-		j.err = j.ifs ? 0 : -errno;
-	} else if ((found = find_ns_path(l->ino, path, sizeof(path))) <= 0) {
+	if ((found = find_ns_path(l->ino, path, sizeof(path))) <= 0) {
 		l->state = found == 0 ? NS_GONE : NS_UNKNOWN;
 		return;
-	} else {
-		j.path = path;
-		j.ino = l->ino;
-		if (pthread_create(&t, NULL, dump_in_ns, &j))
-			return;
-		pthread_join(t, NULL);
 	}
+	j.path = path;
+	j.ino = l->ino;
+	if (pthread_create(&t, NULL, dump_in_ns, &j))
+		return;
+	pthread_join(t, NULL);
 	if (!j.err && copy_links(l, j.ifs) == 0)
 		l->state = NS_FOUND;
 	if (j.ifs)
 		if_freenameindex(j.ifs);
+}
+
+/* In the helper (or in kstatd without one): namespace ino's interfaces */
+int32_t keydec_net_links(uint32_t ino, void **payload, size_t *len)
+{
+	struct ns_links l = { .ino = ino };
+
+	list_ns(&l);
+	*payload = l.state == NS_FOUND ? l.v : NULL;
+	*len = l.state == NS_FOUND ? l.n * sizeof(*l.v) : 0;
+	if (!*payload)
+		free(l.v);
+	return l.state;
+}
+
+/* Ask the helper; false when there is none */
+static bool helper_list(struct ns_links *l)
+{
+	int32_t status;
+	size_t len;
+	void *v;
+	int err;
+
+	err = nshelper_call(NSH_NETNS_LINKS, l->ino, &status, &v, &len);
+	if (err == -ENOSYS)
+		return false;
+	l->state = NS_UNKNOWN;
+	if (err || status < NS_FOUND || status > NS_UNKNOWN || len % sizeof(*l->v)) {
+		free(v);
+		return true;
+	}
+	l->state = (enum ns_state)status;
+	l->v = v;
+	l->n = len / sizeof(*l->v);
+	for (size_t i = 0; i < l->n; i++)
+		l->v[i].name[IF_NAMESIZE - 1] = '\0';
+	return true;
+}
+
+static void dump_ns(const struct net_pass *p, struct ns_links *l)
+{
+	struct if_nameindex *ifs;
+
+	l->state = NS_UNKNOWN;
+	if (l->ino == p->own || l->ino == 0) {
+		ifs = if_nameindex();
+		if (ifs && copy_links(l, ifs) == 0)
+			l->state = NS_FOUND;
+		if (ifs)
+			if_freenameindex(ifs);
+		return;
+	}
+	if (!helper_list(l))
+		list_ns(l);
 }
 
 static struct ns_links *links_of(struct net_pass *p, uint32_t ino)

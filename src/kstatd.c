@@ -25,6 +25,8 @@
 #include "http_listen.h"
 #include "loader.h"
 #include "log.h"
+#include "nshelper.h"
+#include "privs.h"
 #include "snapshot.h"
 #include "sysmisc.h"
 #include "web_config.h"
@@ -58,6 +60,7 @@ enum {
 	OPT_WEB_PATH,
 	OPT_WEB_CONFIG,
 	OPT_WEB_MAX_REQUESTS,
+	OPT_KEEP_CAPS,
 };
 
 static struct env {
@@ -72,6 +75,7 @@ static struct env {
 	int sync_ms;
 	struct http_opts web;
 	const char *web_config;
+	bool keep_caps;
 } env = {
 	.pin_path = DEFAULT_PIN_PATH,
 	.provider_dir = DEFAULT_PROVIDER_DIR,
@@ -97,9 +101,14 @@ static const char doc[] =
 	"http://ADDR:PORT/metrics, the kstats as kstat -j JSON on /kstat, and a\n"
 	"landing page on /.\n"
 	"\n"
+	"Once it serves, kstatd keeps CAP_BPF and CAP_PERFMON (drop-in providers\n"
+	"and kstatd:0:config attach programs later) and drops every other\n"
+	"capability, also from its bounding set; --keep-caps keeps them all.\n"
+	"Under systemd (Type=notify) it reports READY=1 on NOTIFY_SOCKET.\n"
+	"\n"
 	"USAGE: kstatd [--socket PATH] [--pin-path DIR] [--reset] [--provider FILE.bpf.o]...\n"
 	"              [--provider-dir DIR] [--web.listen-address ADDR:PORT]...\n"
-	"              [--web.config.file FILE]\n"
+	"              [--web.config.file FILE] [--keep-caps]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    kstatd                          # default providers, pins under " DEFAULT_PIN_PATH "\n"
@@ -138,6 +147,10 @@ static const struct argp_option opts[] = {
 	  "TLS and basic auth, in the Prometheus exporter-toolkit web config format", 0 },
 	{ "web.max-requests", OPT_WEB_MAX_REQUESTS, "N", 0,
 	  "Concurrent scrapes before 503 (default 40, 0 for no limit)", 0 },
+	{ "keep-caps", OPT_KEEP_CAPS, NULL, 0,
+	  "Keep every capability kstatd started with (default: only CAP_BPF and CAP_PERFMON once "
+	  "it serves)",
+	  0 },
 	{},
 };
 
@@ -212,6 +225,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_WEB_CONFIG:
 		env.web_config = arg;
+		break;
+	case OPT_KEEP_CAPS:
+		env.keep_caps = true;
 		break;
 	case OPT_WEB_MAX_REQUESTS:
 		errno = 0;
@@ -372,7 +388,8 @@ static struct web_config *load_web_config(void)
 	return wc;
 }
 
-static struct http *start_http(struct snap *s, const struct web_config *wc)
+/* Bind and listen on every address; the threads start after the privileges drop */
+static struct http *bind_http(struct snap *s, const struct web_config *wc)
 {
 	struct http *h;
 	char why[512];
@@ -381,14 +398,66 @@ static struct http *start_http(struct snap *s, const struct web_config *wc)
 		env.web.listen[env.web.nlisten++] = HTTP_DEFAULT_LISTEN;
 	env.web.wc = wc;
 	env.web.version = KSTATD_VERSION;
-	h = http_start(s, &env.web, why, sizeof(why));
-	if (!h) {
+	h = http_new(s, &env.web, why, sizeof(why));
+	if (!h)
 		log_err("http: %s", why);
-		return NULL;
+	return h;
+}
+
+static int serve_http(struct http *h)
+{
+	char why[512];
+	int err;
+
+	err = http_serve(h, why, sizeof(why));
+	if (err) {
+		log_err("http: %s", why);
+		return err;
 	}
 	for (size_t i = 0; http_url(h, i); i++)
 		log_info("http: serving %s%s", http_url(h, i), env.web.telemetry_path);
-	return h;
+	return 0;
+}
+
+/* In the namespace helper: only what entering and looking at namespaces takes */
+static int nshelper_privs(void)
+{
+	return privs_keep(1ULL << CAP_SYS_ADMIN | 1ULL << CAP_SYS_PTRACE, NULL, 0);
+}
+
+/*
+ * Everything that needs more than CAP_BPF and CAP_PERFMON is done: mounts,
+ * the pin path, binding sockets (a port below 1024 too).  No thread runs
+ * yet, and a capability set is per thread, so this covers them all.  What
+ * looking into other namespaces takes stays with a helper (nshelper.h).
+ */
+static int drop_privileges(void)
+{
+	char kept[64];
+	int err, pid;
+
+	if (env.keep_caps) {
+		log_info("capabilities: --keep-caps: keeping all");
+		return 0;
+	}
+	if (privs_have(CAP_SYS_ADMIN) || privs_have(CAP_SYS_PTRACE)) {
+		pid = nshelper_start(nshelper_privs);
+		if (pid < 0)
+			log_warn("namespace helper: %s: interfaces of other network namespaces "
+				 "will be named if<ifindex>",
+				 strerror(-pid));
+		else
+			log_info("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace",
+				 pid);
+	}
+	err = privs_drop(kept, sizeof(kept));
+	if (err) {
+		log_err("capabilities: cannot drop them: %s (--keep-caps runs without dropping)",
+			strerror(-err));
+		return err;
+	}
+	log_info("capabilities: kept %s, dropped the rest", kept);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -484,14 +553,20 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto cleanup;
 	}
-	err = ioc_start(srv);
-	if (err)
-		goto cleanup;
-	http = start_http(s, wc);
+	http = bind_http(s, wc);
 	if (!http) {
 		err = -EIO;
 		goto cleanup;
 	}
+	err = drop_privileges();
+	if (err)
+		goto cleanup;
+	err = ioc_start(srv);
+	if (err)
+		goto cleanup;
+	err = serve_http(http);
+	if (err)
+		goto cleanup;
 	err = pthread_create(&sig_tid, NULL, signal_thread, ld);
 	if (err) {
 		log_err("cannot start the signal thread: %s", strerror(err));
@@ -500,6 +575,7 @@ int main(int argc, char **argv)
 	}
 	sig_started = true;
 	log_ready(ld, s);
+	(void)privs_notify("READY=1\nSTATUS=serving kstats");
 
 	while (!exiting) {
 		loader_wait(ld, env.sync_ms);
@@ -508,6 +584,7 @@ int main(int argc, char **argv)
 		(void)loader_sync(ld);
 	}
 	err = 0;
+	(void)privs_notify("STOPPING=1");
 
 cleanup:
 	if (sig_started) {
@@ -519,6 +596,7 @@ cleanup:
 	http_stop(http);
 	sysmisc_free(sm);
 	loader_free(ld);
+	nshelper_stop();
 	snap_free(s);
 	web_config_free(wc);
 	return err ? 1 : 0;

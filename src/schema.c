@@ -531,49 +531,6 @@ static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_
 	return err;
 }
 
-static bool inside(const struct schema *sc, const struct schema_field *f, uint32_t nelem)
-{
-	return (uint64_t)f->off + (uint64_t)f->size * nelem <= sc->value_size;
-}
-
-/*
- * libbpf does not check that members lie inside their struct, and a
- * kernel that refuses such BTF leaves the map without it: a member
- * outside the value would be read past the end of kstatd's buffers.
- */
-static int check_offsets(struct parse_ctx *c, const struct schema *sc, const struct bpf_map *map)
-{
-	const char *const *names = sc->type == KSTAT_TYPE_IO     ? schema_io_fields
-				   : sc->type == KSTAT_TYPE_INTR ? schema_intr_fields
-								 : schema_timer_fields;
-	size_t n = sc->type == KSTAT_TYPE_IO     ? SCHEMA_IO_FIELDS
-		   : sc->type == KSTAT_TYPE_INTR ? SCHEMA_INTR_FIELDS
-						 : SCHEMA_TIMER_FIELDS;
-
-	if (bpf_map__value_size(map) != sc->value_size)
-		return fail(c, "value size %u differs from its BTF struct's %u bytes",
-			    bpf_map__value_size(map), sc->value_size);
-	if (!inside(sc, &sc->name_field, 1))
-		return fail(c, "KSTAT_NAME_FIELD member lies outside the %u-byte value",
-			    sc->value_size);
-	if (sc->type != KSTAT_TYPE_NAMED) {
-		for (size_t i = 0; i < n; i++)
-			if (!inside(sc, &sc->fields[i], 1))
-				return fail(c, "member %s lies outside the %u-byte value", names[i],
-					    sc->value_size);
-		return 0;
-	}
-	for (uint32_t i = 0; i < sc->nstats; i++) {
-		const struct schema_stat *st = &sc->stats[i];
-
-		if (!inside(sc, &st->f, st->nelem) ||
-		    (st->open && (!inside(sc, &st->since, 1) || !inside(sc, &st->flag, 1))))
-			return fail(c, "member %s lies outside the %u-byte value", st->name,
-				    sc->value_size);
-	}
-	return 0;
-}
-
 /* A bpf_spin_lock member: the kernel copies such values under the lock with BPF_F_LOCK */
 static bool has_spin_lock(const struct btf *btf, const struct btf_type *st)
 {
@@ -728,8 +685,6 @@ int schema_parse_map(const struct btf *btf, const struct schema_map *map, struct
 	if (ret)
 		goto err_free;
 	ret = check_map_shape(&c, sc, map);
-	if (!ret)
-		ret = check_offsets(&c, sc, map);
 	if (ret)
 		goto err_free;
 	*out = sc;

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The namespace helper.  Two things kstatd does at run time take more than
+ * CAP_BPF and CAP_PERFMON: naming the interfaces of another network
+ * namespace (entering it takes CAP_SYS_ADMIN, finding a process inside
+ * CAP_SYS_PTRACE) and telling whether a socket peer is in kstatd's user
+ * namespace (looking at its /proc/<pid>/ns/user takes CAP_SYS_PTRACE for
+ * another user's process).  Before kstatd drops its capabilities it forks
+ * this helper, which keeps those two and nothing else, holds no descriptor
+ * but its end of a socketpair, and answers only these two questions: the
+ * process that parses socket and HTTP requests holds neither capability.
+ */
+#ifndef __KSTATD_NSHELPER_H
+#define __KSTATD_NSHELPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum nsh_op {
+	NSH_NETNS_LINKS = 1, /* arg: a netns inode; status: enum ns_state, payload: links */
+	NSH_SAME_USERNS,     /* arg: a pid; status: 1 same as kstatd's, 0 not, -errno */
+};
+
+/*
+ * Fork the helper; in the child, keep_privs keeps what it needs (0 or
+ * -errno).  Call while kstatd is one thread.  Returns its pid, or -errno.
+ */
+int nshelper_start(int (*keep_privs)(void));
+/* Close its socket and reap it; harmless without one */
+void nshelper_stop(void);
+
+/*
+ * Ask the helper: 0 with its status and a malloc'ed payload (NULL when
+ * empty), -ENOSYS without a helper, -EPIPE if it went away (never asked
+ * again).  Serialised: one question at a time.
+ */
+int nshelper_call(enum nsh_op op, uint32_t arg, int32_t *status, void **payload, size_t *len);
+
+/* Answers, in the helper (and in kstatd itself without one) */
+int32_t keydec_net_links(uint32_t ino, void **payload, size_t *len);
+bool ioc_same_userns(long pid);
+
+#endif /* __KSTATD_NSHELPER_H */
