@@ -94,7 +94,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test test-asan tests deps format lint clean
+.PHONY: all run test test-asan tests deps format lint clean bench bench-smoke bench-bins
 
 all: $(OUTPUT)/kstatd $(EXAMPLE_OBJS)
 
@@ -116,7 +116,26 @@ test:
 test-asan:
 	$(Q)$(MAKE) --no-print-directory SAN=1 test
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples:
+BENCH_BINS := $(OUTPUT)/bench/ev_loop $(OUTPUT)/bench/attach_empty $(OUTPUT)/bench/snapshot_scale \
+	$(OUTPUT)/bench/empty.bpf.o $(OUTPUT)/bench/synth.bpf.o
+
+bench-bins: all $(BENCH_BINS)
+
+# Writes bench/results/RESULTS.md and the plots (minutes; commit the results)
+bench:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)scripts/bpf-mounts.sh
+	$(Q)OUTPUT=$(OUTPUT) bench/run.sh
+
+# Every benchmark, briefly, into $(OUTPUT)/bench/smoke: keeps the harness working
+bench-smoke:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)scripts/bpf-mounts.sh
+	$(Q)OUTPUT=$(OUTPUT) bench/run.sh --smoke
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -159,12 +178,28 @@ $(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUTPUT)/libkstatd_core.a | 
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -lcriterion -o $@
 
+$(OUTPUT)/bench/%.bpf.o: bench/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
+
+$(OUTPUT)/bench/ev_loop: bench/ev_loop.c | $(OUTPUT)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@
+
+$(OUTPUT)/bench/attach_empty: bench/attach_empty.c | $(OUTPUT)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDFLAGS) $(LIBBPF_LIBS) -o $@
+
+$(OUTPUT)/bench/snapshot_scale: bench/snapshot_scale.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
+
 # The ABI's static assertions, checked for i386 too (gcc-multilib)
 $(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 -std=c11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
 
-SOURCES = $(shell find bpf include src lib cmd tests examples -name '*.[ch]' 2>/dev/null)
+SOURCES = $(shell find bpf include src lib cmd tests examples bench -name '*.[ch]' 2>/dev/null)
 
 format:
 	$(Q)clang-format -i $(SOURCES)
