@@ -47,6 +47,8 @@ BPF_PROVIDERS := \
 # The engine and the providers: everything of the daemon but main()
 CORE_SRCS := \
 	src/builtin.c \
+	src/ioc_request.c \
+	src/ioctl_compat.c \
 	src/loader.c \
 	src/loader_kstats.c \
 	src/pins.c \
@@ -76,6 +78,8 @@ TEST_BPF := \
 
 TESTS := \
 	test_abi \
+	test_ioc \
+	test_libkstat \
 	test_engine \
 	test_cpu_sys \
 	test_pmap \
@@ -86,7 +90,33 @@ TESTS := \
 	test_examples \
 	#
 
+# libkstat and the preload shim share one client of the socket protocol
+LIBKSTAT_SRCS := \
+	lib/kstat_client.c \
+	lib/libkstat.c \
+	#
+SHIM_SRCS := \
+	lib/kstat_client.c \
+	lib/kstat_preload.c \
+	#
+LIB_HDRS := include/kstat.h include/sys/kstat.h lib/kstat_client.h lib/kstat_wire.h
+SONAME := libkstat.so.1
+# No sanitizers here: a preloaded library cannot bring ASan's runtime
+LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(EXTRA_CFLAGS)
+LIB_INCLUDES := -Iinclude -Ilib
+# illumos-style programs the tests build against the library and the shim
+ILLUMOS_PROGS := \
+	ks_ioctl \
+	ks_lib \
+	#
+
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
+LIBS64 := $(OUTPUT)/$(SONAME) $(OUTPUT)/libkstat.so $(OUTPUT)/libkstat.a \
+	$(OUTPUT)/kstat_preload.so $(OUTPUT)/kstat.pc
+LIBS32 := $(OUTPUT)/lib32/$(SONAME) $(OUTPUT)/lib32/libkstat.so $(OUTPUT)/lib32/libkstat.a \
+	$(OUTPUT)/lib32/kstat_preload.so
+ILLUMOS_BINS := $(patsubst %,$(OUTPUT)/tests/illumos/%,$(ILLUMOS_PROGS)) \
+	$(patsubst %,$(OUTPUT)/tests/illumos/%32,$(ILLUMOS_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS))
 TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TESTS))
 TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF))
@@ -94,9 +124,9 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test test-asan tests deps format lint clean bench bench-smoke bench-bins
+.PHONY: all run test test-asan tests deps format lint clean install bench bench-smoke bench-bins
 
-all: $(OUTPUT)/kstatd $(EXAMPLE_OBJS)
+all: $(OUTPUT)/kstatd $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS)
 
 deps:
 	$(Q)scripts/deps.sh build
@@ -106,7 +136,8 @@ run: deps
 	$(Q)scripts/bpf-mounts.sh
 	exec $(OUTPUT)/kstatd $(ARGS)
 
-tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o
+tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o $(ILLUMOS_BINS) \
+	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/fuzz_ioc
 
 test:
 	$(Q)scripts/deps.sh test
@@ -136,6 +167,8 @@ bench-smoke:
 	$(Q)OUTPUT=$(OUTPUT) bench/run.sh --smoke
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/lib32 \
+$(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/tests/illumos:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -161,9 +194,9 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 
 $(OUTPUT)/obj/builtin.o: $(SKELS)
 
-$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h | $(OUTPUT)/obj
+$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h | $(OUTPUT)/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -c $< -o $@
 
 $(OUTPUT)/libkstatd_core.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
@@ -193,6 +226,95 @@ $(OUTPUT)/bench/attach_empty: bench/attach_empty.c | $(OUTPUT)/bench
 $(OUTPUT)/bench/snapshot_scale: bench/snapshot_scale.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
+# Suites that call libkstat in-process get it built with the suite's flags
+$(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
+		$(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBKSTAT_SRCS) $(LIB_HDRS) \
+		$(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -Itests $< $(LIBKSTAT_SRCS) \
+		$(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -lcriterion -o $@
+
+# libkstat and the shim, 64-bit and 32-bit
+$(OUTPUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(OUTPUT)/obj/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) $(LIB_INCLUDES) -c $< -o $@
+
+$(OUTPUT)/obj/lib32/%.o: lib/%.c $(LIB_HDRS) | $(OUTPUT)/obj/lib32
+	$(call msg,CC-32,$@)
+	$(Q)$(CC) -m32 $(LIB_CFLAGS) $(LIB_INCLUDES) -c $< -o $@
+
+$(OUTPUT)/$(SONAME): $(patsubst lib/%.c,$(OUTPUT)/obj/lib/%.o,$(LIBKSTAT_SRCS)) lib/libkstat.map
+	$(call msg,LIB,$@)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libkstat.map \
+		$(filter %.o,$^) -o $@
+
+$(OUTPUT)/lib32/$(SONAME): $(patsubst lib/%.c,$(OUTPUT)/obj/lib32/%.o,$(LIBKSTAT_SRCS)) \
+		lib/libkstat.map | $(OUTPUT)/lib32
+	$(call msg,LIB-32,$@)
+	$(Q)$(CC) -m32 -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libkstat.map \
+		$(filter %.o,$^) -o $@
+
+$(OUTPUT)/libkstat.so $(OUTPUT)/lib32/libkstat.so: %/libkstat.so: %/$(SONAME)
+	$(Q)ln -sf $(SONAME) $@
+
+$(OUTPUT)/libkstat.a: $(patsubst lib/%.c,$(OUTPUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/lib32/libkstat.a: $(patsubst lib/%.c,$(OUTPUT)/obj/lib32/%.o,$(LIBKSTAT_SRCS)) \
+		| $(OUTPUT)/lib32
+	$(call msg,AR-32,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/kstat_preload.so: $(patsubst lib/%.c,$(OUTPUT)/obj/lib/%.o,$(SHIM_SRCS))
+	$(call msg,LIB,$@)
+	$(Q)$(CC) -shared $^ -ldl -o $@
+
+$(OUTPUT)/lib32/kstat_preload.so: $(patsubst lib/%.c,$(OUTPUT)/obj/lib32/%.o,$(SHIM_SRCS)) \
+		| $(OUTPUT)/lib32
+	$(call msg,LIB-32,$@)
+	$(Q)$(CC) -m32 -shared $^ -ldl -o $@
+
+# For pkg-config from the build tree; `make install` writes one for PREFIX
+$(OUTPUT)/kstat.pc: lib/kstat.pc.in | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@LIBDIR@|$(abspath $(OUTPUT))|' \
+		-e 's|@INCLUDEDIR@|$(CURDIR)/include|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# illumos-style test programs: plain C against <kstat.h> and <sys/kstat.h>
+$(OUTPUT)/tests/illumos/ks_lib: tests/illumos/ks_lib.c tests/illumos/ks_common.h \
+		$(OUTPUT)/libkstat.so | $(OUTPUT)/tests/illumos
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -Iinclude $< -L$(OUTPUT) -lkstat -Wl,-rpath,'$$ORIGIN/../..' -o $@
+
+$(OUTPUT)/tests/illumos/ks_lib32: tests/illumos/ks_lib.c tests/illumos/ks_common.h \
+		$(OUTPUT)/lib32/libkstat.so | $(OUTPUT)/tests/illumos
+	$(call msg,CC-32,$@)
+	$(Q)$(CC) -m32 $(LIB_CFLAGS) -Iinclude $< -L$(OUTPUT)/lib32 -lkstat \
+		-Wl,-rpath,'$$ORIGIN/../../lib32' -o $@
+
+$(OUTPUT)/tests/illumos/ks_ioctl: tests/illumos/ks_ioctl.c tests/illumos/ks_common.h \
+		| $(OUTPUT)/tests/illumos
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -Iinclude $< -o $@
+
+$(OUTPUT)/tests/illumos/ks_ioctl32: tests/illumos/ks_ioctl.c tests/illumos/ks_common.h \
+		| $(OUTPUT)/tests/illumos
+	$(call msg,CC-32,$@)
+	$(Q)$(CC) -m32 $(LIB_CFLAGS) -Iinclude $< -o $@
+
+# A daemon without BPF serving kstats the built-in providers lack
+$(OUTPUT)/tests/ksfixture: tests/ksfixture.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
+		$(DAEMON_LIBS) -o $@
+
+# libFuzzer target for the request decoder (clang only)
+FUZZ_SRCS := tests/fuzz_ioc.c src/ioc_request.c src/snapshot.c src/snap_rw.c src/log.c
+$(OUTPUT)/tests/fuzz_ioc: $(FUZZ_SRCS) $(wildcard src/*.h) lib/kstat_wire.h | $(OUTPUT)/tests
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+		-fsanitize=fuzzer,address,undefined -Iinclude -Isrc -Ilib $(FUZZ_SRCS) -lpthread -o $@
 
 # The ABI's static assertions, checked for i386 too (gcc-multilib)
 $(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests
@@ -207,8 +329,23 @@ format:
 lint:
 	$(Q)clang-format --dry-run --Werror $(SOURCES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude -Isrc \
+		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude -Isrc -Ilib \
 		src lib cmd 2>&1
+
+LIBDIR ?= $(PREFIX)/lib
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/sys
+	$(Q)install -m 0755 $(OUTPUT)/kstatd $(DESTDIR)$(PREFIX)/sbin/kstatd
+	$(Q)install -m 0755 $(OUTPUT)/$(SONAME) $(OUTPUT)/kstat_preload.so $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkstat.so
+	$(Q)install -m 0644 $(OUTPUT)/libkstat.a $(DESTDIR)$(LIBDIR)/
+	$(Q)install -m 0644 include/kstat.h $(DESTDIR)$(PREFIX)/include/kstat.h
+	$(Q)install -m 0644 include/sys/kstat.h $(DESTDIR)$(PREFIX)/include/sys/kstat.h
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(PREFIX)/include|' -e 's|@VERSION@|$(VERSION)|' \
+		lib/kstat.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/kstat.pc
 
 clean:
 	$(call msg,CLEAN,build)

@@ -39,6 +39,7 @@ cleanup() {
 	rm -rf "$PIN" "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 die() {
 	echo "bench: $*" >&2
@@ -78,7 +79,7 @@ stop_bg() {
 
 # kstatd with only the given providers attached ("all" for the defaults)
 start_kstatd() {
-	local args=(--pin-path "$PIN" --no-pin --provider-dir= --log.level=warn)
+	local args=(--socket "$TMP/kstat.sock" --no-pin --provider-dir= --log.level=warn)
 	if [ "$1" != all ]; then
 		for p in $BUILTINS; do
 			if [[ " $* " == *" $p "* ]]; then args+=(--enable "$p"); else args+=(--disable "$p"); fi

@@ -4,9 +4,9 @@
 # query when everything is there, so `make run` and `make test` stay fast.
 #   scripts/deps.sh build|test|bench
 set -e
-BUILD="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+BUILD="make gcc gcc-multilib clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev"
-TEST="$BUILD libcriterion-dev gcc-multilib iproute2 curl prometheus
+TEST="$BUILD libcriterion-dev libclang-rt-14-dev qemu-user iproute2 curl prometheus
 	python3-prometheus-client clang-format cppcheck kmod util-linux"
 BENCH="$TEST wrk hyperfine bpftrace prometheus-node-exporter gnuplot-nox"
 

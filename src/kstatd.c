@@ -17,8 +17,10 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "ioctl_compat.h"
 #include "loader.h"
 #include "log.h"
 #include "snapshot.h"
@@ -26,6 +28,7 @@
 
 #define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
 #define DEFAULT_PROVIDER_DIR "/etc/kstatd/providers.d"
+#define DEFAULT_SOCKET KSW_DEFAULT_SOCKET
 #define DEFAULT_SYNC_MS 500
 #define MAX_PROVIDER_FILES 64
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -48,10 +51,12 @@ enum {
 	OPT_PROVIDER_DIR,
 	OPT_ENABLE,
 	OPT_DISABLE,
+	OPT_SOCKET,
 };
 
 static struct env {
 	const char *pin_path;
+	const char *socket_path;
 	bool no_pin;
 	bool reset;
 	const char *providers[MAX_PROVIDER_FILES];
@@ -65,6 +70,7 @@ static struct env {
 } env = {
 	.pin_path = DEFAULT_PIN_PATH,
 	.provider_dir = DEFAULT_PROVIDER_DIR,
+	.socket_path = DEFAULT_SOCKET,
 	.sync_ms = DEFAULT_SYNC_MS,
 };
 
@@ -77,13 +83,17 @@ static const char doc[] =
 	"\n"
 	"Loads the BPF providers, attaches the default ones and serves their\n"
 	"maps as named kstats (module:instance:name:statistic) until SIGINT or\n"
-	"SIGTERM.  Needs root, or CAP_BPF and CAP_PERFMON, a kernel with BTF,\n"
-	"and bpffs (mounted at " BPFFS_ROOT " when it is not).\n"
+	"SIGTERM.  Programs read them with the /dev/kstat ioctls over a unix\n"
+	"socket (libkstat, or the kstat_preload.so shim).  Needs root, or\n"
+	"CAP_BPF and CAP_PERFMON, a kernel with BTF, and bpffs (mounted at\n" BPFFS_ROOT
+	" when it is not).\n"
 	"\n"
-	"USAGE: kstatd [--pin-path DIR] [--reset] [--provider FILE.bpf.o]... [--provider-dir DIR]\n"
+	"USAGE: kstatd [--socket PATH] [--pin-path DIR] [--reset] [--provider FILE.bpf.o]...\n"
+	"              [--provider-dir DIR]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    kstatd                          # default providers, pins under " DEFAULT_PIN_PATH "\n"
+	"    kstatd --socket /tmp/k.sock     # serve on another socket (KSTAT_SOCKET for clients)\n"
 	"    kstatd --reset                  # forget pinned counters, start at 0\n"
 	"    kstatd --provider tcp.bpf.o     # also serve a drop-in provider\n"
 	"    kstatd --provider-dir /srv/prov # providers dropped in there, live\n"
@@ -93,6 +103,8 @@ static const char doc[] =
 static const struct argp_option opts[] = {
 	{ "pin-path", OPT_PIN_PATH, "DIR", 0,
 	  "bpffs directory where maps are pinned (default " DEFAULT_PIN_PATH ")", 0 },
+	{ "socket", OPT_SOCKET, "PATH", 0,
+	  "Unix socket serving the /dev/kstat ioctls (default " DEFAULT_SOCKET ")", 0 },
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Do not pin maps: counters restart with kstatd", 0 },
 	{ "reset", OPT_RESET, NULL, 0, "Remove the pinned maps first, so counters start at 0", 0 },
 	{ "provider", OPT_PROVIDER, "FILE", 0, "Also load this provider object (repeatable)", 0 },
@@ -120,6 +132,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (arg[0] != '/' || strlen(arg) >= PATH_MAX - 64)
 			argp_error(state, "--pin-path must be an absolute path: '%s'", arg);
 		env.pin_path = arg;
+		break;
+	case OPT_SOCKET:
+		if (!arg[0] || strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			argp_error(state, "--socket: '%s' is empty or longer than %zu bytes", arg,
+				   sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		env.socket_path = arg;
 		break;
 	case OPT_NO_PIN:
 		env.no_pin = true;
@@ -283,8 +301,9 @@ static void log_ready(struct loader *ld, struct snap *s)
 		off += (size_t)n;
 	}
 	snap_get_stats(s, &st);
-	printf("kstatd ready: %llu kstats, chain id %d, providers attached: %s\n",
-	       (unsigned long long)st.kstats, snap_chain_id(s), off ? names : "none");
+	printf("kstatd ready: %llu kstats, chain id %d, providers attached: %s, socket %s\n",
+	       (unsigned long long)st.kstats, snap_chain_id(s), off ? names : "none",
+	       env.socket_path);
 	fflush(stdout);
 }
 
@@ -292,6 +311,7 @@ int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
 	struct loader_opts lopts = {};
+	struct ioc_server *srv = NULL;
 	struct sysmisc *sm = NULL;
 	struct loader *ld = NULL;
 	struct snap *s = NULL;
@@ -382,6 +402,14 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	srv = ioc_new(s, env.socket_path);
+	if (!srv) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = ioc_start(srv);
+	if (err)
+		goto cleanup;
 	err = pthread_create(&sig_tid, NULL, signal_thread, ld);
 	if (err) {
 		log_err("cannot start the signal thread: %s", strerror(err));
@@ -404,6 +432,8 @@ cleanup:
 		pthread_cancel(sig_tid);
 		pthread_join(sig_tid, NULL);
 	}
+	/* clients go first: nothing may read a kstat while its provider is freed */
+	ioc_free(srv);
 	sysmisc_free(sm);
 	loader_free(ld);
 	snap_free(s);

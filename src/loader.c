@@ -278,6 +278,13 @@ static int provider_attach(struct provider *p)
 	struct bpf_program *prog;
 	size_t n = 0;
 
+	for (size_t i = 0; i < p->npmaps; i++) {
+		int err = pmap_close_open(p->pmaps[i]);
+
+		if (err)
+			log_warn("%s: map %s: cannot close accruing intervals: %s", p->name,
+				 pmap_schema(p->pmaps[i])->map_name, strerror(-err));
+	}
 	bpf_object__for_each_program(prog, p->obj)
 		n++;
 	p->links = calloc(n ? n : 1, sizeof(*p->links));

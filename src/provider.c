@@ -775,6 +775,48 @@ out_free:
 	return err ? err : changes;
 }
 
+int pmap_close_open(struct pmap *pm)
+{
+	const struct schema *sc = pm->sc;
+	int ncv = pm->percpu ? pm->ncpus : 1, err = 0;
+	uint64_t now = (uint64_t)snap_now();
+	bool any = false;
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < sc->nstats; i++)
+		any |= sc->stats[i].open;
+	if (!any)
+		return 0;
+	pthread_mutex_lock(&pm->lock);
+	err = read_all(pm, &n);
+	for (size_t e = 0; e < n && !err; e++) {
+		char *vals = (char *)pm->vals + e * pm->vsize;
+
+		for (int c = 0; c < ncv; c++) {
+			char *v = vals + (size_t)c * pm->vstride;
+
+			for (uint32_t i = 0; i < sc->nstats; i++) {
+				const struct schema_stat *st = &sc->stats[i];
+				uint64_t since;
+
+				if (!st->open || !rd_field(v, &st->flag))
+					continue;
+				since = rd_field(v, &st->since);
+				if (since && now > since)
+					wr_field(v, &st->f, rd_field(v, &st->f) + now - since);
+			}
+			for (uint32_t i = 0; i < sc->nstats; i++)
+				if (sc->stats[i].open)
+					wr_field(v, &sc->stats[i].since, 0);
+		}
+		if (bpf_map_update_elem(pm->info.fd, (char *)pm->keys + e * pm->info.key_size, vals,
+					BPF_EXIST))
+			err = -errno;
+	}
+	pthread_mutex_unlock(&pm->lock);
+	return err;
+}
+
 uint32_t pmap_count(const struct pmap *pm)
 {
 	return (uint32_t)__atomic_load_n(&pm->ninst, __ATOMIC_RELAXED);

@@ -33,6 +33,16 @@ struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info 
  * kstats created plus deleted, or -errno.  One caller at a time.
  */
 int pmap_reconcile(struct pmap *pm, bool present);
+/*
+ * Before the provider's programs attach: commit every KSTAT_OPEN interval
+ * (add now - since to its counter and clear since).  Time accrues only
+ * while the programs run; after a detach or a restart the state they left
+ * is stale, and without this the first event would hand the whole gap to
+ * whatever was running, taking it back from the statistic readers saw it
+ * in.  Returns 0 or -errno.
+ */
+int pmap_close_open(struct pmap *pm);
+
 /* Number of kstats currently served */
 uint32_t pmap_count(const struct pmap *pm);
 const struct schema *pmap_schema(const struct pmap *pm);

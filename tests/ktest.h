@@ -44,6 +44,11 @@ struct ktest_timer {
 	uint64_t num_events, elapsed_time, min_time, max_time, start_time, stop_time;
 };
 
+struct ktest_open {
+	uint64_t busy, since;
+	uint32_t on, pad;
+};
+
 struct ktest_fx {
 	struct snap *s;
 	struct loader *ld;

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 # build/kstatd as a user meets it: --help, bad flags (exit 2), missing
 # privileges or bpffs (exit 1, one line saying what to do), a clean start
-# with its "ready" line and a clean stop on SIGTERM, and one daemon per
-# pin path.
+# with its "ready" line only once its socket accepts, a clean stop on
+# SIGTERM, one daemon per pin path and per socket, and a stale socket of
+# a killed daemon replaced.
 set -u
 . "$(dirname "$0")/lib.sh"
 KSTATD=$OUTPUT/kstatd
 PIN=/sys/fs/bpf/kstatd-daemon-test-$$
-trap 'kill_daemons; rm -rf "$PIN" "$TMP"' EXIT
+trap 'kill_daemons; rm -rf "$PIN" "$PIN-2" "$TMP"' EXIT
 TMP=$(mktemp -d)
 
 run "$KSTATD" --help
@@ -31,30 +32,57 @@ run "$KSTATD" --pin-path relative/dir
 expect_rc 2 "a relative pin path"
 run "$KSTATD" extra
 expect_rc 2 "a stray argument"
+run "$KSTATD" --socket "/tmp/$(printf '%0120d' 0).sock"
+expect_rc 2 "a socket path longer than sun_path"
+expect_err "longer than 107 bytes" "a long socket path is refused, not truncated"
 
 require_root
-run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$KSTATD" --pin-path "$PIN"
+SOCK=$TMP/run/kstat.sock
+run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$KSTATD" --pin-path "$PIN" \
+	--socket "$SOCK"
 expect_rc 1 "no privileges"
 expect_err "needs CAP_BPF and CAP_PERFMON" "missing privileges are named"
 expect_err "setcap" "and how to grant them"
 expect_lines 1 "one line, not a cascade"
 
-run "$KSTATD" --pin-path "$TMP/pins"
+run "$KSTATD" --pin-path "$TMP/pins" --socket "$SOCK"
 expect_rc 1 "a pin path off bpffs"
 expect_err "is not on a bpffs" "a pin path off bpffs is explained"
 
-start_daemon "$KSTATD" --pin-path "$PIN"
+start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK"
 expect_file "$DAEMON_LOG" "kstatd ready: .* providers attached: cpu_sys" "ready line names the providers"
 expect_file "$DAEMON_LOG" "cpu_sys: attached 6 programs" "attach is logged"
+expect_file "$DAEMON_LOG" "ready: .*socket $SOCK" "the ready line names the socket"
+[ -S "$SOCK" ] && [ "$(stat -c %a "$SOCK")" = 666 ]
+check $? "the socket (in a directory kstatd made) is world-connectable, like /dev/kstat"
+run env KSTAT_SOCKET="$SOCK" LD_PRELOAD="$OUTPUT/kstat_preload.so" \
+	"$OUTPUT/tests/illumos/ks_ioctl" walk
+expect_rc 0 "the socket serves the ioctls as soon as the ready line is out"
 
-run "$KSTATD" --pin-path "$PIN"
+run "$KSTATD" --pin-path "$PIN" --socket "$TMP/other.sock"
 expect_rc 1 "a second daemon on the same pin path"
 expect_err "another kstatd is running with pin path" "the second daemon says why"
+run "$KSTATD" --pin-path "$PIN-2" --socket "$SOCK"
+expect_rc 1 "a second daemon on the same socket"
+expect_err "another kstatd is serving it" "the second daemon says why"
+rm -rf "$PIN-2"
 
 stop_daemon
 expect_rc 0 "SIGTERM stops kstatd cleanly"
 expect_file "$DAEMON_LOG" "cpu_sys: detached" "providers are detached on the way out"
 [ -e "$PIN/cpu_sys/cpu_sys" ]
 check $? "the counters stay pinned for the next start"
+[ ! -e "$SOCK" ]
+check $? "the socket is removed on the way out"
+
+start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK"
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+[ -S "$SOCK" ]
+check $? "a killed daemon leaves its socket behind"
+start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK"
+expect_file "$DAEMON_LOG" "replacing the stale socket" "the next one replaces the stale socket"
+stop_daemon
+expect_rc 0 "and stops cleanly"
 
 finish

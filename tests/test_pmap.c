@@ -100,6 +100,8 @@ Test(pmap, the_schema_decides_names_types_and_classes)
 			cr_expect_eq(h[i].ks_type, KSTAT_TYPE_INTR);
 			cr_expect_str_eq(h[i].ks_class, "controller");
 			cr_expect_eq(h[i].ks_data_size, sizeof(kstat_intr_t));
+		} else if (strcmp(h[i].ks_name, "open") == 0) {
+			cr_expect_eq(h[i].ks_type, KSTAT_TYPE_NAMED);
 		} else if (strcmp(h[i].ks_name, "timer") == 0) {
 			cr_expect_eq(h[i].ks_type, KSTAT_TYPE_TIMER);
 			cr_expect_str_eq(h[i].ks_class, "misc", "the default class");
@@ -109,7 +111,7 @@ Test(pmap, the_schema_decides_names_types_and_classes)
 		}
 	}
 	free(h);
-	cr_expect_eq(seen, 3, "keyed maps have no kstats until they have entries");
+	cr_expect_eq(seen, 4, "keyed maps have no kstats until they have entries");
 	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "ktest", "attached"), 1);
 	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "ktest", "programs"), 1);
 	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "config", "ktest"), 1);
@@ -419,16 +421,16 @@ Test(pmap, config_detaches_and_reattaches_and_counters_continue)
 	chain = snap_chain_id(fx.s);
 	write_config(0, 0);
 	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "config", "ktest"), 0, "the wish reads back");
-	cr_assert_eq(loader_sync(fx.ld), 4, "its four kstats deleted");
+	cr_assert_eq(loader_sync(fx.ld), 5, "its five kstats deleted");
 	cr_expect_eq(loader_attached(fx.ld, "ktest"), 0);
 	cr_expect_eq(find_kid(fx.s, "ktest", (int)me, "self"), -1);
 	cr_expect_eq(find_kid(fx.s, "ktest", 0, "knobs"), -1);
-	cr_expect_eq(snap_chain_id(fx.s), chain + 4);
+	cr_expect_eq(snap_chain_id(fx.s), chain + 5);
 	cr_expect_eq(read_u64(fx.s, "kstatd", 0, "ktest", "attached"), 0);
 	fork_children(10); /* detached: nothing counts these */
 
 	write_config(1, 0);
-	cr_assert_eq(loader_sync(fx.ld), 4);
+	cr_assert_eq(loader_sync(fx.ld), 5);
 	cr_expect_eq(loader_attached(fx.ld, "ktest"), 1);
 	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 10,
 		     "counters continue where they were");
@@ -478,4 +480,35 @@ Test(pmap, a_shared_map_needs_its_owner_loaded_first)
 		  err);
 	loader_free(ld2);
 	snap_free(s2);
+}
+
+Test(pmap, accruing_time_is_committed_at_attach_so_it_never_goes_back)
+{
+	struct ktest_open v[2] = {};
+	uint64_t before, after, later;
+	uint32_t zero = 0;
+	int fd = ktest_map("ktest_open");
+
+	cr_assert_leq(fx.ncpus, 2);
+	/* a state entered 2 s ago on CPU 0, still on: reads show it accruing */
+	v[0].since = (uint64_t)snap_now() - 2000000000ULL;
+	v[0].on = 1;
+	cr_assert_eq(bpf_map_update_elem(fd, &zero, v, BPF_ANY), 0);
+	before = read_u64(fx.s, "ktest", 0, "open", "busy");
+	cr_expect_geq(before, 2000000000ULL, "the open interval is counted");
+	cr_expect_lt(before, 3000000000ULL);
+
+	write_config(0, 0);
+	cr_assert_geq(loader_sync(fx.ld), 1);
+	usleep(100000);
+	write_config(1, 0);
+	cr_assert_geq(loader_sync(fx.ld), 1);
+	after = read_u64(fx.s, "ktest", 0, "open", "busy");
+	cr_expect_geq(after, before, "committed at attach, not lost");
+	usleep(100000);
+	later = read_u64(fx.s, "ktest", 0, "open", "busy");
+	cr_expect_eq(later, after, "and no longer accruing until the programs say so");
+	cr_assert_eq(bpf_map_lookup_elem(fd, &zero, v), 0);
+	cr_expect_eq(v[0].since, 0);
+	close(fd);
 }

@@ -10,22 +10,22 @@ TMP=$(mktemp -d)
 trap 'kill_daemons; rm -rf "$PIN" "$TMP"' EXIT
 require_root
 
-run "$KSTATD" --pin-path "$PIN" --provider-dir "$TMP/missing"
+run "$KSTATD" --socket "$TMP/kstat.sock" --pin-path "$PIN" --provider-dir "$TMP/missing"
 expect_rc 1 "an explicit provider directory that does not exist"
 expect_err "provider-dir .*missing" "names the directory"
 
 printf 'not an ELF object\n' >"$TMP/junk.bpf.o"
-run "$KSTATD" --pin-path "$PIN" --provider "$TMP/junk.bpf.o"
+run "$KSTATD" --socket "$TMP/kstat.sock" --pin-path "$PIN" --provider "$TMP/junk.bpf.o"
 expect_rc 1 "a --provider that is not BPF"
 expect_err "provider .*junk.bpf.o refused: not a BPF object file" "says why"
 
-run "$KSTATD" --pin-path "$PIN" --provider "$OUTPUT/tests/bad_kind.bpf.o"
+run "$KSTATD" --socket "$TMP/kstat.sock" --pin-path "$PIN" --provider "$OUTPUT/tests/bad_kind.bpf.o"
 expect_rc 1 "a --provider breaking the convention"
 expect_err "member lo: unknown kind 'minimum'" "names the map, member and problem"
 
 mkdir "$TMP/prov"
 cp "$TMP/junk.bpf.o" "$OUTPUT/examples/signals.bpf.o" "$TMP/prov/"
-start_daemon "$KSTATD" --pin-path "$PIN" --provider-dir "$TMP/prov"
+start_daemon "$KSTATD" --socket "$TMP/kstat.sock" --pin-path "$PIN" --provider-dir "$TMP/prov"
 expect_file "$DAEMON_LOG" "junk.bpf.o refused: not a BPF object file" "a broken file in the directory is refused"
 expect_file "$DAEMON_LOG" "signals.bpf.o loaded from the provider directory" "the good one is loaded"
 expect_file "$DAEMON_LOG" "providers attached: cpu_sys signals" "and attached before ready"

@@ -93,6 +93,21 @@ struct {
 	__type(value, struct ktest_timer);
 } ktest_timer SEC(".maps") KSTAT_MODULE("ktest") KSTAT_NAME("timer") KSTAT_TYPE(timer);
 
+struct ktest_open {
+	__u64 busy KSTAT_COUNTER(ns, "Time in a state that is still accruing")
+		KSTAT_OPEN(since, on);
+	__u64 since;
+	__u32 on;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ktest_open);
+} ktest_open SEC(".maps") KSTAT_NAMED_MAP("ktest", "open", "test", single);
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The client side of the socket ABI (lib/kstat_wire.h): a kstat_t and its
+ * buffer go out as one request, the reply's header fields and data come
+ * back into them, as the kernel's copyin and copyout would.  Built into
+ * libkstat and kstat_preload.so, for LP64 and ILP32; the request says
+ * which, so that kstatd shapes the data for this caller.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <sys/kstat.h>
+
+#include "kstat_client.h"
+#include "kstat_wire.h"
+
+/* One exchange at a time per descriptor: a frame must not interleave */
+#define NLOCKS 64
+static pthread_mutex_t locks[NLOCKS] = {
+	[0 ... NLOCKS - 1] = PTHREAD_MUTEX_INITIALIZER,
+};
+
+int kcl_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = secure_getenv(KSW_SOCKET_ENV);
+	int fd, err;
+
+	if (!path || !*path)
+		path = KSW_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (errno == EINTR)
+			continue;
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+static int send_all(int fd, const void *hdr, size_t hlen, const void *body, size_t blen)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)hdr, .iov_len = hlen },
+		{ .iov_base = (void *)body, .iov_len = blen },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = blen ? 2 : 1 };
+
+	while (msg.msg_iovlen) {
+		ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (msg.msg_iovlen && (size_t)n >= msg.msg_iov->iov_len) {
+			n -= (ssize_t)msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen) {
+			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + n;
+			msg.msg_iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+static int recv_all(int fd, void *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = recv(fd, buf, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf = (char *)buf + n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The stream is out of step: make every later call fail rather than misread */
+static int broken(int fd)
+{
+	(void)shutdown(fd, SHUT_RDWR);
+	errno = EIO;
+	return -1;
+}
+
+static int exchange(int fd, unsigned long cmd, kstat_t *ksp)
+{
+	struct ksw_req req = {
+		.magic = KSW_REQ_MAGIC,
+		.version = KSW_VERSION,
+		.hdr_len = sizeof(req),
+		.cmd = (uint32_t)cmd,
+		.model = sizeof(void *) == 8 ? KSW_MODEL_LP64 : KSW_MODEL_ILP32,
+	};
+	const void *body = NULL;
+	struct ksw_rep rep;
+	size_t ubufsize = 0;
+
+	if (cmd != (uint32_t)cmd) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (cmd == KSTAT_IOC_READ || cmd == KSTAT_IOC_WRITE) {
+		if (!ksp) {
+			errno = EFAULT;
+			return -1;
+		}
+		req.ks_kid = ksp->ks_kid;
+		req.ks_data = (uint64_t)(uintptr_t)ksp->ks_data;
+		req.ks_data_size = ksp->ks_data_size;
+		ubufsize = ksp->ks_data_size;
+	}
+	if (cmd == KSTAT_IOC_WRITE) {
+		if (!ksp->ks_data && ksp->ks_data_size) {
+			errno = EFAULT;
+			return -1;
+		}
+		req.ks_ndata = ksp->ks_ndata;
+		/*
+		 * No writable kstat is larger than a request may be: without its
+		 * data, kstatd still answers EPERM first, as the driver would,
+		 * and then EINVAL.
+		 */
+		if (ksp->ks_data_size <= KSW_MAX_WRITE) {
+			req.body_len = ksp->ks_data_size;
+			body = ksp->ks_data;
+		}
+	}
+	if (send_all(fd, &req, sizeof(req), body, (size_t)req.body_len))
+		return errno == EBADF || errno == ENOTSOCK ? -1 : broken(fd);
+	if (recv_all(fd, &rep, sizeof(rep)) || rep.magic != KSW_REP_MAGIC ||
+	    rep.version != KSW_VERSION || rep.hdr_len != sizeof(rep) || rep.body_len > ubufsize ||
+	    (rep.body_len && (cmd != KSTAT_IOC_READ || !ksp->ks_data)))
+		return broken(fd);
+	if (rep.body_len && recv_all(fd, ksp->ks_data, (size_t)rep.body_len))
+		return broken(fd);
+	if (cmd == KSTAT_IOC_READ && (rep.flags & KSW_REP_HDR)) {
+		if (rep.ks_data_size > SIZE_MAX)
+			return broken(fd);
+		ksp->ks_ndata = rep.ks_ndata;
+		ksp->ks_data_size = (size_t)rep.ks_data_size;
+		ksp->ks_flags = (uchar_t)rep.ks_flags;
+		ksp->ks_snaptime = rep.ks_snaptime;
+	}
+	if (rep.rval == -1) {
+		errno = rep.error > 0 ? rep.error : EIO;
+		return -1;
+	}
+	return rep.rval;
+}
+
+int kcl_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	pthread_mutex_t *lock;
+	int ret, err;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	lock = &locks[(unsigned int)fd % NLOCKS];
+	pthread_mutex_lock(lock);
+	ret = exchange(fd, cmd, arg);
+	err = errno;
+	pthread_mutex_unlock(lock);
+	errno = err;
+	return ret;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The one client of kstatd's socket, shared by libkstat and the preload
+ * shim: connect, and ioctl(kd, KSTAT_IOC_*, ksp) with the driver's
+ * semantics for this build's data model.  Hidden in both libraries.
+ */
+#ifndef __KSTATD_KSTAT_CLIENT_H
+#define __KSTATD_KSTAT_CLIENT_H
+
+#define KCL_HIDDEN __attribute__((visibility("hidden")))
+
+/*
+ * Connect to kstatd: $KSTAT_SOCKET, or /run/kstatd/kstat.sock.  Returns a
+ * close-on-exec stream socket, or -1 with errno: ENAMETOOLONG (the path
+ * does not fit a socket address), or what socket(2) or connect(2) said
+ * (ENOENT, ECONNREFUSED: kstatd is not running).
+ */
+KCL_HIDDEN int kcl_connect(void);
+
+/*
+ * ioctl(fd, cmd, arg) for /dev/kstat: arg is the caller's kstat_t (NULL
+ * for KSTAT_IOC_CHAIN_ID).  Returns the kstat chain id, or -1 with errno
+ * as the driver sets it: ENXIO, EAGAIN, ENOMEM (ks_data_size then says
+ * how much is needed), EACCES, EPERM, EINVAL, EOVERFLOW, EFAULT (a NULL
+ * kstat_t, or a NULL buffer with a non-zero size), or EIO when the
+ * connection to kstatd fails or breaks the protocol; after EIO the
+ * descriptor is shut down and every later call fails the same way.
+ * Callers on one descriptor are serialised.
+ */
+KCL_HIDDEN int kcl_ioctl(int fd, unsigned long cmd, void *arg);
+
+#endif /* __KSTATD_KSTAT_CLIENT_H */
