@@ -186,7 +186,7 @@ echo "bench: writing $RES/RESULTS.md"
 			ko = k - b; to = t - b
 			printf "| %s | %d | %.1f %s | %.1f %s | %.1f %s | %.1f %s | %.1f | %s |\n",
 				w, ev, b, s[1], f, s[2], k, s[3], t, s[4], (k - f) / ev,
-				ko > 0 ? sprintf("%.1fx", to / ko) : "n/a (kstatd within noise)"
+				(ko > 0 ? sprintf("%.1fx", to / ko) : "n/a (kstatd within noise)")
 		}'
 	done
 	echo
