@@ -29,7 +29,9 @@ BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -D__TARGET_ARCH_$(ARCH)
 INCLUDES := -Iinclude -Isrc -I$(OUTPUT) -I$(OUTPUT)/bpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
-DAEMON_LIBS := $(LIBBPF_LIBS) -lpthread
+WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 zlib libcrypt 2>/dev/null || \
+	echo -lmicrohttpd -lgnutls -lyaml -lz -lcrypt)
+DAEMON_LIBS := $(LIBBPF_LIBS) $(WEB_LIBS) -lpthread
 
 ifeq ($(V),1)
 Q =
@@ -49,16 +51,27 @@ CORE_SRCS := \
 	src/builtin.c \
 	src/ioc_request.c \
 	src/ioctl_compat.c \
+	src/http_auth.c \
+	src/http_export.c \
+	src/http_listen.c \
+	src/http_neg.c \
+	src/json_render.c \
+	src/landing.c \
 	src/loader.c \
 	src/loader_kstats.c \
 	src/pins.c \
 	src/provider_dir.c \
 	src/log.c \
+	src/outbuf.c \
+	src/prom_group.c \
+	src/prom_name.c \
+	src/prom_render.c \
 	src/provider.c \
 	src/schema.c \
 	src/snap_rw.c \
 	src/snapshot.c \
 	src/sysmisc.c \
+	src/web_config.c \
 	#
 
 # Drop-in providers: a single .bpf.c each, no userspace code (examples/)
@@ -69,6 +82,7 @@ EXAMPLES := \
 
 # Test providers, loaded as .bpf.o files the way third parties ship them
 TEST_BPF := \
+	khist \
 	ktest \
 	ktest_v2 \
 	ktest_share \
@@ -88,6 +102,10 @@ TESTS := \
 	test_sysmisc \
 	test_provider_dir \
 	test_examples \
+	test_prom \
+	test_web_config \
+	test_http \
+	test_json \
 	#
 
 # libkstat and the preload shim share one client of the socket protocol

@@ -79,7 +79,8 @@ stop_bg() {
 
 # kstatd with only the given providers attached ("all" for the defaults)
 start_kstatd() {
-	local args=(--socket "$TMP/kstat.sock" --no-pin --provider-dir= --log.level=warn)
+	local args=(--socket "$TMP/kstat.sock" --no-pin --provider-dir= --log.level=info
+		--web.listen-address 127.0.0.1:0)
 	if [ "$1" != all ]; then
 		for p in $BUILTINS; do
 			if [[ " $* " == *" $p "* ]]; then args+=(--enable "$p"); else args+=(--disable "$p"); fi

@@ -7,7 +7,7 @@ set -e
 BUILD="make gcc gcc-multilib clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev"
 TEST="$BUILD libcriterion-dev libclang-rt-14-dev qemu-user iproute2 curl prometheus
-	python3-prometheus-client clang-format cppcheck kmod util-linux"
+	python3-prometheus-client clang-format cppcheck kmod util-linux openssl strace"
 BENCH="$TEST wrk hyperfine bpftrace prometheus-node-exporter gnuplot-nox"
 
 case "${1:-build}" in

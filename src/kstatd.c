@@ -21,10 +21,13 @@
 #include <unistd.h>
 
 #include "ioctl_compat.h"
+#include "http_export.h"
+#include "http_listen.h"
 #include "loader.h"
 #include "log.h"
 #include "snapshot.h"
 #include "sysmisc.h"
+#include "web_config.h"
 
 #define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
 #define DEFAULT_PROVIDER_DIR "/etc/kstatd/providers.d"
@@ -33,6 +36,7 @@
 #define MAX_PROVIDER_FILES 64
 #define BPFFS_ROOT "/sys/fs/bpf"
 #define TRACEFS_ROOT "/sys/kernel/tracing"
+#define MAX_WEB_REQUESTS 10000
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -52,6 +56,10 @@ enum {
 	OPT_ENABLE,
 	OPT_DISABLE,
 	OPT_SOCKET,
+	OPT_WEB_LISTEN,
+	OPT_WEB_PATH,
+	OPT_WEB_CONFIG,
+	OPT_WEB_MAX_REQUESTS,
 };
 
 static struct env {
@@ -67,6 +75,8 @@ static struct env {
 	bool toggle_on[MAX_PROVIDER_FILES];
 	int ntoggles;
 	int sync_ms;
+	struct http_opts web;
+	const char *web_config;
 } env = {
 	.pin_path = DEFAULT_PIN_PATH,
 	.provider_dir = DEFAULT_PROVIDER_DIR,
@@ -88,8 +98,13 @@ static const char doc[] =
 	"CAP_BPF and CAP_PERFMON, a kernel with BTF, and bpffs (mounted at\n" BPFFS_ROOT
 	" when it is not).\n"
 	"\n"
+	"Serves Prometheus metrics (text 0.0.4 or OpenMetrics 1.0.0) on\n"
+	"http://ADDR:PORT/metrics, the kstats as kstat -j JSON on /kstat, and a\n"
+	"landing page on /.\n"
+	"\n"
 	"USAGE: kstatd [--socket PATH] [--pin-path DIR] [--reset] [--provider FILE.bpf.o]...\n"
-	"              [--provider-dir DIR]\n"
+	"              [--provider-dir DIR] [--web.listen-address ADDR:PORT]...\n"
+	"              [--web.config.file FILE]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    kstatd                          # default providers, pins under " DEFAULT_PIN_PATH "\n"
@@ -98,7 +113,11 @@ static const char doc[] =
 	"    kstatd --provider tcp.bpf.o     # also serve a drop-in provider\n"
 	"    kstatd --provider-dir /srv/prov # providers dropped in there, live\n"
 	"    kstatd --disable cpu_sys        # start with cpu:N:sys detached\n"
-	"    kstatd --log.level=debug        # libbpf and verifier messages too\n";
+	"    kstatd --log.level=debug        # libbpf and verifier messages too\n"
+	"    kstatd --web.listen-address=127.0.0.1:8738 \\\n"
+	"           --web.listen-address=[::1]:8738  # loopback only, IPv4 and IPv6\n"
+	"    kstatd --web.config.file=web.yml  # TLS and basic auth\n"
+	"    curl -s localhost:8738/metrics  # what Prometheus scrapes\n";
 
 static const struct argp_option opts[] = {
 	{ "pin-path", OPT_PIN_PATH, "DIR", 0,
@@ -119,6 +138,16 @@ static const struct argp_option opts[] = {
 	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
 	  "How often new and vanished map entries become kstats (default 500)", 0 },
+	{ "web.listen-address", OPT_WEB_LISTEN, "ADDR:PORT", 0,
+	  "Serve HTTP here: ADDR:PORT, [IPV6]:PORT or :PORT for every address; repeatable "
+	  "(default " HTTP_DEFAULT_LISTEN ")",
+	  0 },
+	{ "web.telemetry-path", OPT_WEB_PATH, "PATH", 0,
+	  "Path of the Prometheus metrics (default /metrics)", 0 },
+	{ "web.config.file", OPT_WEB_CONFIG, "FILE", 0,
+	  "TLS and basic auth, in the Prometheus exporter-toolkit web config format", 0 },
+	{ "web.max-requests", OPT_WEB_MAX_REQUESTS, "N", 0,
+	  "Concurrent scrapes before 503 (default 40, 0 for no limit)", 0 },
 	{},
 };
 
@@ -175,6 +204,39 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state,
 				   "--sync-interval: '%s' is not a number of ms in 10..60000", arg);
 		env.sync_ms = (int)v;
+		break;
+	case OPT_WEB_LISTEN: {
+		struct sockaddr_storage ss;
+		char why[256];
+		socklen_t len;
+		bool any;
+
+		if (env.web.nlisten == HTTP_MAX_LISTEN)
+			argp_error(state, "at most %d --web.listen-address", HTTP_MAX_LISTEN);
+		if (http_listen_parse(arg, &ss, &len, &any, why, sizeof(why)))
+			argp_error(state, "--web.listen-address %s", why);
+		env.web.listen[env.web.nlisten++] = arg;
+		break;
+	}
+	case OPT_WEB_PATH:
+		if (!http_path_ok(arg))
+			argp_error(
+				state,
+				"--web.telemetry-path '%s' must start with '/', use only letters, "
+				"digits and -._~/, and not be / or /kstat",
+				arg);
+		env.web.telemetry_path = arg;
+		break;
+	case OPT_WEB_CONFIG:
+		env.web_config = arg;
+		break;
+	case OPT_WEB_MAX_REQUESTS:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 0 || v > MAX_WEB_REQUESTS)
+			argp_error(state, "--web.max-requests: '%s' is not a number in 0..%d", arg,
+				   MAX_WEB_REQUESTS);
+		env.web.max_requests = (unsigned int)v;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -307,31 +369,80 @@ static void log_ready(struct loader *ld, struct snap *s)
 	fflush(stdout);
 }
 
+/* The web config is read before anything starts: a mistake there stops kstatd at once */
+static struct web_config *load_web_config(void)
+{
+	struct web_config *wc;
+	char why[512];
+
+	if (!env.web_config)
+		return NULL;
+	wc = web_config_load(env.web_config, why, sizeof(why));
+	if (!wc) {
+		log_err("--web.config.file %s", why);
+		return NULL;
+	}
+	if (wc->nusers && !wc->cert_pem)
+		log_warn(
+			"--web.config.file %s: basic auth without TLS sends passwords in the clear",
+			env.web_config);
+	return wc;
+}
+
+static struct http *start_http(struct snap *s, const struct web_config *wc)
+{
+	struct http *h;
+	char why[512];
+
+	if (!env.web.nlisten)
+		env.web.listen[env.web.nlisten++] = HTTP_DEFAULT_LISTEN;
+	env.web.wc = wc;
+	env.web.version = KSTATD_VERSION;
+	h = http_start(s, &env.web, why, sizeof(why));
+	if (!h) {
+		log_err("http: %s", why);
+		return NULL;
+	}
+	for (size_t i = 0; http_url(h, i); i++)
+		log_info("http: serving %s%s", http_url(h, i), env.web.telemetry_path);
+	return h;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
 	struct loader_opts lopts = {};
 	struct ioc_server *srv = NULL;
+	struct web_config *wc = NULL;
 	struct sysmisc *sm = NULL;
 	struct loader *ld = NULL;
+	struct http *http = NULL;
 	struct snap *s = NULL;
 	pthread_t sig_tid;
 	bool sig_started = false;
 	sigset_t set;
 	int err;
 
+	http_opts_default(&env.web);
 	argp_err_exit_status = 2;
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 2;
 
+	if (env.web_config) {
+		wc = load_web_config();
+		if (!wc)
+			return 1;
+	}
 	err = check_privileges();
 	if (!err)
 		err = check_kernel();
 	if (!err && !env.no_pin)
 		err = check_bpffs(env.pin_path);
-	if (err)
+	if (err) {
+		web_config_free(wc);
 		return 1;
+	}
 	mount_tracefs();
 
 	/* every thread inherits this; only the signal thread takes them */
@@ -410,6 +521,11 @@ int main(int argc, char **argv)
 	err = ioc_start(srv);
 	if (err)
 		goto cleanup;
+	http = start_http(s, wc);
+	if (!http) {
+		err = -EIO;
+		goto cleanup;
+	}
 	err = pthread_create(&sig_tid, NULL, signal_thread, ld);
 	if (err) {
 		log_err("cannot start the signal thread: %s", strerror(err));
@@ -434,8 +550,10 @@ cleanup:
 	}
 	/* clients go first: nothing may read a kstat while its provider is freed */
 	ioc_free(srv);
+	http_stop(http);
 	sysmisc_free(sm);
 	loader_free(ld);
 	snap_free(s);
+	web_config_free(wc);
 	return err ? 1 : 0;
 }

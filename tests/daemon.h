@@ -71,7 +71,7 @@ static inline void tdaemon_start(void)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		execl(kstatd, kstatd, "--socket", td.sock, "--pin-path", pin, "--reset",
-		      (char *)NULL);
+		      "--web.listen-address", "127.0.0.1:0", "--provider-dir=", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200 && !file_has(td.log, "ready"); i++) {

@@ -81,3 +81,42 @@ finish() {
 	[ "$_fails" -eq 0 ] && exit 0
 	exit 1
 }
+
+# daemon_url [N]: the N-th (default 1st) URL kstatd logged as "http: serving URL/path"
+daemon_url() {
+	grep -o 'http: serving [^ ]*' "$DAEMON_LOG" | sed -n "${1:-1}p" |
+		sed -e 's/^http: serving //' -e 's|\(https\?://[^/]*\).*|\1|'
+}
+
+# free_port: a TCP port nobody listens on now, for servers that cannot take port 0
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# have_ipv6: is there an IPv6 loopback to listen on?
+have_ipv6() {
+	grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null
+}
+
+# le64 V...: the little-endian bytes of 64-bit values, as bpftool takes them
+le64() {
+	/usr/bin/python3 -c 'import struct, sys; print(" ".join("%02x" % b for v in sys.argv[1:] for b in struct.pack("<Q", int(v))))' "$@"
+}
+
+# le32 V...: the same for 32-bit values (map keys)
+le32() {
+	/usr/bin/python3 -c 'import struct, sys; print(" ".join("%02x" % b for v in sys.argv[1:] for b in struct.pack("<I", int(v))))' "$@"
+}
+
+# keyed_batch MAP FIRST N: a bpftool batch file that puts N ktest_keyed
+# entries (keys FIRST.., 96-byte values with a 4-slot histogram) in MAP
+keyed_batch() {
+	/usr/bin/python3 - "$@" <<'PY'
+import struct, sys
+path, first, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    key = " ".join("%02x" % b for b in struct.pack("<I", first + i))
+    val = struct.pack("<QQqQQ4QII16s", i, i * 512, 3, 100, 200, 1, 2, 3, 4, 7, 0, b"")
+    print("map update pinned %s key hex %s value hex %s" % (path, key, " ".join("%02x" % b for b in val)))
+PY
+}

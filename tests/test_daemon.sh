@@ -7,7 +7,7 @@
 # a killed daemon replaced.
 set -u
 . "$(dirname "$0")/lib.sh"
-KSTATD=$OUTPUT/kstatd
+KSTATD=$(dirname "$0")/kstatd-test
 PIN=/sys/fs/bpf/kstatd-daemon-test-$$
 trap 'kill_daemons; rm -rf "$PIN" "$PIN-2" "$TMP"' EXIT
 TMP=$(mktemp -d)
@@ -49,7 +49,7 @@ run "$KSTATD" --pin-path "$TMP/pins" --socket "$SOCK"
 expect_rc 1 "a pin path off bpffs"
 expect_err "is not on a bpffs" "a pin path off bpffs is explained"
 
-start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK"
+start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK" --web.listen-address 127.0.0.1:0
 expect_file "$DAEMON_LOG" "kstatd ready: .* providers attached: cpu_sys" "ready line names the providers"
 expect_file "$DAEMON_LOG" "cpu_sys: attached 6 programs" "attach is logged"
 expect_file "$DAEMON_LOG" "ready: .*socket $SOCK" "the ready line names the socket"
@@ -59,7 +59,7 @@ run env KSTAT_SOCKET="$SOCK" LD_PRELOAD="$OUTPUT/kstat_preload.so" \
 	"$OUTPUT/tests/illumos/ks_ioctl" walk
 expect_rc 0 "the socket serves the ioctls as soon as the ready line is out"
 
-run "$KSTATD" --pin-path "$PIN" --socket "$TMP/other.sock"
+run "$KSTATD" --pin-path "$PIN" --socket "$TMP/other.sock" --web.listen-address 127.0.0.1:0
 expect_rc 1 "a second daemon on the same pin path"
 expect_err "another kstatd is running with pin path" "the second daemon says why"
 run "$KSTATD" --pin-path "$PIN-2" --socket "$SOCK"

@@ -22,6 +22,8 @@
 
 static struct snap *s;
 static struct loader *ld;
+/* what the cgroup test made, undone in teardown even when it fails */
+static char cg[400], backing[64], loopdev[64];
 
 static void setup(void)
 {
@@ -43,6 +45,17 @@ static void setup(void)
 
 static void teardown(void)
 {
+	char cmd[256];
+
+	if (loopdev[0]) {
+		snprintf(cmd, sizeof(cmd), "losetup -d %s", loopdev);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot detach %s\n", loopdev);
+	}
+	if (backing[0])
+		unlink(backing);
+	if (cg[0])
+		rmdir(cg);
 	loader_free(ld);
 	snap_free(s);
 	remove_pin_path();
@@ -85,13 +98,6 @@ static uint64_t cpu_usage_usec(const char *cg)
 	return usage;
 }
 
-static int run(const char *cmd)
-{
-	int rc = system(cmd);
-
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 #define IO_SIZE 65536
 #define IO_COUNT 32
 
@@ -129,7 +135,7 @@ static void child_work(const char *cg, const char *loopdev)
 
 Test(examples, cgroup_stats_counts_a_cgroups_cpu_and_block_io)
 {
-	char cg[512], backing[64], loopdev[64] = "", cmd[512], name[64];
+	char cmd[512], name[64];
 	uint64_t usage0, usage1, cpu_ns;
 	struct stat st;
 	int status;
@@ -169,10 +175,6 @@ Test(examples, cgroup_stats_counts_a_cgroups_cpu_and_block_io)
 		     (uint64_t)IO_SIZE * IO_COUNT);
 	cr_expect_eq(read_u64(s, "cgroup", (int)st.st_ino, name, "writes"), IO_COUNT);
 	cr_expect_eq(read_u64(s, "cgroup", (int)st.st_ino, name, "reads"), IO_COUNT);
-
-	snprintf(cmd, sizeof(cmd), "losetup -d %s; rm -f %s", loopdev, backing);
-	run(cmd);
-	rmdir(cg);
 }
 
 Test(examples, signals_counts_each_signal_sent)

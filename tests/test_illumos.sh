@@ -68,7 +68,7 @@ run cc -Iinclude tests/illumos/ks_lib.c "$OUTPUT/libkstat.a" -o "$TMP/ks_static"
 expect_rc 0 "and links libkstat.a statically"
 
 require_root
-start_daemon "$OUTPUT/kstatd" --socket "$TMP/kstat.sock" --pin-path "$PIN" --reset
+start_daemon "$(dirname "$0")/kstatd-test" --socket "$TMP/kstat.sock" --pin-path "$PIN" --reset
 export KSTAT_SOCKET="$TMP/kstat.sock"
 
 for m in 64 32; do

@@ -4,7 +4,7 @@
 # as a user meets them, refusals logged while the daemon keeps serving.
 set -u
 . "$(dirname "$0")/lib.sh"
-KSTATD=$OUTPUT/kstatd
+KSTATD=$(dirname "$0")/kstatd-test
 PIN=/sys/fs/bpf/kstatd-pdir-test-$$
 TMP=$(mktemp -d)
 trap 'kill_daemons; rm -rf "$PIN" "$TMP"' EXIT
@@ -30,6 +30,31 @@ expect_file "$DAEMON_LOG" "junk.bpf.o refused: not a BPF object file" "a broken 
 expect_file "$DAEMON_LOG" "signals.bpf.o loaded from the provider directory" "the good one is loaded"
 expect_file "$DAEMON_LOG" "providers attached: cpu_sys signals" "and attached before ready"
 
+URL=$(daemon_url)
+metrics() { curl -s "$URL/metrics"; }
+metrics | grep -q '^kstatd_engine_providers_refused_total 1$'
+check $? "the refusal is counted in /metrics"
+
+# a child that blocks SIGRTMIN+7, so the signals we send queue up
+/usr/bin/python3 -c 'import signal, time
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGRTMIN + 7])
+time.sleep(60)' &
+CHILD=$!
+DAEMON_PIDS="$DAEMON_PIDS $CHILD"
+sleep 0.3
+SIG=$(/usr/bin/python3 -c 'import signal; print(signal.SIGRTMIN + 7)')
+/usr/bin/python3 -c 'import os, sys
+for _ in range(25): os.kill(int(sys.argv[1]), int(sys.argv[2]))' "$CHILD" "$SIG"
+kill "$CHILD"
+for _i in $(seq 1 30); do
+	metrics | grep -q "kstat_signal_generated_total{.*ks_instance=\"$SIG\"" && break
+	sleep 0.1
+done
+metrics | grep -qE "^kstat_signal_generated_total\{ks_instance=\"$SIG\",ks_name=\"sig$SIG\"\} 25$"
+check $? "a drop-in provider's metrics count exactly what was done (25 signals)"
+metrics | grep -qE '^kstatd_provider_attached\{provider="signals"\} 1$'
+check $? "and its self metrics are there"
+
 cp "$OUTPUT/examples/cgroup_stats.bpf.o" "$TMP/prov/"
 for _i in $(seq 1 30); do
 	grep -q "cgroup_stats: attached" "$DAEMON_LOG" && break
@@ -46,6 +71,8 @@ done
 expect_file "$DAEMON_LOG" "signals: its file was removed: unloading it" "a removed file is unloaded live"
 [ ! -e "$PIN/signals" ]
 check $? "its pins are removed"
+! metrics | grep -q '^kstat_signal_'
+check $? "its metrics are gone"
 [ -e "$PIN/cpu_sys/cpu_sys" ]
 check $? "other providers' pins stay"
 

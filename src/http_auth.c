@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * bcrypt basic auth, the exporter-toolkit way: every user name is
+ * compared (no early exit), an unknown user is checked against a dummy
+ * hash of the same cost, hashes are compared in constant time, and
+ * bcrypt runs one at a time so that a password guesser cannot take more
+ * than one CPU.  A password found right is remembered as
+ * SHA-256(random salt, user, password), so that later scrapes with it
+ * cost a digest, not a bcrypt.
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "http_auth.h"
+#include "web_config.h"
+
+#define DIGEST_LEN 32
+#define SALT_LEN 32
+
+struct auth_user {
+	char *name;
+	char *hash;
+	unsigned char ok[DIGEST_LEN]; /* digest of the password last found right */
+	bool ok_valid;
+};
+
+struct http_auth {
+	struct auth_user *users;
+	size_t n;
+	char dummy[CRYPT_OUTPUT_SIZE];
+	unsigned char salt[SALT_LEN];
+	pthread_mutex_t cache_lock;  /* users[].ok, ok_valid */
+	pthread_mutex_t bcrypt_lock; /* cd, and one bcrypt at a time */
+	struct crypt_data cd;
+};
+
+bool http_auth_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	const volatile unsigned char *x = a, *y = b;
+	size_t n = alen < blen ? alen : blen;
+	unsigned char d = alen != blen;
+
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+static int hash_cost(const char *h)
+{
+	return (h[4] - '0') * 10 + (h[5] - '0');
+}
+
+struct http_auth *http_auth_new(const struct web_user *users, size_t n)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct http_auth *a = calloc(1, sizeof(*a));
+	int cost = 4, err = ENOMEM;
+
+	if (!a)
+		return NULL;
+	pthread_mutex_init(&a->cache_lock, NULL);
+	pthread_mutex_init(&a->bcrypt_lock, NULL);
+	a->users = calloc(n ? n : 1, sizeof(*a->users));
+	if (!a->users)
+		goto err_free;
+	for (size_t i = 0; i < n; i++) {
+		a->users[i].name = strdup(users[i].name);
+		a->users[i].hash = strdup(users[i].hash);
+		a->n++;
+		if (!a->users[i].name || !a->users[i].hash)
+			goto err_free;
+		if (hash_cost(users[i].hash) > cost)
+			cost = hash_cost(users[i].hash);
+	}
+	if (getrandom(a->salt, sizeof(a->salt), 0) != (ssize_t)sizeof(a->salt)) {
+		err = errno;
+		goto err_free;
+	}
+	if (n) {
+		const char *out;
+
+		err = EINVAL;
+		if (!crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, setting,
+				      sizeof(setting)))
+			goto err_free;
+		out = crypt_rn("kstatd: no such user", setting, &a->cd, sizeof(a->cd));
+		if (!out || out[0] == '*')
+			goto err_free;
+		strncpy(a->dummy, out, sizeof(a->dummy) - 1);
+	}
+	return a;
+
+err_free:
+	http_auth_free(a);
+	errno = err;
+	return NULL;
+}
+
+void http_auth_free(struct http_auth *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->users[i].name);
+		free(a->users[i].hash);
+	}
+	free(a->users);
+	pthread_mutex_destroy(&a->cache_lock);
+	pthread_mutex_destroy(&a->bcrypt_lock);
+	explicit_bzero(a, sizeof(*a));
+	free(a);
+}
+
+static bool digest(const struct http_auth *a, const char *user, const char *pass, size_t pass_len,
+		   unsigned char *out)
+{
+	size_t ul = strlen(user), len = SALT_LEN + ul + 1 + pass_len;
+	unsigned char *buf = malloc(len);
+	bool ok;
+
+	if (!buf)
+		return false;
+	memcpy(buf, a->salt, SALT_LEN);
+	memcpy(buf + SALT_LEN, user, ul + 1);
+	memcpy(buf + SALT_LEN + ul + 1, pass, pass_len);
+	ok = gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, len, out) == 0;
+	explicit_bzero(buf, len);
+	free(buf);
+	return ok;
+}
+
+bool http_auth_check(struct http_auth *a, const char *user, const char *pass, size_t pass_len)
+{
+	unsigned char d[DIGEST_LEN];
+	const char *hash, *out;
+	bool have_digest, match, ok = false;
+	size_t ul = strlen(user);
+	long idx = -1;
+
+	if (!a->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		bool eq = http_auth_equal(a->users[i].name, strlen(a->users[i].name), user, ul);
+
+		if (eq && idx < 0)
+			idx = (long)i;
+	}
+	have_digest = digest(a, user, pass, pass_len, d);
+	if (idx >= 0 && have_digest) {
+		pthread_mutex_lock(&a->cache_lock);
+		ok = a->users[idx].ok_valid &&
+		     http_auth_equal(a->users[idx].ok, DIGEST_LEN, d, DIGEST_LEN);
+		pthread_mutex_unlock(&a->cache_lock);
+		if (ok)
+			goto forget_digest;
+	}
+
+	hash = idx >= 0 ? a->users[idx].hash : a->dummy;
+	pthread_mutex_lock(&a->bcrypt_lock);
+	out = crypt_rn(pass, hash, &a->cd, sizeof(a->cd));
+	match = out && http_auth_equal(out, strlen(out), hash, strlen(hash));
+	explicit_bzero(&a->cd, sizeof(a->cd));
+	pthread_mutex_unlock(&a->bcrypt_lock);
+
+	ok = match && idx >= 0;
+	if (ok && have_digest) {
+		pthread_mutex_lock(&a->cache_lock);
+		memcpy(a->users[idx].ok, d, DIGEST_LEN);
+		a->users[idx].ok_valid = true;
+		pthread_mutex_unlock(&a->cache_lock);
+	}
+forget_digest:
+	explicit_bzero(d, sizeof(d));
+	return ok;
+}

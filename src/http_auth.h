@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Basic auth against the bcrypt hashes of a web config: unknown users and
+ * wrong passwords cost the same bcrypt and get the same answer; a
+ * password that was right once is remembered as a salted digest, so that
+ * a scraper pays for bcrypt once, not at every scrape.
+ */
+#ifndef __KSTATD_HTTP_AUTH_H
+#define __KSTATD_HTTP_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct web_user;
+struct http_auth;
+
+/*
+ * Take copies of n users.  Makes a dummy hash at the highest cost among
+ * them, for unknown users (one bcrypt at start).  NULL with errno.
+ */
+struct http_auth *http_auth_new(const struct web_user *users, size_t n);
+/* NULL is accepted */
+void http_auth_free(struct http_auth *a);
+
+/* Are user and pass (pass_len bytes) a configured user and its password? */
+bool http_auth_check(struct http_auth *a, const char *user, const char *pass, size_t pass_len);
+
+/* Compare two byte strings in time that depends only on their lengths */
+bool http_auth_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+#endif /* __KSTATD_HTTP_AUTH_H */

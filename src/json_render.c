@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * `kstat -j` over HTTP.  The layout is illumos kstat(1M)'s, byte for byte
+ * ("[{\n\t\"module\": ...", ", " between kstats, "]\n" at the end), with
+ * the pseudo-statistics crtime and snaptime in each kstat's data; strings
+ * are escaped as JSON wants (kstat(1M) writes \? and raw bytes, which JSON
+ * parsers refuse).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "json_render.h"
+#include "outbuf.h"
+#include "snapshot.h"
+
+enum jkind {
+	J_U64,
+	J_I64,
+	J_STR,
+	J_HRTIME, /* nanoseconds, printed as seconds with 9 decimals */
+};
+
+struct jent {
+	const char *name;
+	size_t idx; /* keeps the sort stable */
+	enum jkind kind;
+	uint64_t v;
+	const char *str;
+	size_t len;
+};
+
+struct chunk {
+	char module[KSTAT_STRLEN];
+	int instance;
+	char name[KSTAT_STRLEN];
+	size_t off, len;
+};
+
+struct jrender {
+	const struct json_query *q;
+	struct outbuf body; /* each kstat's object, in kid order */
+	struct chunk *chunks;
+	size_t nchunks, capchunks;
+	struct jent *ents;
+	size_t capents;
+	int err;
+};
+
+static const char *const io_names[] = {
+	"nread",       "nwritten", "reads",    "writes",      "wtime", "wlentime",
+	"wlastupdate", "rtime",    "rlentime", "rlastupdate", "wcnt",  "rcnt",
+};
+
+static const char *const intr_names[KSTAT_NUM_INTRS] = {
+	"hard", "soft", "watchdog", "spurious", "multiple_service",
+};
+
+static const char *const timer_names[] = {
+	"num_events", "elapsed_time", "min_time", "max_time", "start_time", "stop_time",
+};
+
+bool json_glob(const char *pat, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	/* greedy with one backtrack point: O(len(pat) * len(s)) at worst */
+	while (*s) {
+		if (*pat == '*') {
+			star = pat++;
+			resume = s;
+		} else if (*pat == '?' || *pat == *s) {
+			pat++;
+			s++;
+		} else if (star) {
+			pat = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+bool json_pattern_ok(const char *pat)
+{
+	size_t n = strnlen(pat, JSON_PATTERN_MAX + 1);
+
+	if (n == 0 || n > JSON_PATTERN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)pat[i] < 0x20 || pat[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool match(const char *pat, const char *s)
+{
+	return !pat || json_glob(pat, s);
+}
+
+static bool want(const kstat_t *hdr, void *arg)
+{
+	struct jrender *r = arg;
+	char inst[16];
+
+	if (hdr->ks_type == KSTAT_TYPE_RAW || strncmp(hdr->ks_name, "kstat_", 6) == 0)
+		return false;
+	snprintf(inst, sizeof(inst), "%d", hdr->ks_instance);
+	return match(r->q->module, hdr->ks_module) && match(r->q->name, hdr->ks_name) &&
+	       match(r->q->instance, inst) && match(r->q->ks_class, hdr->ks_class);
+}
+
+/* A JSON string: escapes, and U+FFFD for bytes that are not UTF-8 */
+static void put_jstr(struct outbuf *ob, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	outbuf_putc(ob, '"');
+	while (n) {
+		size_t seq = outbuf_utf8_seq(p, n);
+
+		if (seq == 0) {
+			outbuf_puts(ob, "\\ufffd");
+			seq = 1;
+		} else if (*p == '"' || *p == '\\') {
+			outbuf_putc(ob, '\\');
+			outbuf_putc(ob, (char)*p);
+		} else if (*p == '\n') {
+			outbuf_puts(ob, "\\n");
+		} else if (*p == '\t') {
+			outbuf_puts(ob, "\\t");
+		} else if (*p < 0x20) {
+			outbuf_printf(ob, "\\u%04x", *p);
+		} else {
+			outbuf_put(ob, p, seq);
+		}
+		p += seq;
+		n -= seq;
+	}
+	outbuf_putc(ob, '"');
+}
+
+static void put_hrtime(struct outbuf *ob, uint64_t ns)
+{
+	if (ns == 0)
+		outbuf_putc(ob, '0');
+	else
+		outbuf_printf(ob, "%llu.%09llu", (unsigned long long)(ns / 1000000000ULL),
+			      (unsigned long long)(ns % 1000000000ULL));
+}
+
+static struct jent *add_ent(struct jrender *r, size_t *n, const char *name, enum jkind kind,
+			    uint64_t v)
+{
+	struct jent *e;
+
+	if (r->q->statistic && !json_glob(r->q->statistic, name))
+		return NULL;
+	if (*n == r->capents) {
+		size_t ncap = r->capents ? r->capents * 2 : 64;
+		struct jent *ne = realloc(r->ents, ncap * sizeof(*ne));
+
+		if (!ne) {
+			r->err = -ENOMEM;
+			return NULL;
+		}
+		r->ents = ne;
+		r->capents = ncap;
+	}
+	e = &r->ents[*n];
+	e->name = name;
+	e->idx = *n;
+	e->kind = kind;
+	e->v = v;
+	e->str = NULL;
+	e->len = 0;
+	(*n)++;
+	return e;
+}
+
+static void named_ents(struct jrender *r, const kstat_t *ks, size_t *n)
+{
+	const kstat_named_t *kn = ks->ks_data;
+
+	for (uint_t i = 0; i < ks->ks_ndata; i++) {
+		const char *name = kn[i].name;
+		struct jent *e;
+
+		if (!name[0])
+			continue;
+		switch (kn[i].data_type) {
+		case KSTAT_DATA_CHAR:
+			e = add_ent(r, n, name, J_STR, 0);
+			if (e) {
+				e->str = kn[i].value.c;
+				e->len = strnlen(kn[i].value.c, sizeof(kn[i].value.c));
+			}
+			break;
+		case KSTAT_DATA_INT32:
+			add_ent(r, n, name, J_I64, (uint64_t)(int64_t)kn[i].value.i32);
+			break;
+		case KSTAT_DATA_UINT32:
+			add_ent(r, n, name, J_U64, kn[i].value.ui32);
+			break;
+		case KSTAT_DATA_INT64:
+			add_ent(r, n, name, J_I64, (uint64_t)kn[i].value.i64);
+			break;
+		case KSTAT_DATA_UINT64:
+			add_ent(r, n, name, J_U64, kn[i].value.ui64);
+			break;
+		case KSTAT_DATA_STRING:
+			e = add_ent(r, n, name, J_STR, 0);
+			if (e && KSTAT_NAMED_STR_PTR(&kn[i])) {
+				e->str = KSTAT_NAMED_STR_PTR(&kn[i]);
+				e->len = strnlen(e->str, KSTAT_NAMED_STR_BUFLEN(&kn[i]));
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void typed_ents(struct jrender *r, const kstat_t *ks, size_t *n)
+{
+	if (ks->ks_type == KSTAT_TYPE_IO && ks->ks_data_size >= sizeof(kstat_io_t)) {
+		const kstat_io_t *io = ks->ks_data;
+		const uint64_t v[] = {
+			io->nread,
+			io->nwritten,
+			io->reads,
+			io->writes,
+			(uint64_t)io->wtime,
+			(uint64_t)io->wlentime,
+			(uint64_t)io->wlastupdate,
+			(uint64_t)io->rtime,
+			(uint64_t)io->rlentime,
+			(uint64_t)io->rlastupdate,
+			io->wcnt,
+			io->rcnt,
+		};
+
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			add_ent(r, n, io_names[i], J_U64, v[i]);
+	} else if (ks->ks_type == KSTAT_TYPE_INTR && ks->ks_data_size >= sizeof(kstat_intr_t)) {
+		const kstat_intr_t *in = ks->ks_data;
+
+		for (int i = 0; i < KSTAT_NUM_INTRS; i++)
+			add_ent(r, n, intr_names[i], J_U64, in->intrs[i]);
+	} else if (ks->ks_type == KSTAT_TYPE_TIMER && ks->ks_ndata > 0) {
+		/* kstat(1M) shows only the first record of a timer kstat */
+		const kstat_timer_t *t = ks->ks_data;
+		const uint64_t v[] = {
+			t->num_events,         (uint64_t)t->elapsed_time, (uint64_t)t->min_time,
+			(uint64_t)t->max_time, (uint64_t)t->start_time,   (uint64_t)t->stop_time,
+		};
+		struct jent *e = add_ent(r, n, "name", J_STR, 0);
+
+		if (e) {
+			e->str = t->name;
+			e->len = strnlen(t->name, sizeof(t->name));
+		}
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			add_ent(r, n, timer_names[i], J_U64, v[i]);
+	}
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const struct jent *ea = a, *eb = b;
+	int c = strcasecmp(ea->name, eb->name);
+
+	if (c)
+		return c;
+	return ea->idx < eb->idx ? -1 : ea->idx > eb->idx;
+}
+
+static void put_ent(struct outbuf *ob, const struct jent *e)
+{
+	outbuf_put(ob, "\t\t", 2);
+	put_jstr(ob, e->name, strnlen(e->name, KSTAT_STRLEN));
+	outbuf_put(ob, ": ", 2);
+	switch (e->kind) {
+	case J_U64:
+		outbuf_u64(ob, e->v);
+		break;
+	case J_I64:
+		outbuf_i64(ob, (int64_t)e->v);
+		break;
+	case J_STR:
+		put_jstr(ob, e->str ? e->str : "", e->len);
+		break;
+	case J_HRTIME:
+		put_hrtime(ob, e->v);
+		break;
+	}
+}
+
+static int emit(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	struct jrender *r = arg;
+	struct outbuf *ob = &r->body;
+	struct chunk *c;
+	size_t n = 0;
+
+	(void)meta;
+	if (ks->ks_type == KSTAT_TYPE_NAMED)
+		named_ents(r, ks, &n);
+	else
+		typed_ents(r, ks, &n);
+	add_ent(r, &n, "crtime", J_HRTIME, (uint64_t)ks->ks_crtime);
+	add_ent(r, &n, "snaptime", J_HRTIME, (uint64_t)ks->ks_snaptime);
+	if (r->err)
+		return r->err;
+	/* kstat(1M) prints a kstat only if one of its statistics matched */
+	if (n == 0)
+		return 0;
+	qsort(r->ents, n, sizeof(*r->ents), cmp_ent);
+
+	if (r->nchunks == r->capchunks) {
+		size_t ncap = r->capchunks ? r->capchunks * 2 : 64;
+		struct chunk *nc = realloc(r->chunks, ncap * sizeof(*nc));
+
+		if (!nc)
+			return -ENOMEM;
+		r->chunks = nc;
+		r->capchunks = ncap;
+	}
+	c = &r->chunks[r->nchunks++];
+	snprintf(c->module, sizeof(c->module), "%s", ks->ks_module);
+	snprintf(c->name, sizeof(c->name), "%s", ks->ks_name);
+	c->instance = ks->ks_instance;
+	c->off = ob->len;
+
+	outbuf_puts(ob, "{\n\t\"module\": ");
+	put_jstr(ob, ks->ks_module, strnlen(ks->ks_module, KSTAT_STRLEN));
+	outbuf_printf(ob, ",\n\t\"instance\": %d,\n\t\"name\": ", ks->ks_instance);
+	put_jstr(ob, ks->ks_name, strnlen(ks->ks_name, KSTAT_STRLEN));
+	outbuf_puts(ob, ",\n\t\"class\": ");
+	put_jstr(ob, ks->ks_class, strnlen(ks->ks_class, KSTAT_STRLEN));
+	outbuf_printf(ob, ",\n\t\"type\": %u,\n\t\"snaptime\": ", ks->ks_type);
+	put_hrtime(ob, (uint64_t)ks->ks_snaptime);
+	outbuf_puts(ob, ",\n\t\"data\": {\n");
+	for (size_t i = 0; i < n; i++) {
+		put_ent(ob, &r->ents[i]);
+		outbuf_puts(ob, i + 1 < n ? ",\n" : "\n");
+	}
+	outbuf_puts(ob, "\t}\n}");
+	c->len = ob->len - c->off;
+	return ob->failed ? -ENOMEM : 0;
+}
+
+static int cmp_chunk(const void *a, const void *b)
+{
+	const struct chunk *ca = a, *cb = b;
+	int c = strcasecmp(ca->module, cb->module);
+
+	if (c)
+		return c;
+	if (ca->instance != cb->instance)
+		return ca->instance < cb->instance ? -1 : 1;
+	return strcasecmp(ca->name, cb->name);
+}
+
+int json_render(struct snap *s, const struct json_query *q, struct outbuf *ob)
+{
+	struct jrender r = { .q = q };
+	int ret;
+
+	outbuf_init(&r.body, 0);
+	ret = snap_walk(s, want, emit, &r);
+	if (ret < 0)
+		goto free_chunks;
+	if (r.nchunks)
+		qsort(r.chunks, r.nchunks, sizeof(*r.chunks), cmp_chunk);
+	if (!outbuf_reserve(ob, r.body.len + 2 * r.nchunks + 3)) {
+		ret = -ENOMEM;
+		goto free_chunks;
+	}
+	outbuf_putc(ob, '[');
+	for (size_t i = 0; i < r.nchunks; i++) {
+		if (i)
+			outbuf_put(ob, ", ", 2);
+		outbuf_put(ob, r.body.buf + r.chunks[i].off, r.chunks[i].len);
+	}
+	outbuf_put(ob, "]\n", 2);
+	ret = ob->failed ? -ENOMEM : 0;
+free_chunks:
+	free(r.chunks);
+	free(r.ents);
+	outbuf_free(&r.body);
+	return ret;
+}

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * kstats into Prometheus families, as docs/metrics.md lays down:
+ *
+ *   NAMED	one family per statistic, kstat_<module>_<statistic>, typed by
+ *		the schema's kind; histogram slots become one histogram
+ *   IO		one family per kstat_io_t field (nread, reads, wtime, ...)
+ *   INTR	kstat_<module>_interrupts_total{intr="hard"|...}
+ *   TIMER	kstat_<module>_timer_{events,elapsed_seconds}_total and
+ *		_timer_{min,max}_seconds, labelled timer="<record>"
+ *
+ * labelled ks_instance and ks_name.  kstatd's own kstats become the
+ * exporter's self metrics: kstatd_provider_*{provider}, kstatd_engine_*.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prom_group.h"
+
+#define TAB_MIN 256
+
+static const char *const intr_names[KSTAT_NUM_INTRS] = {
+	"hard", "soft", "watchdog", "spurious", "multiple_service",
+};
+
+struct io_field {
+	const char *stat;
+	const char *unit;
+	enum pg_type type;
+	const char *help;
+};
+
+static const struct io_field io_fields[] = {
+	{ "nread", "bytes", PG_COUNTER, "Bytes read" },
+	{ "nwritten", "bytes", PG_COUNTER, "Bytes written" },
+	{ "reads", NULL, PG_COUNTER, "Read operations" },
+	{ "writes", NULL, PG_COUNTER, "Write operations" },
+	{ "wtime", "ns", PG_COUNTER,
+	  "Time the wait queue was not empty (its rate is the fraction of time spent waiting)" },
+	{ "wlentime", "ns", PG_COUNTER,
+	  "Wait queue length integrated over time (its rate is the average wait queue length)" },
+	{ "rtime", "ns", PG_COUNTER,
+	  "Time the run queue was not empty (its rate is the utilisation, iostat %b)" },
+	{ "rlentime", "ns", PG_COUNTER,
+	  "Run queue length integrated over time (its rate is the average number of active "
+	  "requests, iostat actv)" },
+	{ "wcnt", NULL, PG_GAUGE, "Requests in the wait queue" },
+	{ "rcnt", NULL, PG_GAUGE, "Requests in the run queue" },
+};
+
+void prom_group_init(struct prom_group *g)
+{
+	memset(g, 0, sizeof(*g));
+	outbuf_init(&g->strings, 0);
+}
+
+void prom_group_free(struct prom_group *g)
+{
+	free(g->fams);
+	free(g->tab);
+	free(g->samples);
+	free(g->buckets);
+	free(g->used);
+	free(g->memo_fam);
+	outbuf_free(&g->strings);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Grow *p (of *cap elements of size sz) to hold need; false on ENOMEM */
+static bool grow(void **p, uint32_t *cap, uint32_t need, size_t sz)
+{
+	uint32_t ncap = *cap ? *cap : 64;
+	void *np;
+
+	if (need <= *cap)
+		return true;
+	while (ncap < need) {
+		if (ncap > UINT32_MAX / 2)
+			return false;
+		ncap *= 2;
+	}
+	np = realloc(*p, (size_t)ncap * sz);
+	if (!np)
+		return false;
+	*p = np;
+	*cap = ncap;
+	return true;
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static bool tab_grow(struct prom_group *g)
+{
+	uint32_t nsize = g->tabsize ? g->tabsize * 2 : TAB_MIN;
+	uint32_t *nt = calloc(nsize, sizeof(*nt));
+
+	if (!nt)
+		return false;
+	for (uint32_t i = 0; i < g->nfams; i++) {
+		uint32_t slot = g->fams[i].hash & (nsize - 1);
+
+		while (nt[slot])
+			slot = (slot + 1) & (nsize - 1);
+		nt[slot] = i + 1;
+	}
+	free(g->tab);
+	g->tab = nt;
+	g->tabsize = nsize;
+	return true;
+}
+
+uint32_t prom_group_family(struct prom_group *g, const char *name, enum pg_type t, const char *unit,
+			   const char *help)
+{
+	uint32_t h = name_hash(name), slot, idx;
+	struct pg_family *f;
+
+	if (g->failed)
+		return PG_NONE;
+	if ((g->nfams + 1) * 2 > g->tabsize && !tab_grow(g))
+		goto err_nomem;
+	for (slot = h & (g->tabsize - 1); g->tab[slot]; slot = (slot + 1) & (g->tabsize - 1)) {
+		f = &g->fams[g->tab[slot] - 1];
+		if (f->hash != h || strcmp(f->name, name) != 0)
+			continue;
+		if (f->type == t)
+			return g->tab[slot] - 1;
+		g->dropped++;
+		return PG_NONE;
+	}
+	if (!grow((void **)&g->fams, &g->capfams, g->nfams + 1, sizeof(*g->fams)))
+		goto err_nomem;
+	idx = g->nfams++;
+	f = &g->fams[idx];
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->hash = h;
+	f->type = t;
+	f->unit = unit;
+	f->first = PG_NONE;
+	f->last = PG_NONE;
+	/* the schema's text lives only as long as its kstat: keep a copy */
+	f->help = (uint32_t)g->strings.len;
+	outbuf_puts(&g->strings, help ? help : "");
+	outbuf_putc(&g->strings, '\0');
+	if (g->strings.failed || g->strings.len > UINT32_MAX)
+		goto err_nomem;
+	g->tab[slot] = idx + 1;
+	return idx;
+
+err_nomem:
+	g->failed = true;
+	return PG_NONE;
+}
+
+static void copy_str(char *dst, const char *src, size_t max)
+{
+	size_t n = strnlen(src, max - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Append a sample to fam; NULL if it repeats the last one of that kstat or on ENOMEM */
+static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const kstat_t *ks,
+				    enum pg_labels labels, const char *lname, const char *xname,
+				    const char *xval)
+{
+	struct pg_family *f;
+	struct pg_sample *sm;
+	uint32_t idx;
+
+	if (fam == PG_NONE || g->failed)
+		return NULL;
+	f = &g->fams[fam];
+	if (f->last != PG_NONE) {
+		const struct pg_sample *last = &g->samples[f->last];
+
+		/* two statistics of one kstat whose names fold into one family name */
+		if (ks && last->kid == ks->ks_kid &&
+		    strncmp(last->xval, xval ? xval : "", KSTAT_STRLEN - 1) == 0 &&
+		    strncmp(last->name, lname ? lname : "", KSTAT_STRLEN - 1) == 0) {
+			g->dropped++;
+			return NULL;
+		}
+	}
+	if (!grow((void **)&g->samples, &g->capsamples, g->nsamples + 1, sizeof(*g->samples))) {
+		g->failed = true;
+		return NULL;
+	}
+	idx = g->nsamples++;
+	sm = &g->samples[idx];
+	memset(sm, 0, sizeof(*sm));
+	sm->next = PG_NONE;
+	sm->kid = ks ? ks->ks_kid : -1;
+	sm->instance = ks ? ks->ks_instance : 0;
+	sm->labels = (uint8_t)labels;
+	copy_str(sm->name, lname ? lname : "", sizeof(sm->name));
+	sm->xname = xname;
+	copy_str(sm->xval, xval ? xval : "", sizeof(sm->xval));
+	if (f->last == PG_NONE)
+		f->first = idx;
+	else
+		g->samples[f->last].next = idx;
+	f->last = idx;
+	return sm;
+}
+
+struct pg_sample *prom_group_self(struct prom_group *g, uint32_t fam)
+{
+	return add_sample(g, fam, NULL, PG_LABELS_NONE, NULL, NULL, NULL);
+}
+
+/* Where a kstat's families live and how its samples are labelled */
+struct kctx {
+	const kstat_t *ks;
+	char prefix[PROM_NAME_MAX];
+	enum pg_labels labels;
+	const char *lname;
+	bool config; /* kstatd:0:config: one family, a provider per statistic */
+};
+
+/*
+ * kstatd's own kstats (kstatd:0:<provider> of class provider,
+ * kstatd:0:config, kstatd:0:engine) are the exporter's self metrics; any
+ * other kstat, one a provider put in module "kstatd" included, follows
+ * the general rule and cannot take a self metric's name.
+ */
+static int kctx_init(struct kctx *k, const kstat_t *ks)
+{
+	bool own = strcmp(ks->ks_module, "kstatd") == 0 && ks->ks_instance == 0;
+	int n;
+
+	memset(k, 0, sizeof(*k));
+	k->ks = ks;
+	k->labels = PG_LABELS_PROVIDER;
+	k->lname = ks->ks_name;
+	if (own && strcmp(ks->ks_class, "provider") == 0) {
+		snprintf(k->prefix, sizeof(k->prefix), "kstatd_provider");
+		return 0;
+	}
+	if (own && strcmp(ks->ks_name, "config") == 0) {
+		snprintf(k->prefix, sizeof(k->prefix), "kstatd_provider_enabled");
+		k->config = true;
+		return 0;
+	}
+	if (own && strcmp(ks->ks_name, "engine") == 0) {
+		snprintf(k->prefix, sizeof(k->prefix), "kstatd_engine");
+		k->labels = PG_LABELS_NONE;
+		k->lname = NULL;
+		return 0;
+	}
+	k->labels = PG_LABELS_KS;
+	memcpy(k->prefix, "kstat_", 7);
+	n = prom_name_snake(k->prefix, 6, sizeof(k->prefix), ks->ks_module);
+	return n < 0 ? -ENAMETOOLONG : 0;
+}
+
+/* Family of one statistic in k's prefix; PG_NONE when its name does not fit */
+static uint32_t stat_family(struct prom_group *g, const struct kctx *k, const char *stat,
+			    const char *unit, enum pg_type t, const char *help, struct prom_unit *u)
+{
+	char name[PROM_NAME_MAX];
+
+	prom_name_unit(unit, u);
+	if (k->config) {
+		u->suffix = NULL;
+		u->decimals = 0;
+		return prom_group_family(
+			g, k->prefix, PG_GAUGE, NULL,
+			"1 when the provider is wanted attached (kstatd:0:config)");
+	}
+	if (!prom_name_family(name, sizeof(name), k->prefix, stat, u)) {
+		g->dropped++;
+		return PG_NONE;
+	}
+	return prom_group_family(g, name, t, u->suffix, help);
+}
+
+static void set_value(struct pg_sample *sm, const kstat_named_t *kn, unsigned int decimals)
+{
+	sm->decimals = (uint8_t)decimals;
+	switch (kn->data_type) {
+	case KSTAT_DATA_INT32:
+		sm->is_signed = 1;
+		sm->v = (uint64_t)(int64_t)kn->value.i32;
+		break;
+	case KSTAT_DATA_UINT32:
+		sm->v = kn->value.ui32;
+		break;
+	case KSTAT_DATA_INT64:
+		sm->is_signed = 1;
+		sm->v = (uint64_t)kn->value.i64;
+		break;
+	default:
+		sm->v = kn->value.ui64;
+		break;
+	}
+}
+
+static bool numeric(const kstat_named_t *kn)
+{
+	switch (kn->data_type) {
+	case KSTAT_DATA_INT32:
+	case KSTAT_DATA_UINT32:
+	case KSTAT_DATA_INT64:
+	case KSTAT_DATA_UINT64:
+		return true;
+	}
+	return false;
+}
+
+static enum pg_type kind_type(const struct snap_stat_meta *m)
+{
+	if (!m)
+		return PG_UNTYPED;
+	switch (m->kind) {
+	case SNAP_COUNTER:
+		return PG_COUNTER;
+	case SNAP_GAUGE:
+		return PG_GAUGE;
+	default:
+		return PG_UNTYPED;
+	}
+}
+
+static bool same_hist(const struct snap_stat_meta *a, const struct snap_stat_meta *b)
+{
+	return a->kind == SNAP_HIST && b->kind == SNAP_HIST && a->hist && b->hist &&
+	       (a->hist == b->hist || strcmp(a->hist, b->hist) == 0);
+}
+
+/* The record of the counter <hist>_sum in the histogram's unit, or -1 */
+static int find_sum(const kstat_named_t *kn, const struct snap_stat_meta *meta, uint_t n,
+		    const struct snap_stat_meta *hm)
+{
+	struct prom_unit hu, su;
+	size_t hl = strlen(hm->hist);
+
+	prom_name_unit(hm->unit, &hu);
+	for (uint_t j = 0; j < n; j++) {
+		if (meta[j].kind != SNAP_COUNTER || !numeric(&kn[j]) ||
+		    strncmp(kn[j].name, hm->hist, hl) != 0 || strcmp(kn[j].name + hl, "_sum") != 0)
+			continue;
+		prom_name_unit(meta[j].unit, &su);
+		if (su.suffix == hu.suffix)
+			return (int)j;
+	}
+	return -1;
+}
+
+/* Records first..end-1 are the slots of one histogram */
+static int add_hist(struct prom_group *g, const struct kctx *k, const kstat_named_t *kn,
+		    const struct snap_stat_meta *meta, uint_t first, uint_t end, int sum)
+{
+	const struct snap_stat_meta *hm = &meta[first];
+	struct prom_unit u;
+	struct pg_sample *sm;
+	uint64_t cum = 0;
+	uint32_t fam;
+
+	fam = stat_family(g, k, hm->hist, hm->unit, PG_HISTOGRAM, hm->help, &u);
+	sm = add_sample(g, fam, k->ks, k->labels, k->lname, NULL, NULL);
+	if (!sm)
+		return g->failed ? -ENOMEM : 0;
+	if (!grow((void **)&g->buckets, &g->capbuckets, g->nbuckets + (end - first) + 1,
+		  sizeof(*g->buckets))) {
+		g->failed = true;
+		return -ENOMEM;
+	}
+	sm->decimals = (uint8_t)u.decimals;
+	sm->bucket = g->nbuckets;
+	for (uint_t i = first; i < end; i++) {
+		struct pg_bucket *b = &g->buckets[g->nbuckets++];
+
+		cum += kn[i].data_type == KSTAT_DATA_UINT32 ? kn[i].value.ui32 : kn[i].value.ui64;
+		/* integer values below an exclusive bound are at most bound - 1 */
+		b->le = meta[i].le == UINT64_MAX ? UINT64_MAX : meta[i].le - 1;
+		b->count = cum;
+	}
+	if (g->buckets[g->nbuckets - 1].le != UINT64_MAX) {
+		g->buckets[g->nbuckets].le = UINT64_MAX;
+		g->buckets[g->nbuckets++].count = cum;
+	}
+	sm->nbuckets = g->nbuckets - sm->bucket;
+	if (sum >= 0) {
+		struct prom_unit su;
+		struct pg_sample tmp = { 0 };
+
+		prom_name_unit(meta[sum].unit, &su);
+		set_value(&tmp, &kn[sum], su.decimals);
+		sm->has_sum = 1;
+		sm->v = tmp.v;
+		sm->is_signed = tmp.is_signed;
+		sm->sum_decimals = tmp.decimals;
+	}
+	return 0;
+}
+
+static bool memo_hit(struct prom_group *g, const struct kctx *k, const struct snap_stat_meta *meta,
+		     uint_t n)
+{
+	return meta && !k->config && g->memo_meta == meta && g->memo_n == n &&
+	       strcmp(g->memo_prefix, k->prefix) == 0;
+}
+
+static int group_named(struct prom_group *g, const struct kctx *k,
+		       const struct snap_stat_meta *meta)
+{
+	const kstat_named_t *kn = k->ks->ks_data;
+	uint_t n = k->ks->ks_ndata;
+	bool hit = memo_hit(g, k, meta, n);
+
+	if (n == 0)
+		return 0;
+	if (n > g->capused) {
+		uint8_t *nu = realloc(g->used, n);
+
+		if (!nu)
+			return -ENOMEM;
+		g->used = nu;
+		g->capused = n;
+	}
+	if (!hit) {
+		if (!grow((void **)&g->memo_fam, &g->memo_cap, n + 1, sizeof(*g->memo_fam)))
+			return -ENOMEM;
+		for (uint_t i = 0; i < n; i++)
+			g->memo_fam[i] = PG_NONE;
+		g->memo_meta = meta;
+		g->memo_n = n;
+		snprintf(g->memo_prefix, sizeof(g->memo_prefix), "%s", k->prefix);
+	}
+	memset(g->used, 0, n);
+	for (uint_t i = 0; meta && i < n; i++)
+		if (meta[i].kind == SNAP_HIST && (i == 0 || !same_hist(&meta[i - 1], &meta[i]))) {
+			int sum = find_sum(kn, meta, n, &meta[i]);
+
+			if (sum >= 0)
+				g->used[sum] = 1;
+		}
+
+	for (uint_t i = 0; i < n; i++) {
+		const struct snap_stat_meta *m = meta ? &meta[i] : NULL;
+		struct prom_unit u = { NULL, 0 };
+		struct pg_sample *sm;
+		const char *lname;
+		uint32_t fam;
+
+		if (g->used[i] || !numeric(&kn[i]) || !kn[i].name[0])
+			continue;
+		if (m && m->kind == SNAP_HIST && m->hist) {
+			uint_t end = i + 1;
+			int err;
+
+			while (end < n && same_hist(m, &meta[end]))
+				end++;
+			err = add_hist(g, k, kn, meta, i, end, find_sum(kn, meta, n, m));
+			if (err)
+				return err;
+			i = end - 1;
+			continue;
+		}
+		if (hit && g->memo_fam[i] != PG_NONE) {
+			fam = g->memo_fam[i];
+			prom_name_unit(m ? m->unit : NULL, &u);
+		} else {
+			char stat[KSTAT_STRLEN];
+
+			copy_str(stat, kn[i].name, sizeof(stat));
+			fam = stat_family(g, k, stat, m ? m->unit : NULL, kind_type(m),
+					  m && m->help ? m->help : "kstat statistic without help",
+					  &u);
+			g->memo_fam[i] = fam;
+		}
+		lname = k->config ? kn[i].name : k->lname;
+		sm = add_sample(g, fam, k->ks, k->labels, lname, NULL, NULL);
+		if (sm)
+			set_value(sm, &kn[i], u.decimals);
+	}
+	return g->failed ? -ENOMEM : 0;
+}
+
+static void put_u(struct prom_group *g, const struct kctx *k, const char *stat, const char *unit,
+		  enum pg_type t, const char *help, const char *xname, const char *xval, uint64_t v,
+		  bool is_signed)
+{
+	struct prom_unit u;
+	uint32_t fam = stat_family(g, k, stat, unit, t, help, &u);
+	struct pg_sample *sm = add_sample(g, fam, k->ks, k->labels, k->lname, xname, xval);
+
+	if (!sm)
+		return;
+	sm->v = v;
+	sm->is_signed = is_signed;
+	sm->decimals = (uint8_t)u.decimals;
+}
+
+static void group_io(struct prom_group *g, const struct kctx *k)
+{
+	const kstat_io_t *io = k->ks->ks_data;
+	const uint64_t v[] = {
+		io->nread,
+		io->nwritten,
+		io->reads,
+		io->writes,
+		(uint64_t)io->wtime,
+		(uint64_t)io->wlentime,
+		(uint64_t)io->rtime,
+		(uint64_t)io->rlentime,
+		io->wcnt,
+		io->rcnt,
+	};
+
+	for (size_t i = 0; i < sizeof(io_fields) / sizeof(io_fields[0]); i++)
+		put_u(g, k, io_fields[i].stat, io_fields[i].unit, io_fields[i].type,
+		      io_fields[i].help, NULL, NULL, v[i], false);
+}
+
+static void group_intr(struct prom_group *g, const struct kctx *k)
+{
+	const kstat_intr_t *in = k->ks->ks_data;
+
+	for (int i = 0; i < KSTAT_NUM_INTRS; i++)
+		put_u(g, k, "interrupts", NULL, PG_COUNTER, "Interrupts by kind (kstat_intr_t)",
+		      "intr", intr_names[i], in->intrs[i], false);
+}
+
+static void group_timer(struct prom_group *g, const struct kctx *k)
+{
+	const kstat_timer_t *t = k->ks->ks_data;
+
+	for (uint_t i = 0; i < k->ks->ks_ndata; i++, t++) {
+		char rec[KSTAT_STRLEN];
+
+		copy_str(rec, t->name, sizeof(rec));
+		put_u(g, k, "timer_events", NULL, PG_COUNTER, "Timed events", "timer", rec,
+		      t->num_events, false);
+		put_u(g, k, "timer_elapsed", "ns", PG_COUNTER, "Time spent in timed events",
+		      "timer", rec, (uint64_t)t->elapsed_time, false);
+		put_u(g, k, "timer_min", "ns", PG_GAUGE, "Shortest timed event", "timer", rec,
+		      (uint64_t)t->min_time, false);
+		put_u(g, k, "timer_max", "ns", PG_GAUGE, "Longest timed event", "timer", rec,
+		      (uint64_t)t->max_time, false);
+	}
+}
+
+int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_stat_meta *meta)
+{
+	struct kctx k;
+
+	if (kctx_init(&k, ks) < 0) {
+		g->dropped++;
+		return 0;
+	}
+	switch (ks->ks_type) {
+	case KSTAT_TYPE_NAMED:
+		return group_named(g, &k, meta);
+	case KSTAT_TYPE_IO:
+		if (ks->ks_data_size >= sizeof(kstat_io_t))
+			group_io(g, &k);
+		break;
+	case KSTAT_TYPE_INTR:
+		if (ks->ks_data_size >= sizeof(kstat_intr_t))
+			group_intr(g, &k);
+		break;
+	case KSTAT_TYPE_TIMER:
+		group_timer(g, &k);
+		break;
+	}
+	return g->failed ? -ENOMEM : 0;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The middle of a scrape: kstats, as a walk hands them over in kid order,
+ * sorted into metric families (one type each, samples in kid order) so
+ * that each family can be written as one contiguous group.  Only
+ * prom_render.c and the tests include this.
+ */
+#ifndef __KSTATD_PROM_GROUP_H
+#define __KSTATD_PROM_GROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "outbuf.h"
+#include "prom_name.h"
+#include "snapshot.h"
+
+#define PG_NONE UINT32_MAX
+
+enum pg_type {
+	PG_UNTYPED,
+	PG_COUNTER,
+	PG_GAUGE,
+	PG_HISTOGRAM,
+	PG_INFO,
+};
+
+enum pg_labels {
+	PG_LABELS_KS,       /* ks_instance, ks_name */
+	PG_LABELS_PROVIDER, /* provider (kstatd's own kstats) */
+	PG_LABELS_NONE,
+};
+
+struct pg_family {
+	char name[PROM_NAME_MAX]; /* without _total, _info, _bucket */
+	uint32_t help;            /* offset of its text in strings */
+	const char *unit;         /* "seconds", "bytes" or NULL */
+	enum pg_type type;
+	uint32_t first, last; /* samples, linked through next */
+	uint32_t hash;
+};
+
+/* One cumulative bucket: le is inclusive, in the provider's unit; UINT64_MAX is +Inf */
+struct pg_bucket {
+	uint64_t le;
+	uint64_t count;
+};
+
+struct pg_sample {
+	uint32_t next;
+	kid_t kid;
+	int instance;
+	uint8_t labels;          /* enum pg_labels */
+	uint8_t is_signed;       /* v is an int64_t */
+	uint8_t decimals;        /* v / 10^decimals is in base units */
+	uint8_t has_sum;         /* histograms: v is the sum */
+	uint8_t sum_decimals;    /* histograms: v / 10^sum_decimals is the sum in base units */
+	char name[KSTAT_STRLEN]; /* ks_name, or the provider */
+	const char *xname;       /* one more label (static), or NULL */
+	char xval[KSTAT_STRLEN];
+	uint64_t v;
+	uint32_t bucket, nbuckets; /* histograms: in buckets */
+};
+
+struct prom_group {
+	struct pg_family *fams;
+	uint32_t nfams, capfams;
+	uint32_t *tab; /* open addressing: family index + 1, 0 is empty */
+	uint32_t tabsize;
+	struct pg_sample *samples;
+	uint32_t nsamples, capsamples;
+	struct pg_bucket *buckets;
+	uint32_t nbuckets, capbuckets;
+	struct outbuf strings;
+	uint8_t *used; /* per record of the current kstat: taken by a histogram */
+	size_t capused;
+	/* the families of the last NAMED kstat, reused by the next with the same schema */
+	const struct snap_stat_meta *memo_meta;
+	char memo_prefix[PROM_NAME_MAX];
+	uint32_t *memo_fam;
+	uint32_t memo_n, memo_cap;
+	uint64_t dropped; /* samples left out: their family has another type */
+	bool failed;      /* out of memory */
+};
+
+void prom_group_init(struct prom_group *g);
+void prom_group_free(struct prom_group *g);
+
+/* Add every statistic of one kstat (as snap_walk emits it); -ENOMEM */
+int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_stat_meta *meta);
+
+/*
+ * Find or make family name of type t.  PG_NONE when it exists with
+ * another type (counted in dropped) or memory ran out.
+ */
+uint32_t prom_group_family(struct prom_group *g, const char *name, enum pg_type t, const char *unit,
+			   const char *help);
+
+/* Append an unlabelled sample to family fam (kstatd's self metrics); NULL on failure */
+struct pg_sample *prom_group_self(struct prom_group *g, uint32_t fam);
+
+static inline const char *prom_group_help(const struct prom_group *g, const struct pg_family *f)
+{
+	return g->strings.buf + f->help;
+}
+
+#endif /* __KSTATD_PROM_GROUP_H */
