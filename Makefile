@@ -25,7 +25,8 @@ VERSION := 0.1.0
 CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC \
 	-DKSTATD_VERSION='"$(VERSION)"' $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
-BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -D__TARGET_ARCH_$(ARCH)
+# -mcpu=v3: 32-bit jumps and atomics (compare-and-swap), Linux 5.12 or later
+BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH)
 INCLUDES := -Iinclude -Isrc -I$(OUTPUT) -I$(OUTPUT)/bpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
@@ -44,6 +45,11 @@ endif
 # Built-in providers: bpf/<name>.bpf.c, embedded through bpf/<name>.skel.h
 BPF_PROVIDERS := \
 	cpu_sys \
+	disk \
+	net \
+	intr \
+	sched \
+	syscall \
 	#
 
 # The engine and the providers: everything of the daemon but main()
@@ -57,6 +63,8 @@ CORE_SRCS := \
 	src/http_neg.c \
 	src/json_render.c \
 	src/landing.c \
+	src/keydec.c \
+	src/keydec_net.c \
 	src/loader.c \
 	src/loader_kstats.c \
 	src/pins.c \
@@ -67,6 +75,7 @@ CORE_SRCS := \
 	src/prom_name.c \
 	src/prom_render.c \
 	src/provider.c \
+	src/provider_fill.c \
 	src/schema.c \
 	src/snap_rw.c \
 	src/snapshot.c \
@@ -88,6 +97,7 @@ TEST_BPF := \
 	ktest_share \
 	bad_kind \
 	bad_shape \
+	ktest_badkey \
 	#
 
 TESTS := \
@@ -106,6 +116,24 @@ TESTS := \
 	test_web_config \
 	test_http \
 	test_json \
+	test_kstat_cli \
+	test_disk \
+	test_net \
+	test_intr \
+	test_syscall \
+	test_sched \
+	test_keydec \
+	test_ksreport \
+	#
+
+# The kstat(1M) command, a client of libkstat
+CMD_SRCS := \
+	cmd/kstat.c \
+	cmd/ks_collect.c \
+	cmd/ks_json.c \
+	cmd/ks_print.c \
+	cmd/ks_select.c \
+	cmd/ks_write.c \
 	#
 
 # libkstat and the preload shim share one client of the socket protocol
@@ -128,7 +156,16 @@ ILLUMOS_PROGS := \
 	ks_lib \
 	#
 
+# Reports for interval use, from the kstats through libkstat (cmd/)
+REPORTS := \
+	kiostat \
+	kmpstat \
+	#
+
 CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
+CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS))
+CMD_LIB_OBJS := $(filter-out $(OUTPUT)/obj/cmd/kstat.o,$(CMD_OBJS))
+REPORT_BINS := $(patsubst %,$(OUTPUT)/%,$(REPORTS))
 LIBS64 := $(OUTPUT)/$(SONAME) $(OUTPUT)/libkstat.so $(OUTPUT)/libkstat.a \
 	$(OUTPUT)/kstat_preload.so $(OUTPUT)/kstat.pc
 LIBS32 := $(OUTPUT)/lib32/$(SONAME) $(OUTPUT)/lib32/libkstat.so $(OUTPUT)/lib32/libkstat.a \
@@ -144,7 +181,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 .SECONDARY:
 .PHONY: all run test test-asan tests deps format lint clean install bench bench-smoke bench-bins
 
-all: $(OUTPUT)/kstatd $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS)
+all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS) $(REPORT_BINS)
 
 deps:
 	$(Q)scripts/deps.sh build
@@ -186,14 +223,14 @@ bench-smoke:
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/bench:
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/lib32 \
-$(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/tests/illumos:
+$(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/obj/cmd $(OUTPUT)/tests/illumos:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h $(OUTPUT)/syscall_nrs.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o /dev/null 2>/dev/null; mv $@.tmp $@
@@ -211,6 +248,12 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(OUTPUT)/obj/builtin.o: $(SKELS)
+$(OUTPUT)/obj/keydec.o: $(OUTPUT)/syscall_names.h
+
+# System call names and numbers of this architecture, from its kernel headers
+$(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-syscalls.sh "$(CC)" $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h
 
 $(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h | $(OUTPUT)/obj
 	$(call msg,CC,$@)
@@ -252,6 +295,28 @@ $(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -Itests $< $(LIBKSTAT_SRCS) \
 		$(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -lcriterion -o $@
 
+# kstat(1M), linked with the static libkstat so that it runs from the build tree
+$(OUTPUT)/obj/cmd/%.o: cmd/%.c cmd/ks.h include/kstat.h include/sys/kstat.h lib/kstat_wire.h \
+		| $(OUTPUT)/obj/cmd
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -c $< -o $@
+
+$(OUTPUT)/kstat: $(CMD_OBJS) $(OUTPUT)/libkstat.a
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -o $@
+
+# The kstat command's pieces, without its main()
+$(OUTPUT)/tests/test_kstat_cli: tests/test_kstat_cli.c $(CMD_LIB_OBJS) $(OUTPUT)/libkstat.a \
+		| $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -Icmd $< $(CMD_LIB_OBJS) $(OUTPUT)/libkstat.a \
+		$(LDFLAGS) -lpthread -lcriterion -o $@
+
+# The reports' arithmetic, without a daemon
+$(OUTPUT)/tests/test_ksreport: tests/test_ksreport.c cmd/ksreport.c cmd/ksreport.h | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(LDFLAGS) -lcriterion -lm -o $@
+
 # libkstat and the shim, 64-bit and 32-bit
 $(OUTPUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(OUTPUT)/obj/lib
 	$(call msg,CC,$@)
@@ -292,6 +357,11 @@ $(OUTPUT)/lib32/kstat_preload.so: $(patsubst lib/%.c,$(OUTPUT)/obj/lib32/%.o,$(S
 		| $(OUTPUT)/lib32
 	$(call msg,LIB-32,$@)
 	$(Q)$(CC) -m32 -shared $^ -ldl -o $@
+
+$(REPORT_BINS): $(OUTPUT)/%: cmd/%.c cmd/ksreport.c cmd/ksreport.h $(OUTPUT)/libkstat.a
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) $(SANFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(OUTPUT)/libkstat.a \
+		$(SANFLAGS) -o $@
 
 # For pkg-config from the build tree; `make install` writes one for PREFIX
 $(OUTPUT)/kstat.pc: lib/kstat.pc.in | $(OUTPUT)
@@ -353,9 +423,12 @@ lint:
 LIBDIR ?= $(PREFIX)/lib
 install: all
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
-	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/sys
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/sys $(DESTDIR)$(PREFIX)/share/man/man1
 	$(Q)install -m 0755 $(OUTPUT)/kstatd $(DESTDIR)$(PREFIX)/sbin/kstatd
+	$(Q)install -m 0755 $(OUTPUT)/kstat $(DESTDIR)$(PREFIX)/bin/kstat
+	$(Q)install -m 0644 docs/kstat.1 $(DESTDIR)$(PREFIX)/share/man/man1/kstat.1
+	$(Q)install -m 0755 $(REPORT_BINS) $(DESTDIR)$(PREFIX)/bin/
 	$(Q)install -m 0755 $(OUTPUT)/$(SONAME) $(OUTPUT)/kstat_preload.so $(DESTDIR)$(LIBDIR)/
 	$(Q)ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkstat.so
 	$(Q)install -m 0644 $(OUTPUT)/libkstat.a $(DESTDIR)$(LIBDIR)/

@@ -2,8 +2,10 @@
 /*
  * cpu:N:sys, one NAMED kstat per CPU, from scheduler, interrupt and
  * exception tracepoints.  Default-on, so nothing here touches the system
- * call path.  Each CPU updates only its own slot of a per-CPU array: no
- * atomics, no map updates, one lookup per event.
+ * call path: syscall, sysread, syswrite, readch and writech are added by
+ * the syscall provider (syscall.bpf.c), through this same map, only while
+ * it is attached.  Each CPU updates only its own slot of a per-CPU array:
+ * no atomics, no map updates, one lookup per event.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -11,24 +13,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kstat.bpf.h"
-
-struct cpu_sys {
-	__u64 pswitch KSTAT_COUNTER(count, "Context switches");
-	__u64 inv_swtch KSTAT_COUNTER(count,
-				      "Involuntary context switches (preempted or still runnable)");
-	__u64 cpu_nsec_idle KSTAT_COUNTER(ns, "Time this CPU ran its idle task")
-		KSTAT_OPEN(since, in_idle);
-	__u64 cpu_nsec_busy KSTAT_COUNTER(ns, "Time this CPU ran any other task")
-		KSTAT_OPEN(since, in_busy);
-	__u64 intr KSTAT_COUNTER(count, "Device interrupt handlers run");
-	__u64 sysfork KSTAT_COUNTER(count, "Processes and threads created (fork, vfork, clone)");
-	__u64 sysexec KSTAT_COUNTER(count, "Successful execs");
-	__u64 pgfault KSTAT_COUNTER(count, "Page faults, user and kernel");
-	/* private: the interval since the last switch is still accruing */
-	__u64 since;
-	__u32 in_idle;
-	__u32 in_busy;
-};
+#include "cpu_sys.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -9,6 +9,7 @@
  *	KSTAT_TYPE(named|io|intr|timer)		default named
  *	KSTAT_INSTANCE(single|cpu|key)		default single
  *	KSTAT_NAME_FROM(field)			keyed maps: ks_name per entry
+ *	KSTAT_KEY(blkdev|netdev|irq|syscall)	keyed maps: what a key is
  *	KSTAT_WRITABLE				plain ARRAY maps only
  *	KSTAT_SHARED("prov", "map")		this is that provider's map
  * On each member of the value struct that is a statistic:
@@ -31,6 +32,7 @@
 #define KSTAT_TYPE(t) __kstat_tag("kstat.type=" #t)
 #define KSTAT_INSTANCE(p) __kstat_tag("kstat.instance=" #p)
 #define KSTAT_NAME_FROM(r) __kstat_tag("kstat.name_from=" #r)
+#define KSTAT_KEY(k) __kstat_tag("kstat.key=" #k)
 #define KSTAT_WRITABLE __kstat_tag("kstat.writable")
 #define KSTAT_SHARED(provider, map) __kstat_tag("kstat.shared=" provider "/" map)
 

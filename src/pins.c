@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "pins.h"
+#include "schema.h"
 
 int pins_mkdir(const char *path)
 {
@@ -182,7 +183,9 @@ int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
 		char path[PATH_MAX], why[128];
 		int fd;
 
-		if (!pins_is_kstat_map(obj, map))
+		/* a KSTAT_SHARED map is its owner's, pinned under the owner */
+		if (!pins_is_kstat_map(obj, map) ||
+		    schema_shared(bpf_object__btf(obj), map, why, sizeof(why)))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
 		    (int)sizeof(path))

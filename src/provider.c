@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Provider maps as kstats.  BPF programs only add to their own CPU's copy
- * of a value; here those copies are combined (summed in u64, or min/max
- * where the schema says so) into kstat data.  Kernel counters are never
- * reset: a Prometheus counter must never go down.
+ * Provider maps as kstats: one kstat per CPU, per key or a single one,
+ * created and deleted as entries come and go (and, with a key decoder,
+ * as the objects the keys stand for do), refreshed by batch reads.
+ * Kernel counters are never reset: a Prometheus counter must never go
+ * down.  provider_fill.c turns values into kstat data.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,271 +15,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "keydec.h"
 #include "log.h"
-#include "provider.h"
-#include "schema.h"
-#include "snapshot.h"
+#include "provider_impl.h"
 
 #define INST_BUCKETS_MIN 64
 #define STACK_VALUES 4096
-
-struct inst {
-	kstat_t *ksp;
-	struct pmap *pm;
-	uint64_t key;
-	int cpu;           /* this CPU's copy, or -1 for all combined */
-	uint64_t seen;     /* reconcile generation */
-	struct inst *next; /* hash chain */
-};
-
-struct pmap {
-	struct snap_source src; /* first: the engine hands it back to collect() */
-	struct snap *snap;
-	struct schema *sc;
-	struct pmap_info info;
-	bool percpu;
-	int ncpus;
-	size_t vstride;              /* one CPU's copy: value size rounded up to 8 */
-	size_t vsize;                /* one entry as the kernel returns it */
-	struct snap_stat_meta *meta; /* NAMED: one per record, shared by all kstats */
-	pthread_mutex_t lock;        /* the instance table and the batch buffers */
-	struct inst **tab;
-	size_t nbuckets, ninst;
-	uint64_t rgen;
-	bool no_batch;      /* kernel without batch ops for this map type */
-	void *keys, *vals;  /* batch buffers, max_entries entries each */
-	struct inst **hint; /* the instance of each entry of the last batch */
-};
-
-static uint64_t rd_field(const void *base, const struct schema_field *f)
-{
-	const unsigned char *p = (const unsigned char *)base + f->off;
-
-	switch (f->size) {
-	case 1:
-		return f->is_signed ? (uint64_t)(int64_t) * (const int8_t *)p : *p;
-	case 2: {
-		uint16_t v;
-
-		memcpy(&v, p, 2);
-		return f->is_signed ? (uint64_t)(int64_t)(int16_t)v : v;
-	}
-	case 4: {
-		uint32_t v;
-
-		memcpy(&v, p, 4);
-		return f->is_signed ? (uint64_t)(int64_t)(int32_t)v : v;
-	}
-	default: {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		return v;
-	}
-	}
-}
-
-static void wr_field(void *base, const struct schema_field *f, uint64_t v)
-{
-	unsigned char *p = (unsigned char *)base + f->off;
-	uint32_t v32 = (uint32_t)v;
-	uint16_t v16 = (uint16_t)v;
-
-	switch (f->size) {
-	case 1:
-		*p = (unsigned char)v;
-		break;
-	case 2:
-		memcpy(p, &v16, 2);
-		break;
-	case 4:
-		memcpy(p, &v32, 4);
-		break;
-	default:
-		memcpy(p, &v, 8);
-		break;
-	}
-}
-
-static const void *slot(const struct pmap *pm, const void *vals, int cpu)
-{
-	return (const char *)vals + (size_t)cpu * pm->vstride;
-}
-
-/* One CPU's value of a statistic, with time still accruing added in */
-static uint64_t stat_value(const struct schema_stat *st, const void *v, uint32_t elem, uint64_t now)
-{
-	struct schema_field f = st->f;
-	uint64_t val;
-
-	f.off += elem * f.size;
-	val = rd_field(v, &f);
-	if (st->open && rd_field(v, &st->flag)) {
-		uint64_t since = rd_field(v, &st->since);
-
-		if (since && now > since)
-			val += now - since;
-	}
-	return val;
-}
-
-static uint64_t combine(const struct pmap *pm, const struct schema_stat *st, const void *vals,
-			int ncv, uint32_t elem, uint64_t now)
-{
-	uint64_t acc = 0;
-	bool any = false;
-
-	for (int c = 0; c < ncv; c++) {
-		uint64_t v = stat_value(st, slot(pm, vals, c), elem, now);
-
-		switch (st->kind) {
-		case SK_MIN:
-			/* CPUs that never saw the event hold 0, which is not a minimum */
-			if (v && (!any || v < acc)) {
-				acc = v;
-				any = true;
-			}
-			break;
-		case SK_MAX:
-			if (st->f.is_signed ? (int64_t)v > (int64_t)acc || !any : v > acc)
-				acc = v;
-			any = true;
-			break;
-		default:
-			acc += v;
-			break;
-		}
-	}
-	return acc;
-}
-
-static void store_named(kstat_named_t *kn, uint64_t v)
-{
-	switch (kn->data_type) {
-	case KSTAT_DATA_INT32:
-		kn->value.i32 = (int32_t)v;
-		break;
-	case KSTAT_DATA_UINT32:
-		kn->value.ui32 = (uint32_t)v;
-		break;
-	default:
-		kn->value.ui64 = v;
-		break;
-	}
-}
-
-static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_t now)
-{
-	const struct pmap *pm = in->pm;
-	kstat_named_t *kn = in->ksp->ks_data;
-
-	for (uint32_t i = 0; i < pm->sc->nstats; i++) {
-		const struct schema_stat *st = &pm->sc->stats[i];
-
-		for (uint32_t e = 0; e < st->nelem; e++, kn++) {
-			uint64_t v = in->cpu >= 0 ? stat_value(st, slot(pm, vals, in->cpu), e, now)
-						  : combine(pm, st, vals, ncv, e, now);
-
-			store_named(kn, v);
-		}
-	}
-}
-
-/* Combine one IO/INTR/TIMER field: timestamps and maxima by max, sums otherwise */
-static uint64_t combine_field(const struct pmap *pm, const struct schema_field *f, const void *vals,
-			      int ncv, bool take_max)
-{
-	uint64_t acc = 0;
-
-	for (int c = 0; c < ncv; c++) {
-		uint64_t v = rd_field(slot(pm, vals, c), f);
-
-		if (take_max)
-			acc = v > acc ? v : acc;
-		else
-			acc += v;
-	}
-	return acc;
-}
-
-static void fill_io(const struct inst *in, const void *vals, int ncv)
-{
-	const struct pmap *pm = in->pm;
-	const struct schema_field *f = pm->sc->fields;
-	kstat_io_t *kio = in->ksp->ks_data;
-	uint64_t v[SCHEMA_IO_FIELDS];
-
-	for (int i = 0; i < SCHEMA_IO_FIELDS; i++)
-		v[i] = combine_field(pm, &f[i], vals, ncv, i == 6 || i == 9);
-	kio->nread = v[0];
-	kio->nwritten = v[1];
-	kio->reads = (uint_t)v[2];
-	kio->writes = (uint_t)v[3];
-	kio->wtime = (hrtime_t)v[4];
-	kio->wlentime = (hrtime_t)v[5];
-	kio->wlastupdate = (hrtime_t)v[6];
-	kio->rtime = (hrtime_t)v[7];
-	kio->rlentime = (hrtime_t)v[8];
-	kio->rlastupdate = (hrtime_t)v[9];
-	kio->wcnt = (uint_t)v[10];
-	kio->rcnt = (uint_t)v[11];
-}
-
-static void fill_intr(const struct inst *in, const void *vals, int ncv)
-{
-	const struct pmap *pm = in->pm;
-	kstat_intr_t *ki = in->ksp->ks_data;
-
-	for (int i = 0; i < SCHEMA_INTR_FIELDS; i++)
-		ki->intrs[i] = (uint_t)combine_field(pm, &pm->sc->fields[i], vals, ncv, false);
-}
-
-static void fill_timer(const struct inst *in, const void *vals, int ncv)
-{
-	const struct pmap *pm = in->pm;
-	const struct schema_field *f = pm->sc->fields;
-	kstat_timer_t *kt = in->ksp->ks_data;
-	uint64_t min = 0;
-	bool any = false;
-
-	kt->num_events = combine_field(pm, &f[0], vals, ncv, false);
-	kt->elapsed_time = (hrtime_t)combine_field(pm, &f[1], vals, ncv, false);
-	kt->max_time = (hrtime_t)combine_field(pm, &f[3], vals, ncv, true);
-	kt->start_time = (hrtime_t)combine_field(pm, &f[4], vals, ncv, true);
-	kt->stop_time = (hrtime_t)combine_field(pm, &f[5], vals, ncv, true);
-	/* the shortest event among CPUs that timed any */
-	for (int c = 0; c < ncv; c++) {
-		const void *v = slot(pm, vals, c);
-		uint64_t m = rd_field(v, &f[2]);
-
-		if (rd_field(v, &f[0]) && (!any || m < min)) {
-			min = m;
-			any = true;
-		}
-	}
-	kt->min_time = (hrtime_t)min;
-}
-
-/* Refresh an instance's kstat data from the values of its key */
-static void fill(const struct inst *in, const void *vals, uint64_t now)
-{
-	int ncv = in->pm->percpu ? in->pm->ncpus : 1;
-
-	switch (in->ksp->ks_type) {
-	case KSTAT_TYPE_IO:
-		fill_io(in, vals, ncv);
-		break;
-	case KSTAT_TYPE_INTR:
-		fill_intr(in, vals, ncv);
-		break;
-	case KSTAT_TYPE_TIMER:
-		fill_timer(in, vals, ncv);
-		break;
-	default:
-		fill_named(in, vals, ncv, now);
-		break;
-	}
-}
 
 static void key_bytes(const struct pmap *pm, uint64_t key, void *out)
 {
@@ -322,10 +64,10 @@ static int write_value(const struct inst *in)
 		goto out;
 	}
 	for (uint32_t i = 0; i < pm->sc->nstats; i++, kn++)
-		wr_field(buf, &pm->sc->stats[i].f,
-			 kn->data_type == KSTAT_DATA_INT32    ? (uint64_t)(int64_t)kn->value.i32
-			 : kn->data_type == KSTAT_DATA_UINT32 ? kn->value.ui32
-							      : kn->value.ui64);
+		pmap_wr_field(buf, &pm->sc->stats[i].f,
+			      kn->data_type == KSTAT_DATA_INT32 ? (uint64_t)(int64_t)kn->value.i32
+			      : kn->data_type == KSTAT_DATA_UINT32 ? kn->value.ui32
+								   : kn->value.ui64);
 	if (bpf_map_update_elem(pm->info.fd, key, buf, BPF_EXIST))
 		err = errno;
 out:
@@ -347,10 +89,10 @@ static int inst_update(kstat_t *ksp, int rw)
 	if (pm->vsize > sizeof(stackbuf) && !(buf = malloc(pm->vsize)))
 		return ENOMEM;
 	key_bytes(pm, in->key, key);
-	if (bpf_map_lookup_elem(pm->info.fd, key, buf))
+	if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags))
 		err = errno == ENOENT ? ENXIO : errno; /* the entry went: so does the kstat */
 	else
-		fill(in, buf, (uint64_t)snap_now());
+		pmap_fill(in, buf, (uint64_t)snap_now());
 	if (buf != stackbuf)
 		free(buf);
 	return err;
@@ -448,6 +190,7 @@ static void inst_unlink(struct pmap *pm, struct inst *in)
  */
 static int read_all(struct pmap *pm, size_t *count)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = pm->lookup_flags);
 	uint32_t ks = pm->info.key_size, max = pm->info.max_entries;
 	unsigned char key[8], next[8];
 	uint64_t in_tok = 0, out_tok = 0;
@@ -465,7 +208,7 @@ static int read_all(struct pmap *pm, size_t *count)
 		__u32 cnt = max - (uint32_t)total;
 		int err = bpf_map_lookup_batch(pm->info.fd, first ? NULL : &in_tok, &out_tok,
 					       (char *)pm->keys + total * ks,
-					       (char *)pm->vals + total * pm->vsize, &cnt, NULL);
+					       (char *)pm->vals + total * pm->vsize, &cnt, &opts);
 
 		total += cnt;
 		if (err) {
@@ -488,8 +231,9 @@ static int read_all(struct pmap *pm, size_t *count)
 		while (total < max && bpf_map_get_next_key(pm->info.fd, prev, next) == 0) {
 			memcpy(key, next, ks);
 			prev = key;
-			if (bpf_map_lookup_elem(pm->info.fd, key,
-						(char *)pm->vals + total * pm->vsize))
+			if (bpf_map_lookup_elem_flags(pm->info.fd, key,
+						      (char *)pm->vals + total * pm->vsize,
+						      pm->lookup_flags))
 				continue; /* deleted in between */
 			memcpy((char *)pm->keys + total * ks, key, ks);
 			total++;
@@ -520,14 +264,14 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 			goto out_unlock;
 		}
 		key_bytes(pm, 0, key);
-		if (bpf_map_lookup_elem(pm->info.fd, key, buf)) {
+		if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags)) {
 			err = -errno;
 			goto out_unlock;
 		}
 		for (size_t b = 0; b < pm->nbuckets; b++) {
 			for (struct inst *in = pm->tab[b]; in; in = in->next) {
 				snap_ks_lock(in->ksp);
-				fill(in, buf, now);
+				pmap_fill(in, buf, now);
 				snap_mark_fresh(in->ksp, gen);
 				snap_ks_unlock(in->ksp);
 			}
@@ -541,7 +285,7 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 		if (!in)
 			continue; /* new: the next reconcile creates its kstat */
 		snap_ks_lock(in->ksp);
-		fill(in, (char *)pm->vals + i * pm->vsize, now);
+		pmap_fill(in, (char *)pm->vals + i * pm->vsize, now);
 		snap_mark_fresh(in->ksp, gen);
 		snap_ks_unlock(in->ksp);
 	}
@@ -586,6 +330,7 @@ int cpus_online(bool *online, int n)
 
 struct pending {
 	uint64_t key;
+	int instance;
 	int cpu;
 	char name[KSTAT_STRLEN];
 };
@@ -601,7 +346,7 @@ static void entry_name(const struct pmap *pm, const void *vals, char *name)
 		return;
 	/* a per-CPU entry has its name only in the copy of the CPU that made it */
 	for (int c = 0; c < ncv; c++) {
-		const char *src = (const char *)slot(pm, vals, c) + sc->name_field.off;
+		const char *src = (const char *)pmap_slot(pm, vals, c) + sc->name_field.off;
 		size_t len = strnlen(src, sc->name_field.size);
 
 		if (len == 0)
@@ -614,13 +359,150 @@ static void entry_name(const struct pmap *pm, const void *vals, char *name)
 	}
 }
 
+/* Name and instance of a keyed entry from its decoder; KD_GONE if it went */
+static int decode_entry(struct keydec_pass *kp, struct pending *pe)
+{
+	struct keydec_ent ent;
+	int st = keydec_decode(kp, pe->key, &ent);
+
+	if (st == KD_GONE)
+		return st;
+	pe->instance = ent.instance;
+	if (ent.name[0])
+		memcpy(pe->name, ent.name, sizeof(pe->name));
+	return st;
+}
+
+/*
+ * Does this entry need a kstat?  in: its instance, if it has one (an
+ * existing one under another name or instance is replaced).
+ */
+static bool needs_kstat(struct pmap *pm, struct inst *in, const struct pending *pe)
+{
+	if (in && in->instance == pe->instance && strcmp(in->ksp->ks_name, pe->name) == 0) {
+		in->seen = pm->rgen;
+		return false;
+	}
+	return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Objects the decoder lists that have no entry yet get a zeroed one, so
+ * a disk or an interface has its kstat before its first event.  have
+ * (sorted) are the keys the map holds.
+ */
+static int add_listed(struct pmap *pm, struct keydec_pass *kp, const uint64_t *have, size_t nhave,
+		      struct pending **addp, size_t *nadd)
+{
+	uint64_t *keys = NULL;
+	struct pending *add;
+	void *zero = NULL;
+	int nk = keydec_enumerate(kp, &keys);
+
+	if (nk <= 0)
+		return nk;
+	add = realloc(*addp, (*nadd + (size_t)nk + 1) * sizeof(*add));
+	zero = calloc(1, pm->vsize);
+	if (!add || !zero) {
+		free(keys);
+		free(zero);
+		if (add)
+			*addp = add;
+		return -ENOMEM;
+	}
+	*addp = add;
+	for (int i = 0; i < nk; i++) {
+		struct pending pe = { .key = keys[i], .instance = (int)keys[i], .cpu = -1 };
+		unsigned char kb[8];
+
+		if (bsearch(&keys[i], have, nhave, sizeof(*have), cmp_u64))
+			continue;
+		key_bytes(pm, keys[i], kb);
+		/* EEXIST: a program made it meanwhile, and the next pass sees it */
+		if (bpf_map_update_elem(pm->info.fd, kb, zero, BPF_NOEXIST))
+			continue;
+		strcpy(pe.name, pm->sc->name);
+		if (decode_entry(kp, &pe) == KD_GONE) {
+			(void)bpf_map_delete_elem(pm->info.fd, kb);
+			continue;
+		}
+		if (needs_kstat(pm, inst_find(pm, pe.key, -1), &pe))
+			add[(*nadd)++] = pe;
+	}
+	free(keys);
+	free(zero);
+	return 0;
+}
+
+/*
+ * The entries of a keyed map that need a kstat (new, or renamed).  With a
+ * key decoder, entries whose object is gone are deleted from the map here,
+ * and listed objects without an entry get one.  Called with pm->lock held.
+ */
+static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
+{
+	struct keydec_pass *kp = NULL;
+	struct pending *add = NULL;
+	size_t n = 0, nadd = 0, nhave = 0;
+	uint64_t *have = NULL;
+	int err;
+
+	err = read_all(pm, &n);
+	if (err)
+		return err;
+	if (pm->sc->key && !(kp = keydec_begin(pm->sc->key)))
+		return -errno;
+	add = calloc(n + 1, sizeof(*add));
+	have = calloc(n + 1, sizeof(*have));
+	if (!add || !have) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const void *kb = (const char *)pm->keys + i * pm->info.key_size;
+		struct pending pe = { .key = key_value(pm, kb), .cpu = -1 };
+
+		pe.instance = (int)pe.key;
+		have[nhave++] = pe.key;
+		entry_name(pm, (const char *)pm->vals + i * pm->vsize, pe.name);
+		if (kp && decode_entry(kp, &pe) == KD_GONE) {
+			log_dbg("%s: map %s: key %#llx is gone", pm->sc->module, pm->sc->map_name,
+				(unsigned long long)pe.key);
+			(void)bpf_map_delete_elem(pm->info.fd, kb);
+			continue;
+		}
+		if (needs_kstat(pm, find_at(pm, i), &pe))
+			add[nadd++] = pe;
+	}
+	if (kp) {
+		qsort(have, nhave, sizeof(*have), cmp_u64);
+		err = add_listed(pm, kp, have, nhave, &add, &nadd);
+	}
+out:
+	keydec_end(kp);
+	free(have);
+	if (err) {
+		free(add);
+		return err;
+	}
+	*addp = add;
+	*naddp = nadd;
+	return 0;
+}
+
 static kstat_t *create_kstat(struct pmap *pm, const struct pending *p, struct inst *in)
 {
 	const struct schema *sc = pm->sc;
-	int instance = sc->instance == SI_CPU ? p->cpu : (int)p->key;
 	kstat_t *ksp;
 
-	ksp = snap_create(pm->snap, sc->module, instance, p->name, sc->ks_class, sc->type,
+	ksp = snap_create(pm->snap, sc->module, p->instance, p->name, sc->ks_class, sc->type,
 			  sc->ndata, sc->writable ? KSTAT_FLAG_WRITABLE : 0);
 	if (!ksp)
 		return NULL;
@@ -650,38 +532,92 @@ static kstat_t *create_kstat(struct pmap *pm, const struct pending *p, struct in
 	return ksp;
 }
 
+/*
+ * Queue counts (wcnt, rcnt) of an IO map whose programs are detached mean
+ * nothing: the requests they count complete unseen.  At a detach, the time
+ * they accrued is committed up to now (readers saw it accrue, and counters
+ * never go back) and they are zeroed; before an attach, counts a crashed
+ * kstatd left are zeroed, since when they ended is unknown.
+ */
+static int io_close_entry(struct pmap *pm, const void *key, char *vals, bool commit, uint64_t now)
+{
+	const struct schema_field *fl = pm->sc->fields;
+	int ncv = pm->percpu ? pm->ncpus : 1;
+	bool stale = false;
+
+	for (int c = 0; c < ncv; c++) {
+		char *v = vals + (size_t)c * pm->vstride;
+		uint64_t f[SCHEMA_IO_FIELDS];
+
+		for (int i = 0; i < SCHEMA_IO_FIELDS; i++)
+			f[i] = pmap_rd_field(v, &fl[i]);
+		if (!f[IO_WCNT] && !f[IO_RCNT])
+			continue;
+		stale = true;
+		if (commit) {
+			pmap_io_catch_up(f, IO_WTIME, f[IO_WCNT], now);
+			pmap_io_catch_up(f, IO_RTIME, f[IO_RCNT], now);
+		}
+		f[IO_WCNT] = f[IO_RCNT] = 0;
+		for (int i = 0; i < SCHEMA_IO_FIELDS; i++)
+			pmap_wr_field(v, &fl[i], f[i]);
+	}
+	if (stale && bpf_map_update_elem(pm->info.fd, key, vals, BPF_EXIST | pm->lookup_flags) &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int io_close(struct pmap *pm, bool commit)
+{
+	uint64_t now = (uint64_t)snap_now();
+	unsigned char key[8];
+	size_t n = 0;
+	char *one;
+	int err;
+
+	if (pm->sc->type != KSTAT_TYPE_IO)
+		return 0;
+	pthread_mutex_lock(&pm->lock);
+	if (pm->sc->instance == SI_KEY) {
+		err = read_all(pm, &n);
+		for (size_t e = 0; e < n && !err; e++)
+			err = io_close_entry(pm, (char *)pm->keys + e * pm->info.key_size,
+					     (char *)pm->vals + e * pm->vsize, commit, now);
+	} else if (!(one = malloc(pm->vsize))) {
+		err = -ENOMEM;
+	} else {
+		key_bytes(pm, 0, key);
+		err = bpf_map_lookup_elem_flags(pm->info.fd, key, one, pm->lookup_flags)
+			      ? -errno
+			      : io_close_entry(pm, key, one, commit, now);
+		free(one);
+	}
+	pthread_mutex_unlock(&pm->lock);
+	return err;
+}
+
 int pmap_reconcile(struct pmap *pm, bool present)
 {
 	struct pending *add = NULL;
 	struct inst **gone = NULL;
-	size_t nadd = 0, ngone = 0, n = 0;
+	size_t nadd = 0, ngone = 0;
 	int changes = 0, err = 0;
 	bool *online = NULL;
 
+	if (!present) {
+		err = io_close(pm, true);
+		if (err)
+			log_warn("%s: map %s: cannot close its queues: %s", pm->sc->module,
+				 pm->sc->map_name, strerror(-err));
+		err = 0;
+	}
 	pthread_mutex_lock(&pm->lock);
 	pm->rgen++;
 	if (present && pm->sc->instance == SI_KEY) {
-		err = read_all(pm, &n);
+		err = keyed_pending(pm, &add, &nadd);
 		if (err)
 			goto out_unlock;
-		add = calloc(n ? n : 1, sizeof(*add));
-		if (!add) {
-			err = -ENOMEM;
-			goto out_unlock;
-		}
-		for (size_t i = 0; i < n; i++) {
-			uint64_t key = key_value(pm, (char *)pm->keys + i * pm->info.key_size);
-			struct inst *in = find_at(pm, i);
-
-			if (in) {
-				in->seen = pm->rgen;
-				continue;
-			}
-			add[nadd].key = key;
-			add[nadd].cpu = -1;
-			entry_name(pm, (char *)pm->vals + i * pm->vsize, add[nadd].name);
-			nadd++;
-		}
 	} else if (present) {
 		int ncpu = pm->sc->instance == SI_CPU ? pm->ncpus : 1;
 
@@ -705,6 +641,7 @@ int pmap_reconcile(struct pmap *pm, bool present)
 				continue;
 			}
 			add[nadd].key = 0;
+			add[nadd].instance = cpu >= 0 ? cpu : 0;
 			add[nadd].cpu = cpu;
 			strcpy(add[nadd].name, pm->sc->name);
 			nadd++;
@@ -744,12 +681,12 @@ out_unlock:
 		}
 		in->pm = pm;
 		in->key = add[i].key;
+		in->instance = add[i].instance;
 		in->cpu = add[i].cpu;
 		ksp = create_kstat(pm, &add[i], in);
 		if (!ksp) {
-			log_warn("%s:%d:%s: cannot create kstat: %s", pm->sc->module,
-				 in->cpu >= 0 ? in->cpu : (int)in->key, add[i].name,
-				 strerror(errno));
+			log_warn("%s:%d:%s: cannot create kstat: %s", pm->sc->module, in->instance,
+				 add[i].name, strerror(errno));
 			free(in);
 			continue;
 		}
@@ -778,11 +715,13 @@ out_free:
 int pmap_close_open(struct pmap *pm)
 {
 	const struct schema *sc = pm->sc;
-	int ncv = pm->percpu ? pm->ncpus : 1, err = 0;
+	int ncv = pm->percpu ? pm->ncpus : 1, err = io_close(pm, false);
 	uint64_t now = (uint64_t)snap_now();
 	bool any = false;
 	size_t n = 0;
 
+	if (err)
+		return err;
 	for (uint32_t i = 0; i < sc->nstats; i++)
 		any |= sc->stats[i].open;
 	if (!any)
@@ -799,15 +738,16 @@ int pmap_close_open(struct pmap *pm)
 				const struct schema_stat *st = &sc->stats[i];
 				uint64_t since;
 
-				if (!st->open || !rd_field(v, &st->flag))
+				if (!st->open || !pmap_rd_field(v, &st->flag))
 					continue;
-				since = rd_field(v, &st->since);
+				since = pmap_rd_field(v, &st->since);
 				if (since && now > since)
-					wr_field(v, &st->f, rd_field(v, &st->f) + now - since);
+					pmap_wr_field(v, &st->f,
+						      pmap_rd_field(v, &st->f) + now - since);
 			}
 			for (uint32_t i = 0; i < sc->nstats; i++)
 				if (sc->stats[i].open)
-					wr_field(v, &sc->stats[i].since, 0);
+					pmap_wr_field(v, &sc->stats[i].since, 0);
 		}
 		if (bpf_map_update_elem(pm->info.fd, (char *)pm->keys + e * pm->info.key_size, vals,
 					BPF_EXIST))
@@ -877,6 +817,7 @@ struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info 
 		     info->map_type == BPF_MAP_TYPE_PERCPU_HASH ||
 		     info->map_type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 	pm->ncpus = ncpus;
+	pm->lookup_flags = sc->spin_lock ? BPF_F_LOCK : 0;
 	pm->vstride = (info->value_size + 7) & ~(size_t)7;
 	pm->vsize = pm->percpu ? pm->vstride * (size_t)ncpus : info->value_size;
 	pm->nbuckets = INST_BUCKETS_MIN;

@@ -29,8 +29,9 @@ struct pmap_info {
 struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info *info);
 /*
  * Create the kstats of entries that appeared and delete those of entries
- * that went (all of them when present is false).  Returns the number of
- * kstats created plus deleted, or -errno.  One caller at a time.
+ * that went (all of them when present is false: the provider's programs
+ * are detached, and an IO map's queues are closed too).  Returns the
+ * number of kstats created plus deleted, or -errno.  One caller at a time.
  */
 int pmap_reconcile(struct pmap *pm, bool present);
 /*
@@ -39,7 +40,8 @@ int pmap_reconcile(struct pmap *pm, bool present);
  * while the programs run; after a detach or a restart the state they left
  * is stale, and without this the first event would hand the whole gap to
  * whatever was running, taking it back from the statistic readers saw it
- * in.  Returns 0 or -errno.
+ * in.  Likewise an IO map's wait and run queue counts that a kstatd which
+ * did not stop cleanly left behind are zeroed.  Returns 0 or -errno.
  */
 int pmap_close_open(struct pmap *pm);
 

@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "keydec.h"
 #include "schema.h"
 
 #define TAG_PREFIX "kstat."
@@ -166,6 +167,10 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 			sc->instance = SI_KEY;
 		else
 			return fail(c, "kstat.instance '%s': expected single, cpu or key", v);
+	} else if (KEY_IS("key")) {
+		sc->key = keydec_find(v);
+		if (!sc->key)
+			return fail(c, "kstat.key '%s': expected one of %s", v, keydec_names());
 	} else if (KEY_IS("name_from")) {
 		if (strcmp(v, "field") == 0)
 			sc->name_from = SN_FIELD;
@@ -428,6 +433,21 @@ static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_
 	return 0;
 }
 
+/* A bpf_spin_lock member: the kernel copies such values under the lock with BPF_F_LOCK */
+static bool has_spin_lock(const struct btf *btf, const struct btf_type *st)
+{
+	const struct btf_member *m = btf_members(st);
+
+	for (int i = 0; i < btf_vlen(st); i++, m++) {
+		const struct btf_type *t = resolve(btf, m->type, NULL);
+
+		if (t && btf_is_struct(t) &&
+		    strcmp(btf__name_by_offset(btf, t->name_off), "bpf_spin_lock") == 0)
+			return true;
+	}
+	return false;
+}
+
 static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct bpf_map *map)
 {
 	enum bpf_map_type mt = bpf_map__type(map);
@@ -461,6 +481,13 @@ static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct 
 		return fail(c, "kstat.writable maps cannot be per-CPU");
 	if (sc->name_from == SN_FIELD && sc->name_field.size == 0)
 		return fail(c, "kstat.name_from=field needs a KSTAT_NAME_FIELD member");
+	if (sc->key && sc->instance != SI_KEY)
+		return fail(c, "kstat.key=%s needs kstat.instance=key", keydec_name(sc->key));
+	if (sc->key && bpf_map__key_size(map) != keydec_key_size(sc->key))
+		return fail(c, "kstat.key=%s needs a %u-byte key", keydec_name(sc->key),
+			    keydec_key_size(sc->key));
+	if (sc->spin_lock && (percpu || sc->writable))
+		return fail(c, "a bpf_spin_lock needs a map that is neither per-CPU nor writable");
 	return 0;
 }
 
@@ -530,6 +557,7 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 		goto err_free;
 	}
 	sc->value_size = st->size;
+	sc->spin_lock = has_spin_lock(btf, st);
 	ret = sc->type == KSTAT_TYPE_NAMED ? parse_named(&c, sc, st, st_id)
 					   : parse_fixed(&c, sc, st);
 	if (ret)

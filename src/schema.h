@@ -15,6 +15,7 @@
 
 struct btf;
 struct bpf_map;
+struct keydec_ops;
 
 enum schema_kind {
 	SK_COUNTER,
@@ -70,7 +71,9 @@ struct schema {
 	enum schema_instance instance;
 	enum schema_name_from name_from;
 	struct schema_field name_field;
+	const struct keydec_ops *key; /* KSTAT_KEY: what the keys are (src/keydec.h) */
 	bool writable;
+	bool spin_lock;      /* the value holds a bpf_spin_lock: read it with BPF_F_LOCK */
 	uint32_t value_size; /* sizeof the value struct */
 	/* NAMED: the statistics, one record each (histograms: one per slot) */
 	uint32_t nstats, stats_cap;

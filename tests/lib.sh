@@ -22,6 +22,14 @@ check() { # rc what
 run() {
 	"$@" >"$_out" 2>"$_err"
 	_rc=$?
+	# sanitizer reports into the log, where tests/run.sh finds them; no fork
+	while IFS= read -r _l; do
+		case $_l in
+		*"ERROR: AddressSanitizer"* | *"ERROR: LeakSanitizer"* | *"runtime error:"*)
+			echo "    | $_l"
+			;;
+		esac
+	done <"$_err"
 }
 
 expect_rc() { # code what

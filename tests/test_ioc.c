@@ -99,6 +99,21 @@ static void others_are_served(void)
 	cr_expect_lt(mono_ms() - t0, 1000, "another client waited %lld ms", mono_ms() - t0);
 }
 
+/* The kid of kstatd:0:config, a writable kstat: it moves with the providers built in */
+static kid_t config_kid(void)
+{
+	kstat_ctl_t *kc = kstat_open();
+	kstat_t *ksp;
+	kid_t kid;
+
+	cr_assert(kc, "kstat_open: %s", strerror(errno));
+	ksp = kstat_lookup(kc, "kstatd", 0, "config");
+	cr_assert(ksp, "no kstatd:0:config");
+	kid = ksp->ks_kid;
+	kstat_close(kc);
+	return kid;
+}
+
 static void expect_closed(int fd)
 {
 	char c;
@@ -229,7 +244,7 @@ Test(ioc, semantic_errors_keep_the_connection)
 		char body[96] = { 0 };
 
 		/* huge ks_ndata and a ks_data_size that is not the body's */
-		r = req_of(KSTAT_IOC_WRITE, 5, sizeof(body));
+		r = req_of(KSTAT_IOC_WRITE, config_kid(), sizeof(body));
 		r.ks_ndata = UINT32_MAX;
 		r.body_len = sizeof(body);
 		send_bytes(fd, &r, sizeof(r));
@@ -262,7 +277,7 @@ Test(ioc, short_garbage_and_abandoned_frames_do_not_hurt_others)
 	close(fd);
 	/* a write header promising a body that never comes, then gone */
 	fd = sock_connect(td.sock);
-	r = req_of(KSTAT_IOC_WRITE, 5, 48);
+	r = req_of(KSTAT_IOC_WRITE, config_kid(), 48);
 	r.body_len = 48;
 	send_bytes(fd, &r, sizeof(r));
 	send_bytes(fd, junk, 20);

@@ -4,7 +4,7 @@
 # every second on loopback: its query API must report up == 1 (its strict
 # OpenMetrics parser took every scrape), a counter counted in BPF must
 # come out exactly as kstatd serves it, and a moving counter must agree
-# with direct reads taken around it, that is within one scrape.
+# with reads through libkstat taken around it, that is within one scrape.
 set -u
 . "$(dirname "$0")/lib.sh"
 KSTATD=$(dirname "$0")/kstatd-test
@@ -19,7 +19,9 @@ check $? "the prometheus server is installed (scripts/deps.sh test)"
 require_root
 
 start_daemon "$KSTATD" --pin-path "$PIN" --reset --provider "$OUTPUT/tests/ktest.bpf.o" \
-	--provider "$OUTPUT/tests/khist.bpf.o" --web.listen-address 127.0.0.1:0
+	--provider "$OUTPUT/tests/khist.bpf.o" --web.listen-address 127.0.0.1:0 \
+	--socket "$TMP/kstat.sock"
+export KSTAT_SOCKET="$TMP/kstat.sock"
 URL=$(daemon_url 1)
 TARGET=${URL#http://}
 
@@ -88,6 +90,10 @@ for _i in $(seq 1 20); do
 done
 [ "$PROM" = "$DIRECT" ]
 check $? "Prometheus has the same value as a direct read ($PROM)"
+# and as libkstat reads it (build/kstat is libkstat's client)
+LIBKSTAT=$("$OUTPUT/kstat" -p "ktest:$FORKER::events" | cut -f2)
+[ "$PROM" = "$LIBKSTAT" ]
+check $? "Prometheus has the same value as libkstat ($PROM, kstat -p: $LIBKSTAT)"
 
 # ktest put every fork in the slot of 5 ns, [4, 8): le=7e-09 in seconds, 3e-09 below it
 LE=$(query "kstat_ktest_lat_seconds_bucket{ks_instance=\"$FORKER\",le=\"7e-09\"}")
@@ -103,10 +109,9 @@ BEFORE=$(curl -s "$URL/kstat?module=cpu&instance=0&statistic=pswitch" |
 	"$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["data"]["pswitch"])')
 sleep 2.5
 PROM=$(query 'kstat_cpu_pswitch_total{ks_instance="0"}')
-AFTER=$(curl -s "$URL/kstat?module=cpu&instance=0&statistic=pswitch" |
-	"$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["data"]["pswitch"])')
+AFTER=$("$OUTPUT/kstat" -p cpu:0:sys:pswitch | cut -f2)
 [ -n "$PROM" ] && [ "$BEFORE" -le "$PROM" ] && [ "$PROM" -le "$AFTER" ]
-check $? "cpu:0:sys:pswitch agrees within one scrape ($BEFORE <= $PROM <= $AFTER)"
+check $? "cpu:0:sys:pswitch agrees with libkstat within one scrape ($BEFORE <= $PROM <= $AFTER)"
 
 D=$(query 'kstatd_scrape_duration_seconds')
 "$PY" -c 'import sys; assert 0 < float(sys.argv[1]) < 1' "${D:-0}"

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The kstat(1M) command: selectors, the instances one report collects and
+ * the printers, shared by the files of cmd/.  Output formats, ordering and
+ * pseudo-statistics follow illumos usr/src/cmd/stat/kstat.
+ */
+#ifndef __KSTATD_KS_H
+#define __KSTATD_KS_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <kstat.h>
+
+/* crtime and snaptime: printed as seconds, "%.9f", or "0" */
+#define KS_DATA_HRTIME (KSTAT_DATA_STRING + 1)
+
+/* Exit codes of kstat(1M) */
+#define KS_EXIT_MATCH 0
+#define KS_EXIT_NOMATCH 1
+#define KS_EXIT_USAGE 2
+#define KS_EXIT_FATAL 3
+
+/* A shell glob (fnmatch) or, written /re/, an unanchored extended regex */
+struct ks_pattern {
+	const char *glob;
+	regex_t re;
+	bool is_re;
+};
+
+/* Fields of a selector: module, instance, name, statistic */
+#define KS_FIELDS 4
+
+struct ks_selector {
+	struct ks_pattern module;
+	struct ks_pattern instance;
+	struct ks_pattern name;
+	struct ks_pattern statistic;
+};
+
+/* One statistic of a kstat as printed: a record, or crtime, snaptime, class */
+struct ks_nvpair {
+	char name[KSTAT_STRLEN];
+	uchar_t data_type;
+	union {
+		char c[16];
+		int32_t i32;
+		uint32_t ui32;
+		int64_t i64;
+		uint64_t ui64;
+	} value;
+	char *str;    /* KSTAT_DATA_STRING: a copy, never NULL */
+	unsigned seq; /* order of insertion, for ties in the sort */
+};
+
+/* One kstat of a report, its statistics sorted */
+struct ks_instance {
+	char module[KSTAT_STRLEN];
+	char name[KSTAT_STRLEN];
+	char class[KSTAT_STRLEN];
+	char number[16]; /* the instance in decimal, what -i patterns match */
+	int instance;
+	uchar_t type;
+	kid_t kid;
+	hrtime_t snaptime; /* the header's, before the read: -j's "snaptime" */
+	struct ks_nvpair *nv;
+	size_t nnv;
+	size_t nvcap;
+};
+
+struct ks_report {
+	struct ks_instance *ksi;
+	size_t n;
+	size_t cap;
+};
+
+enum ks_date { KS_NODATE, KS_UDATE, KS_DDATE };
+
+/* The command line, parsed */
+struct ks_cfg {
+	bool cflg; /* -C: ':' before the value */
+	bool jflg; /* -j */
+	bool lflg; /* -l */
+	bool pflg; /* -p, also set by -C and -l: adds the class pseudo-statistic */
+	bool qflg; /* -q */
+	enum ks_date date;
+	struct ks_pattern class;
+	struct ks_selector *sel; /* operands in command-line order, or the -m -i -n -s one */
+	size_t nsel;
+	unsigned long interval; /* seconds; 0 for one report */
+	long count;             /* reports; -1 for no end */
+};
+
+/* ks_select.c */
+int ks_pattern_init(struct ks_pattern *p, const char *str);
+void ks_pattern_fini(struct ks_pattern *p);
+bool ks_match(const struct ks_pattern *p, const char *str);
+int ks_selector_set(struct ks_selector *s, const char *const str[KS_FIELDS]);
+int ks_selector_init(struct ks_selector *s, char *operand);
+void ks_selector_fini(struct ks_selector *s);
+bool ks_selector_kstat(const struct ks_selector *s, const struct ks_pattern *class,
+		       const struct ks_instance *ksi);
+
+/* ks_collect.c */
+int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r);
+void ks_report_free(struct ks_report *r);
+
+/* ks_print.c */
+void ks_hrtime_print(FILE *out, int64_t ns);
+void ks_value_print(FILE *out, const struct ks_nvpair *nv);
+void ks_timestamp_print(FILE *out, enum ks_date date);
+bool ks_report_print(FILE *out, const struct ks_cfg *cfg, const struct ks_report *r);
+
+/* ks_json.c */
+void ks_json_string(FILE *out, const char *s, size_t len);
+void ks_json_kstat(FILE *out, const struct ks_instance *ksi, const struct ks_nvpair *const *nv,
+		   size_t n, bool first);
+
+/* ks_write.c */
+int ks_write(kstat_ctl_t *kc, const char *assignment);
+int ks_write_check(const char *assignment);
+
+/* kstat.c */
+void ks_usage(void);
+const char *ks_socket_path(void);
+
+#endif /* __KSTATD_KS_H */

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * One report's data: every selected kstat of the chain, read once, with
+ * its statistics as kstat(1M) lists them.  Ordering follows illumos: kstats
+ * by module (ignoring case), numeric instance, then name; statistics by
+ * name ignoring case; an equal key goes before the ones already there.
+ * Pseudo-statistics: crtime always, class with -p/-l/-C, snaptime once the
+ * read succeeded.  kstat_* kstats (kid 0, kid 1) and RAW kstats, for which
+ * there is no reader here, are left out.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ks.h"
+
+/* Out of memory is fatal, as in illumos kstat */
+static void *ks_alloc_or_die(void *p)
+{
+	if (!p) {
+		perror("kstat");
+		exit(KS_EXIT_FATAL);
+	}
+	return p;
+}
+
+/* Grow an array of elem-sized entries so that one more fits */
+static void *ks_grow(void *base, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return base;
+	*cap = *cap ? *cap * 2 : 16;
+	return ks_alloc_or_die(reallocarray(base, *cap, elem));
+}
+
+/* Copy a name of at most KSTAT_STRLEN - 1 bytes, even if src lacks its NUL */
+static void ks_name_copy(char *dst, const char *src)
+{
+	size_t len = strnlen(src, KSTAT_STRLEN - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* Append a statistic to ksi; the caller sets its value */
+static struct ks_nvpair *ks_nv_add(struct ks_instance *ksi, const char *name, uchar_t type)
+{
+	struct ks_nvpair *nv;
+
+	ksi->nv = ks_grow(ksi->nv, ksi->nnv, &ksi->nvcap, sizeof(*ksi->nv));
+	nv = &ksi->nv[ksi->nnv];
+	memset(nv, 0, sizeof(*nv));
+	ks_name_copy(nv->name, name);
+	nv->data_type = type;
+	nv->seq = (unsigned)ksi->nnv++;
+	return nv;
+}
+
+/* A UINT64 statistic; IO and TIMER times too, integer nanoseconds as illumos prints them */
+static void ks_nv_u64(struct ks_instance *ksi, const char *name, uint64_t v)
+{
+	ks_nv_add(ksi, name, KSTAT_DATA_UINT64)->value.ui64 = v;
+}
+
+/* A UINT32 statistic */
+static void ks_nv_u32(struct ks_instance *ksi, const char *name, uint32_t v)
+{
+	ks_nv_add(ksi, name, KSTAT_DATA_UINT32)->value.ui32 = v;
+}
+
+/* crtime and snaptime, printed as seconds */
+static void ks_nv_hrtime(struct ks_instance *ksi, const char *name, hrtime_t v)
+{
+	ks_nv_add(ksi, name, KS_DATA_HRTIME)->value.i64 = v;
+}
+
+/* A string of len bytes, copied */
+static void ks_nv_str(struct ks_instance *ksi, const char *name, const char *s, size_t len)
+{
+	ks_nv_add(ksi, name, KSTAT_DATA_STRING)->str = ks_alloc_or_die(strndup(s, len));
+}
+
+/*
+ * The string of a named record, checked to lie in the data section after
+ * the records and to end there; anything else reads as the empty string.
+ */
+static void ks_save_string(struct ks_instance *ksi, const kstat_t *ksp, const kstat_named_t *kn)
+{
+	const char *base = ksp->ks_data, *p = KSTAT_NAMED_STR_PTR(kn);
+	size_t lo = ksp->ks_ndata * sizeof(kstat_named_t), len = 0;
+
+	if (p && p >= base + lo && p < base + ksp->ks_data_size) {
+		size_t room = ksp->ks_data_size - (size_t)(p - base);
+
+		len = strnlen(p, room);
+		if (len == room)
+			len = 0;
+	}
+	ks_nv_str(ksi, kn->name, len ? p : "", len);
+}
+
+/* The records of a NAMED kstat, as many as its data section holds */
+static void ks_save_named(struct ks_instance *ksi, const kstat_t *ksp)
+{
+	const kstat_named_t *kn = ksp->ks_data;
+	struct ks_nvpair *nv;
+
+	if (ksp->ks_ndata > ksp->ks_data_size / sizeof(kstat_named_t))
+		return;
+	for (uint_t i = 0; i < ksp->ks_ndata; i++, kn++) {
+		/* illumos skips records a driver left without a name */
+		if (kn->name[0] == '\0')
+			continue;
+		switch (kn->data_type) {
+		case KSTAT_DATA_CHAR:
+			nv = ks_nv_add(ksi, kn->name, KSTAT_DATA_CHAR);
+			memcpy(nv->value.c, kn->value.c, sizeof(nv->value.c));
+			break;
+		case KSTAT_DATA_INT32:
+			ks_nv_add(ksi, kn->name, KSTAT_DATA_INT32)->value.i32 = kn->value.i32;
+			break;
+		case KSTAT_DATA_UINT32:
+			ks_nv_u32(ksi, kn->name, kn->value.ui32);
+			break;
+		case KSTAT_DATA_INT64:
+			ks_nv_add(ksi, kn->name, KSTAT_DATA_INT64)->value.i64 = kn->value.i64;
+			break;
+		case KSTAT_DATA_UINT64:
+			ks_nv_u64(ksi, kn->name, kn->value.ui64);
+			break;
+		case KSTAT_DATA_STRING:
+			ks_save_string(ksi, ksp, kn);
+			break;
+		default:
+			/* the obsolete FLOAT and DOUBLE: illumos has no format for them */
+			break;
+		}
+	}
+}
+
+/* The five counters of an INTR kstat, under illumos kstat's names */
+static void ks_save_intr(struct ks_instance *ksi, const kstat_t *ksp)
+{
+	static const char *const names[KSTAT_NUM_INTRS] = { "hard", "soft", "watchdog", "spurious",
+							    "multiple_service" };
+	const kstat_intr_t *ki = ksp->ks_data;
+
+	if (ksp->ks_data_size < sizeof(*ki))
+		return;
+	for (int i = 0; i < KSTAT_NUM_INTRS; i++)
+		ks_nv_u32(ksi, names[i], ki->intrs[i]);
+}
+
+/* The twelve fields of an IO kstat, under illumos kstat's names */
+static void ks_save_io(struct ks_instance *ksi, const kstat_t *ksp)
+{
+	const kstat_io_t *io = ksp->ks_data;
+
+	if (ksp->ks_data_size < sizeof(*io))
+		return;
+	ks_nv_u64(ksi, "nread", io->nread);
+	ks_nv_u64(ksi, "nwritten", io->nwritten);
+	ks_nv_u32(ksi, "reads", io->reads);
+	ks_nv_u32(ksi, "writes", io->writes);
+	ks_nv_u64(ksi, "wtime", (uint64_t)io->wtime);
+	ks_nv_u64(ksi, "wlentime", (uint64_t)io->wlentime);
+	ks_nv_u64(ksi, "wlastupdate", (uint64_t)io->wlastupdate);
+	ks_nv_u64(ksi, "rtime", (uint64_t)io->rtime);
+	ks_nv_u64(ksi, "rlentime", (uint64_t)io->rlentime);
+	ks_nv_u64(ksi, "rlastupdate", (uint64_t)io->rlastupdate);
+	ks_nv_u32(ksi, "wcnt", io->wcnt);
+	ks_nv_u32(ksi, "rcnt", io->rcnt);
+}
+
+/* Only the first timer of a TIMER kstat is shown, as illumos does */
+static void ks_save_timer(struct ks_instance *ksi, const kstat_t *ksp)
+{
+	const kstat_timer_t *kt = ksp->ks_data;
+
+	if (ksp->ks_ndata < 1 || ksp->ks_data_size < sizeof(*kt))
+		return;
+	ks_nv_str(ksi, "name", kt->name, strnlen(kt->name, KSTAT_STRLEN - 1));
+	ks_nv_u64(ksi, "num_events", kt->num_events);
+	ks_nv_u64(ksi, "elapsed_time", (uint64_t)kt->elapsed_time);
+	ks_nv_u64(ksi, "min_time", (uint64_t)kt->min_time);
+	ks_nv_u64(ksi, "max_time", (uint64_t)kt->max_time);
+	ks_nv_u64(ksi, "start_time", (uint64_t)kt->start_time);
+	ks_nv_u64(ksi, "stop_time", (uint64_t)kt->stop_time);
+}
+
+/* Could any selector pick this kstat?  Statistics are matched when printing */
+static bool ks_wanted(const struct ks_cfg *cfg, const struct ks_instance *ksi)
+{
+	for (size_t i = 0; i < cfg->nsel; i++)
+		if (ks_selector_kstat(&cfg->sel[i], &cfg->class, ksi))
+			return true;
+	return false;
+}
+
+/* Order of statistics: name ignoring case, the later insertion first */
+static int ks_nv_cmp(const void *a, const void *b)
+{
+	const struct ks_nvpair *l = a, *r = b;
+	int rc = strcasecmp(l->name, r->name);
+
+	if (rc)
+		return rc;
+	return l->seq < r->seq ? 1 : -1;
+}
+
+/* Order of kstats: module ignoring case, instance, name ignoring case, later kid first */
+static int ks_instance_cmp(const void *a, const void *b)
+{
+	const struct ks_instance *l = a, *r = b;
+	int rc = strcasecmp(l->module, r->module);
+
+	if (rc)
+		return rc;
+	if (l->instance != r->instance)
+		return l->instance < r->instance ? -1 : 1;
+	rc = strcasecmp(l->name, r->name);
+	if (rc)
+		return rc;
+	return l->kid < r->kid ? 1 : -1;
+}
+
+/* A new instance for ksp, or NULL when no selector can match it */
+static struct ks_instance *ks_instance_new(const struct ks_cfg *cfg, struct ks_report *r,
+					   const kstat_t *ksp)
+{
+	struct ks_instance *ksi;
+
+	r->ksi = ks_grow(r->ksi, r->n, &r->cap, sizeof(*r->ksi));
+	ksi = &r->ksi[r->n];
+	memset(ksi, 0, sizeof(*ksi));
+	ks_name_copy(ksi->module, ksp->ks_module);
+	ks_name_copy(ksi->name, ksp->ks_name);
+	ks_name_copy(ksi->class, ksp->ks_class);
+	snprintf(ksi->number, sizeof(ksi->number), "%d", ksp->ks_instance);
+	ksi->instance = ksp->ks_instance;
+	ksi->type = ksp->ks_type;
+	ksi->kid = ksp->ks_kid;
+	ksi->snaptime = ksp->ks_snaptime;
+	if (!ks_wanted(cfg, ksi))
+		return NULL;
+	r->n++;
+	return ksi;
+}
+
+/*
+ * Read the selected kstats of the chain into r.  A kstat that cannot be
+ * read keeps its crtime (and class), as in illumos.  -1 when kstatd itself
+ * has gone: a read failed with EIO and so does the chain update after it.
+ */
+int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
+{
+	bool eio = false;
+
+	memset(r, 0, sizeof(*r));
+	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next) {
+		struct ks_instance *ksi;
+
+		if (strncmp(ksp->ks_name, "kstat_", 6) == 0)
+			continue;
+		if (ksp->ks_type == KSTAT_TYPE_RAW || ksp->ks_type >= KSTAT_NUM_TYPES)
+			continue;
+		ksi = ks_instance_new(cfg, r, ksp);
+		if (!ksi)
+			continue;
+		ks_nv_hrtime(ksi, "crtime", ksp->ks_crtime);
+		if (cfg->pflg)
+			ks_nv_str(ksi, "class", ksi->class, strlen(ksi->class));
+		if (kstat_read(kc, ksp, NULL) == -1) {
+			eio |= errno == EIO;
+			continue;
+		}
+		ks_nv_hrtime(ksi, "snaptime", ksp->ks_snaptime);
+		switch (ksp->ks_type) {
+		case KSTAT_TYPE_NAMED:
+			ks_save_named(ksi, ksp);
+			break;
+		case KSTAT_TYPE_INTR:
+			ks_save_intr(ksi, ksp);
+			break;
+		case KSTAT_TYPE_IO:
+			ks_save_io(ksi, ksp);
+			break;
+		case KSTAT_TYPE_TIMER:
+			ks_save_timer(ksi, ksp);
+			break;
+		}
+	}
+	if (r->n)
+		qsort(r->ksi, r->n, sizeof(*r->ksi), ks_instance_cmp);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->ksi[i].nnv)
+			qsort(r->ksi[i].nv, r->ksi[i].nnv, sizeof(*r->ksi[i].nv), ks_nv_cmp);
+	/* a provider's update may fail with EIO too: only a dead link is fatal */
+	if (eio && kstat_chain_update(kc) == -1)
+		return -1;
+	return 0;
+}
+
+void ks_report_free(struct ks_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		for (size_t j = 0; j < r->ksi[i].nnv; j++)
+			free(r->ksi[i].nv[j].str);
+		free(r->ksi[i].nv);
+	}
+	free(r->ksi);
+	memset(r, 0, sizeof(*r));
+}

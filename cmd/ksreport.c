@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * What illumos iostat -x and mpstat derive from kstats.  iostat: rates
+ * from the counters, queue lengths and busy percentages from the Riemann
+ * sums of kstat_io_t over the interval (wlentime / dt is the mean number
+ * waiting, rtime / dt the fraction of time busy), svc_t the mean time an
+ * I/O spent queued and running (Little's law: length / throughput).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ksreport.h"
+
+#define NS_PER_S 1e9
+
+void ks_iostat(const kstat_io_t *a, const kstat_io_t *b, hrtime_t dt, struct ks_iostat *out)
+{
+	double secs = dt > 0 ? (double)dt / NS_PER_S : 1.0, ns = dt > 0 ? (double)dt : 1.0;
+	double ios = (double)(b->reads - a->reads) + (double)(b->writes - a->writes);
+	double queued = (double)(b->wlentime - a->wlentime) + (double)(b->rlentime - a->rlentime);
+
+	out->rps = (double)(b->reads - a->reads) / secs;
+	out->wps = (double)(b->writes - a->writes) / secs;
+	out->krps = (double)(b->nread - a->nread) / 1024.0 / secs;
+	out->kwps = (double)(b->nwritten - a->nwritten) / 1024.0 / secs;
+	out->wait = (double)(b->wlentime - a->wlentime) / ns;
+	out->actv = (double)(b->rlentime - a->rlentime) / ns;
+	out->svc_t = ios > 0 ? queued / ios / 1e6 : 0.0;
+	out->pct_w = (double)(b->wtime - a->wtime) / ns * 100.0;
+	out->pct_b = (double)(b->rtime - a->rtime) / ns * 100.0;
+	if (out->pct_w > 100.0)
+		out->pct_w = 100.0;
+	if (out->pct_b > 100.0)
+		out->pct_b = 100.0;
+}
+
+const char *const ks_mp_stats[KS_MP_NSTATS] = {
+	"pgfault", "intr",    "pswitch",       "inv_swtch",     "syscall",
+	"sysfork", "sysexec", "cpu_nsec_busy", "cpu_nsec_idle",
+};
+
+void ks_mpstat(const uint64_t *a, const uint64_t *b, hrtime_t dt, struct ks_mpstat *out)
+{
+	double secs = dt > 0 ? (double)dt / NS_PER_S : 1.0;
+	double busy = (double)(b[7] - a[7]), idle = (double)(b[8] - a[8]);
+	double *rates[] = { &out->flt,   &out->intr, &out->csw, &out->icsw,
+			    &out->syscl, &out->fork, &out->exec };
+
+	for (int i = 0; i < 7; i++)
+		*rates[i] = (double)(b[i] - a[i]) / secs;
+	out->busy = busy + idle > 0 ? 100.0 * busy / (busy + idle) : 0.0;
+	out->idle = busy + idle > 0 ? 100.0 * idle / (busy + idle) : 0.0;
+}
+
+static bool operand(const char *arg, const char *what, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno == ERANGE) {
+		fprintf(stderr, "%s is too large\n", what);
+		return false;
+	}
+	if (end == arg || *end || v < 1) {
+		fprintf(stderr, "%s must be an integer >= 1\n", what);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool ks_parse_interval(int argc, char **argv, int *interval, long *count)
+{
+	long v;
+
+	*interval = 0;
+	*count = 1;
+	if (argc > 2)
+		return false;
+	if (argc >= 1) {
+		if (!operand(argv[0], "Interval", &v) || v > 86400)
+			return false;
+		*interval = (int)v;
+		*count = -1;
+	}
+	if (argc == 2 && !operand(argv[1], "Count", count))
+		return false;
+	return true;
+}
+
+void ks_sleep_until(const struct timespec *start, int interval, long n)
+{
+	struct timespec t = *start;
+
+	t.tv_sec += (time_t)interval * n;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+		;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The derived figures of kiostat and kmpstat, from two readings of the
+ * same kstat: what illumos iostat -x and mpstat print, computed the same
+ * way, plus the interval loop both share.
+ */
+#ifndef __KSTATD_KSREPORT_H
+#define __KSTATD_KSREPORT_H
+
+#include <stdbool.h>
+
+#include <kstat.h>
+
+/* illumos iostat -x, one device over an interval */
+struct ks_iostat {
+	double rps, wps;   /* reads and writes per second */
+	double krps, kwps; /* KiB read and written per second */
+	double wait, actv; /* mean wait and run queue lengths */
+	double svc_t;      /* mean response time (wait + run) of an I/O, ms */
+	double pct_w;      /* % of the time something waited */
+	double pct_b;      /* % of the time something ran: busy */
+};
+
+/* a: the earlier reading (zeroes for "since the kstat was created"); dt in ns */
+void ks_iostat(const kstat_io_t *a, const kstat_io_t *b, hrtime_t dt, struct ks_iostat *out);
+
+/* mpstat's per-CPU figures from two readings of cpu:N:sys */
+struct ks_mpstat {
+	double flt, intr, csw, icsw, syscl, fork, exec; /* per second */
+	double busy, idle;                              /* % of the CPU's time */
+};
+
+/* The values of cpu:N:sys mpstat needs, in the order ks_mpstat wants them */
+#define KS_MP_NSTATS 9
+extern const char *const ks_mp_stats[KS_MP_NSTATS];
+
+void ks_mpstat(const uint64_t *a, const uint64_t *b, hrtime_t dt, struct ks_mpstat *out);
+
+/*
+ * Parse [interval [count]] as illumos does: an interval alone repeats
+ * forever (count -1).  false with a message on stderr for a bad operand.
+ */
+bool ks_parse_interval(int argc, char **argv, int *interval, long *count);
+/* Sleep until the next multiple of interval seconds after start: no drift */
+void ks_sleep_until(const struct timespec *start, int interval, long n);
+
+#endif /* __KSTATD_KSREPORT_H */

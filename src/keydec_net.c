@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * netdev: network interfaces, which live in network namespaces: the same
+ * ifindex, even the same name ("lo"), exists once per namespace.  A key's
+ * high 32 bits are the inode of the interface's namespace (what lsns and
+ * /proc/<pid>/ns/net show), its low 32 bits the ifindex.
+ *
+ * The kstat instance is the namespace: 0 for kstatd's own, then 1, 2, ...
+ * in the order kstatd first meets them, never reused while it runs (as
+ * illumos numbers zones).  To list another namespace's interfaces kstatd
+ * needs a way in: a bind mount under /run/netns (ip netns) or a process
+ * inside (/proc/<pid>/ns/net); a short-lived thread enters it with setns()
+ * and asks netlink.  A namespace with neither no longer exists, or cannot
+ * be told from one that does not; its interfaces count as gone.  Where
+ * kstatd may not look (a process it may not inspect, no CAP_SYS_ADMIN to
+ * enter) at a namespace it never entered, it cannot tell: it keeps the
+ * interfaces, named if<ifindex>.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keydec.h"
+
+#define NETNS_RUN_DIR "/run/netns"
+
+enum ns_state { NS_FOUND, NS_GONE, NS_UNKNOWN };
+
+/* One namespace's interfaces, listed once per pass */
+struct ns_links {
+	uint32_t ino;
+	enum ns_state state;
+	size_t n;
+	struct {
+		uint32_t ifindex;
+		char name[IF_NAMESIZE];
+	} * v;
+};
+
+struct net_pass {
+	uint32_t own;
+	size_t nns;
+	struct ns_links *ns;
+};
+
+/* Namespaces met so far: their instance, and a path that led into them */
+static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ns_known {
+	uint32_t ino;
+	int id;
+	char path[64];
+} * known;
+static size_t nknown, known_cap;
+static int next_id = 1;
+
+static uint32_t path_ino(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+static struct ns_known *known_find(uint32_t ino, bool add)
+{
+	for (size_t i = 0; i < nknown; i++)
+		if (known[i].ino == ino)
+			return &known[i];
+	if (!add)
+		return NULL;
+	if (nknown == known_cap) {
+		size_t nc = known_cap ? known_cap * 2 : 16;
+		struct ns_known *nk = realloc(known, nc * sizeof(*nk));
+
+		if (!nk)
+			return NULL;
+		known = nk;
+		known_cap = nc;
+	}
+	known[nknown] = (struct ns_known){ .ino = ino, .id = next_id++ };
+	return &known[nknown++];
+}
+
+/*
+ * Look for a way into namespace ino among dir/<entry><suffix>: ip netns's
+ * mounts, or processes (/proc/<pid>/ns/net)
+ */
+static bool scan_dir(const char *dir, const char *suffix, bool pids, uint32_t ino, char *path,
+		     size_t len, bool *denied)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' || (pids && (de->d_name[0] < '0' || de->d_name[0] > '9')))
+			continue;
+		if (snprintf(path, len, "%s/%s%s", dir, de->d_name, suffix) >= (int)len)
+			continue;
+		if (stat(path, &st) == 0)
+			found = (uint32_t)st.st_ino == ino;
+		else if (errno == EACCES || errno == EPERM)
+			*denied = true; /* another user's process: it may be in there */
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * 1 with a path into namespace ino, 0 if it does not exist, -1 if kstatd
+ * cannot tell: it was never found, and some process could not be looked
+ * at.  A namespace found before and not now is gone: whatever held it let
+ * go.
+ */
+static int find_ns_path(uint32_t ino, char *path, size_t len)
+{
+	bool found, denied = false, before;
+	struct ns_known *k;
+
+	pthread_mutex_lock(&ns_lock);
+	k = known_find(ino, true);
+	if (k && k->path[0] && path_ino(k->path) == ino) {
+		snprintf(path, len, "%s", k->path);
+		pthread_mutex_unlock(&ns_lock);
+		return 1;
+	}
+	before = k && k->path[0];
+	pthread_mutex_unlock(&ns_lock);
+	found = scan_dir(NETNS_RUN_DIR, "", false, ino, path, len, &denied) ||
+		scan_dir("/proc", "/ns/net", true, ino, path, len, &denied);
+	pthread_mutex_lock(&ns_lock);
+	k = known_find(ino, false);
+	if (k && found && strlen(path) < sizeof(k->path))
+		snprintf(k->path, sizeof(k->path), "%s", path);
+	pthread_mutex_unlock(&ns_lock);
+	return found ? 1 : denied && !before ? -1 : 0;
+}
+
+static int ns_instance(const struct net_pass *p, uint32_t ino)
+{
+	struct ns_known *k;
+	int id;
+
+	if (ino == p->own || ino == 0) /* 0: a kernel without network namespaces */
+		return 0;
+	pthread_mutex_lock(&ns_lock);
+	k = known_find(ino, true);
+	id = k ? k->id : -1;
+	pthread_mutex_unlock(&ns_lock);
+	return id;
+}
+
+static int copy_links(struct ns_links *l, struct if_nameindex *ifs)
+{
+	size_t n = 0;
+
+	for (struct if_nameindex *i = ifs; i->if_index; i++)
+		n++;
+	l->v = calloc(n ? n : 1, sizeof(*l->v));
+	if (!l->v)
+		return -ENOMEM;
+	for (struct if_nameindex *i = ifs; i->if_index; i++, l->n++) {
+		l->v[l->n].ifindex = i->if_index;
+		snprintf(l->v[l->n].name, sizeof(l->v[l->n].name), "%s", i->if_name);
+	}
+	return 0;
+}
+
+struct dump_job {
+	const char *path;
+	struct if_nameindex *ifs;
+	int err;
+};
+
+/* A thread of its own enters the namespace, so kstatd's threads never do */
+static void *dump_in_ns(void *arg)
+{
+	struct dump_job *j = arg;
+	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		j->err = -errno;
+		return NULL;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		j->err = -errno;
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	j->ifs = if_nameindex();
+	if (!j->ifs)
+		j->err = -errno;
+	return NULL;
+}
+
+static void dump_ns(const struct net_pass *p, struct ns_links *l)
+{
+	struct dump_job j = {};
+	char path[300];
+	pthread_t t;
+	int found;
+
+	l->state = NS_UNKNOWN;
+	if (l->ino == p->own || l->ino == 0) {
+		j.ifs = if_nameindex();
+		j.err = j.ifs ? 0 : -errno;
+	} else if ((found = find_ns_path(l->ino, path, sizeof(path))) <= 0) {
+		l->state = found == 0 ? NS_GONE : NS_UNKNOWN;
+		return;
+	} else {
+		j.path = path;
+		if (pthread_create(&t, NULL, dump_in_ns, &j))
+			return;
+		pthread_join(t, NULL);
+	}
+	if (!j.err && copy_links(l, j.ifs) == 0)
+		l->state = NS_FOUND;
+	if (j.ifs)
+		if_freenameindex(j.ifs);
+}
+
+static struct ns_links *links_of(struct net_pass *p, uint32_t ino)
+{
+	struct ns_links *nv;
+
+	for (size_t i = 0; i < p->nns; i++)
+		if (p->ns[i].ino == ino)
+			return &p->ns[i];
+	nv = realloc(p->ns, (p->nns + 1) * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	p->ns = nv;
+	p->ns[p->nns] = (struct ns_links){ .ino = ino };
+	dump_ns(p, &p->ns[p->nns]);
+	return &p->ns[p->nns++];
+}
+
+static void *net_begin(void)
+{
+	struct net_pass *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->own = path_ino("/proc/thread-self/ns/net");
+	if (!p->own)
+		p->own = path_ino("/proc/self/ns/net");
+	return p;
+}
+
+static int net_decode(void *pass, uint64_t key, struct keydec_ent *out)
+{
+	struct net_pass *p = pass;
+	uint32_t ino = (uint32_t)(key >> 32), ifindex = (uint32_t)key;
+	struct ns_links *l = links_of(p, ino);
+
+	out->instance = ns_instance(p, ino);
+	if (!l || out->instance < 0 || l->state == NS_UNKNOWN) {
+		snprintf(out->name, sizeof(out->name), "if%u", ifindex);
+		return KD_UNKNOWN;
+	}
+	if (l->state == NS_GONE)
+		return KD_GONE;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].ifindex == ifindex) {
+			snprintf(out->name, sizeof(out->name), "%s", l->v[i].name);
+			return KD_ALIVE;
+		}
+	}
+	return KD_GONE;
+}
+
+/* kstatd's own interfaces, and those of every namespace seen in this pass */
+static int net_enumerate(void *pass, uint64_t **keys)
+{
+	struct net_pass *p = pass;
+	size_t n = 0, cap = 0;
+
+	*keys = NULL;
+	if (p->own && !links_of(p, p->own))
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nns; i++) {
+		const struct ns_links *l = &p->ns[i];
+
+		for (size_t j = 0; l->state == NS_FOUND && j < l->n; j++) {
+			if (keydec_push(keys, &n, &cap, (uint64_t)l->ino << 32 | l->v[j].ifindex)) {
+				free(*keys);
+				*keys = NULL;
+				return -ENOMEM;
+			}
+		}
+	}
+	return (int)n;
+}
+
+static void net_end(void *pass)
+{
+	struct net_pass *p = pass;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nns; i++)
+		free(p->ns[i].v);
+	free(p->ns);
+	free(p);
+}
+
+const struct keydec_ops keydec_netdev = {
+	.name = "netdev",
+	.key_size = 8,
+	.begin = net_begin,
+	.decode = net_decode,
+	.enumerate = net_enumerate,
+	.end = net_end,
+};

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Values into kstat data.  BPF programs only add to their own CPU's copy
+ * of a value; here those copies are combined (summed in u64, or min/max
+ * where the schema says so) into NAMED records, kstat_io_t, kstat_intr_t
+ * or kstat_timer_t.
+ */
+#include <string.h>
+
+#include "provider_impl.h"
+
+uint64_t pmap_rd_field(const void *base, const struct schema_field *f)
+{
+	const unsigned char *p = (const unsigned char *)base + f->off;
+
+	switch (f->size) {
+	case 1:
+		return f->is_signed ? (uint64_t)(int64_t) * (const int8_t *)p : *p;
+	case 2: {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		return f->is_signed ? (uint64_t)(int64_t)(int16_t)v : v;
+	}
+	case 4: {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		return f->is_signed ? (uint64_t)(int64_t)(int32_t)v : v;
+	}
+	default: {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		return v;
+	}
+	}
+}
+
+void pmap_wr_field(void *base, const struct schema_field *f, uint64_t v)
+{
+	unsigned char *p = (unsigned char *)base + f->off;
+	uint32_t v32 = (uint32_t)v;
+	uint16_t v16 = (uint16_t)v;
+
+	switch (f->size) {
+	case 1:
+		*p = (unsigned char)v;
+		break;
+	case 2:
+		memcpy(p, &v16, 2);
+		break;
+	case 4:
+		memcpy(p, &v32, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
+}
+
+/* One CPU's value of a statistic, with time still accruing added in */
+static uint64_t stat_value(const struct schema_stat *st, const void *v, uint32_t elem, uint64_t now)
+{
+	struct schema_field f = st->f;
+	uint64_t val;
+
+	f.off += elem * f.size;
+	val = pmap_rd_field(v, &f);
+	if (st->open && pmap_rd_field(v, &st->flag)) {
+		uint64_t since = pmap_rd_field(v, &st->since);
+
+		if (since && now > since)
+			val += now - since;
+	}
+	return val;
+}
+
+static uint64_t combine(const struct pmap *pm, const struct schema_stat *st, const void *vals,
+			int ncv, uint32_t elem, uint64_t now)
+{
+	uint64_t acc = 0;
+	bool any = false;
+
+	for (int c = 0; c < ncv; c++) {
+		uint64_t v = stat_value(st, pmap_slot(pm, vals, c), elem, now);
+
+		switch (st->kind) {
+		case SK_MIN:
+			/* CPUs that never saw the event hold 0, which is not a minimum */
+			if (v && (!any || v < acc)) {
+				acc = v;
+				any = true;
+			}
+			break;
+		case SK_MAX:
+			if (st->f.is_signed ? (int64_t)v > (int64_t)acc || !any : v > acc)
+				acc = v;
+			any = true;
+			break;
+		default:
+			acc += v;
+			break;
+		}
+	}
+	return acc;
+}
+
+static void store_named(kstat_named_t *kn, uint64_t v)
+{
+	switch (kn->data_type) {
+	case KSTAT_DATA_INT32:
+		kn->value.i32 = (int32_t)v;
+		break;
+	case KSTAT_DATA_UINT32:
+		kn->value.ui32 = (uint32_t)v;
+		break;
+	default:
+		kn->value.ui64 = v;
+		break;
+	}
+}
+
+static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_t now)
+{
+	const struct pmap *pm = in->pm;
+	kstat_named_t *kn = in->ksp->ks_data;
+
+	for (uint32_t i = 0; i < pm->sc->nstats; i++) {
+		const struct schema_stat *st = &pm->sc->stats[i];
+
+		for (uint32_t e = 0; e < st->nelem; e++, kn++) {
+			uint64_t v = in->cpu >= 0
+					     ? stat_value(st, pmap_slot(pm, vals, in->cpu), e, now)
+					     : combine(pm, st, vals, ncv, e, now);
+
+			store_named(kn, v);
+		}
+	}
+}
+
+/* Combine one IO/INTR/TIMER field: timestamps and maxima by max, sums otherwise */
+static uint64_t combine_field(const struct pmap *pm, const struct schema_field *f, const void *vals,
+			      int ncv, bool take_max)
+{
+	uint64_t acc = 0;
+
+	for (int c = 0; c < ncv; c++) {
+		uint64_t v = pmap_rd_field(pmap_slot(pm, vals, c), f);
+
+		if (take_max)
+			acc = v > acc ? v : acc;
+		else
+			acc += v;
+	}
+	return acc;
+}
+
+/*
+ * As illumos's default_kstat_snapshot(): the copy a reader gets counts the
+ * queue time still accruing up to now; the map is left as it is.
+ */
+void pmap_io_catch_up(uint64_t *f, enum io_field time, uint64_t cnt, uint64_t now)
+{
+	uint64_t last = f[time + 2];
+
+	if (!cnt || now <= last)
+		return;
+	f[time] += now - last;
+	f[time + 1] += cnt * (now - last);
+	f[time + 2] = now;
+}
+
+static void fill_io(const struct inst *in, const void *vals, int ncv, uint64_t now)
+{
+	const struct pmap *pm = in->pm;
+	const struct schema_field *fl = pm->sc->fields;
+	uint64_t v[SCHEMA_IO_FIELDS] = { 0 };
+	kstat_io_t *kio = in->ksp->ks_data;
+
+	for (int c = 0; c < ncv; c++) {
+		uint64_t f[SCHEMA_IO_FIELDS];
+
+		for (int i = 0; i < SCHEMA_IO_FIELDS; i++)
+			f[i] = pmap_rd_field(pmap_slot(pm, vals, c), &fl[i]);
+		pmap_io_catch_up(f, IO_WTIME, f[IO_WCNT], now);
+		pmap_io_catch_up(f, IO_RTIME, f[IO_RCNT], now);
+		for (int i = 0; i < SCHEMA_IO_FIELDS; i++) {
+			if (i == IO_WLASTUPDATE || i == IO_RLASTUPDATE)
+				v[i] = f[i] > v[i] ? f[i] : v[i];
+			else
+				v[i] += f[i];
+		}
+	}
+	kio->nread = v[IO_NREAD];
+	kio->nwritten = v[IO_NWRITTEN];
+	kio->reads = (uint_t)v[IO_READS];
+	kio->writes = (uint_t)v[IO_WRITES];
+	kio->wtime = (hrtime_t)v[IO_WTIME];
+	kio->wlentime = (hrtime_t)v[IO_WLENTIME];
+	kio->wlastupdate = (hrtime_t)v[IO_WLASTUPDATE];
+	kio->rtime = (hrtime_t)v[IO_RTIME];
+	kio->rlentime = (hrtime_t)v[IO_RLENTIME];
+	kio->rlastupdate = (hrtime_t)v[IO_RLASTUPDATE];
+	kio->wcnt = (uint_t)v[IO_WCNT];
+	kio->rcnt = (uint_t)v[IO_RCNT];
+}
+
+static void fill_intr(const struct inst *in, const void *vals, int ncv)
+{
+	const struct pmap *pm = in->pm;
+	kstat_intr_t *ki = in->ksp->ks_data;
+
+	for (int i = 0; i < SCHEMA_INTR_FIELDS; i++)
+		ki->intrs[i] = (uint_t)combine_field(pm, &pm->sc->fields[i], vals, ncv, false);
+}
+
+static void fill_timer(const struct inst *in, const void *vals, int ncv)
+{
+	const struct pmap *pm = in->pm;
+	const struct schema_field *f = pm->sc->fields;
+	kstat_timer_t *kt = in->ksp->ks_data;
+	uint64_t min = 0;
+	bool any = false;
+
+	kt->num_events = combine_field(pm, &f[0], vals, ncv, false);
+	kt->elapsed_time = (hrtime_t)combine_field(pm, &f[1], vals, ncv, false);
+	kt->max_time = (hrtime_t)combine_field(pm, &f[3], vals, ncv, true);
+	kt->start_time = (hrtime_t)combine_field(pm, &f[4], vals, ncv, true);
+	kt->stop_time = (hrtime_t)combine_field(pm, &f[5], vals, ncv, true);
+	/* the shortest event among CPUs that timed any */
+	for (int c = 0; c < ncv; c++) {
+		const void *v = pmap_slot(pm, vals, c);
+		uint64_t m = pmap_rd_field(v, &f[2]);
+
+		if (pmap_rd_field(v, &f[0]) && (!any || m < min)) {
+			min = m;
+			any = true;
+		}
+	}
+	kt->min_time = (hrtime_t)min;
+}
+
+void pmap_fill(const struct inst *in, const void *vals, uint64_t now)
+{
+	int ncv = in->pm->percpu ? in->pm->ncpus : 1;
+
+	switch (in->ksp->ks_type) {
+	case KSTAT_TYPE_IO:
+		fill_io(in, vals, ncv, now);
+		break;
+	case KSTAT_TYPE_INTR:
+		fill_intr(in, vals, ncv);
+		break;
+	case KSTAT_TYPE_TIMER:
+		fill_timer(in, vals, ncv);
+		break;
+	default:
+		fill_named(in, vals, ncv, now);
+		break;
+	}
+}

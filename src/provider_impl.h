@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/* Inside a provider map: its kstats (instances) and how values become their data. */
+#ifndef __KSTATD_PROVIDER_IMPL_H
+#define __KSTATD_PROVIDER_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "provider.h"
+#include "schema.h"
+#include "snapshot.h"
+
+struct inst {
+	kstat_t *ksp;
+	struct pmap *pm;
+	uint64_t key;
+	int instance;
+	int cpu;           /* this CPU's copy, or -1 for all combined */
+	uint64_t seen;     /* reconcile generation */
+	struct inst *next; /* hash chain */
+};
+
+struct pmap {
+	struct snap_source src; /* first: the engine hands it back to collect() */
+	struct snap *snap;
+	struct schema *sc;
+	struct pmap_info info;
+	bool percpu;
+	uint64_t lookup_flags; /* BPF_F_LOCK for values with a bpf_spin_lock */
+	int ncpus;
+	size_t vstride;              /* one CPU's copy: value size rounded up to 8 */
+	size_t vsize;                /* one entry as the kernel returns it */
+	struct snap_stat_meta *meta; /* NAMED: one per record, shared by all kstats */
+	pthread_mutex_t lock;        /* the instance table and the batch buffers */
+	struct inst **tab;
+	size_t nbuckets, ninst;
+	uint64_t rgen;
+	bool no_batch;      /* kernel without batch ops for this map type */
+	void *keys, *vals;  /* batch buffers, max_entries entries each */
+	struct inst **hint; /* the instance of each entry of the last batch */
+};
+
+/* One CPU's copy of a per-CPU value, as the kernel lays them out */
+static inline const void *pmap_slot(const struct pmap *pm, const void *vals, int cpu)
+{
+	return (const char *)vals + (size_t)cpu * pm->vstride;
+}
+
+/* One integer field of a value, widened to 64 bits (sign-extended if signed) */
+uint64_t pmap_rd_field(const void *base, const struct schema_field *f);
+void pmap_wr_field(void *base, const struct schema_field *f, uint64_t v);
+/* kstat_io_t fields, in schema_io_fields order */
+enum io_field {
+	IO_NREAD,
+	IO_NWRITTEN,
+	IO_READS,
+	IO_WRITES,
+	IO_WTIME,
+	IO_WLENTIME,
+	IO_WLASTUPDATE,
+	IO_RTIME,
+	IO_RLENTIME,
+	IO_RLASTUPDATE,
+	IO_WCNT,
+	IO_RCNT,
+};
+
+/* Add the queue time accrued since the last update to f[time], f[time + 1] */
+void pmap_io_catch_up(uint64_t *f, enum io_field time, uint64_t cnt, uint64_t now);
+
+/* Refresh an instance's kstat data from its entry's value (all CPUs' copies) at now */
+void pmap_fill(const struct inst *in, const void *vals, uint64_t now);
+
+#endif /* __KSTATD_PROVIDER_IMPL_H */
