@@ -29,12 +29,14 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void pin_cpu0(void)
+/* BENCH_CPU picks the CPU (default 0) */
+static void pin_cpu(void)
 {
+	const char *env = getenv("BENCH_CPU");
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
-	CPU_SET(0, &set);
+	CPU_SET(env ? atoi(env) : 0, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		perror("sched_setaffinity");
 }
@@ -112,7 +114,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ev_loop: N and REPS must be positive\n");
 		return 2;
 	}
-	pin_cpu0();
+	pin_cpu();
 	for (long r = 0; r < reps; r++) {
 		double ns;
 

@@ -6,6 +6,8 @@
  *	N kstats walk_ms_median walk_ms_min walk_ms_max ns_per_kstat sync_ms
  *
  *	snapshot_scale OBJ PIN_PATH REPS N...
+ *	snapshot_scale --fill PIN_PATH N	keys 1..N of a running kstatd's
+ *						synth map
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,12 +61,17 @@ static int fill(const char *pin_path, long n)
 
 	snprintf(path, sizeof(path), "%s/synth/synth", pin_path);
 	fd = bpf_obj_get(path);
-	if (fd < 0 || !v)
+	if (fd < 0 || !v) {
+		free(v);
 		return -1;
+	}
 	for (uint32_t k = 1; k <= (uint32_t)n; k++) {
 		v[0] = k;
-		if (bpf_map_update_elem(fd, &k, v, BPF_ANY))
+		if (bpf_map_update_elem(fd, &k, v, BPF_ANY)) {
+			free(v);
+			close(fd);
 			return -1;
+		}
 	}
 	free(v);
 	close(fd);
@@ -75,6 +82,13 @@ int main(int argc, char **argv)
 {
 	int reps;
 
+	if (argc == 4 && strcmp(argv[1], "--fill") == 0) {
+		if (fill(argv[2], atol(argv[3]))) {
+			fprintf(stderr, "snapshot_scale: fill %s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
 	if (argc < 5) {
 		fprintf(stderr, "usage: snapshot_scale OBJ PIN_PATH REPS N...\n");
 		return 2;

@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kstat.bpf.h"
+#include "idle.bpf.h"
 
 #define LAT_SLOTS 36 /* up to 2^35 ns, 34 s */
 #define TASK_RUNNING 0
@@ -36,46 +37,50 @@ struct {
 	__type(value, __u64); /* when it became runnable; 0 while it runs or sleeps */
 } runnable_since SEC(".maps");
 
-static __always_inline int mark_runnable(struct task_struct *p)
+static __always_inline int mark_runnable(struct task_struct *p, __u64 now)
 {
 	__u64 *since;
 
-	if (!p->pid)
+	if (kstat_is_idle(p))
 		return 0; /* the idle task does not queue */
 	since = bpf_task_storage_get(&runnable_since, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (since)
-		*since = bpf_ktime_get_ns();
+		*since = now;
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(handle_sched_wakeup, struct task_struct *p)
 {
-	return mark_runnable(p);
+	return mark_runnable(p, bpf_ktime_get_ns());
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(handle_sched_wakeup_new, struct task_struct *p)
 {
-	return mark_runnable(p);
+	return mark_runnable(p, bpf_ktime_get_ns());
 }
 
+/* One clock read per switch, shared by the task going and the task coming */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 *since, now, lat;
+	__u64 *since, now = 0, lat;
 	__u32 zero = 0, b;
 	struct runq *r;
 
-	if (prev_state == TASK_RUNNING)
-		mark_runnable(prev); /* preempted: back on the run queue */
-	if (!next->pid)
+	if (prev_state == TASK_RUNNING && !kstat_is_idle(prev)) {
+		now = bpf_ktime_get_ns();
+		mark_runnable(prev, now); /* preempted: back on the run queue */
+	}
+	if (kstat_is_idle(next))
 		return 0;
 	since = bpf_task_storage_get(&runnable_since, next, 0, 0);
 	if (!since || !*since)
 		return 0;
-	now = bpf_ktime_get_ns();
+	if (!now)
+		now = bpf_ktime_get_ns();
 	lat = now > *since ? now - *since : 0;
 	*since = 0;
 	r = bpf_map_lookup_elem(&runq, &zero);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -533,6 +534,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	sig_started = true;
+	/*
+	 * Loading the providers parsed the kernel's BTF (megabytes, freed
+	 * since): give the heap back, as kstatd serves for months.
+	 */
+	(void)malloc_trim(0);
 	log_ready(ld, s);
 
 	while (!exiting) {
