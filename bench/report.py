@@ -171,7 +171,7 @@ for w, c, pid, name, cnt, t, ops in ps:
         "page_fault_user", "page_fault_kernel", "block_rq_merge", "block_rq_requeue",
         "netif_receive_skb", "net_dev_xmit", "kfree_skb", "sys_enter", "sys_exit"]
     h = hook_of(name, allhooks)
-    prog.setdefault((w, c, h), []).append((cnt, t, int(ops)))
+    prog.setdefault((w, c, h), []).append((cnt, t, int(ops), int(pid)))
     if c == "defaults":
         a = progall.setdefault(name, [0, 0])
         a[0] += cnt
@@ -180,8 +180,8 @@ for w, c, pid, name, cnt, t, ops in ps:
 
 def per_run(w, c, h):
     """ns per run of each program on hook h (list), runs per op of the hook"""
-    v = prog.get((w, c, h), [])
-    return [t / n for n, t, _ in v if n > 0], (max((n / o for n, _, o in v), default=0))
+    v = sorted(prog.get((w, c, h), []), key=lambda x: x[3])  # load order: provider order
+    return [t / n for n, t, _, _ in v if n > 0], (max((n / o for n, _, o, _ in v), default=0))
 
 
 p("")
@@ -196,8 +196,8 @@ p("A separate pass with BPF statistics on: each configuration once more beside e
   "event path, which fills a trace record before the program runs, so its body cost here "
   "is not its overhead.")
 p("")
-p("| workload | hook | events/op | programs | floor ns/run | kstatd ns/event | bpftrace "
-  "ns/run | **kstatd - floor per event** |")
+p("| workload | hook | events/op | programs | floor ns/run | kstatd ns/event (each "
+  "program, in provider order) | bpftrace ns/run | **kstatd - floor per event** |")
 p("|---|---|---|---|---|---|---|---|")
 precise = {}
 for w, provs, ev in workloads:
@@ -214,7 +214,8 @@ for w, provs, ev in workloads:
         d = kev - len(ks) * fe
         tot += k * d
         evn += k
-        p(f"| {w} | {h} | {k} | {len(ks)} | {fmt(fe)} | {fmt(kev)} | "
+        p(f"| {w} | {h} | {k} | {len(ks)} | {fmt(fe)} | {fmt(kev)}"
+          f"{' (' + ' + '.join(fmt(x) for x in ks) + ')' if len(ks) > 1 else ''} | "
           f"{fmt(med(bt)) if bt else '-'} | {fmt(d)} |")
     precise[w] = tot / evn if evn else math.nan
     p(f"| {w} | **per event, weighted** | {evn} | | | | | **{fmt(precise[w])}** |")
@@ -390,30 +391,29 @@ def gnuplot(script):
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
-ROUND = "set terminal pngcairo size 900,480 font 'sans,10'\n"
-# per-event overheads per op, each workload, with the spread across rounds
-lines = []
+ROUND = "set terminal pngcairo size 900,480 font 'sans,10'\nset termoption noenhanced\n"
+# per-event overheads, one panel per workload, with the spread across rounds
+panels = []
 for w, _, ev in workloads:
     evn = sum(ev.values())
-    vals = []
+    lines = []
     for c in ("floor", "kstatd", "bpftrace", "defaults"):
         d = [x / evn for x in paired(w, c, "bare")]
-        vals += [fmt(med(d)), fmt(min(d) if d else math.nan), fmt(max(d) if d else math.nan)]
-    lines.append(w + " " + " ".join(v if v != "-" else "0" for v in vals))
-pe_dat = dat("plot_per_event.dat", lines)
-gnuplot(ROUND + f"""set output '{RES}/per_event.png'
-set title 'Wall-clock overhead per hook event against bare (median of rounds, bars: min-max)'
-set ylabel 'ns per event'
-set style data histogram
-set style histogram errorbars gap 2 lw 1
-set style fill solid 0.8 border -1
-set key top left
+        if d:
+            lines.append(f"{c} {med(d):.1f} {min(d):.1f} {max(d):.1f}")
+    if lines:
+        path = dat(f"plot_per_event_{w}.dat", lines)
+        panels.append(f"""set title '{w} ({evn} hook events per op)'
+plot '{path}' using 0:2:(0.6):xtic(1) with boxes notitle, '' using 0:2:3:4 with yerrorbars lc black pt 0 notitle""")
+if panels:
+    gnuplot(ROUND.replace("900,480", "1100,420") + f"""set output '{RES}/per_event.png'
+set termoption noenhanced
+set multiplot layout 1,{len(panels)} title 'Wall-clock overhead per hook event against bare: median of rounds, bars min-max (ns)'
+set style fill solid 0.7 border -1
 set grid ytics
-plot '{pe_dat}' using 2:3:4:xtic(1) title 'floor (empty programs)', \
-     '' using 5:6:7 title 'kstatd (its provider)', \
-     '' using 8:9:10 title 'bpftrace count()', \
-     '' using 11:12:13 title 'kstatd defaults'
-""")
+set xrange [-0.6:3.6]
+set ylabel 'ns per event'
+""" + "\n".join(panels) + "\nunset multiplot\n")
 # bpf_stats: kstatd - floor and bpftrace body per event, each hook
 lines = []
 for w, _, ev in workloads:
@@ -477,7 +477,7 @@ set title 'Time against kstats (log-log; a linear cost is a line of slope 1)'
 set logscale xy
 set xlabel 'kstats'
 set ylabel 'ms'
-set key top left
+set key top left opaque box
 set grid
 plot '{sl_dat}' using 1:2 with linespoints lw 2 title 'full snapshot (walk)', \
      '' using 1:3 with linespoints lw 2 title 'scrape (/metrics)', \
