@@ -185,7 +185,7 @@ EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test test-asan test-long tests deps format lint clean install uninstall fuzz fuzz-build
+.PHONY: all run test test-asan test-long tests deps format lint clean install uninstall fuzz fuzz-build bench bench-smoke bench-bins
 
 all: $(OUTPUT)/kstatd $(OUTPUT)/kstat $(LIBS64) $(LIBS32) $(EXAMPLE_OBJS) $(REPORT_BINS)
 
@@ -214,8 +214,27 @@ test-long:
 	$(Q)LONG=1 TESTS="test_churn.sh test_load.sh test_restart_kill.sh" \
 		$(MAKE) --no-print-directory test
 
+BENCH_BINS := $(OUTPUT)/bench/ev_loop $(OUTPUT)/bench/attach_empty $(OUTPUT)/bench/snapshot_scale \
+	$(OUTPUT)/bench/empty.bpf.o $(OUTPUT)/bench/synth.bpf.o
+
+bench-bins: all $(BENCH_BINS)
+
+# Writes bench/results/RESULTS.md and the plots (minutes; commit the results)
+bench:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)scripts/bpf-mounts.sh
+	$(Q)OUTPUT=$(OUTPUT) bench/run.sh
+
+# Every benchmark, briefly, into $(OUTPUT)/bench/smoke: keeps the harness working
+bench-smoke:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)scripts/bpf-mounts.sh
+	$(Q)OUTPUT=$(OUTPUT) bench/run.sh --smoke
+
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/examples $(OUTPUT)/lib32 \
-$(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/obj/cmd $(OUTPUT)/tests/illumos:
+$(OUTPUT)/obj/lib $(OUTPUT)/obj/lib32 $(OUTPUT)/obj/cmd $(OUTPUT)/tests/illumos $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -225,7 +244,8 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h $(OUTPUT)/syscall_nrs.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@.tmp
-	$(Q)$(LLVM_STRIP) -g $@.tmp -o /dev/null 2>/dev/null; mv $@.tmp $@
+	$(Q)# DWARF is 95% of the object and kstatd embeds it: keep only BTF
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
 
 $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
@@ -264,6 +284,21 @@ $(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUTPUT)/libkstatd_core.a | 
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -lcriterion -o $@
 
+$(OUTPUT)/bench/%.bpf.o: bench/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
+
+$(OUTPUT)/bench/ev_loop: bench/ev_loop.c | $(OUTPUT)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDFLAGS) -o $@
+
+$(OUTPUT)/bench/attach_empty: bench/attach_empty.c | $(OUTPUT)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDFLAGS) $(LIBBPF_LIBS) -o $@
+
+$(OUTPUT)/bench/snapshot_scale: bench/snapshot_scale.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
 # Suites that call libkstat in-process get it built with the suite's flags
 $(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
 		$(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBKSTAT_SRCS) $(LIB_HDRS) \
@@ -454,7 +489,7 @@ $(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 -std=c11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
 
-SOURCES = $(shell find bpf include src lib cmd tests examples -name '*.[ch]' 2>/dev/null)
+SOURCES = $(shell find bpf include src lib cmd tests examples bench -name '*.[ch]' 2>/dev/null)
 
 format:
 	$(Q)clang-format -i $(SOURCES)

@@ -51,22 +51,31 @@ struct {
 
 static const struct link zero_link;
 
+/*
+ * dev comes from a tracepoint's typed arguments: its fields, and the chain
+ * to its namespace, are read directly (BTF pointers), no probe read on a
+ * per-packet path.
+ */
 static __always_inline struct link *link_of(struct net_device *dev)
 {
 	__u32 ino = 0;
 	__u64 key;
 
 	/* without CONFIG_NET_NS there is one namespace, which the decoder reads as 0 */
-	if (bpf_core_field_exists(dev->nd_net.net))
-		ino = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	key = (__u64)ino << 32 | (__u32)BPF_CORE_READ(dev, ifindex);
+	if (bpf_core_field_exists(dev->nd_net.net)) {
+		struct net *net = dev->nd_net.net;
+
+		if (net)
+			ino = net->ns.inum;
+	}
+	key = (__u64)ino << 32 | (__u32)dev->ifindex;
 	return kstat_lookup_or_init(&link, &key, &zero_link);
 }
 
 /*
- * The tracepoint's own sk_buff is read directly (tp_btf arguments are typed
- * and trusted, and every probe read avoided counts on a per-packet path);
- * the chain to the device's namespace goes through BPF_CORE_READ.
+ * The driver pulled the link-layer header already: its bytes are counted
+ * back from the tracepoint's own sk_buff, read directly (tp_btf arguments
+ * are typed and trusted).
  */
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(handle_netif_receive_skb, struct sk_buff *skb)
@@ -115,7 +124,7 @@ int BPF_PROG(handle_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev = skb->dev;
 	struct link *l;
 
 	if (reason == SKB_CONSUMED || !dev || !(l = link_of(dev)))

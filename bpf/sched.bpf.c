@@ -2,9 +2,19 @@
 /*
  * cpu:N:runq, the log2 histogram of run-queue latency on each CPU: how
  * long a task that became runnable (woken, or preempted while still
- * runnable) waited before it ran.  The time it became runnable is kept in
- * the task's own storage, created once per task, not in a map updated per
- * event; the histogram is this CPU's copy of a per-CPU array.
+ * runnable) waited before it ran.
+ *
+ * The scheduler keeps that time itself (CONFIG_SCHED_INFO, the books of
+ * /proc/<pid>/schedstat): sched_info.last_queued is the run-queue clock
+ * when the task was queued, and sched_info_arrive() turns it into
+ * run_delay right after this tracepoint, at the same rq->clock.  So one
+ * program on sched_switch reads both and adds the wait here: no program on
+ * the wakeups, no task storage, no clock read of its own.  A wait the
+ * scheduler splits, when the task migrates before it runs, counts from its
+ * arrival on the CPU it runs on.  The run queue is found through the
+ * task's CFS queue, as the per-CPU runqueues symbol needs KALLSYMS_ALL:
+ * without CONFIG_SCHED_INFO or CONFIG_FAIR_GROUP_SCHED (distribution
+ * kernels have both) the histogram stays empty.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -14,7 +24,6 @@
 #include "kstat.bpf.h"
 
 #define LAT_SLOTS 36 /* up to 2^35 ns, 34 s */
-#define TASK_RUNNING 0
 
 struct runq {
 	__u64 runq_lat[LAT_SLOTS] KSTAT_HIST(
@@ -29,55 +38,27 @@ struct {
 	__type(value, struct runq);
 } runq SEC(".maps") KSTAT_NAMED_MAP("cpu", "runq", "misc", cpu);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64); /* when it became runnable; 0 while it runs or sleeps */
-} runnable_since SEC(".maps");
-
-static __always_inline int mark_runnable(struct task_struct *p)
-{
-	__u64 *since;
-
-	if (!p->pid)
-		return 0; /* the idle task does not queue */
-	since = bpf_task_storage_get(&runnable_since, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (since)
-		*since = bpf_ktime_get_ns();
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(handle_sched_wakeup, struct task_struct *p)
-{
-	return mark_runnable(p);
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(handle_sched_wakeup_new, struct task_struct *p)
-{
-	return mark_runnable(p);
-}
-
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 *since, now, lat;
+	__u64 queued, now, lat;
 	__u32 zero = 0, b;
+	struct cfs_rq *cfs;
 	struct runq *r;
 
-	if (prev_state == TASK_RUNNING)
-		mark_runnable(prev); /* preempted: back on the run queue */
-	if (!next->pid)
+	if (!bpf_core_field_exists(next->sched_info) || !bpf_core_field_exists(struct cfs_rq, rq))
 		return 0;
-	since = bpf_task_storage_get(&runnable_since, next, 0, 0);
-	if (!since || !*since)
+	/* 0: not queued (the idle task; or it ran since, as schedstat saw) */
+	queued = next->sched_info.last_queued;
+	if (!queued)
 		return 0;
-	now = bpf_ktime_get_ns();
-	lat = now > *since ? now - *since : 0;
-	*since = 0;
+	/* this CPU's run queue, next's now whatever its class (set_task_rq()) */
+	cfs = next->se.cfs_rq;
+	if (!cfs)
+		return 0;
+	now = cfs->rq->clock;
+	lat = now > queued ? now - queued : 0;
 	r = bpf_map_lookup_elem(&runq, &zero);
 	if (!r)
 		return 0;

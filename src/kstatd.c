@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +56,8 @@ enum {
 	OPT_SYNC_INTERVAL,
 	OPT_NO_PIN,
 	OPT_PROVIDER_DIR,
+	OPT_ENABLE,
+	OPT_DISABLE,
 	OPT_SOCKET,
 	OPT_WEB_LISTEN,
 	OPT_WEB_PATH,
@@ -72,6 +75,9 @@ static struct env {
 	int nproviders;
 	const char *provider_dir;
 	bool provider_dir_set;
+	const char *toggles[MAX_PROVIDER_FILES];
+	bool toggle_on[MAX_PROVIDER_FILES];
+	int ntoggles;
 	int sync_ms;
 	struct http_opts web;
 	const char *web_config;
@@ -116,6 +122,7 @@ static const char doc[] =
 	"    kstatd --reset                  # forget pinned counters, start at 0\n"
 	"    kstatd --provider tcp.bpf.o     # also serve a drop-in provider\n"
 	"    kstatd --provider-dir /srv/prov # providers dropped in there, live\n"
+	"    kstatd --disable cpu_sys        # start with cpu:N:sys detached\n"
 	"    kstatd --log.level=debug        # libbpf and verifier messages too\n"
 	"    kstatd --web.listen-address=127.0.0.1:8738 \\\n"
 	"           --web.listen-address=[::1]:8738  # loopback only, IPv4 and IPv6\n"
@@ -134,6 +141,10 @@ static const struct argp_option opts[] = {
 	  "Load the *.bpf.o providers in DIR and follow changes live (default " DEFAULT_PROVIDER_DIR
 	  "; empty: none)",
 	  0 },
+	{ "enable", OPT_ENABLE, "PROVIDER", 0,
+	  "Attach this provider at start even if it is off by default (repeatable)", 0 },
+	{ "disable", OPT_DISABLE, "PROVIDER", 0,
+	  "Do not attach this provider at start (repeatable; kstatd:0:config can later)", 0 },
 	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
 	  "How often new and vanished map entries become kstats (default 500)", 0 },
@@ -185,6 +196,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_PROVIDER_DIR:
 		env.provider_dir = arg[0] ? arg : NULL;
 		env.provider_dir_set = true;
+		break;
+	case OPT_ENABLE:
+	case OPT_DISABLE:
+		if (env.ntoggles == MAX_PROVIDER_FILES || strlen(arg) >= 64)
+			argp_error(state, "too many --enable/--disable, or too long a name");
+		env.toggles[env.ntoggles++] = arg;
+		env.toggle_on[env.ntoggles - 1] = key == OPT_ENABLE;
 		break;
 	case OPT_LOG_LEVEL:
 		v = log_parse_level(arg);
@@ -537,6 +555,14 @@ int main(int argc, char **argv)
 				 env.provider_dir);
 		err = 0;
 	}
+	for (int i = 0; i < env.ntoggles; i++) {
+		err = loader_prefer(ld, env.toggles[i], env.toggle_on[i]);
+		if (err) {
+			log_err("--%s %s: %s", env.toggle_on[i] ? "enable" : "disable",
+				env.toggles[i], strerror(-err));
+			goto cleanup;
+		}
+	}
 	sm = sysmisc_new(s, ld);
 	if (!sm) {
 		err = -errno;
@@ -547,6 +573,15 @@ int main(int argc, char **argv)
 	if (err < 0) {
 		log_err("cannot create the providers' kstats: %s", strerror(-err));
 		goto cleanup;
+	}
+	/* providers from the directory exist only now */
+	for (int i = 0; i < env.ntoggles; i++) {
+		if (loader_attached(ld, env.toggles[i]) == -ENOENT) {
+			log_err("--%s %s: no such provider",
+				env.toggle_on[i] ? "enable" : "disable", env.toggles[i]);
+			err = -ENOENT;
+			goto cleanup;
+		}
 	}
 	srv = ioc_new(s, env.socket_path);
 	if (!srv) {
@@ -574,6 +609,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	sig_started = true;
+	/*
+	 * Loading the providers parsed the kernel's BTF (megabytes, freed
+	 * since): give the heap back, as kstatd serves for months.
+	 */
+	(void)malloc_trim(0);
 	log_ready(ld, s);
 	(void)privs_notify("READY=1\nSTATUS=serving kstats");
 

@@ -349,6 +349,9 @@ int loader_add(struct loader *ld, struct provider *p, char *err, size_t errlen)
 	ret = provider_load(ld, p, err, errlen);
 	if (ret)
 		return ret;
+	for (size_t i = 0; i < ld->nprefs; i++)
+		if (strcmp(ld->prefs[i].name, p->name) == 0)
+			p->want = ld->prefs[i].enabled;
 	ret = self_create(ld, p);
 	if (ret) {
 		snprintf(err, errlen, "kstatd:0:%s: %s", p->name, strerror(-ret));
@@ -545,6 +548,22 @@ int loader_remove(struct loader *ld, const char *name)
 	return 0;
 }
 
+int loader_prefer(struct loader *ld, const char *name, bool enabled)
+{
+	struct preference *np;
+
+	if (strlen(name) == 0 || strlen(name) >= KSTAT_STRLEN)
+		return -EINVAL;
+	np = realloc(ld->prefs, (ld->nprefs + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	ld->prefs = np;
+	snprintf(np[ld->nprefs].name, sizeof(np->name), "%s", name);
+	np[ld->nprefs++].enabled = enabled;
+	(void)loader_set_enabled(ld, name, enabled);
+	return 0;
+}
+
 int loader_set_enabled(struct loader *ld, const char *name, bool enabled)
 {
 	int ret = -ENOENT;
@@ -727,6 +746,7 @@ void loader_free(struct loader *ld)
 	free(ld->cfg_meta);
 	free(ld->provs);
 	dir_free(ld);
+	free(ld->prefs);
 	if (ld->pin_lock_fd >= 0)
 		close(ld->pin_lock_fd);
 	if (ld->kick_fd >= 0)

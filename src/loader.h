@@ -50,6 +50,12 @@ uint64_t loader_refusals(struct loader *ld);
 /* Remove a provider and its kstats; -ENOENT if there is none by that name. */
 int loader_remove(struct loader *ld, const char *name);
 
+/*
+ * Whether the provider called name, loaded now or later (from the
+ * provider directory), starts attached.  -EINVAL for a bad name.
+ */
+int loader_prefer(struct loader *ld, const char *name, bool enabled);
+
 /* Ask for a provider to be attached (true) or detached at the next sync. */
 int loader_set_enabled(struct loader *ld, const char *name, bool enabled);
 

@@ -55,6 +55,8 @@ struct loader {
 	struct refusal *refused; /* files refused, so they are not retried unchanged */
 	size_t nrefused;
 	uint64_t nrefusals;
+	struct preference *prefs; /* --enable/--disable, by provider name */
+	size_t nprefs;
 	struct provider **provs;
 	size_t nprovs;
 	bool cfg_stale; /* the provider set changed */
@@ -62,6 +64,11 @@ struct loader {
 	kstat_named_t *cfg_data;
 	struct snap_stat_meta *cfg_meta;
 	size_t cfg_n;
+};
+
+struct preference {
+	char name[KSTAT_STRLEN];
+	bool enabled;
 };
 
 /* A provider file that was refused, as it was when refused */

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A synthetic provider for snapshot scaling: one kstat per entry of a
+ * per-CPU hash the benchmark fills from userspace (up to 100k entries).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "kstat.bpf.h"
+
+#define SYNTH_ENTRIES 100000
+
+struct synth {
+	__u64 events KSTAT_COUNTER(count, "Events");
+	__u64 bytes KSTAT_COUNTER(bytes, "Bytes");
+	__u64 busy KSTAT_COUNTER(ns, "Busy time");
+	__s64 level KSTAT_GAUGE(count, "A level");
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SYNTH_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct synth);
+} synth SEC(".maps") KSTAT_MODULE("synth") KSTAT_CLASS("bench") KSTAT_INSTANCE(key);
+
+char LICENSE[] SEC("license") = "GPL";

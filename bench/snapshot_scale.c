@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Snapshot scaling: serve the synthetic provider with N entries and time
+ * full walks of every kstat (what each scrape does), and the sync that
+ * looks for new and vanished entries.  One line per size:
+ *	N kstats walk_ms_median walk_ms_min walk_ms_max ns_per_kstat sync_ms
+ *
+ *	snapshot_scale OBJ PIN_PATH REPS N...
+ *	snapshot_scale --fill PIN_PATH N	keys 1..N of a running kstatd's
+ *						synth map
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "snapshot.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What a scrape wants: everything but kid 0 and kid 1 */
+static bool want_data(const kstat_t *h, void *arg)
+{
+	(void)arg;
+	return strcmp(h->ks_class, "kstat") != 0;
+}
+
+static int count(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	(void)ks;
+	(void)meta;
+	(*(long *)arg)++;
+	return 0;
+}
+
+static int fill(const char *pin_path, long n)
+{
+	int ncpus = libbpf_num_possible_cpus(), fd;
+	char path[512];
+	uint64_t *v = calloc((size_t)ncpus * 4, sizeof(*v));
+
+	snprintf(path, sizeof(path), "%s/synth/synth", pin_path);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || !v) {
+		free(v);
+		return -1;
+	}
+	for (uint32_t k = 1; k <= (uint32_t)n; k++) {
+		v[0] = k;
+		if (bpf_map_update_elem(fd, &k, v, BPF_ANY)) {
+			free(v);
+			close(fd);
+			return -1;
+		}
+	}
+	free(v);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int reps;
+
+	if (argc == 4 && strcmp(argv[1], "--fill") == 0) {
+		if (fill(argv[2], atol(argv[3]))) {
+			fprintf(stderr, "snapshot_scale: fill %s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	if (argc < 5) {
+		fprintf(stderr, "usage: snapshot_scale OBJ PIN_PATH REPS N...\n");
+		return 2;
+	}
+	reps = atoi(argv[3]);
+	log_set_level(LOG_LVL_WARN);
+	for (int a = 4; a < argc; a++) {
+		struct loader_opts o = { .pin_path = argv[2], .reset = true, .no_builtin = true };
+		long n = atol(argv[a]), kstats = 0;
+		double *t = calloc((size_t)reps, sizeof(*t)), s0, sync_ms;
+		struct snap *s = snap_new();
+		struct loader *ld = loader_new(s, &o);
+		char err[256];
+
+		if (!ld || loader_add_file(ld, argv[1], true, err, sizeof(err)) ||
+		    loader_sync(ld) < 0 || fill(argv[2], n)) {
+			fprintf(stderr, "snapshot_scale: setup for %ld failed: %s\n", n,
+				strerror(errno));
+			return 1;
+		}
+		loader_sync(ld); /* creates the kstats */
+		s0 = now_ms();
+		loader_sync(ld); /* nothing changed: the steady-state cost */
+		sync_ms = now_ms() - s0;
+		for (int i = 0; i < 2; i++) /* warm up: first touch of buffers */
+			snap_walk(s, want_data, count, &kstats);
+		for (int r = 0; r < reps; r++) {
+			kstats = 0;
+			s0 = now_ms();
+			snap_walk(s, want_data, count, &kstats);
+			t[r] = now_ms() - s0;
+		}
+		qsort(t, (size_t)reps, sizeof(*t), cmp_double);
+		printf("%ld %ld %.3f %.3f %.3f %.1f %.3f\n", n, kstats, t[reps / 2], t[0],
+		       t[reps - 1], t[reps / 2] * 1e6 / (double)kstats, sync_ms);
+		fflush(stdout);
+		loader_free(ld);
+		snap_free(s);
+		free(t);
+	}
+	return 0;
+}
