@@ -80,26 +80,37 @@ struct hog {
 
 static atomic_int stop;
 
+/* This thread's run_delay and pcount from /proc/thread-self/schedstat */
+static void schedstat(uint64_t *delay, uint64_t *count)
+{
+	unsigned long long ran, d = 0, c = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "re");
+
+	if (f && fscanf(f, "%llu %llu %llu", &ran, &d, &c) != 3)
+		d = c = 0;
+	if (f)
+		fclose(f);
+	*delay = d;
+	*count = c;
+}
+
 static void *hog_run(void *arg)
 {
 	struct hog *h = arg;
-	unsigned long long ran, delay, count;
+	uint64_t delay0, count0;
 	volatile uint64_t x = 0;
 	cpu_set_t set;
-	FILE *f;
 
 	CPU_ZERO(&set);
 	CPU_SET(h->cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
+	/* the runs before the move to h->cpu waited on another CPU's queue */
+	schedstat(&delay0, &count0);
 	while (!atomic_load(&stop))
 		x++;
-	f = fopen("/proc/thread-self/schedstat", "re");
-	if (f && fscanf(f, "%llu %llu %llu", &ran, &delay, &count) == 3) {
-		h->run_delay = delay;
-		h->pcount = count;
-	}
-	if (f)
-		fclose(f);
+	schedstat(&h->run_delay, &h->pcount);
+	h->run_delay -= delay0;
+	h->pcount -= count0;
 	return NULL;
 }
 
