@@ -522,9 +522,10 @@ static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_
 		if (refs[r].comp < 0 || refs[r].comp >= btf_vlen(st) ||
 		    strcmp(schema_btf_str(c->btf, t->name_off), "kstat.name") != 0)
 			continue;
-		err = parse_name_field(c, sc, btf_members(st) + refs[r].comp,
-				       schema_btf_str(c->btf, btf_members(st)[refs[r].comp].name_off),
-				       btf_member_bit_offset(st, (__u32)refs[r].comp));
+		err = parse_name_field(
+			c, sc, btf_members(st) + refs[r].comp,
+			schema_btf_str(c->btf, btf_members(st)[refs[r].comp].name_off),
+			btf_member_bit_offset(st, (__u32)refs[r].comp));
 	}
 	free(refs);
 	sc->ndata = 1;
