@@ -16,6 +16,10 @@
 #include "cpu_sys.h"
 #include "idle.bpf.h"
 
+#ifndef barrier
+#define barrier() asm volatile("" ::: "memory")
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -50,7 +54,7 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 {
 	struct cpu_sys *cs = this_cpu();
 	bool prev_idle, next_idle;
-	__u64 now;
+	__u64 now, since;
 
 	if (!cs)
 		return 0;
@@ -61,14 +65,40 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 		cs->inv_swtch++;
 	if (cs->since && prev_idle == next_idle && cs->in_idle == next_idle)
 		return 0;
+	/*
+	 * kstatd copies this value from another CPU while these stores land,
+	 * a word at a time in address order (counters, flags, then since),
+	 * and may find the value as any prefix of them if this CPU is held
+	 * up mid-way (a vCPU preempted by its host).  Each such copy must
+	 * read low, never high: kstatd serves the highest value it has read,
+	 * and after a restart only what the map holds is left, so a high
+	 * read is a counter that goes backwards.  Hence the order, kept by
+	 * barrier() from the compiler's own reordering:
+	 * - both flags off first: no copy adds an open interval until the
+	 *   new one is fully written;
+	 * - the time read only then: a copy that still sees the old flag
+	 *   but already the new since was taken by a reader whose clock
+	 *   (read before its copy) is older than that since, so it adds
+	 *   nothing (kstatd adds now - since only when now > since);
+	 * - the interval added, since moved, and the next flag set last, so
+	 *   a copy that sees it set also sees the new since (it lies after).
+	 * Left the other way round, a copy caught between the flag and since
+	 * stores credited a whole idle interval to cpu_nsec_busy.
+	 */
+	since = cs->since;
+	cs->in_idle = 0;
+	cs->in_busy = 0;
+	barrier();
 	now = bpf_ktime_get_ns();
-	if (cs->since) {
+	if (since) {
 		if (prev_idle)
-			cs->cpu_nsec_idle += now - cs->since;
+			cs->cpu_nsec_idle += now - since;
 		else
-			cs->cpu_nsec_busy += now - cs->since;
+			cs->cpu_nsec_busy += now - since;
 	}
+	barrier();
 	cs->since = now;
+	barrier();
 	cs->in_idle = next_idle;
 	cs->in_busy = !next_idle;
 	return 0;

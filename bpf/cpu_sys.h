@@ -25,10 +25,15 @@ struct cpu_sys {
 	__u64 syswrite KSTAT_COUNTER(count, "write, writev, pwrite64, pwritev and pwritev2 calls");
 	__u64 readch KSTAT_COUNTER(bytes, "Bytes those reads returned");
 	__u64 writech KSTAT_COUNTER(bytes, "Bytes those writes accepted");
-	/* private: the interval since the last switch is still accruing */
-	__u64 since;
+	/*
+	 * private: the interval since the last switch is still accruing.
+	 * The flags lie before since on purpose: a reader's copy is taken
+	 * word by word in address order, so a copy that sees a flag set sees
+	 * the since written before it (see handle_sched_switch).
+	 */
 	__u32 in_idle;
 	__u32 in_busy;
+	__u64 since;
 };
 
 #endif /* __KSTAT_CPU_SYS_H */

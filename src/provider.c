@@ -82,6 +82,7 @@ static int inst_update(kstat_t *ksp, int rw)
 	const struct pmap *pm = in->pm;
 	unsigned char stackbuf[STACK_VALUES], *buf = stackbuf;
 	unsigned char key[8];
+	uint64_t now;
 	int err = 0;
 
 	if (rw == KSTAT_WRITE)
@@ -90,10 +91,16 @@ static int inst_update(kstat_t *ksp, int rw)
 	if (pm->vsize > sizeof(stackbuf) && !(buf = malloc(pm->vsize)))
 		return EAGAIN;
 	key_bytes(pm, in->key, key);
+	/*
+	 * The clock before the copy, as pmap_collect: an interval still
+	 * accruing is added up to now, and a program may close it right
+	 * after the copy; a clock read later would count past that.
+	 */
+	now = (uint64_t)snap_now();
 	if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags))
 		err = errno == ENOENT ? ENXIO : errno; /* the entry went: so does the kstat */
 	else
-		pmap_fill(in, buf, (uint64_t)snap_now());
+		pmap_fill(in, buf, now);
 	if (buf != stackbuf)
 		free(buf);
 	return err;

@@ -136,9 +136,12 @@ static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_
 					     : combine(pm, st, vals, ncv, e, now);
 
 			/*
-			 * A copy read between a program's "counter += now - since" and
-			 * "since = now" counts that interval twice, and the next read
-			 * would come out lower: never serve less than before.
+			 * A copy taken while a program is recording a switch may
+			 * read low (programs order their stores so that it never
+			 * reads high: see KSTAT_OPEN in docs/providers.md), and the
+			 * next read would come out lower: never serve less than
+			 * before.  Only what the map holds survives a restart, so
+			 * a high read served here would go backwards then.
 			 */
 			if (st->open && v < kn->value.ui64)
 				v = kn->value.ui64;

@@ -2,7 +2,8 @@
 /*
  * cpu:N:sys against the kernel's own books over the same interval:
  * /proc/stat ctxt and processes, elapsed time per CPU, /proc/interrupts,
- * and the nivcsw of threads this test preempts on purpose.
+ * and the nivcsw of threads this test preempts on purpose; and that a copy
+ * of the map taken while a switch is being recorded never reads high.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -17,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
 #include "helpers.h"
@@ -389,4 +393,221 @@ Test(cpu_sys, sysexec_and_pgfault_count_what_the_test_does)
 	f1 = sum_cpus("pgfault");
 	munmap(mem, (size_t)pages * (size_t)psz);
 	cr_expect_geq(f1 - f0, pages);
+}
+
+/* Offsets of struct cpu_sys members, from the pinned map's own BTF */
+struct cs_layout {
+	uint32_t idle, busy, since, in_idle, in_busy;
+	size_t stride;
+};
+
+static uint32_t member_off(const struct btf *btf, const struct btf_type *t, const char *name)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
+			return btf_member_bit_offset(t, (uint32_t)i) / 8;
+	cr_assert_fail("struct cpu_sys has no member %s", name);
+	return 0;
+}
+
+static void cs_layout(int fd, struct cs_layout *l)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	const struct btf_type *t;
+	struct btf *btf;
+
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	cr_assert(btf);
+	t = btf__type_by_id(btf, info.btf_value_type_id);
+	cr_assert(t && btf_is_struct(t));
+	l->idle = member_off(btf, t, "cpu_nsec_idle");
+	l->busy = member_off(btf, t, "cpu_nsec_busy");
+	l->since = member_off(btf, t, "since");
+	l->in_idle = member_off(btf, t, "in_idle");
+	l->in_busy = member_off(btf, t, "in_busy");
+	l->stride = (info.value_size + 7) & ~7u;
+	btf__free(btf);
+}
+
+static uint64_t rd64(const char *v, uint32_t off)
+{
+	uint64_t x;
+
+	memcpy(&x, v + off, 8);
+	return x;
+}
+
+static uint32_t rd32(const char *v, uint32_t off)
+{
+	uint32_t x;
+
+	memcpy(&x, v + off, 4);
+	return x;
+}
+
+/* As the engine reads a statistic: the counter plus the time still accruing */
+static uint64_t open_value(const char *v, uint32_t ctr, uint32_t flag, uint32_t since, uint64_t now)
+{
+	uint64_t val = rd64(v, ctr), t = rd64(v, since);
+
+	if (rd32(v, flag) && t && now > t)
+		val += now - t;
+	return val;
+}
+
+static atomic_int churn_stop;
+
+/* Busy for a while: long intervals keep a high copy higher than the next ones */
+static void spin_us(int us)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < us * 1000L);
+}
+
+/* On CPU 1: bursts of switches between two busy threads, then a little idle */
+static void *churn(void *arg)
+{
+	int *p = arg;
+	char c = 0;
+
+	while (!atomic_load(&churn_stop)) {
+		for (int i = 0; i < 20; i++) {
+			spin_us(20);
+			if (write(p[1], &c, 1) != 1 || read(p[2], &c, 1) != 1)
+				return NULL;
+		}
+		usleep(200);
+	}
+	c = 1;
+	if (write(p[1], &c, 1) != 1)
+		return NULL;
+	return NULL;
+}
+
+static void *echo(void *arg)
+{
+	int *p = arg;
+	char c = 0;
+
+	while (read(p[0], &c, 1) == 1 && c == 0) {
+		spin_us(20);
+		if (write(p[3], &c, 1) != 1)
+			break;
+	}
+	return NULL;
+}
+
+static void pin_thread(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+/*
+ * A copy of a CPU's value is taken word by word while that CPU may be in
+ * the middle of recording a switch.  Whatever it catches may read low
+ * (later reads catch up) but never high: the engine serves the highest
+ * value it has read, and after a restart only what the map holds is left,
+ * so a high read is a counter going backwards.  Intervals telescope, so
+ * since - idle - busy is the same in every consistent copy; a copy that
+ * shows it and one state flag gives the exact value at its time, which no
+ * earlier copy may exceed.
+ */
+Test(cpu_sys, a_copy_taken_during_a_switch_never_reads_high)
+{
+	enum { NREADS = 200000 };
+	struct rd {
+		uint64_t busy, idle, d;
+		bool settled;
+	} *r = calloc(NREADS, sizeof(*r));
+	char path[256];
+	struct cs_layout l;
+	int a[2], b[2], fds[4], fd, ncv = libbpf_num_possible_cpus(), n = 0, best = 0;
+	uint64_t max_busy = 0, max_idle = 0, d = 0;
+	pthread_t t1, t2;
+	char *vals;
+	struct timespec end;
+
+	if (ncpus < 2)
+		cr_skip_test("needs two CPUs");
+	snprintf(path, sizeof(path), "%s/cpu_sys/cpu_sys", test_pin_path());
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cs_layout(fd, &l);
+	vals = calloc((size_t)ncv, l.stride);
+	cr_assert(vals && r);
+	cr_assert_eq(pipe(a), 0);
+	cr_assert_eq(pipe(b), 0);
+	fds[0] = a[0];
+	fds[1] = a[1];
+	fds[2] = b[0];
+	fds[3] = b[1];
+	atomic_store(&churn_stop, 0);
+	pthread_create(&t1, NULL, churn, fds);
+	pthread_create(&t2, NULL, echo, fds);
+	pin_thread(t1, 1);
+	pin_thread(t2, 1);
+	pin_thread(pthread_self(), 0);
+	usleep(10000);
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 1;
+	while (n < NREADS) {
+		uint32_t zero = 0;
+		uint64_t now = (uint64_t)snap_now();
+		const char *v = vals + l.stride;
+		struct timespec ts;
+
+		cr_assert_eq(bpf_map_lookup_elem(fd, &zero, vals), 0);
+		r[n].busy = open_value(v, l.busy, l.in_busy, l.since, now);
+		r[n].idle = open_value(v, l.idle, l.in_idle, l.since, now);
+		r[n].d = rd64(v, l.since) - rd64(v, l.busy) - rd64(v, l.idle);
+		r[n].settled = rd64(v, l.since) && (!rd32(v, l.in_busy) != !rd32(v, l.in_idle));
+		n++;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec > end.tv_sec || (ts.tv_sec == end.tv_sec && ts.tv_nsec > end.tv_nsec))
+			break;
+	}
+	atomic_store(&churn_stop, 1);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+
+	/* the consistent copies' since - idle - busy: the most common one */
+	for (int i = 0, cnt = 0; i < n && i < 64; i++, cnt = 0) {
+		for (int j = 0; j < n && j < 64; j++)
+			cnt += r[j].d == r[i].d;
+		if (cnt > best) {
+			best = cnt;
+			d = r[i].d;
+		}
+	}
+	cr_assert_gt(best, 32, "most copies are consistent");
+	for (int i = 0; i < n; i++) {
+		if (r[i].settled && r[i].d == d)
+			cr_expect(
+				r[i].busy >= max_busy && r[i].idle >= max_idle,
+				"copy %d of cpu 1 (busy %llu, idle %llu) is lower than an earlier "
+				"one (busy %llu, idle %llu): that one read high",
+				i, (unsigned long long)r[i].busy, (unsigned long long)r[i].idle,
+				(unsigned long long)max_busy, (unsigned long long)max_idle);
+		max_busy = r[i].busy > max_busy ? r[i].busy : max_busy;
+		max_idle = r[i].idle > max_idle ? r[i].idle : max_idle;
+	}
+	fprintf(stderr, "%d copies of cpu 1 checked\n", n);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	close(fd);
+	free(vals);
+	free(r);
 }
