@@ -330,7 +330,8 @@ static bool peer_privileged(int fd, uid_t *uid)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) || pidfd < 0)
 		return false; /* without a pidfd the pid could be anyone's by now */
 	pid = pidfd_pid(pidfd);
-	if (pid > 0 && pid == uc.pid && same_userns(pid) && has_sys_admin(pid))
+	/* the cheap check first: most peers lack CAP_SYS_ADMIN, no helper asked */
+	if (pid > 0 && pid == uc.pid && has_sys_admin(pid) && same_userns(pid))
 		priv = pidfd_pid(pidfd) == pid; /* still the same, live process */
 	close(pidfd);
 	return priv;

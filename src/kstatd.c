@@ -444,29 +444,38 @@ static int nshelper_privs(void)
 }
 
 /*
+ * What looking into other namespaces takes stays with a helper
+ * (nshelper.h), forked first thing: its copy of kstatd's memory then holds
+ * no web config secret and no BPF map mapping.
+ */
+static void start_nshelper(void)
+{
+	int pid;
+
+	if (env.keep_caps || !(privs_have(CAP_SYS_ADMIN) || privs_have(CAP_SYS_PTRACE)))
+		return;
+	pid = nshelper_start(nshelper_privs);
+	if (pid < 0)
+		log_warn("namespace helper: %s: interfaces of other network namespaces will be "
+			 "named if<ifindex>",
+			 strerror(-pid));
+	else
+		log_dbg("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace", pid);
+}
+
+/*
  * Everything that needs more than CAP_BPF and CAP_PERFMON is done: mounts,
  * the pin path, binding sockets (a port below 1024 too).  No thread runs
- * yet, and a capability set is per thread, so this covers them all.  What
- * looking into other namespaces takes stays with a helper (nshelper.h).
+ * yet, and a capability set is per thread, so this covers them all.
  */
 static int drop_privileges(void)
 {
 	char kept[64];
-	int err, pid;
+	int err;
 
 	if (env.keep_caps) {
 		log_info("capabilities: --keep-caps: keeping all");
 		return 0;
-	}
-	if (privs_have(CAP_SYS_ADMIN) || privs_have(CAP_SYS_PTRACE)) {
-		pid = nshelper_start(nshelper_privs);
-		if (pid < 0)
-			log_warn("namespace helper: %s: interfaces of other network namespaces "
-				 "will be named if<ifindex>",
-				 strerror(-pid));
-		else
-			log_info("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace",
-				 pid);
 	}
 	err = privs_drop(kept, sizeof(kept));
 	if (err) {
@@ -499,6 +508,7 @@ int main(int argc, char **argv)
 	if (err)
 		return 2;
 
+	start_nshelper();
 	if (env.web_config) {
 		wc = load_web_config();
 		if (!wc)

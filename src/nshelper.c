@@ -5,11 +5,13 @@
  * is {u32 op, u32 arg}; an answer {i32 status, u32 len} and len bytes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,6 +22,8 @@
 
 #define HELPER_FD 3
 #define MAX_PAYLOAD (4U << 20)
+/* a helper that takes longer is stuck (or stopped): kstatd goes on without it */
+#define ANSWER_TIMEOUT_S 5
 
 struct nsh_question {
 	uint32_t op;
@@ -74,6 +78,8 @@ static void __attribute__((noreturn)) serve(void)
 			a.status = -EINVAL;
 		}
 		a.len = payload && len <= MAX_PAYLOAD ? (uint32_t)len : 0;
+		if (payload && !a.len)
+			a.status = -E2BIG; /* not "found, and empty" */
 		if (io_full(HELPER_FD, &a, sizeof(a), true) ||
 		    (a.len && io_full(HELPER_FD, payload, a.len, true)))
 			_exit(0);
@@ -81,10 +87,63 @@ static void __attribute__((noreturn)) serve(void)
 	}
 }
 
+/* A helper that answered wrongly, or late, may be stuck: it goes for good */
+static void reap(void)
+{
+	close(helper_fd);
+	helper_fd = -1;
+	kill(helper_pid, SIGKILL);
+	while (waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Every descriptor above HELPER_FD, also where close_range (5.9) is missing */
+static int close_from(unsigned int first)
+{
+	struct rlimit rl;
+
+	if (syscall(SYS_close_range, first, ~0U, 0) == 0)
+		return 0;
+	if (errno != ENOSYS || getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	for (rlim_t fd = first; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+		close((int)fd);
+	return 0;
+}
+
+/* In the child: a clean slate of descriptors and signals, then its privileges */
+static void __attribute__((noreturn)) helper_main(pid_t parent, int sock, int (*keep_privs)(void))
+{
+	sigset_t all;
+	int null;
+	char ready = 1;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(1);
+	/* nothing of kstatd's: no listening socket, no map, no program */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(sock, HELPER_FD) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    close_from(HELPER_FD + 1))
+		_exit(1);
+	/* stderr stays kstatd's log unless it was a descriptor kstatd reused */
+	if (fcntl(2, F_GETFD) < 0 || fcntl(2, F_GETFL) < 0)
+		(void)dup2(0, 2);
+	/* kstatd blocks SIGINT and SIGTERM for its signal thread: not here */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	(void)prctl(PR_SET_NAME, "kstatd-nshelper");
+	if (keep_privs() || io_full(HELPER_FD, &ready, 1, true))
+		_exit(1);
+	serve();
+}
+
 int nshelper_start(int (*keep_privs)(void))
 {
+	struct timeval tv = { .tv_sec = ANSWER_TIMEOUT_S };
 	pid_t parent = getpid(), pid;
 	int sv[2], err;
+	char ready;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -errno;
@@ -95,32 +154,21 @@ int nshelper_start(int (*keep_privs)(void))
 		close(sv[1]);
 		return err;
 	}
-	if (pid == 0) {
-		/* kstatd is one thread here: no lock can be held */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-			_exit(1);
-		/* nothing of kstatd's: no listening socket, no map, no program */
-		if (dup2(sv[1], HELPER_FD) < 0 || syscall(SYS_close_range, HELPER_FD + 1, ~0U, 0))
-			_exit(1);
-		(void)prctl(PR_SET_NAME, "kstatd-nshelper");
-		if (keep_privs())
-			_exit(1);
-		serve();
-	}
+	if (pid == 0)
+		helper_main(parent, sv[1], keep_privs); /* kstatd is one thread: no lock held */
 	close(sv[1]);
+	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		err = -errno;
+	else
+		err = io_full(sv[0], &ready, 1, false); /* -EPIPE: it could not start */
 	pthread_mutex_lock(&lock);
 	helper_fd = sv[0];
 	helper_pid = pid;
+	if (err)
+		reap();
 	pthread_mutex_unlock(&lock);
-	return (int)pid;
-}
-
-static void reap(void)
-{
-	close(helper_fd);
-	helper_fd = -1;
-	while (waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	return err ? err : (int)pid;
 }
 
 void nshelper_stop(void)

@@ -65,6 +65,10 @@ check $? "  no_new_privs, nothing ambient"
 FDS=$(ls /proc/"$HELPER"/fd | sort -n | tr '\n' ' ')
 [ "$FDS" = "0 1 2 3 " ] && readlink /proc/"$HELPER"/fd/3 | grep -q '^socket:'
 check $? "  it holds no descriptor of kstatd's but its socket ($FDS)"
+! grep -q 'anon_inode:bpf' /proc/"$HELPER"/maps
+check $? "  and maps no BPF map of kstatd's (forked before any was made)"
+[ "$(caps_of "$HELPER" SigBlk)" = 0000000000000000 ]
+check $? "  and blocks no signal (kstatd's signal thread is kstatd's)"
 # an interface in a network namespace of the test's is named through it
 NET=198.19.$(($$ % 200 + 1))
 ip netns add "$NS" && ip link add "kc$$a" type veth peer name "kc$$b" &&
