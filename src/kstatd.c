@@ -41,13 +41,6 @@
 #define TRACEFS_ROOT "/sys/kernel/tracing"
 #define MAX_WEB_REQUESTS 10000
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
-
 enum {
 	OPT_PIN_PATH = 0x100,
 	OPT_RESET,

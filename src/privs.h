@@ -12,6 +12,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/capability.h>
+
+/* older headers than the kernel kstatd runs on */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
 
 /*
  * Drop every capability but CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN
