@@ -109,8 +109,8 @@ p("- *bare*: nothing of ours attached; *floor*: empty BPF programs (`tp_btf`) on
   "its default providers (cpu_sys, sched, net, intr, disk).")
 p("- Workloads and hooks: **getppid** (a system call loop; syscall provider: "
   "sys_enter, sys_exit: 2 events per op), **pingpong** (a pipe round trip between two "
-  "processes on one CPU; cpu_sys and sched providers, whose hooks that fire are "
-  "sched_switch (2 programs) and sched_wakeup: 2 switches and 2 wakeups per op), **blkio** "
+  "processes on one CPU; cpu_sys and sched providers, whose hook that fires is "
+  "sched_switch, with a program of each: 2 switches per op), **blkio** "
   "(a 4 KiB O_DIRECT read of a loop device, mq-deadline; disk provider: block_rq_insert, "
   "_issue, _complete per op).")
 p("")
