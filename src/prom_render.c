@@ -20,20 +20,28 @@
 
 static const double pow10_d[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
 
-/* le texts by value: every series of a histogram family repeats the same bounds */
-#define LE_CACHE 64
+/*
+ * le texts by value: every series of a histogram family repeats the same
+ * bounds, and every scrape the same families, so the cache outlives a
+ * scrape (one per thread of the pool: no lock).  Bounds are mostly powers
+ * of two, hence a multiplicative hash: a plain modulus sends them all to
+ * one slot.
+ */
+#define LE_CACHE_BITS 8
 
 struct le_text {
 	uint64_t le;
 	uint8_t decimals;
+	uint8_t fmt;
 	uint8_t len; /* 0: empty slot */
 	char s[OUTBUF_DOUBLE_MAX + 2];
 };
 
+static __thread struct le_text le_cache[1 << LE_CACHE_BITS];
+
 struct writer {
 	struct outbuf *ob;
 	enum prom_format fmt;
-	struct le_text le[LE_CACHE];
 };
 
 struct render {
@@ -109,10 +117,11 @@ static void put_label(struct outbuf *ob, bool *first, const char *name, const ch
 
 static void put_le(struct writer *w, bool *first, const struct pg_bucket *b, unsigned int dec)
 {
-	struct le_text *t = &w->le[(b->le * 31 + dec) % LE_CACHE];
+	uint64_t h = (b->le ^ (uint64_t)dec << 56 ^ (uint64_t)w->fmt << 48) * 0x9e3779b97f4a7c15ULL;
+	struct le_text *t = &le_cache[h >> (64 - LE_CACHE_BITS)];
 	size_t n;
 
-	if (!t->len || t->le != b->le || t->decimals != dec) {
+	if (!t->len || t->le != b->le || t->decimals != dec || t->fmt != (uint8_t)w->fmt) {
 		if (b->le == UINT64_MAX) {
 			n = (size_t)sprintf(t->s, "+Inf");
 		} else {
@@ -123,6 +132,7 @@ static void put_le(struct writer *w, bool *first, const struct pg_bucket *b, uns
 		}
 		t->le = b->le;
 		t->decimals = (uint8_t)dec;
+		t->fmt = (uint8_t)w->fmt;
 		t->len = (uint8_t)n;
 	}
 	outbuf_putc(w->ob, *first ? '{' : ',');
@@ -313,7 +323,7 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	struct render r = { .f = f ? f : &none };
 	hrtime_t t0 = snap_now();
 	const struct pg_family **order = NULL;
-	struct writer *w = NULL;
+	struct writer w = { .ob = ob, .fmt = fmt };
 	int ret;
 
 	*unknown = NULL;
@@ -335,18 +345,15 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	}
 
 	order = malloc(((size_t)r.g.nfams + 1) * sizeof(*order));
-	w = calloc(1, sizeof(*w));
-	if (!order || !w) {
+	if (!order) {
 		ret = -ENOMEM;
 		goto free_group;
 	}
 	for (uint32_t i = 0; i < r.g.nfams; i++)
 		order[i] = &r.g.fams[i];
 	qsort(order, r.g.nfams, sizeof(*order), cmp_family);
-	w->ob = ob;
-	w->fmt = fmt;
 	for (uint32_t i = 0; i < r.g.nfams; i++)
-		put_family(w, &r.g, order[i]);
+		put_family(&w, &r.g, order[i]);
 
 	/* last, so that it covers the walk and the writing */
 	if (fmt == PROM_FMT_TEXT)
@@ -365,7 +372,6 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	ret = ob->failed ? -ENOMEM : 0;
 
 free_group:
-	free(w);
 	free(order);
 	prom_group_free(&r.g);
 	return ret;

@@ -85,6 +85,7 @@ struct sysmisc {
 	struct snap *snap;
 	struct loader *ld;
 	kstat_t *misc, *engine;
+	uint32_t boot_time; /* read once: /proc/stat is long, and this never moves */
 	kstat_named_t misc_data[MISC_NSTATS];
 	kstat_named_t engine_data[ENG_NSTATS];
 };
@@ -155,6 +156,7 @@ static uint32_t count_processes(void)
 
 static int misc_update(kstat_t *ksp, int rw)
 {
+	const struct sysmisc *sm = ksp->ks_private;
 	kstat_named_t *kn = ksp->ks_data;
 	long hz = sysconf(_SC_CLK_TCK);
 	struct sysinfo si;
@@ -172,7 +174,7 @@ static int misc_update(kstat_t *ksp, int rw)
 	kn[MISC_AVENRUN_1MIN].value.ui32 = (uint32_t)(si.loads[0] >> (SI_LOAD_SHIFT - FSHIFT));
 	kn[MISC_AVENRUN_5MIN].value.ui32 = (uint32_t)(si.loads[1] >> (SI_LOAD_SHIFT - FSHIFT));
 	kn[MISC_AVENRUN_15MIN].value.ui32 = (uint32_t)(si.loads[2] >> (SI_LOAD_SHIFT - FSHIFT));
-	kn[MISC_BOOT_TIME].value.ui32 = boot_time();
+	kn[MISC_BOOT_TIME].value.ui32 = sm->boot_time;
 	return 0;
 }
 
@@ -225,6 +227,7 @@ struct sysmisc *sysmisc_new(struct snap *s, struct loader *ld)
 		return NULL;
 	sm->snap = s;
 	sm->ld = ld;
+	sm->boot_time = boot_time();
 	sm->misc = create_named(sm, "unix", "system_misc", sm->misc_data, misc_names, misc_meta,
 				MISC_NSTATS, KSTAT_DATA_UINT32, misc_update);
 	sm->engine = create_named(sm, "kstatd", "engine", sm->engine_data, engine_names,
