@@ -104,7 +104,7 @@ TEST_BPF := \
 	ktest_badkey \
 	#
 
-TESTS := \
+TEST_SUITES := \
 	test_abi \
 	test_ioc \
 	test_libkstat \
@@ -179,7 +179,7 @@ LIBS32 := $(OUTPUT)/lib32/$(SONAME) $(OUTPUT)/lib32/libkstat.so $(OUTPUT)/lib32/
 ILLUMOS_BINS := $(patsubst %,$(OUTPUT)/tests/illumos/%,$(ILLUMOS_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/illumos/%32,$(ILLUMOS_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS))
-TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TESTS))
+TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TEST_SUITES))
 TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF))
 EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
