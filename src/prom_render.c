@@ -37,7 +37,8 @@ struct le_text {
 	char s[OUTBUF_DOUBLE_MAX + 2];
 };
 
-static __thread struct le_text le_cache[1 << LE_CACHE_BITS];
+static __thread struct le_text le_cache[1 << LE_CACHE_BITS]
+	__attribute__((tls_model("initial-exec")));
 
 struct writer {
 	struct outbuf *ob;

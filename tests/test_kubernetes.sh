@@ -61,7 +61,10 @@ check $? "  and a Dockerfile mistake"
 
 # the runtime stage installs what kstatd and kstat link, besides libc (and
 # the sanitizers' runtimes of make test-asan: the image is no such build)
-for lib in $(readelf -d "$OUTPUT/kstatd" "$OUTPUT/kstat" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u); do
+# (the dynamic loader, NEEDED by TLS code built -fPIC, is libc6's too;
+# ldd names it by path, which the lookup below would not find)
+for lib in $(readelf -d "$OUTPUT/kstatd" "$OUTPUT/kstat" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+	grep -v '^ld-linux' | sort -u); do
 	p=$(ldd "$OUTPUT/kstatd" "$OUTPUT/kstat" | awk -v l="$lib" '$1 == l { print $3; exit }')
 	p=$(readlink -f "$p")
 	dpkg -S "$p" 2>/dev/null || dpkg -S "/usr$p" 2>/dev/null || dpkg -S "${p#/usr}"
