@@ -53,7 +53,7 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 	     unsigned int prev_state)
 {
 	struct cpu_sys *cs = this_cpu();
-	bool prev_idle, next_idle;
+	bool prev_idle, next_idle, was_idle;
 	__u64 now, since;
 
 	if (!cs)
@@ -83,15 +83,23 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 	 * - the interval added, since moved, and the next flag set last, so
 	 *   a copy that sees it set also sees the new since (it lies after).
 	 * Left the other way round, a copy caught between the flag and since
-	 * stores credited a whole idle interval to cpu_nsec_busy.
+	 * stores credited a whole idle interval to cpu_nsec_busy.  barrier()
+	 * orders the compiler only: the argument holds where stores become
+	 * visible in program order (x86); elsewhere it narrows the window.
 	 */
 	since = cs->since;
+	/*
+	 * The interval goes where readers saw it accrue, by the flags: the
+	 * same as prev's state while attached, and never a counter readers
+	 * were not adding it to if the CPU changed state while detached.
+	 */
+	was_idle = cs->in_idle;
 	cs->in_idle = 0;
 	cs->in_busy = 0;
 	barrier();
 	now = bpf_ktime_get_ns();
 	if (since) {
-		if (prev_idle)
+		if (was_idle)
 			cs->cpu_nsec_idle += now - since;
 		else
 			cs->cpu_nsec_busy += now - since;

@@ -5,6 +5,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
@@ -480,6 +481,21 @@ static int drop_privileges(void)
 	return 0;
 }
 
+/*
+ * Descriptors 0 to 2 held open (on /dev/null if kstatd was started
+ * without them): a socket or map opened later must not become stderr,
+ * where log lines would go into it.
+ */
+static void hold_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd < 3)
+		;
+	if (fd >= 3)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
@@ -497,6 +513,7 @@ int main(int argc, char **argv)
 
 	http_opts_default(&env.web);
 	argp_err_exit_status = 2;
+	hold_std_fds();
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 2;

@@ -121,9 +121,11 @@ static void __attribute__((noreturn)) helper_main(pid_t parent, int sock, int (*
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(1);
 	/* nothing of kstatd's: no listening socket, no map, no program */
+	if (dup2(sock, HELPER_FD) < 0)
+		_exit(1);
+	/* opened after the dup2, so that it cannot be HELPER_FD itself */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(sock, HELPER_FD) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-	    close_from(HELPER_FD + 1))
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || close_from(HELPER_FD + 1))
 		_exit(1);
 	/* stderr stays kstatd's log unless it was a descriptor kstatd reused */
 	if (fcntl(2, F_GETFD) < 0 || fcntl(2, F_GETFL) < 0)
@@ -154,8 +156,10 @@ int nshelper_start(int (*keep_privs)(void))
 		close(sv[1]);
 		return err;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		close(sv[0]); /* kstatd's end: questions come only from kstatd */
 		helper_main(parent, sv[1], keep_privs); /* kstatd is one thread: no lock held */
+	}
 	close(sv[1]);
 	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -85,7 +86,7 @@ struct sysmisc {
 	struct snap *snap;
 	struct loader *ld;
 	kstat_t *misc, *engine;
-	uint32_t boot_time; /* read once: /proc/stat is long, and this never moves */
+	uint32_t boot_time; /* from /proc/stat (long to read) when the clock was stepped */
 	kstat_named_t misc_data[MISC_NSTATS];
 	kstat_named_t engine_data[ENG_NSTATS];
 };
@@ -156,8 +157,9 @@ static uint32_t count_processes(void)
 
 static int misc_update(kstat_t *ksp, int rw)
 {
-	const struct sysmisc *sm = ksp->ks_private;
+	struct sysmisc *sm = ksp->ks_private;
 	kstat_named_t *kn = ksp->ks_data;
+	struct timespec real, boot;
 	long hz = sysconf(_SC_CLK_TCK);
 	struct sysinfo si;
 
@@ -174,6 +176,10 @@ static int misc_update(kstat_t *ksp, int rw)
 	kn[MISC_AVENRUN_1MIN].value.ui32 = (uint32_t)(si.loads[0] >> (SI_LOAD_SHIFT - FSHIFT));
 	kn[MISC_AVENRUN_5MIN].value.ui32 = (uint32_t)(si.loads[1] >> (SI_LOAD_SHIFT - FSHIFT));
 	kn[MISC_AVENRUN_15MIN].value.ui32 = (uint32_t)(si.loads[2] >> (SI_LOAD_SHIFT - FSHIFT));
+	/* btime is the wall clock less the time since boot: it moves with a step */
+	if (!clock_gettime(CLOCK_REALTIME, &real) && !clock_gettime(CLOCK_BOOTTIME, &boot) &&
+	    llabs((long long)real.tv_sec - boot.tv_sec - sm->boot_time) > 1)
+		sm->boot_time = boot_time();
 	kn[MISC_BOOT_TIME].value.ui32 = sm->boot_time;
 	return 0;
 }

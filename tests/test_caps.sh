@@ -65,6 +65,8 @@ check $? "  no_new_privs, nothing ambient"
 FDS=$(ls /proc/"$HELPER"/fd | sort -n | tr '\n' ' ')
 [ "$FDS" = "0 1 2 3 " ] && readlink /proc/"$HELPER"/fd/3 | grep -q '^socket:'
 check $? "  it holds no descriptor of kstatd's but its socket ($FDS)"
+[ "$(readlink /proc/"$HELPER"/fd/0)" = /dev/null ] && [ "$(readlink /proc/"$HELPER"/fd/1)" = /dev/null ]
+check $? "  its stdin and stdout are /dev/null"
 ! grep -q 'anon_inode:bpf' /proc/"$HELPER"/maps
 check $? "  and maps no BPF map of kstatd's (forked before any was made)"
 [ "$(caps_of "$HELPER" SigBlk)" = 0000000000000000 ]

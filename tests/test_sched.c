@@ -142,6 +142,6 @@ Test(sched, spinners_on_one_cpu_wait_in_its_run_queue_as_schedstat_says)
 		(unsigned long long)runs, (double)delay / 1e6);
 	cr_assert_gt(runs, HOGS * 10, "the spinners preempted each other");
 	cr_expect_geq(events, runs, "every time a spinner ran after waiting");
-	/* the scheduler's clock and bpf_ktime_get_ns() may differ by a little */
+	/* the same books as schedstat's run_delay, read a moment earlier */
 	cr_expect_geq((double)(b.sum - a.sum), 0.95 * (double)delay);
 }
