@@ -23,36 +23,14 @@
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
-#include "helpers.h"
-#include "loader.h"
-#include "snapshot.h"
-
-static struct snap *s;
-static struct loader *ld;
-static int ncpus;
+#include "builtin_fx.h"
 
 static void setup(void)
 {
-	struct loader_opts o = { .pin_path = test_pin_path(), .reset = true };
-
-	require_bpf();
-	s = snap_new();
-	cr_assert(s);
-	ld = loader_new(s, &o);
-	cr_assert(ld, "loader_new: %s", strerror(errno));
-	cr_assert_geq(loader_sync(ld), 0);
-	cr_assert_eq(loader_attached(ld, "cpu_sys"), 1, "cpu_sys is on by default");
-	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	builtin_start("cpu_sys");
 }
 
-static void teardown(void)
-{
-	loader_free(ld);
-	snap_free(s);
-	remove_pin_path();
-}
-
-TestSuite(cpu_sys, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cpu_sys, .init = setup, .fini = builtin_stop, .timeout = 60);
 
 static uint64_t proc_stat(const char *key)
 {

@@ -13,38 +13,18 @@
 
 #include <criterion/criterion.h>
 
-#include "loader.h"
+#include "builtin_fx.h"
 #include "sysfs.h"
 
 #define MAX_IRQ 4096
 #define NVEC 10
 
-static struct snap *s;
-static struct loader *ld;
-static int ncpus;
-
 static void setup(void)
 {
-	struct loader_opts o = { .pin_path = test_pin_path(), .reset = true };
-
-	require_bpf();
-	s = snap_new();
-	cr_assert(s);
-	ld = loader_new(s, &o);
-	cr_assert(ld, "loader_new: %s", strerror(errno));
-	cr_assert_geq(loader_sync(ld), 0);
-	cr_assert_eq(loader_attached(ld, "intr"), 1, "intr is on by default");
-	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	builtin_start("intr");
 }
 
-static void teardown(void)
-{
-	loader_free(ld);
-	snap_free(s);
-	remove_pin_path();
-}
-
-TestSuite(intr, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(intr, .init = setup, .fini = builtin_stop, .timeout = 120);
 
 /* /proc/interrupts: each numbered IRQ's count over all CPUs */
 static void proc_interrupts(uint64_t *count)

@@ -15,37 +15,17 @@
 
 #include <criterion/criterion.h>
 
-#include "loader.h"
+#include "builtin_fx.h"
 #include "sysfs.h"
 
 #define HOGS 3
 
-static struct snap *s;
-static struct loader *ld;
-static int ncpus;
-
 static void setup(void)
 {
-	struct loader_opts o = { .pin_path = test_pin_path(), .reset = true };
-
-	require_bpf();
-	s = snap_new();
-	cr_assert(s);
-	ld = loader_new(s, &o);
-	cr_assert(ld, "loader_new: %s", strerror(errno));
-	cr_assert_geq(loader_sync(ld), 0);
-	cr_assert_eq(loader_attached(ld, "sched"), 1, "sched is on by default");
-	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	builtin_start("sched");
 }
 
-static void teardown(void)
-{
-	loader_free(ld);
-	snap_free(s);
-	remove_pin_path();
-}
-
-TestSuite(sched, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(sched, .init = setup, .fini = builtin_stop, .timeout = 60);
 
 static struct hist runq(int cpu)
 {
