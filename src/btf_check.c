@@ -126,12 +126,18 @@ static int check_type(const struct btf *btf, __u32 id, char *err, size_t errlen)
 	return 0;
 }
 
-/* The .BTF section's data, or NULL */
-static Elf_Data *btf_section(Elf *e)
+/*
+ * The .BTF section's data, or NULL; *n counts the sections of that name
+ * (or .BTF.ext): libbpf takes each in turn, and crashed on a second, empty one
+ */
+static Elf_Data *btf_section(Elf *e, int *n)
 {
+	Elf_Data *d = NULL;
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
+	int ext = 0;
 
+	*n = 0;
 	if (elf_getshdrstrndx(e, &shstrndx))
 		return NULL;
 	while ((scn = elf_nextscn(e, scn)) != NULL) {
@@ -141,10 +147,14 @@ static Elf_Data *btf_section(Elf *e)
 		if (!gelf_getshdr(scn, &sh))
 			return NULL;
 		name = elf_strptr(e, shstrndx, sh.sh_name);
-		if (name && strcmp(name, ".BTF") == 0)
-			return sh.sh_type == SHT_NOBITS ? NULL : elf_getdata(scn, NULL);
+		if (name && strcmp(name, ".BTF.ext") == 0)
+			ext++;
+		if (name && strcmp(name, ".BTF") == 0 && ++*n == 1)
+			d = sh.sh_type == SHT_NOBITS ? NULL : elf_getdata(scn, NULL);
 	}
-	return NULL;
+	if (ext > *n)
+		*n = ext;
+	return d;
 }
 
 int btf_check_elf(const void *data, size_t size, char *err, size_t errlen)
@@ -153,7 +163,7 @@ int btf_check_elf(const void *data, size_t size, char *err, size_t errlen)
 	struct btf *btf = NULL;
 	Elf_Data *d;
 	Elf *e;
-	int ret = 0;
+	int ret = 0, nbtf;
 
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
@@ -168,7 +178,11 @@ int btf_check_elf(const void *data, size_t size, char *err, size_t errlen)
 		goto free_copy;
 	if (elf_kind(e) != ELF_K_ELF)
 		goto end_elf;
-	d = btf_section(e);
+	d = btf_section(e, &nbtf);
+	if (nbtf > 1) {
+		ret = bad(err, errlen, "more than one .BTF or .BTF.ext section");
+		goto end_elf;
+	}
 	if (!d || !d->d_buf || !d->d_size)
 		goto end_elf;
 	btf = btf__new(d->d_buf, d->d_size);
