@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/types.h>
 #include <sys/random.h>
 
 #include <gnutls/crypto.h>
@@ -50,6 +52,91 @@ bool http_auth_equal(const void *a, size_t alen, const void *b, size_t blen)
 	for (size_t i = 0; i < n; i++)
 		d |= x[i] ^ y[i];
 	return d == 0;
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Decode n characters of base64 into out (room for n * 3 / 4); -1 if bad */
+static ssize_t b64_decode(const char *in, size_t n, unsigned char *out)
+{
+	unsigned int acc = 0, bits = 0;
+	size_t len = 0;
+
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value((unsigned char)in[i]);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned int)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[len++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return (ssize_t)len;
+}
+
+bool http_auth_parse_basic(const char *value, char **user, const char **pass, size_t *pass_len)
+{
+	size_t n, pad = 0, rest;
+	unsigned char *buf;
+	ssize_t len;
+	char *colon;
+
+	*user = NULL;
+	if (!value || strncasecmp(value, "Basic", 5) || (value[5] != ' ' && value[5] != '\t'))
+		return false;
+	value += 5;
+	value += strspn(value, " \t");
+	n = strcspn(value, "= \t");
+	while (value[n + pad] == '=' && pad < 2)
+		pad++;
+	rest = strspn(value + n + pad, " \t");
+	if (value[n + pad + rest] != '\0' || (pad && (n + pad) % 4))
+		return false;
+	buf = malloc(n / 4 * 3 + 3);
+	if (!buf)
+		return false;
+	len = b64_decode(value, n, buf);
+	if (len < 0 || memchr(buf, '\0', (size_t)len) || !(colon = memchr(buf, ':', (size_t)len))) {
+		explicit_bzero(buf, n / 4 * 3 + 3);
+		free(buf);
+		return false;
+	}
+	buf[len] = '\0';
+	*colon = '\0';
+	*user = (char *)buf;
+	*pass = colon + 1;
+	*pass_len = (size_t)len - (size_t)(colon + 1 - (char *)buf);
+	return true;
+}
+
+void http_auth_forget(char *user)
+{
+	char *pass;
+
+	if (!user)
+		return;
+	pass = user + strlen(user) + 1;
+	explicit_bzero(user, (size_t)(pass - user) + strlen(pass) + 1);
+	free(user);
 }
 
 static int hash_cost(const char *h)

@@ -25,6 +25,18 @@ void http_auth_free(struct http_auth *a);
 /* Are user and pass (pass_len bytes) a configured user and its password? */
 bool http_auth_check(struct http_auth *a, const char *user, const char *pass, size_t pass_len);
 
+/*
+ * Parse an Authorization header value of the Basic scheme (RFC 7617): the
+ * scheme in any case, spaces, then base64 of "user:password" (padding
+ * optional).  On success *user is one allocation holding both strings,
+ * *pass points into it; free it with http_auth_forget.  false for another
+ * scheme, bad base64, no colon, or a NUL byte in the credentials (which a
+ * C string would silently cut short).
+ */
+bool http_auth_parse_basic(const char *value, char **user, const char **pass, size_t *pass_len);
+/* Wipe and free what http_auth_parse_basic returned (NULL is accepted) */
+void http_auth_forget(char *user);
+
 /* Compare two byte strings in time that depends only on their lengths */
 bool http_auth_equal(const void *a, size_t alen, const void *b, size_t blen);
 

@@ -401,17 +401,17 @@ static bool client_cert_ok(const struct http *h, struct MHD_Connection *c)
 
 static bool basic_auth_ok(const struct http *h, struct MHD_Connection *c)
 {
-	char *pass = NULL, *user;
+	const char *value =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *pass;
+	size_t pass_len;
+	char *user;
 	bool ok;
 
-	user = MHD_basic_auth_get_username_password(c, &pass);
-	ok = user && pass && http_auth_check(h->auth, user, pass, strlen(pass));
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		MHD_free(pass);
-	}
-	if (user)
-		MHD_free(user);
+	if (!http_auth_parse_basic(value, &user, &pass, &pass_len))
+		return false;
+	ok = http_auth_check(h->auth, user, pass, pass_len);
+	http_auth_forget(user);
 	return ok;
 }
 

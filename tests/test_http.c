@@ -499,6 +499,38 @@ Test(http, basic_auth_needs_the_right_user_and_password)
 	free(r.body);
 }
 
+Test(http, basic_auth_takes_credentials_byte_for_byte)
+{
+	struct web_user users[] = { { (char *)"alice", (char *)ALICE_HASH } };
+	struct web_config wc = { .users = users, .nusers = 1 };
+	static const struct {
+		const char *header;
+		int status;
+	} cases[] = {
+		/* the scheme is case-insensitive, padding and spaces optional */
+		{ "Authorization: basic   YWxpY2U6czNjcmV0  \r\n", 200 },
+		/* "alice:s3cret\0x" and "alice\0:s3cret": a C string would stop at the NUL */
+		{ "Authorization: Basic YWxpY2U6czNjcmV0AHg=\r\n", 401 },
+		{ "Authorization: Basic YWxpY2UAOnMzY3JldA==\r\n", 401 },
+		{ "Authorization: Basic YWxpY2U6czNjcmV0=x\r\n", 401 },
+		{ "Authorization: Basic YWxpY2U6czNjcmV0A\r\n", 401 },
+		{ "Authorization: Basic !WxpY2U6czNjcmV0\r\n", 401 },
+		{ "Authorization: BasicYWxpY2U6czNjcmV0\r\n", 401 },
+		{ "Authorization: Bearer YWxpY2U6czNjcmV0\r\n", 401 },
+		{ "Authorization: Basic YWxpY2U=\r\n", 401 }, /* no colon */
+	};
+	struct resp r;
+
+	make_kstats(1);
+	start(40, 16, 60, &wc);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = get("/metrics", cases[i].header);
+		cr_expect_eq(r.status, cases[i].status, "%s: %d, not %d", cases[i].header, r.status,
+			     cases[i].status);
+		free(r.body);
+	}
+}
+
 /* Is fd closed by the server within ms?  (recv sees EOF or a reset) */
 static bool closed_within(int fd, int ms)
 {

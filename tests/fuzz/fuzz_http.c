@@ -127,15 +127,32 @@ static unsigned long long connections(struct MHD_Daemon *d)
 	return di ? di->num_connections : 0;
 }
 
+/*
+ * Whether the request carries the password's base64.  "prometheus:secret"
+ * is 17 bytes: the 23rd character holds its last 4 bits and 2 unused ones,
+ * which decoders ignore (kstatd's, like Go's exporter-toolkit), so Q, R,
+ * S and T all end the same credentials.
+ */
+static bool carries_password(const unsigned char *req, size_t len)
+{
+	static const char b64[] = "cHJvbWV0aGV1czpzZWNyZX"; /* prometheus:secre */
+	const unsigned char *p = req, *end = req + len;
+
+	while ((p = memmem(p, (size_t)(end - p), b64, sizeof(b64) - 1))) {
+		p += sizeof(b64) - 1;
+		if (p < end && *p && strchr("QRST", *p))
+			return true;
+	}
+	return false;
+}
+
 /* With auth on, only the password gets a 200, 404 or 503 (bodies are refused before auth) */
 static bool auth_held(const char *reply, const unsigned char *req, size_t len)
 {
-	static const char b64[] = "cHJvbWV0aGV1czpzZWNyZXQ"; /* prometheus:secret */
-
 	if (strncmp(reply + 9, "200", 3) && strncmp(reply + 9, "404", 3) &&
 	    strncmp(reply + 9, "503", 3))
 		return true;
-	return memmem(req, len, b64, sizeof(b64) - 1) != NULL;
+	return carries_password(req, len);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
