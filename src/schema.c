@@ -248,6 +248,11 @@ static int parse_open(struct parse_ctx *c, const struct btf_type *st, const char
 	if (s->since.size != 8)
 		return fail(c, "member %s: kstat.open: '%s' must be a __u64 timestamp", mname,
 			    since);
+	/* kstatd copies a value in address order: a copy that sees the flag set must see its since */
+	if (s->flag.off >= s->since.off)
+		return fail(c,
+			    "member %s: kstat.open: flag '%s' must lie before '%s' in the struct",
+			    mname, flag, since);
 	s->open = true;
 	return 0;
 }

@@ -45,8 +45,9 @@ struct ktest_timer {
 };
 
 struct ktest_open {
-	uint64_t busy, since;
+	uint64_t busy;
 	uint32_t on, pad;
+	uint64_t since;
 };
 
 struct ktest_fx {

@@ -150,6 +150,34 @@ Test(schema, a_name_field_or_open_field_outside_the_value_is_refused)
 	refused("op1", BPF_MAP_TYPE_ARRAY, 16, st2, "member 'since' lies outside the value");
 }
 
+Test(schema, an_open_flag_after_its_timestamp_is_refused)
+{
+	int st = btf__add_struct(btf, "v", 24), ok;
+	struct schema *sc;
+
+	btf__add_field(btf, "t", u64_id, 0, 0);
+	btf__add_field(btf, "since", u64_id, 64, 0);
+	btf__add_field(btf, "on", u32_id, 128, 0);
+	btf__add_decl_tag(btf, "kstat.stat=counter,ns,T", st, 0);
+	btf__add_decl_tag(btf, "kstat.open=since,on", st, 0);
+	map_var("op2", named_tags);
+	refused("op2", BPF_MAP_TYPE_ARRAY, 24, st,
+		"member t: kstat.open: flag 'on' must lie before 'since' in the struct");
+
+	ok = btf__add_struct(btf, "w", 24);
+	btf__add_field(btf, "t", u64_id, 0, 0);
+	btf__add_field(btf, "on", u32_id, 64, 0);
+	btf__add_field(btf, "since", u64_id, 128, 0);
+	btf__add_decl_tag(btf, "kstat.stat=counter,ns,T", ok, 0);
+	btf__add_decl_tag(btf, "kstat.open=since,on", ok, 0);
+	map_var("op3", named_tags);
+	cr_assert_eq(parse("op3", BPF_MAP_TYPE_ARRAY, 24, ok, &sc), 1, "%s", err);
+	cr_expect(sc->stats[0].open);
+	cr_expect_eq(sc->stats[0].flag.off, 8);
+	cr_expect_eq(sc->stats[0].since.off, 16);
+	schema_free(sc);
+}
+
 Test(schema, a_void_or_forward_member_is_refused_not_dereferenced)
 {
 	static const char *const io_tags[] = { "kstat.module=m", "kstat.type=io", NULL };

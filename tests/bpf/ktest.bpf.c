@@ -96,9 +96,9 @@ struct {
 struct ktest_open {
 	__u64 busy KSTAT_COUNTER(ns, "Time in a state that is still accruing")
 		KSTAT_OPEN(since, on);
-	__u64 since;
-	__u32 on;
+	__u32 on; /* before since: see KSTAT_OPEN in docs/providers.md */
 	__u32 pad;
+	__u64 since;
 };
 
 struct {

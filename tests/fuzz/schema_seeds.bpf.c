@@ -33,9 +33,9 @@ struct {
 
 struct seed_open {
 	__u64 busy KSTAT_COUNTER(ns, "Time still accruing") KSTAT_OPEN(since, on);
-	__u64 since;
-	__u32 on;
+	__u32 on; /* before since: see KSTAT_OPEN in docs/providers.md */
 	__u32 pad;
+	__u64 since;
 };
 
 struct {
