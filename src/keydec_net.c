@@ -7,7 +7,8 @@
  *
  * The kstat instance is the namespace: 0 for kstatd's own, then 1, 2, ...
  * in the order kstatd first meets them, never reused while it runs (as
- * illumos numbers zones).  To list another namespace's interfaces kstatd
+ * illumos numbers zones).  A namespace found gone is forgotten, so that
+ * the table stays as small as the namespaces alive.  To list another namespace's interfaces kstatd
  * needs a way in: a bind mount under /run/netns (ip netns) or a process
  * inside (/proc/<pid>/ns/net); a short-lived thread enters it with setns()
  * and asks netlink.  A namespace with neither no longer exists, or cannot
@@ -92,6 +93,29 @@ static struct ns_known *known_find(uint32_t ino, bool add)
 	}
 	known[nknown] = (struct ns_known){ .ino = ino, .id = next_id++ };
 	return &known[nknown++];
+}
+
+/* A namespace that is gone: its inode may come back as another's */
+static void known_forget(uint32_t ino)
+{
+	pthread_mutex_lock(&ns_lock);
+	for (size_t i = 0; i < nknown; i++) {
+		if (known[i].ino == ino) {
+			known[i] = known[--nknown];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ns_lock);
+}
+
+size_t keydec_net_known(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ns_lock);
+	n = nknown;
+	pthread_mutex_unlock(&ns_lock);
+	return n;
 }
 
 /*
@@ -231,6 +255,8 @@ static void list_ns(struct ns_links *l)
 	l->state = NS_UNKNOWN;
 	if ((found = find_ns_path(l->ino, path, sizeof(path))) <= 0) {
 		l->state = found == 0 ? NS_GONE : NS_UNKNOWN;
+		if (found == 0)
+			known_forget(l->ino);
 		return;
 	}
 	j.path = path;
@@ -332,13 +358,15 @@ static int net_decode(void *pass, uint64_t key, struct keydec_ent *out)
 	uint32_t ino = (uint32_t)(key >> 32), ifindex = (uint32_t)key;
 	struct ns_links *l = links_of(p, ino);
 
+	if (l && l->state == NS_GONE) {
+		known_forget(ino); /* its entries go now: a new instance if the inode comes back */
+		return KD_GONE;
+	}
 	out->instance = ns_instance(p, ino);
 	if (!l || out->instance < 0 || l->state == NS_UNKNOWN) {
 		snprintf(out->name, sizeof(out->name), "if%u", ifindex);
 		return KD_UNKNOWN;
 	}
-	if (l->state == NS_GONE)
-		return KD_GONE;
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->v[i].ifindex == ifindex) {
 			snprintf(out->name, sizeof(out->name), "%s", l->v[i].name);

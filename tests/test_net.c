@@ -22,6 +22,7 @@
 
 #include <criterion/criterion.h>
 
+#include "keydec.h"
 #include "loader.h"
 #include "sysfs.h"
 
@@ -322,6 +323,7 @@ Test(net, a_deleted_interface_vanishes_with_its_peer_and_the_chain_id_moves)
 	cr_expect_eq(find_named(s, "link", ifb, NULL), -1);
 	cr_expect_gt(snap_chain_id(s), chain);
 	cr_expect_geq(find_kid(s, "link", ib, "lo"), 0, "its namespace is still there");
+	cr_expect_eq(keydec_net_known(), 1);
 	/* the namespace going takes its loopback's kstat */
 	cr_assert_eq(sh(NULL, 0, "ip netns del %s", ns), 0);
 	ns[0] = '\0';
@@ -330,6 +332,7 @@ Test(net, a_deleted_interface_vanishes_with_its_peer_and_the_chain_id_moves)
 		cr_assert_geq(loader_sync(ld), 0);
 	}
 	cr_expect_eq(find_kid(s, "link", ib, "lo"), -1);
+	cr_expect_eq(keydec_net_known(), 0, "the namespace gone, it is forgotten");
 }
 
 Test(net, a_renamed_interface_gets_a_kstat_under_its_new_name)
