@@ -8,6 +8,7 @@ _checks=0
 _out=$(mktemp)
 _err=$(mktemp)
 DAEMON_PIDS=
+SANITIZER_REPORT='ERROR: (Address|Leak)Sanitizer|runtime error:'
 
 check() { # rc what
 	_checks=$((_checks + 1))
@@ -41,6 +42,12 @@ expect_rc() { # code what
 expect_out() { grep -qE -- "$1" "$_out"; check $? "$2"; }
 expect_err() { grep -qE -- "$1" "$_err"; check $? "$2"; }
 expect_file() { grep -qE -- "$2" "$1"; check $? "$3"; }
+# expect_no_sanitizer_report FILE what: ASan, LSan or UBSan said nothing in FILE
+expect_no_sanitizer_report() {
+	grep -E "$SANITIZER_REPORT" "$1" | head -3 | sed 's/^/    | /'
+	! grep -qE "$SANITIZER_REPORT" "$1"
+	check $? "$2"
+}
 expect_lines() { [ "$(wc -l <"$_err")" -eq "$1" ]; check $? "$2"; }
 
 require_root() {

@@ -18,14 +18,12 @@
 
 #include <criterion/criterion.h>
 
-#include "loader.h"
+#include "builtin_fx.h"
 #include "sysfs.h"
 
 #define BLOCK 4096
 #define K 64
 
-static struct snap *s;
-static struct loader *ld;
 static char backing[128], loopdev[64], loopname[64];
 
 static void loop_attach(void)
@@ -52,27 +50,18 @@ static void set_scheduler(const char *sched);
 
 static void setup(void)
 {
-	struct loader_opts o = { .pin_path = test_pin_path(), .reset = true };
-
 	require_bpf();
 	loop_attach();
 	set_scheduler("none"); /* a loop device keeps the last one set, by any test */
-	s = snap_new();
-	cr_assert(s);
-	ld = loader_new(s, &o);
-	cr_assert(ld, "loader_new: %s", strerror(errno));
-	cr_assert_geq(loader_sync(ld), 0);
-	cr_assert_eq(loader_attached(ld, "disk"), 1, "disk is on by default");
+	builtin_start("disk");
 }
 
 static void teardown(void)
 {
-	loader_free(ld);
-	snap_free(s);
+	builtin_stop();
 	loop_detach();
 	if (backing[0])
 		unlink(backing);
-	remove_pin_path();
 }
 
 TestSuite(disk, .init = setup, .fini = teardown, .timeout = 120);

@@ -20,36 +20,19 @@
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
-#include "loader.h"
+#include "builtin_fx.h"
 #include "sysfs.h"
 
 #define N 10000
 
-static struct snap *s;
-static struct loader *ld;
-static int ncpus;
-
+/* the syscall provider is off by default; cpu:N:sys exists for every possible CPU */
 static void setup(void)
 {
-	struct loader_opts o = { .pin_path = test_pin_path(), .reset = true };
-
-	require_bpf();
-	s = snap_new();
-	cr_assert(s);
-	ld = loader_new(s, &o);
-	cr_assert(ld, "loader_new: %s", strerror(errno));
-	cr_assert_geq(loader_sync(ld), 0);
+	builtin_start(NULL);
 	ncpus = libbpf_num_possible_cpus();
 }
 
-static void teardown(void)
-{
-	loader_free(ld);
-	snap_free(s);
-	remove_pin_path();
-}
-
-TestSuite(syscall, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(syscall, .init = setup, .fini = builtin_stop, .timeout = 120);
 
 static void set_provider(const char *name, uint64_t on)
 {
