@@ -8,7 +8,16 @@
  * The kstat instance is the namespace: 0 for kstatd's own, then 1, 2, ...
  * in the order kstatd first meets them, never reused while it runs (as
  * illumos numbers zones).  A namespace found gone is forgotten, so that
- * the table stays as small as the namespaces alive.  To list another namespace's interfaces kstatd
+ * the table stays as small as the namespaces alive.
+ *
+ * The kernel hands a freed namespace inode to the next namespace made, at
+ * once: a container that replaces another gets its inode, and the new
+ * namespace's loopback its ifindex 1, so the same key.  What tells them
+ * apart is the namespace cookie (SO_NETNS_COOKIE, 5.14), which is never
+ * reused: kstatd reads it each time it enters, and a namespace whose
+ * cookie changed is the old one gone (its entries and kstats deleted) and
+ * a new one, met afresh at its next packet.  Its packets before that pass
+ * went to the old entries.  To list another namespace's interfaces kstatd
  * needs a way in: a bind mount under /run/netns (ip netns) or a process
  * inside (/proc/<pid>/ns/net); a short-lived thread enters it with setns()
  * and asks netlink.  A namespace with neither no longer exists, or cannot
@@ -31,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,18 +48,24 @@
 #include "nshelper.h"
 
 #define NETNS_RUN_DIR "/run/netns"
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 enum ns_state { NS_FOUND, NS_GONE, NS_UNKNOWN };
+
+struct ns_link {
+	uint32_t ifindex;
+	char name[IF_NAMESIZE];
+};
 
 /* One namespace's interfaces, listed once per pass */
 struct ns_links {
 	uint32_t ino;
 	enum ns_state state;
+	uint64_t cookie; /* 0: the kernel does not say */
 	size_t n;
-	struct {
-		uint32_t ifindex;
-		char name[IF_NAMESIZE];
-	} * v;
+	struct ns_link *v;
 };
 
 struct net_pass {
@@ -63,6 +79,7 @@ static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ns_known {
 	uint32_t ino;
 	int id;
+	uint64_t cookie; /* of the namespace met at this inode; 0 until known */
 	char path[64];
 } * known;
 static size_t nknown, known_cap;
@@ -211,8 +228,24 @@ struct dump_job {
 	const char *path;
 	uint32_t ino;
 	struct if_nameindex *ifs;
+	uint64_t cookie;
 	int err;
 };
+
+/* The cookie of the calling thread's network namespace, 0 if unknown */
+static uint64_t netns_cookie(void)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(uint64_t);
+	uint64_t cookie = 0;
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) || len != sizeof(cookie))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
 
 /* A thread of its own enters the namespace, so kstatd's threads never do */
 static void *dump_in_ns(void *arg)
@@ -238,6 +271,7 @@ static void *dump_in_ns(void *arg)
 		return NULL;
 	}
 	close(fd);
+	j->cookie = netns_cookie();
 	j->ifs = if_nameindex();
 	if (!j->ifs)
 		j->err = -errno;
@@ -266,21 +300,29 @@ static void list_ns(struct ns_links *l)
 	pthread_join(t, NULL);
 	if (!j.err && copy_links(l, j.ifs) == 0)
 		l->state = NS_FOUND;
+	l->cookie = j.cookie;
 	if (j.ifs)
 		if_freenameindex(j.ifs);
 }
 
-/* In the helper (or in kstatd without one): namespace ino's interfaces */
+/*
+ * In the helper: namespace ino's interfaces, as the namespace's cookie
+ * (u64) and then its links
+ */
 int32_t keydec_net_links(uint32_t ino, void **payload, size_t *len)
 {
 	struct ns_links l = { .ino = ino };
+	char *p = NULL;
 
 	list_ns(&l);
-	*payload = l.state == NS_FOUND ? l.v : NULL;
-	*len = l.state == NS_FOUND ? l.n * sizeof(*l.v) : 0;
-	if (!*payload)
-		free(l.v);
-	return l.state;
+	if (l.state == NS_FOUND && (p = malloc(sizeof(l.cookie) + l.n * sizeof(*l.v)))) {
+		memcpy(p, &l.cookie, sizeof(l.cookie));
+		memcpy(p + sizeof(l.cookie), l.v, l.n * sizeof(*l.v));
+	}
+	free(l.v);
+	*payload = p;
+	*len = p ? sizeof(l.cookie) + l.n * sizeof(*l.v) : 0;
+	return p || l.state != NS_FOUND ? l.state : NS_UNKNOWN;
 }
 
 /* Ask the helper; false when there is none */
@@ -295,11 +337,20 @@ static bool helper_list(struct ns_links *l)
 	if (err == -ENOSYS)
 		return false;
 	l->state = NS_UNKNOWN;
-	if (err || status < NS_FOUND || status > NS_UNKNOWN || len % sizeof(*l->v)) {
+	if (err || status < NS_FOUND || status > NS_UNKNOWN ||
+	    (status == NS_FOUND &&
+	     (len < sizeof(l->cookie) || (len - sizeof(l->cookie)) % sizeof(*l->v)))) {
 		free(v);
 		return true;
 	}
 	l->state = (enum ns_state)status;
+	if (status != NS_FOUND) {
+		free(v);
+		return true;
+	}
+	memcpy(&l->cookie, v, sizeof(l->cookie));
+	len -= sizeof(l->cookie);
+	memmove(v, (char *)v + sizeof(l->cookie), len);
 	l->v = v;
 	l->n = len / sizeof(*l->v);
 	for (size_t i = 0; i < l->n; i++)
@@ -324,6 +375,27 @@ static void dump_ns(const struct net_pass *p, struct ns_links *l)
 		list_ns(l);
 }
 
+/*
+ * The namespace at l->ino is not the one met there before: that one is
+ * gone.  The first cookie seen at an inode is the one it is held to.
+ */
+static bool replaced(const struct ns_links *l)
+{
+	struct ns_known *k;
+	bool other = false;
+
+	if (l->state != NS_FOUND || !l->cookie)
+		return false;
+	pthread_mutex_lock(&ns_lock);
+	k = known_find(l->ino, true);
+	if (k && !k->cookie)
+		k->cookie = l->cookie;
+	else if (k)
+		other = k->cookie != l->cookie;
+	pthread_mutex_unlock(&ns_lock);
+	return other;
+}
+
 static struct ns_links *links_of(struct net_pass *p, uint32_t ino)
 {
 	struct ns_links *nv;
@@ -337,6 +409,12 @@ static struct ns_links *links_of(struct net_pass *p, uint32_t ino)
 	p->ns = nv;
 	p->ns[p->nns] = (struct ns_links){ .ino = ino };
 	dump_ns(p, &p->ns[p->nns]);
+	if (ino != p->own && ino != 0 && replaced(&p->ns[p->nns])) {
+		free(p->ns[p->nns].v);
+		p->ns[p->nns].v = NULL;
+		p->ns[p->nns].n = 0;
+		p->ns[p->nns].state = NS_GONE;
+	}
 	return &p->ns[p->nns++];
 }
 

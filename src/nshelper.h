@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 enum nsh_op {
-	NSH_NETNS_LINKS = 1, /* arg: a netns inode; status: enum ns_state, payload: links */
+	NSH_NETNS_LINKS = 1, /* arg: a netns inode; status: enum ns_state, payload: cookie, links */
 	NSH_SAME_USERNS,     /* arg: a pid; status: 1 same as kstatd's, 0 not, -errno */
 };
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -105,12 +106,11 @@ struct link {
 	uint64_t ipackets64, rbytes64, brdcstrcv, multircv, opackets64, obytes64, oerrors, drops;
 };
 
-static struct link link_read(const char *ifname, int *instance)
+static struct link link_of_kid(kid_t kid, const char *ifname)
 {
 	static const char *const names[] = { "ipackets64", "rbytes64", "brdcstrcv", "multircv",
 					     "opackets64", "obytes64", "oerrors",   "drops" };
 	struct snap_rhdr hdr;
-	kid_t kid = find_named(s, "link", ifname, instance);
 	uint64_t v[8];
 	void *data;
 
@@ -124,6 +124,11 @@ static struct link link_read(const char *ifname, int *instance)
 	}
 	free(data);
 	return (struct link){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] };
+}
+
+static struct link link_read(const char *ifname, int *instance)
+{
+	return link_of_kid(find_named(s, "link", ifname, instance), ifname);
 }
 
 static void mac_of(const char *nsname, const char *ifname, unsigned char mac[6])
@@ -333,6 +338,90 @@ Test(net, a_deleted_interface_vanishes_with_its_peer_and_the_chain_id_moves)
 	}
 	cr_expect_eq(find_kid(s, "link", ib, "lo"), -1);
 	cr_expect_eq(keydec_net_known(), 0, "the namespace gone, it is forgotten");
+}
+
+static uint32_t netns_ino(const char *nsname)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", nsname);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+/* The instance of a link:*:lo other than 0 and not, the kid of its kstat */
+static kid_t other_lo(int not, int *instance)
+{
+	uint_t n;
+	kstat_t *h = read_headers(s, &n);
+	kid_t kid = -1;
+
+	for (uint_t i = 0; i < n; i++)
+		if (strcmp(h[i].ks_module, "link") == 0 && strcmp(h[i].ks_name, "lo") == 0 &&
+		    h[i].ks_instance != 0 && h[i].ks_instance != not ) {
+			kid = h[i].ks_kid;
+			*instance = h[i].ks_instance;
+		}
+	free(h);
+	return kid;
+}
+
+/*
+ * The kernel gives a freed namespace inode to the next namespace made, and
+ * every namespace's loopback is ifindex 1: the new loopback has the old
+ * one's key, and must not inherit its instance or its counters.
+ */
+Test(net, a_namespace_that_takes_a_freed_inode_is_a_new_instance)
+{
+	unsigned char zero[6] = { 0 };
+	char ns2[sizeof(ns)];
+	uint32_t ino = netns_ino(ns);
+	int ib = -1, i2 = -1;
+	kid_t kid;
+	struct link l;
+
+	snprintf(ns2, sizeof(ns2), "kstatd-test-%d-b", (int)getpid());
+	cr_assert_eq(sh(NULL, 0, "ip -n %s link set lo up", ns), 0);
+	cr_assert_eq(send_frames_in(ns, "lo", zero, 50, 60), 50);
+	cr_assert_eq(send_frames(ifa,
+				 (const unsigned char[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 1,
+				 60),
+		     1);
+	cr_assert_geq(loader_sync(ld), 1);
+	cr_assert_geq(find_named(s, "link", ifb, &ib), 0);
+	cr_assert_geq(link_of_kid(find_kid(s, "link", ib, "lo"), "lo").ipackets64, 50);
+
+	/* the namespace goes (its veth pair with it), another takes its inode */
+	cr_assert_eq(sh(NULL, 0, "ip netns del %s", ns), 0);
+	ns[0] = ifa[0] = '\0';
+	for (int i = 0; i < 50; i++) {
+		cr_assert_eq(sh(NULL, 0, "ip netns add %s", ns2), 0);
+		if (netns_ino(ns2) == ino)
+			break;
+		(void)sh(NULL, 0, "ip netns del %s", ns2);
+		usleep(100000); /* the kernel frees a namespace in the background */
+	}
+	memcpy(ns, ns2, sizeof(ns)); /* for the teardown */
+	cr_assert_eq(netns_ino(ns2), ino, "no new namespace got inode %u", ino);
+	cr_assert_eq(sh(NULL, 0,
+			"ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+			"net.ipv6.conf.default.disable_ipv6=1 && ip -n %s link set lo up",
+			ns2, ns2),
+		     0);
+
+	/* at the next pass, the old namespace's kstats go */
+	cr_assert_geq(loader_sync(ld), 1);
+	cr_expect_eq(find_kid(s, "link", ib, "lo"), -1, "link:%d:lo outlived its namespace", ib);
+
+	/* the new one is met at its first packet, and counts only its own */
+	cr_assert_eq(send_frames_in(ns2, "lo", zero, 7, 60), 7);
+	cr_assert_geq(loader_sync(ld), 1);
+	kid = other_lo(ib, &i2);
+	cr_assert_geq(kid, 0, "the new namespace's lo has a kstat");
+	cr_expect_neq(i2, ib);
+	l = link_of_kid(kid, "lo");
+	expect_eq_u64(l.ipackets64, ifstats(ns2, "lo").rx_packets, "new lo ipackets64");
+	cr_expect_eq(l.ipackets64, 7);
 }
 
 Test(net, a_renamed_interface_gets_a_kstat_under_its_new_name)
