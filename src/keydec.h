@@ -67,8 +67,8 @@ struct keydec_ops {
 };
 
 extern const struct keydec_ops keydec_netdev;
-/* How many namespaces other than its own the netdev decoder remembers */
-size_t keydec_net_known(void);
+/* What the netdev decoder holds of the namespace of inode ino: 1 alive, -1 gone, 0 nothing */
+int keydec_net_state(uint32_t ino);
 
 /* Append key to a growing array; for enumerate(). 0 or -ENOMEM */
 int keydec_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key);

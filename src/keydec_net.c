@@ -7,8 +7,9 @@
  *
  * The kstat instance is the namespace: 0 for kstatd's own, then 1, 2, ...
  * in the order kstatd first meets them, never reused while it runs (as
- * illumos numbers zones).  A namespace found gone is forgotten, so that
- * the table stays as small as the namespaces alive.
+ * illumos numbers zones).  A namespace found gone leaves a tombstone (a
+ * bounded number of them), so that the table stays as small as the
+ * namespaces alive.
  *
  * The kernel hands a freed namespace inode to the next namespace made, at
  * once: a container that replaces another gets its inode, and the new
@@ -74,16 +75,25 @@ struct net_pass {
 	struct ns_links *ns;
 };
 
-/* Namespaces met so far: their instance, and a path that led into them */
+/*
+ * Namespaces met so far: their instance, and a path that led into them.
+ * A namespace found gone stays as a tombstone, so that a late packet of
+ * its (devices are torn down after the last reference goes) is still
+ * known gone where kstatd cannot look at every process; the oldest go
+ * beyond MAX_TOMBS.  A namespace found at a tombstone's inode is new.
+ */
+#define MAX_TOMBS 64
 static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ns_known {
 	uint32_t ino;
 	int id;
 	uint64_t cookie; /* of the namespace met at this inode; 0 until known */
+	uint64_t gone;   /* 0 alive, else the order it went in */
 	char path[64];
 } * known;
-static size_t nknown, known_cap;
+static size_t nknown, known_cap, ntombs;
 static int next_id = 1;
+static uint64_t burials;
 
 static uint32_t path_ino(const char *path)
 {
@@ -92,11 +102,20 @@ static uint32_t path_ino(const char *path)
 	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
 }
 
+/* The entry of inode ino; with add, alive (made, or a tombstone revived as a new namespace) */
 static struct ns_known *known_find(uint32_t ino, bool add)
 {
-	for (size_t i = 0; i < nknown; i++)
-		if (known[i].ino == ino)
-			return &known[i];
+	for (size_t i = 0; i < nknown; i++) {
+		struct ns_known *k = &known[i];
+
+		if (k->ino != ino)
+			continue;
+		if (add && k->gone) {
+			*k = (struct ns_known){ .ino = ino, .id = next_id++ };
+			ntombs--;
+		}
+		return k;
+	}
 	if (!add)
 		return NULL;
 	if (nknown == known_cap) {
@@ -113,26 +132,36 @@ static struct ns_known *known_find(uint32_t ino, bool add)
 }
 
 /* A namespace that is gone: its inode may come back as another's */
-static void known_forget(uint32_t ino)
+static void known_bury(uint32_t ino)
 {
+	struct ns_known *k, *oldest = NULL;
+
 	pthread_mutex_lock(&ns_lock);
-	for (size_t i = 0; i < nknown; i++) {
-		if (known[i].ino == ino) {
-			known[i] = known[--nknown];
-			break;
-		}
+	k = known_find(ino, false);
+	if (k && !k->gone) {
+		*k = (struct ns_known){ .ino = ino, .gone = ++burials };
+		ntombs++;
+	}
+	for (size_t i = 0; ntombs > MAX_TOMBS && i < nknown; i++)
+		if (known[i].gone && (!oldest || known[i].gone < oldest->gone))
+			oldest = &known[i];
+	if (oldest) {
+		*oldest = known[--nknown];
+		ntombs--;
 	}
 	pthread_mutex_unlock(&ns_lock);
 }
 
-size_t keydec_net_known(void)
+int keydec_net_state(uint32_t ino)
 {
-	size_t n;
+	struct ns_known *k;
+	int state;
 
 	pthread_mutex_lock(&ns_lock);
-	n = nknown;
+	k = known_find(ino, false);
+	state = !k ? 0 : k->gone ? -1 : 1;
 	pthread_mutex_unlock(&ns_lock);
-	return n;
+	return state;
 }
 
 /*
@@ -176,19 +205,19 @@ static int find_ns_path(uint32_t ino, char *path, size_t len)
 	struct ns_known *k;
 
 	pthread_mutex_lock(&ns_lock);
-	k = known_find(ino, true);
+	k = known_find(ino, false);
 	if (k && k->path[0] && path_ino(k->path) == ino) {
 		snprintf(path, len, "%s", k->path);
 		pthread_mutex_unlock(&ns_lock);
 		return 1;
 	}
-	before = k && k->path[0];
+	before = k && (k->path[0] || k->gone);
 	pthread_mutex_unlock(&ns_lock);
 	found = scan_dir(NETNS_RUN_DIR, "", false, ino, path, len, &denied) ||
 		scan_dir("/proc", "/ns/net", true, ino, path, len, &denied);
 	pthread_mutex_lock(&ns_lock);
-	k = known_find(ino, false);
-	if (k && found && strlen(path) < sizeof(k->path))
+	k = found ? known_find(ino, true) : NULL;
+	if (k && strlen(path) < sizeof(k->path))
 		snprintf(k->path, sizeof(k->path), "%s", path);
 	pthread_mutex_unlock(&ns_lock);
 	return found ? 1 : denied && !before ? -1 : 0;
@@ -290,7 +319,7 @@ static void list_ns(struct ns_links *l)
 	if ((found = find_ns_path(l->ino, path, sizeof(path))) <= 0) {
 		l->state = found == 0 ? NS_GONE : NS_UNKNOWN;
 		if (found == 0)
-			known_forget(l->ino);
+			known_bury(l->ino);
 		return;
 	}
 	j.path = path;
@@ -437,7 +466,7 @@ static int net_decode(void *pass, uint64_t key, struct keydec_ent *out)
 	struct ns_links *l = links_of(p, ino);
 
 	if (l && l->state == NS_GONE) {
-		known_forget(ino); /* its entries go now: a new instance if the inode comes back */
+		known_bury(ino); /* its entries go now: a new instance if the inode comes back */
 		return KD_GONE;
 	}
 	out->instance = ns_instance(p, ino);
