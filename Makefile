@@ -27,7 +27,7 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC \
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 # -mcpu=v3: 32-bit jumps and atomics (compare-and-swap), Linux 5.12 or later
 BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH)
-INCLUDES := -Iinclude -Isrc -I$(OUTPUT) -I$(OUTPUT)/bpf
+INCLUDES := -Iinclude -Isrc -I$(OUTPUT) -I$(OUTPUT)/bpf -Ibpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 zlib libcrypt 2>/dev/null || \
@@ -50,6 +50,10 @@ BPF_PROVIDERS := \
 	intr \
 	sched \
 	syscall \
+	#
+# BPF objects of the daemon's own that are not providers (no kstats)
+BPF_HELPERS := \
+	peercred \
 	#
 
 # The engine and the providers: everything of the daemon but main()
@@ -74,6 +78,7 @@ CORE_SRCS := \
 	src/log.c \
 	src/nshelper.c \
 	src/outbuf.c \
+	src/peercred.c \
 	src/prom_group.c \
 	src/prom_name.c \
 	src/prom_render.c \
@@ -178,7 +183,7 @@ LIBS32 := $(OUTPUT)/lib32/$(SONAME) $(OUTPUT)/lib32/libkstat.so $(OUTPUT)/lib32/
 	$(OUTPUT)/lib32/kstat_preload.so
 ILLUMOS_BINS := $(patsubst %,$(OUTPUT)/tests/illumos/%,$(ILLUMOS_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/illumos/%32,$(ILLUMOS_PROGS))
-SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS))
+SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS) $(BPF_HELPERS))
 TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TEST_SUITES))
 TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF))
 EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
@@ -198,7 +203,7 @@ run: deps
 	exec $(OUTPUT)/kstatd $(ARGS)
 
 tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o $(ILLUMOS_BINS) \
-	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/kstat_reader
+	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/kstat_reader $(OUTPUT)/tests/peer_race
 
 test:
 	$(Q)scripts/deps.sh test
@@ -260,6 +265,7 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(OUTPUT)/obj/builtin.o: $(SKELS)
+$(OUTPUT)/obj/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
 $(OUTPUT)/obj/keydec.o: $(OUTPUT)/syscall_names.h
 
 # System call names and numbers of this architecture, from its kernel headers
@@ -409,6 +415,12 @@ $(OUTPUT)/tests/kstat_reader: tests/kstat_reader.c $(OUTPUT)/libkstat.a include/
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iinclude $< $(OUTPUT)/libkstat.a $(LDFLAGS) -o $@
 
+# The privilege race, run as nobody from a copy: static, needs no libkstat.so
+$(OUTPUT)/tests/peer_race: tests/peer_race.c $(OUTPUT)/libkstat.a include/kstat.h lib/kstat_wire.h \
+		| $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib $< $(OUTPUT)/libkstat.a $(LDFLAGS) -o $@
+
 # A daemon without BPF serving kstats the built-in providers lack
 $(OUTPUT)/tests/ksfixture: tests/ksfixture.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -434,7 +446,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-fra
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
 FUZZ_CORE_SRCS := $(filter-out src/builtin.c src/loader.c src/loader_kstats.c src/pins.c \
-	src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
+	src/peercred.c src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
 FUZZ_CORE_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
 	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))

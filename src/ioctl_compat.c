@@ -5,10 +5,12 @@
  * and run by ioc_request.c; this file moves bytes, keeps time and decides
  * who may write.
  *
- * Privilege is the peer's at connect time: uid 0, or CAP_SYS_ADMIN in
- * kstatd's user namespace (what secpolicy_sys_config asks on illumos).
- * The capability is read from /proc through a pidfd, so a peer that exits
- * and whose pid is reused cannot lend its pid to another process.
+ * Privilege is the peer's as the kernel recorded it when the peer
+ * connected: uid 0 (SO_PEERCRED), or CAP_SYS_ADMIN in kstatd's user
+ * namespace (what secpolicy_sys_config asks on illumos), through the
+ * check ioc_set_cap_check() installs.  Never state read later: a peer
+ * may exec a setuid program between its connect and its first write
+ * while another process of its own holds the connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/kstat.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -27,14 +30,8 @@
 
 #include "ioctl_compat.h"
 #include "log.h"
-#include "nshelper.h"
 #include "snapshot.h"
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
-#endif
-
-#define CAP_SYS_ADMIN_BIT 21
 #define LISTEN_BACKLOG 512
 /* Connections a non-root uid may hold, so one user cannot take them all */
 #define MAX_CONNS_PER_UID (IOC_MAX_CONNS / 4)
@@ -43,10 +40,16 @@
 /* After EMFILE, leave the listening socket alone for a moment */
 #define ACCEPT_PAUSE_MS 100
 
+enum conn_priv {
+	PRIV_UNKNOWN, /* not asked: the connection has not written yet */
+	PRIV_YES,
+	PRIV_NO,
+};
+
 struct conn {
 	int fd;
-	uid_t uid;
-	bool privileged;
+	uid_t uid;                /* SO_PEERCRED: the peer's euid at connect time */
+	enum conn_priv may_write; /* asked at the first write, then kept */
 	struct ksw_req req;
 	size_t hdr_got;  /* bytes of req received */
 	void *body;      /* req.body_len bytes */
@@ -72,6 +75,8 @@ struct ioc_server {
 	struct pollfd *pfds;
 	int64_t accept_resume;
 	uint64_t refused;
+	ioc_cap_check_fn *cap_check;
+	void *cap_check_ctx;
 };
 
 static int64_t now_ms(void)
@@ -247,94 +252,41 @@ err_free:
 	return NULL;
 }
 
-/* Pid of a pidfd's process, from its fdinfo: -1 once it has exited */
-static long pidfd_pid(int pidfd)
+void ioc_set_cap_check(struct ioc_server *srv, ioc_cap_check_fn *fn, void *ctx)
 {
-	char path[64], line[128];
-	long pid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Pid: %ld", &pid) == 1)
-			break;
-	fclose(f);
-	return pid;
+	srv->cap_check = fn;
+	srv->cap_check_ctx = ctx;
 }
 
-bool ioc_same_userns(long pid)
-{
-	struct stat ours, theirs;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%ld/ns/user", pid);
-	return stat("/proc/self/ns/user", &ours) == 0 && stat(path, &theirs) == 0 &&
-	       ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
-}
-
-static bool has_sys_admin(long pid)
-{
-	unsigned long long caps = 0;
-	char path[64], line[256];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "CapEff: %llx", &caps) == 1;
-	fclose(f);
-	return found && (caps & (1ULL << CAP_SYS_ADMIN_BIT));
-}
-
-/*
- * Is pid in kstatd's user namespace?  Its /proc/<pid>/ns/user is another
- * user's process's, which takes CAP_SYS_PTRACE: kstatd's namespace helper
- * has it once kstatd has dropped it.
- */
-static bool same_userns(long pid)
-{
-	int32_t status;
-	size_t len;
-	void *p;
-
-	if (nshelper_call(NSH_SAME_USERNS, (uint32_t)pid, &status, &p, &len) == 0) {
-		free(p);
-		return status == 1;
-	}
-	return ioc_same_userns(pid);
-}
-
-/* uid 0, or CAP_SYS_ADMIN of a peer in our user namespace */
-static bool peer_privileged(int fd, uid_t *uid)
+/* The peer's euid when it connected, as SO_PEERCRED keeps it; -1 if unknown */
+static uid_t peer_uid(int fd)
 {
 	socklen_t len = sizeof(struct ucred);
 	struct ucred uc;
-	bool priv = false;
-	int pidfd = -1;
-	long pid;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len)) {
-		*uid = (uid_t)-1;
-		return false;
-	}
-	*uid = uc.uid;
-	if (uc.uid == 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+		return (uid_t)-1;
+	return uc.uid;
+}
+
+/* uid 0, or CAP_SYS_ADMIN in kstatd's user namespace, both as of the connect */
+static bool conn_may_write(struct ioc_server *srv, struct conn *c)
+{
+	int r;
+
+	if (c->may_write != PRIV_UNKNOWN)
+		return c->may_write == PRIV_YES;
+	if (c->uid == 0) {
+		c->may_write = PRIV_YES;
 		return true;
-	len = sizeof(pidfd);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) || pidfd < 0)
-		return false; /* without a pidfd the pid could be anyone's by now */
-	pid = pidfd_pid(pidfd);
-	/* the cheap check first: most peers lack CAP_SYS_ADMIN, no helper asked */
-	if (pid > 0 && pid == uc.pid && has_sys_admin(pid) && same_userns(pid))
-		priv = pidfd_pid(pidfd) == pid; /* still the same, live process */
-	close(pidfd);
-	return priv;
+	}
+	r = srv->cap_check ? srv->cap_check(srv->cap_check_ctx, c->fd) : 0;
+	if (r < 0)
+		log_warn("socket client uid %u: cannot tell its capabilities: %s: treated as "
+			 "unprivileged",
+			 (unsigned int)c->uid, strerror(-r));
+	c->may_write = r == 1 ? PRIV_YES : PRIV_NO;
+	return r == 1;
 }
 
 static void conn_reset_request(struct conn *c)
@@ -371,7 +323,6 @@ static void accept_clients(struct ioc_server *srv)
 	for (int burst = 0; burst < 64; burst++) {
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
-		bool priv;
 		uid_t uid;
 
 		if (fd < 0) {
@@ -382,7 +333,7 @@ static void accept_clients(struct ioc_server *srv)
 			}
 			return;
 		}
-		priv = peer_privileged(fd, &uid);
+		uid = peer_uid(fd);
 		if (srv->nconns == srv->max_conns ||
 		    (uid != 0 && conns_of_uid(srv, uid) >= MAX_CONNS_PER_UID)) {
 			/* closed at once: the client sees EOF rather than waiting */
@@ -396,7 +347,6 @@ static void accept_clients(struct ioc_server *srv)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->uid = uid;
-		c->privileged = priv;
 	}
 }
 
@@ -476,7 +426,8 @@ static int conn_read(struct ioc_server *srv, struct conn *c)
 		if (c->body_got < c->req.body_len)
 			return 0;
 	}
-	err = ioc_req_run(srv->snap, &c->req, c->body, c->privileged, &c->out);
+	err = ioc_req_run(srv->snap, &c->req, c->body,
+			  c->req.cmd == KSTAT_IOC_WRITE && conn_may_write(srv, c), &c->out);
 	conn_reset_request(c);
 	if (err)
 		return -1;

@@ -62,6 +62,16 @@ int ioc_reply_error(struct ioc_out *out, int error);
  * Returns NULL with errno set, and a logged reason, on failure.
  */
 struct ioc_server *ioc_new(struct snap *s, const char *path);
+/*
+ * How a non-root peer's write is judged: 1 when the peer of the connected
+ * socket fd held CAP_SYS_ADMIN in kstatd's user namespace at connect time,
+ * 0 when it did not, -errno when that cannot be told (refused, and
+ * logged).  Asked once per connection, at its first write, from the
+ * server thread.  Without one, only uid 0 may write.  Set before
+ * ioc_start().
+ */
+typedef int ioc_cap_check_fn(void *ctx, int fd);
+void ioc_set_cap_check(struct ioc_server *srv, ioc_cap_check_fn *fn, void *ctx);
 /* Start the server thread.  0 or -errno. */
 int ioc_start(struct ioc_server *srv);
 /* Stop the thread, close every connection, remove the socket; NULL is accepted. */

@@ -28,6 +28,7 @@
 #include "loader.h"
 #include "log.h"
 #include "nshelper.h"
+#include "peercred.h"
 #include "privs.h"
 #include "snapshot.h"
 #include "sysmisc.h"
@@ -457,6 +458,29 @@ static void start_nshelper(void)
 		log_dbg("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace", pid);
 }
 
+static int peer_sys_admin(void *pc, int fd)
+{
+	return peercred_sys_admin(pc, fd);
+}
+
+/*
+ * Socket peers other than root write with CAP_SYS_ADMIN as the kernel
+ * recorded it at their connect; without the iterator that reads it, only
+ * root writes.
+ */
+static struct peercred *open_peercred(struct ioc_server *srv)
+{
+	struct peercred *pc = peercred_open();
+
+	if (!pc) {
+		log_warn("socket: cannot read peers' capabilities (%s): only root may write kstats",
+			 strerror(errno));
+		return NULL;
+	}
+	ioc_set_cap_check(srv, peer_sys_admin, pc);
+	return pc;
+}
+
 /*
  * Everything that needs more than CAP_BPF and CAP_PERFMON is done: mounts,
  * the pin path, binding sockets (a port below 1024 too).  No thread runs
@@ -501,6 +525,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
 	struct loader_opts lopts = {};
 	struct ioc_server *srv = NULL;
+	struct peercred *pc = NULL;
 	struct web_config *wc = NULL;
 	struct sysmisc *sm = NULL;
 	struct loader *ld = NULL;
@@ -608,6 +633,7 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto cleanup;
 	}
+	pc = open_peercred(srv);
 	http = bind_http(s, wc);
 	if (!http) {
 		err = -EIO;
@@ -653,6 +679,7 @@ cleanup:
 	}
 	/* clients go first: nothing may read a kstat while its provider is freed */
 	ioc_free(srv);
+	peercred_free(pc);
 	http_stop(http);
 	sysmisc_free(sm);
 	loader_free(ld);

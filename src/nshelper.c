@@ -71,9 +71,6 @@ static void __attribute__((noreturn)) serve(void)
 		case NSH_NETNS_LINKS:
 			a.status = keydec_net_links(q.arg, &payload, &len);
 			break;
-		case NSH_SAME_USERNS:
-			a.status = ioc_same_userns((long)q.arg);
-			break;
 		default:
 			a.status = -EINVAL;
 		}

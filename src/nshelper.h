@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * The namespace helper.  Two things kstatd does at run time take more than
+ * The namespace helper.  One thing kstatd does at run time takes more than
  * CAP_BPF and CAP_PERFMON: naming the interfaces of another network
  * namespace (entering it takes CAP_SYS_ADMIN, finding a process inside
- * CAP_SYS_PTRACE) and telling whether a socket peer is in kstatd's user
- * namespace (looking at its /proc/<pid>/ns/user takes CAP_SYS_PTRACE for
- * another user's process).  Before kstatd drops its capabilities it forks
- * this helper, which keeps those two and nothing else, holds no descriptor
- * but its end of a socketpair, and answers only these two questions: the
- * process that parses socket and HTTP requests holds neither capability.
+ * CAP_SYS_PTRACE).  Before kstatd drops its capabilities it forks this
+ * helper, which keeps those two and nothing else, holds no descriptor but
+ * its end of a socketpair, and answers only that question: the process
+ * that parses socket and HTTP requests holds neither capability.
  */
 #ifndef __KSTATD_NSHELPER_H
 #define __KSTATD_NSHELPER_H
@@ -19,7 +17,6 @@
 
 enum nsh_op {
 	NSH_NETNS_LINKS = 1, /* arg: a netns inode; status: enum ns_state, payload: cookie, links */
-	NSH_SAME_USERNS,     /* arg: a pid; status: 1 same as kstatd's, 0 not, -errno */
 };
 
 /*
@@ -37,8 +34,7 @@ void nshelper_stop(void);
  */
 int nshelper_call(enum nsh_op op, uint32_t arg, int32_t *status, void **payload, size_t *len);
 
-/* Answers, in the helper (and in kstatd itself without one) */
+/* The answer, in the helper (and in kstatd itself without one) */
 int32_t keydec_net_links(uint32_t ino, void **payload, size_t *len);
-bool ioc_same_userns(long pid);
 
 #endif /* __KSTATD_NSHELPER_H */

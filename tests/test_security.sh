@@ -4,6 +4,10 @@
 # docs/security.md says:
 #   - uid 65534 reads every kstat and gets EPERM on every write, through
 #     kstat -w, libkstat and the preload shim, and the values stay;
+#   - privilege is the peer's at connect time: a connection kept by one
+#     process while the one that connected execs a setuid program stays
+#     unprivileged; CAP_SYS_ADMIN of a non-root peer counts, the root of a
+#     user namespace of its own does not;
 #   - the socket is 0666 in a root-owned 0755 directory; the pin path and
 #     its directories are root's 0755, the pins 0600: nobody may open,
 #     add or remove any of them;
@@ -22,7 +26,12 @@ SOCK=$TMP/run/kstat.sock
 trap 'kill_daemons; rm -rf "$PIN" "$TMP"' EXIT
 require_root
 export KSTAT_SOCKET=$SOCK
-KSTAT=$(realpath "$OUTPUT/kstat")
+# what nobody runs, where nobody can reach it (the checkout may be in a 0700 home)
+mkdir "$TMP/bin"
+cp "$OUTPUT/kstat" "$OUTPUT/kstat_preload.so" "$OUTPUT/tests/illumos/ks_ioctl" \
+	"$OUTPUT/tests/peer_race" "$TMP/bin/"
+chmod -R a+rX "$TMP/bin"
+KSTAT=$TMP/bin/kstat
 
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 # under ASan (make test-asan) freed memory waits in a quarantine of 256 MiB
@@ -72,8 +81,7 @@ run $NOBODY "$KSTAT" -p
 expect_rc 0 "nobody reads every kstat with kstat -p"
 [ "$(grep -c . "$_out")" -gt 100 ]
 check $? "and gets their statistics ($(grep -c . "$_out") lines)"
-run $NOBODY env LD_PRELOAD="$(realpath "$OUTPUT/kstat_preload.so")" \
-	"$OUTPUT/tests/illumos/ks_ioctl" unpriv
+run $NOBODY env LD_PRELOAD="$TMP/bin/kstat_preload.so" "$TMP/bin/ks_ioctl" unpriv
 expect_rc 0 "nobody's ioctl()s through the shim read every kstat and get EPERM on every write"
 
 "$KSTAT" -p 'kstatd:0:config' 'ktest:0:knobs' | grep -v snaptime >"$TMP/before"
@@ -96,6 +104,23 @@ cmp -s "$TMP/before" "$TMP/after"
 check $? "and every value stayed as it was"
 run "$KSTAT" -w ktest:0:knobs:hist_value=7
 expect_rc 0 "root may write"
+run $NOBODY --inh-caps=+sys_admin --ambient-caps=+sys_admin "$KSTAT" -w ktest:0:knobs:hist_value=8
+expect_rc 0 "nobody with CAP_SYS_ADMIN may write"
+run $NOBODY unshare -U -r "$KSTAT" -w ktest:0:knobs:hist_value=9
+expect_rc 3 "nobody as root of a user namespace of its own may not"
+[ "$("$KSTAT" -p ktest:0:knobs:hist_value | cut -f2)" = 8 ]
+check $? "and the value is the one the privileged writer wrote"
+
+# --- the privilege race: connect, keep the connection in a child, exec su
+SU=$(command -v su)
+if [ -u "$SU" ]; then
+	run $NOBODY "$TMP/bin/peer_race" 100 200 "$SU" root -c true
+	sed 's/^/    /' "$_out"
+	expect_out '^accepted 0, refused 100 \(EPERM\), other 0, of 100 tries$' \
+		"a peer that execs su after connecting never writes (100 tries, 200 busy connections)"
+else
+	check 1 "a setuid-root su for the privilege race ($SU)"
+fi
 
 # --- hostile HTTP
 URL=$(daemon_url)
