@@ -70,6 +70,7 @@ CORE_SRCS := \
 	src/landing.c \
 	src/keydec.c \
 	src/keydec_net.c \
+	src/kidstore.c \
 	src/loader.c \
 	src/loader_kstats.c \
 	src/pins.c \
@@ -446,7 +447,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-fra
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
 FUZZ_CORE_SRCS := $(filter-out src/builtin.c src/loader.c src/loader_kstats.c src/pins.c \
-	src/peercred.c src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
+	src/kidstore.c src/peercred.c src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
 FUZZ_CORE_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
 	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))

@@ -99,17 +99,41 @@ static int ks_reports(kstat_ctl_t *kc, const struct ks_cfg *cfg)
 	bool matched = false;
 	long left = cfg->count;
 
-	for (;;) {
+	/*
+	 * kstatd may restart under a long interval run: libkstat connects
+	 * again by itself, so a report that fails is skipped, said once, and
+	 * the next one tries again.  Failing the first report or the last is
+	 * fatal.
+	 */
+	bool lost = false;
+
+	for (bool first = true;; first = false) {
 		struct ks_report r;
+		int err = 0;
 
-		if (ks_collect(kc, cfg, &r)) {
-			int err = errno;
-
-			ks_report_free(&r);
-			fprintf(stderr, "kstat: lost kstatd at %s: %s\n", ks_socket_path(),
-				strerror(err));
-			return KS_EXIT_FATAL;
+		if (!first) {
+			ks_sleep_until(&wakeup, period);
+			if (kstat_chain_update(kc) == -1)
+				err = errno;
 		}
+		if (!err && ks_collect(kc, cfg, &r)) {
+			err = errno;
+			ks_report_free(&r);
+		}
+		if (err) {
+			if (!lost)
+				fprintf(stderr, "kstat: lost kstatd at %s: %s%s\n",
+					ks_socket_path(), strerror(err), first ? "" : ": retrying");
+			if (first)
+				return KS_EXIT_FATAL;
+			lost = true;
+			if (left > 0 && --left == 0)
+				break;
+			continue;
+		}
+		if (lost)
+			fprintf(stderr, "kstat: kstatd is back at %s\n", ks_socket_path());
+		lost = false;
 		matched |= ks_report_print(stdout, cfg, &r);
 		ks_report_free(&r);
 		if (fflush(stdout) == EOF) {
@@ -118,15 +142,11 @@ static int ks_reports(kstat_ctl_t *kc, const struct ks_cfg *cfg)
 		}
 		if (!cfg->interval || (left > 0 && --left == 0))
 			break;
-		ks_sleep_until(&wakeup, period);
-		if (kstat_chain_update(kc) == -1) {
-			fprintf(stderr, "kstat: lost kstatd at %s: %s\n", ks_socket_path(),
-				strerror(errno));
-			return KS_EXIT_FATAL;
-		}
 		if (!cfg->qflg)
 			putchar('\n');
 	}
+	if (lost)
+		return KS_EXIT_FATAL;
 	return matched ? KS_EXIT_MATCH : KS_EXIT_NOMATCH;
 }
 

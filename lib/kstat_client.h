@@ -11,9 +11,11 @@
 
 /*
  * Connect to kstatd: $KSTAT_SOCKET, or /run/kstatd/kstat.sock.  Returns a
- * close-on-exec stream socket, or -1 with errno: ENAMETOOLONG (the path
- * does not fit a socket address), or what socket(2) or connect(2) said
- * (ENOENT, ECONNREFUSED: kstatd is not running).
+ * close-on-exec stream socket whose sends and receives time out after
+ * $KSTAT_TIMEOUT_MS (default 10 s; 0 never), or -1 with errno:
+ * ENAMETOOLONG (the path does not fit a socket address), ETIMEDOUT (kstatd
+ * accepts nothing), or what socket(2) or connect(2) said (ENOENT,
+ * ECONNREFUSED: kstatd is not running).
  */
 KCL_HIDDEN int kcl_connect(void);
 
@@ -22,10 +24,12 @@ KCL_HIDDEN int kcl_connect(void);
  * for KSTAT_IOC_CHAIN_ID).  Returns the kstat chain id, or -1 with errno
  * as the driver sets it: ENXIO, EAGAIN, ENOMEM (ks_data_size then says
  * how much is needed), EACCES, EPERM, EINVAL, EOVERFLOW, EFAULT (a NULL
- * kstat_t, or a NULL buffer with a non-zero size), or EIO when the
- * connection to kstatd fails or breaks the protocol; after EIO the
- * descriptor is shut down and every later call fails the same way.
- * Callers on one descriptor are serialised.
+ * kstat_t, or a NULL buffer with a non-zero size).  When the connection
+ * is gone (kstatd restarted), fd is connected again in place and the
+ * request asked once more; EIO when kstatd cannot be reached or breaks
+ * the protocol, ETIMEDOUT when it does not answer within the timeout.
+ * Either leaves fd to connect again at the next call.  Callers on one
+ * descriptor are serialised.
  */
 KCL_HIDDEN int kcl_ioctl(int fd, unsigned long cmd, void *arg);
 

@@ -23,6 +23,9 @@
 
 #define KSW_DEFAULT_SOCKET "/run/kstatd/kstat.sock"
 #define KSW_SOCKET_ENV "KSTAT_SOCKET"
+/* How long a client waits for kstatd in one exchange; 0 waits forever */
+#define KSW_TIMEOUT_ENV "KSTAT_TIMEOUT_MS"
+#define KSW_DEFAULT_TIMEOUT_MS 10000
 
 /* The caller's data model, as the ioctl's FMODELS flag tells the driver */
 enum ksw_model {

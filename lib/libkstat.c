@@ -147,10 +147,21 @@ kid_t kstat_write(kstat_ctl_t *kc, kstat_t *ksp, void *buf)
 	return kcid;
 }
 
+/* Is ksp the kstat that header h describes? */
+static int same_kstat(const kstat_t *ksp, const kstat_t *h)
+{
+	return ksp->ks_kid == h->ks_kid && ksp->ks_type == h->ks_type &&
+	       ksp->ks_instance == h->ks_instance && strcmp(ksp->ks_module, h->ks_module) == 0 &&
+	       strcmp(ksp->ks_name, h->ks_name) == 0;
+}
+
 /*
  * Bring kc_chain in step with kid 0.  Both lists are in kid order, so one
  * pass keeps each entry whose kid is still there (same pointer, same
  * header, same cached data), frees the others, and appends the new ones.
+ * An entry is kept only if its names match too: kstatd never reuses a kid
+ * within a boot, but a kstatd started with --reset or without pins across
+ * a reconnect could.
  */
 kid_t kstat_chain_update(kstat_ctl_t *kc)
 {
@@ -177,7 +188,7 @@ kid_t kstat_chain_update(kstat_ctl_t *kc)
 
 	linkp = &kc->kc_chain;
 	while ((ksp = *linkp) != NULL) {
-		if (i < n && ksp->ks_kid == headers[i].ks_kid) {
+		if (i < n && same_kstat(ksp, &headers[i])) {
 			linkp = &ksp->ks_next;
 			i++;
 		} else {

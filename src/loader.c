@@ -31,6 +31,7 @@
 #include "btf_check.h"
 #include "builtin.h"
 #include "loader_impl.h"
+#include "kidstore.h"
 #include "log.h"
 #include "pins.h"
 #include "provider.h"
@@ -717,6 +718,11 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 			err = ld->pin_lock_fd;
 			goto err_free;
 		}
+		ld->kids = kidstore_open(s, opts->pin_path);
+		if (!ld->kids)
+			log_warn("%s/%s: %s: kids restart at 2, and clients that outlive this "
+				 "kstatd may mistake new kstats for old ones",
+				 opts->pin_path, KIDSTORE_PIN, strerror(errno));
 	}
 	for (size_t i = 0; !opts->no_builtin && i < nbuiltins; i++) {
 		err = add_builtin(ld, &builtins[i]);
@@ -747,6 +753,7 @@ void loader_free(struct loader *ld)
 	free(ld->provs);
 	dir_free(ld);
 	free(ld->prefs);
+	kidstore_free(ld->kids);
 	if (ld->pin_lock_fd >= 0)
 		close(ld->pin_lock_fd);
 	if (ld->kick_fd >= 0)

@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "kidstore.h"
 #include "log.h"
 #include "pins.h"
 #include "schema.h"
@@ -45,8 +46,8 @@ int pins_mkdir(const char *path)
 	return 0;
 }
 
-/* Remove everything below dir (pins and sub-directories), keeping dir */
-static int remove_tree(const char *dir)
+/* Remove everything below dir (pins and sub-directories) but dir and keep */
+static int remove_tree(const char *dir, const char *keep)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -57,14 +58,15 @@ static int remove_tree(const char *dir)
 	while ((de = readdir(d))) {
 		char path[PATH_MAX];
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (keep && strcmp(de->d_name, keep) == 0))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
 			err = -ENAMETOOLONG;
 			continue;
 		}
 		if (de->d_type == DT_DIR) {
-			int e = remove_tree(path);
+			int e = remove_tree(path, NULL);
 
 			if (e || rmdir(path))
 				err = e ? e : -errno;
@@ -249,7 +251,8 @@ int pins_take(const char *pin_path, bool reset)
 		return err == -EWOULDBLOCK ? -EBUSY : err;
 	}
 	if (reset) {
-		err = remove_tree(pin_path);
+		/* not the kid counter: kids stay unique for clients that outlive us */
+		err = remove_tree(pin_path, KIDSTORE_PIN);
 		if (err) {
 			log_err("--reset: cannot clear %s: %s", pin_path, strerror(-err));
 			close(fd);
@@ -263,7 +266,7 @@ int pins_take(const char *pin_path, bool reset)
 
 int pins_remove(const char *dir)
 {
-	int err = remove_tree(dir);
+	int err = remove_tree(dir, NULL);
 
 	if (err)
 		return err;

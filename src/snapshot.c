@@ -88,6 +88,23 @@ static void chain_bump(struct snap *s)
 	uint32_t next = ((uint32_t)s->chain_id + 1) & INT_MAX;
 
 	s->chain_id = next == 0 ? 2 : (kid_t)next;
+	if (s->kid_reserve && s->chain_id >= s->kid_limit) {
+		s->kid_limit = s->kid_reserve(s->kid_ctx, s->chain_id);
+		if (s->kid_limit <= s->chain_id)
+			s->kid_reserve = NULL;
+	}
+}
+
+void snap_set_kid_reserve(struct snap *s, kid_t first, kid_t limit, snap_kid_reserve_fn *reserve,
+			  void *ctx)
+{
+	pthread_rwlock_wrlock(&s->chain_lock);
+	if (first > s->chain_id)
+		s->chain_id = first;
+	s->kid_limit = limit;
+	s->kid_reserve = limit > s->chain_id ? reserve : NULL;
+	s->kid_ctx = ctx;
+	pthread_rwlock_unlock(&s->chain_lock);
 }
 
 static struct ekstat *find_byname(struct snap *s, const char *module, int instance,

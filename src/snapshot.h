@@ -93,6 +93,18 @@ void snap_delete(struct snap *s, kstat_t *ksp);
 kid_t snap_chain_id(struct snap *s);
 
 /*
+ * Kids unique across restarts.  The counter (kids and chain id) moves up
+ * to first at once, and before it reaches limit, reserve(ctx, next) is
+ * called (under the chain lock) to record kids from next on as taken
+ * where a later run will see them; it returns the new limit.  A reserve
+ * that cannot record returns next, and the counter goes on unrecorded.
+ * Set before any kstat beyond kid 1 is created.
+ */
+typedef kid_t snap_kid_reserve_fn(void *ctx, kid_t next);
+void snap_set_kid_reserve(struct snap *s, kid_t first, kid_t limit, snap_kid_reserve_fn *reserve,
+			  void *ctx);
+
+/*
  * KSTAT_IOC_READ: read kid into buf of bufsize bytes, for a caller of the
  * given data model whose buffer lives at user address ubase (string
  * pointers in the data are rebased onto it).  Returns 0 or a positive

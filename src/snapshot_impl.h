@@ -22,6 +22,9 @@ struct ekstat {
 struct snap {
 	pthread_rwlock_t chain_lock;
 	kid_t chain_id;
+	kid_t kid_limit; /* reserve() is asked before chain_id gets here */
+	snap_kid_reserve_fn *kid_reserve;
+	void *kid_ctx;
 	struct ekstat **bykid; /* sorted by kid, INVALID ones included */
 	size_t n, cap;
 	struct ekstat **names; /* hash by module, instance, name */

@@ -72,6 +72,8 @@ static inline const char *ks_errname(int e)
 		return "EACCES";
 	case EPERM:
 		return "EPERM";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
 	case EINVAL:
 		return "EINVAL";
 	case EIO:

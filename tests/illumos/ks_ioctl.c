@@ -294,6 +294,52 @@ static void check_fixture(kid_t invalid)
 	free(h);
 }
 
+/*
+ * An interval loop on the raw ioctls, as an illumos program that never
+ * reopens /dev/kstat: when the chain id moves, read kid 0 again and find
+ * unix:0:system_misc; read it; n times, every 100 ms.  One line a pass:
+ * "ok KCID LBOLT" or "err WHERE ERRNO".
+ */
+static int follow(int n)
+{
+	kid_t kcid, seen = -1;
+	kstat_t *h = NULL, ks;
+	unsigned int nh = 0;
+	kstat_t *sm = NULL;
+	int ok = 0;
+
+	for (int i = 0; i < n; i++, usleep(100000)) {
+		kcid = ioctl(kd, KSTAT_IOC_CHAIN_ID, NULL);
+		if (kcid == -1) {
+			printf("err chain %s\n", ks_errname(errno));
+			continue;
+		}
+		if (kcid != seen) {
+			free(h);
+			h = read_headers(&nh, &seen);
+			sm = h ? find(h, nh, "unix", 0, "system_misc") : NULL;
+			if (!sm) {
+				printf("err headers %s\n", ks_errname(errno));
+				seen = -1;
+				continue;
+			}
+		}
+		ks = *sm;
+		if (read_ks(&ks) == -1 || !ks_named(&ks, "lbolt")) {
+			printf("err read %s\n", ks_errname(errno));
+			free(ks.ks_data);
+			seen = -1; /* a deleted kstat: the chain has moved */
+			continue;
+		}
+		printf("ok %d %llu\n", (int)seen,
+		       (unsigned long long)ks_named(&ks, "lbolt")->value.ui64);
+		free(ks.ks_data);
+		ok++;
+	}
+	free(h);
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "walk";
@@ -311,6 +357,8 @@ int main(int argc, char **argv)
 		walk(0, 1);
 	else if (strcmp(mode, "fixture") == 0 && argc == 3)
 		check_fixture(atoi(argv[2]));
+	else if (strcmp(mode, "follow") == 0 && argc == 3)
+		return follow(atoi(argv[2]));
 	else
 		return 99;
 	ks_check(close(kd) == 0, "close", "%s", ks_errname(errno));

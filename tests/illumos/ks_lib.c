@@ -10,6 +10,8 @@
  */
 #include <kstat.h>
 
+#include <poll.h>
+
 #include "ks_common.h"
 
 static int walk(kstat_ctl_t *kc, int print)
@@ -253,6 +255,34 @@ static int write_cfg(kstat_ctl_t *kc, const char *prov, const char *val)
 	return 0;
 }
 
+/*
+ * An interval loop written for illumos, where /dev/kstat never goes away:
+ * chain update, look up unix:0:system_misc, read it; n times, every
+ * 100 ms.  One line a pass: "ok KCID LBOLT" or "err WHERE ERRNO".
+ */
+static int follow(kstat_ctl_t *kc, int n)
+{
+	kstat_named_t *kn;
+	kstat_t *ksp;
+	int ok = 0;
+
+	for (int i = 0; i < n; i++, (void)poll(NULL, 0, 100)) {
+		if (kstat_chain_update(kc) == -1) {
+			printf("err chain %s\n", ks_errname(errno));
+			continue;
+		}
+		ksp = kstat_lookup(kc, "unix", 0, "system_misc");
+		if (!ksp || kstat_read(kc, ksp, NULL) == -1 ||
+		    !(kn = kstat_data_lookup(ksp, "lbolt"))) {
+			printf("err read %s\n", ks_errname(errno));
+			continue;
+		}
+		printf("ok %d %llu\n", (int)kc->kc_chain_id, (unsigned long long)kn->value.ui64);
+		ok++;
+	}
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "walk";
@@ -272,6 +302,8 @@ int main(int argc, char **argv)
 		check_fixture(kc);
 	else if (strcmp(mode, "cfg") == 0 && argc == 4)
 		return write_cfg(kc, argv[2], argv[3]);
+	else if (strcmp(mode, "follow") == 0 && argc == 3)
+		return follow(kc, atoi(argv[2]));
 	else
 		return 99;
 	ks_check(kstat_close(kc) == 0, "kstat_close", "%s", ks_errname(errno));
