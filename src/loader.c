@@ -260,6 +260,7 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 			.key_size = bpf_map__key_size(map),
 			.value_size = bpf_map__value_size(map),
 			.max_entries = bpf_map__max_entries(map),
+			.counters_since = pins_since(bpf_map__pin_path(map)),
 		};
 		struct schema *sc;
 

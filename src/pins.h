@@ -4,6 +4,7 @@
 #define __KSTATD_PINS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct bpf_object;
 struct bpf_map;
@@ -24,6 +25,13 @@ int pins_take(const char *pin_path, bool reset);
 int pins_reuse(struct bpf_object *obj, const char *name, const char *dir);
 /* Remove dir and every pin below it. */
 int pins_remove(const char *dir);
+/*
+ * When the map pinned at path was pinned, in CLOCK_MONOTONIC ns (the
+ * kstat engine's clock): when its counters began.  0 when unknown (NULL,
+ * no pin).  Taken from the pin's change time, so a step of the wall
+ * clock since shifts it.
+ */
+int64_t pins_since(const char *path);
 /* Does map carry kstat tags (is it a kstat source worth pinning)? */
 bool pins_is_kstat_map(const struct bpf_object *obj, const struct bpf_map *map);
 

@@ -528,6 +528,13 @@ static kstat_t *create_kstat(struct pmap *pm, const struct pending *p, struct in
 			  sc->ndata, sc->writable ? KSTAT_FLAG_WRITABLE : 0);
 	if (!ksp)
 		return NULL;
+	/*
+	 * Counters that continue from a pinned map (a restart, an attach) began
+	 * when the map was pinned, and a rate over snaptime - crtime must see
+	 * that; an entry that appears later begins now.
+	 */
+	if (pm->fresh && pm->info.counters_since > 0 && pm->info.counters_since < ksp->ks_crtime)
+		ksp->ks_crtime = pm->info.counters_since;
 	if (sc->type == KSTAT_TYPE_NAMED) {
 		kstat_named_t *kn = ksp->ks_data;
 
@@ -628,6 +635,7 @@ int pmap_reconcile(struct pmap *pm, bool present)
 	bool *online = NULL;
 
 	if (!present) {
+		pm->fresh = true;
 		err = io_close(pm, true);
 		if (err)
 			log_warn("%s: map %s: cannot close its queues: %s", pm->sc->module,
@@ -728,6 +736,8 @@ out_unlock:
 		changes++;
 	}
 out_free:
+	if (present && !err)
+		pm->fresh = false;
 	free(add);
 	free(gone);
 	free(online);
@@ -835,6 +845,7 @@ struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info 
 	pm->snap = s;
 	pm->sc = sc;
 	pm->info = *info;
+	pm->fresh = true;
 	pm->percpu = info->map_type == BPF_MAP_TYPE_PERCPU_ARRAY ||
 		     info->map_type == BPF_MAP_TYPE_PERCPU_HASH ||
 		     info->map_type == BPF_MAP_TYPE_LRU_PERCPU_HASH;

@@ -20,6 +20,8 @@ struct pmap_info {
 	uint32_t key_size;
 	uint32_t value_size;
 	uint32_t max_entries;
+	/* when the map's counters began (its pin's time, CLOCK_MONOTONIC ns); 0 unknown */
+	int64_t counters_since;
 };
 
 /*

@@ -6,7 +6,10 @@
 # 32 bits) and `kstat` in interval mode, through a SIGTERM restart and a
 # SIGKILL restart.  A stopped (SIGSTOP) kstatd makes clients fail within
 # their timeout (KSTAT_TIMEOUT_MS) with ETIMEDOUT instead of hanging, and
-# they carry on once it runs again.
+# they carry on once it runs again.  Counters that continue from the
+# pinned maps keep their crtime across restarts, so a rate over
+# snaptime - crtime is right from the first report; --reset gives them a
+# new one.
 set -u
 . "$(dirname "$0")/lib.sh"
 KSTATD=$(dirname "$0")/kstatd-test
@@ -23,8 +26,10 @@ CLIENTS=
 require_root
 
 start() { start_daemon "$KSTATD" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --disable disk \
-	--disable net; }
+	--disable net --provider "$OUTPUT/tests/ktest.bpf.o" "$@"; }
+crtime() { "$OUTPUT/kstat" -p ktest:0:timer:crtime | cut -f2; }
 start
+CR0=$(crtime)
 "$ILL/ks_lib" follow 120 >"$TMP/lib.out" 2>&1 &
 CLIENTS="$CLIENTS $!"
 LD_PRELOAD=$OUTPUT/kstat_preload.so "$ILL/ks_ioctl" follow 120 >"$TMP/shim.out" 2>&1 &
@@ -48,6 +53,7 @@ kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 sleep 0.5
 start
+CR2=$(crtime)
 for p in $CLIENTS; do wait "$p"; done
 wait "$KSTAT_PID"
 KRC=$?
@@ -69,6 +75,8 @@ check $? "kstat 1 13 printed through both restarts and exited 0 ($n reports, exi
 grep -q 'retrying' "$TMP/kstat.err" && grep -q 'kstatd is back' "$TMP/kstat.err"
 check $? "  and said when it lost kstatd and when it was back"
 sed 's/^/    | /' "$TMP/kstat.err"
+[ -n "$CR0" ] && [ "$CR0" = "$CR2" ]
+check $? "a pinned kstat's crtime is the same after a SIGTERM and a SIGKILL restart ($CR0, $CR2)"
 
 # a stopped daemon: clients give up within their timeout
 KSTAT_TIMEOUT_MS=1000 "$ILL/ks_lib" follow 40 >"$TMP/cont.out" 2>&1 &
@@ -93,4 +101,9 @@ grep -q '^err chain ETIMEDOUT' "$TMP/cont.out" && [ "$(tail -1 "$TMP/cont.out" |
 check $? "a libkstat loop times out while kstatd is stopped and reads on once it runs ($(grep -c '^ok' "$TMP/cont.out") ok)"
 stop_daemon
 expect_rc 0 "kstatd stops cleanly"
+start --reset
+CR3=$(crtime)
+awk -v a="$CR2" -v b="$CR3" 'BEGIN { exit !(b > a + 5) }'
+check $? "--reset: its counters start again, and so does its crtime ($CR2 -> $CR3)"
+stop_daemon
 finish
