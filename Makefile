@@ -77,6 +77,7 @@ CORE_SRCS := \
 	src/privs.c \
 	src/provider_dir.c \
 	src/log.c \
+	src/mkdirs.c \
 	src/nshelper.c \
 	src/outbuf.c \
 	src/peercred.c \

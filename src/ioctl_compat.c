@@ -30,11 +30,19 @@
 
 #include "ioctl_compat.h"
 #include "log.h"
+#include "mkdirs.h"
 #include "snapshot.h"
 
 #define LISTEN_BACKLOG 512
-/* Connections a non-root uid may hold, so one user cannot take them all */
-#define MAX_CONNS_PER_UID (IOC_MAX_CONNS / 4)
+/*
+ * Connections a non-root uid may hold, and slots only root may take, so
+ * that no user, nor a few of them together, can lock anyone out.  A uid at
+ * its limit (or non-root users at theirs together) gets its own oldest idle
+ * connection closed for the new one, rather than a refusal: libkstat and
+ * the shim connect again by themselves when that one is used again.
+ */
+#define MAX_CONNS_PER_UID 64
+#define ROOT_RESERVED_CONNS 64
 /* A reply buffer larger than this is not kept between requests */
 #define KEEP_OUT_BYTES (64u * 1024)
 /* After EMFILE, leave the listening socket alone for a moment */
@@ -58,6 +66,7 @@ struct conn {
 	size_t out_sent;
 	bool close_after; /* a framing error: close once the reply is out */
 	int64_t deadline; /* ms; 0 when idle between requests */
+	int64_t last_ms;  /* last byte in or out */
 };
 
 struct ioc_server {
@@ -87,6 +96,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The socket's directory, 0755 whatever the umask: every user must reach it */
 static int mkdir_parents(const char *path)
 {
 	char dir[PATH_MAX];
@@ -98,17 +108,7 @@ static int mkdir_parents(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
+	return mkdirs(dir, 0755);
 }
 
 /* A socket file left by a dead daemon goes; a live one or another file stays */
@@ -309,13 +309,44 @@ static void conn_close(struct ioc_server *srv, size_t i)
 	memset(&srv->conns[srv->nconns], 0, sizeof(srv->conns[0]));
 }
 
-static size_t conns_of_uid(const struct ioc_server *srv, uid_t uid)
+static bool conn_idle(const struct conn *c)
 {
-	size_t n = 0;
+	return !c->deadline && !c->out.len && !c->hdr_got;
+}
 
-	for (size_t i = 0; i < srv->nconns; i++)
-		n += srv->conns[i].uid == uid;
-	return n;
+/*
+ * Make room for a connection of uid: 0 when there is, after closing the
+ * oldest idle connection that stands in the way if need be; -1 when every
+ * connection in the way is busy.
+ */
+static int make_room(struct ioc_server *srv, uid_t uid)
+{
+	size_t mine = 0, others = 0, victim = SIZE_MAX;
+	bool full, uid_full;
+
+	for (size_t i = 0; i < srv->nconns; i++) {
+		mine += srv->conns[i].uid == uid;
+		others += srv->conns[i].uid != 0;
+	}
+	full = srv->nconns == srv->max_conns ||
+	       (uid != 0 && others >= srv->max_conns - ROOT_RESERVED_CONNS);
+	uid_full = uid != 0 && mine >= MAX_CONNS_PER_UID;
+	if (!full && !uid_full)
+		return 0;
+	for (size_t i = 0; i < srv->nconns; i++) {
+		const struct conn *c = &srv->conns[i];
+
+		if (!conn_idle(c) || c->uid == 0 || (uid_full && c->uid != uid))
+			continue;
+		if (victim == SIZE_MAX || c->last_ms < srv->conns[victim].last_ms)
+			victim = i;
+	}
+	if (victim == SIZE_MAX)
+		return -1;
+	log_dbg("socket client uid %u: idle connection closed for a new one of uid %u",
+		(unsigned int)srv->conns[victim].uid, (unsigned int)uid);
+	conn_close(srv, victim);
+	return 0;
 }
 
 static void accept_clients(struct ioc_server *srv)
@@ -334,8 +365,7 @@ static void accept_clients(struct ioc_server *srv)
 			return;
 		}
 		uid = peer_uid(fd);
-		if (srv->nconns == srv->max_conns ||
-		    (uid != 0 && conns_of_uid(srv, uid) >= MAX_CONNS_PER_UID)) {
+		if (make_room(srv, uid)) {
 			/* closed at once: the client sees EOF rather than waiting */
 			if (srv->refused++ % 1000 == 0)
 				log_warn("socket: too many clients (uid %u): connection refused",
@@ -347,6 +377,7 @@ static void accept_clients(struct ioc_server *srv)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->uid = uid;
+		c->last_ms = now_ms();
 	}
 }
 
@@ -448,9 +479,16 @@ static void serve_conn(struct ioc_server *srv, size_t i, short revents, int64_t 
 		if (r == 1)
 			r = conn_flush(c);
 	}
+	if (revents)
+		c->last_ms = now;
 	if (r >= 0 && c->deadline && now >= c->deadline) {
 		log_dbg("socket client uid %u: stalled for %d ms: dropped", (unsigned int)c->uid,
 			IOC_IO_TIMEOUT_MS);
+		r = -1;
+	}
+	if (r >= 0 && conn_idle(c) && now - c->last_ms >= IOC_IDLE_TIMEOUT_MS) {
+		log_dbg("socket client uid %u: idle for %d ms: closed", (unsigned int)c->uid,
+			IOC_IDLE_TIMEOUT_MS);
 		r = -1;
 	}
 	if (r < 0)

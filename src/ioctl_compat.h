@@ -8,8 +8,11 @@
  * connections.  Each connection has at most one request in flight: its
  * next request is not read before its reply is sent.  A client that
  * stalls in the middle of a request or of its reply is dropped after
- * IOC_IO_TIMEOUT_MS; one that sends nothing keeps its connection, as an
- * open /dev/kstat descriptor would.
+ * IOC_IO_TIMEOUT_MS; one that sends nothing is closed after
+ * IOC_IDLE_TIMEOUT_MS, or sooner when its slot is needed (the oldest idle
+ * connection of a uid at its limit goes first; root has slots of its
+ * own).  libkstat and the shim connect again when such a descriptor is
+ * used, so to a client it stays open, as /dev/kstat would.
  */
 #ifndef __KSTATD_IOCTL_COMPAT_H
 #define __KSTATD_IOCTL_COMPAT_H
@@ -21,6 +24,8 @@
 
 #define IOC_MAX_CONNS 1024
 #define IOC_IO_TIMEOUT_MS 5000
+/* An idle connection is closed after this; clients connect again by themselves */
+#define IOC_IDLE_TIMEOUT_MS (300 * 1000)
 
 struct snap;
 struct ioc_server;

@@ -23,28 +23,13 @@
 
 #include "kidstore.h"
 #include "log.h"
+#include "mkdirs.h"
 #include "pins.h"
 #include "schema.h"
 
 int pins_mkdir(const char *path)
 {
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
+	return mkdirs(path, 0755);
 }
 
 /* Remove everything below dir (pins and sub-directories) but dir and keep */

@@ -7,11 +7,13 @@
  * comes) in the process that connected.  Once the exec is done, the
  * process holding the connection sends a KSTAT_IOC_WRITE of
  * kstatd:0:config with the values it already has: a write that changes
- * nothing, but that kstatd must refuse with EPERM.  Meanwhile BUSY
- * connections of the same user keep the server loop busy, so that
- * accepting a connection lags behind the connect.
+ * nothing, but that kstatd must refuse with EPERM.  Meanwhile another
+ * instance keeps BUSY connections asking (as root: an unprivileged uid may
+ * not hold that many), so that accepting a connection lags behind the
+ * connect.
  *
- *	peer_race TRIES BUSY SETUID-PROGRAM [ARG...]
+ *	peer_race TRIES SETUID-PROGRAM [ARG...]
+ *	peer_race --busy BUSY
  *
  * Prints "accepted A, refused R (EPERM), other O, of N tries" and exits 0
  * when every try was refused with EPERM, 1 otherwise, 2 on bad usage.
@@ -148,24 +150,21 @@ static int prepare_write(struct write_req *w)
 	return 0;
 }
 
-/* A process that keeps n connections asking for the chain id, until killed */
-static pid_t start_busy(int n)
+/* Keep n connections asking for the chain id, until killed */
+static int __attribute__((noreturn)) busy(int n)
 {
 	struct ksw_req req;
 	struct ksw_rep rep;
 	int *fds;
-	pid_t pid;
 
-	pid = fork();
-	if (pid != 0)
-		return pid;
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	fds = calloc((size_t)n, sizeof(*fds));
 	if (!fds)
 		_exit(1);
 	for (int i = 0; i < n; i++)
 		if ((fds[i] = connect_kstatd()) < 0)
 			_exit(1);
+	printf("busy %d\n", n);
+	fflush(stdout);
 	req_init(&req, KSTAT_IOC_CHAIN_ID);
 	for (;;) {
 		for (int i = 0; i < n; i++)
@@ -269,28 +268,21 @@ static enum outcome one_try(const struct write_req *w, char **prog)
 
 int main(int argc, char **argv)
 {
-	int tries, busy, n[3] = { 0, 0, 0 };
+	int tries, n[3] = { 0, 0, 0 };
 	struct write_req w;
-	pid_t busy_pid;
 
-	if (argc < 4 || (tries = atoi(argv[1])) <= 0 || (busy = atoi(argv[2])) < 0) {
-		fprintf(stderr, "usage: peer_race TRIES BUSY SETUID-PROGRAM [ARG...]\n");
+	if (argc == 3 && strcmp(argv[1], "--busy") == 0 && atoi(argv[2]) > 0)
+		busy(atoi(argv[2]));
+	if (argc < 3 || (tries = atoi(argv[1])) <= 0) {
+		fprintf(stderr, "usage: peer_race TRIES SETUID-PROGRAM [ARG...]\n"
+				"       peer_race --busy BUSY\n");
 		return 2;
 	}
 	if (prepare_write(&w))
 		return 1;
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
-	busy_pid = busy ? start_busy(busy) : 0;
-	if (busy_pid < 0) {
-		perror("peer_race: fork");
-		return 1;
-	}
 	for (int i = 0; i < tries; i++)
-		n[one_try(&w, argv + 3)]++;
-	if (busy_pid) {
-		kill(busy_pid, SIGKILL);
-		waitpid(busy_pid, NULL, 0);
-	}
+		n[one_try(&w, argv + 2)]++;
 	printf("accepted %d, refused %d (EPERM), other %d, of %d tries\n", n[ACCEPTED], n[REFUSED],
 	       n[OTHER], tries);
 	free(w.body);

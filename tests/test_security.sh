@@ -8,7 +8,10 @@
 #     process while the one that connected execs a setuid program stays
 #     unprivileged; CAP_SYS_ADMIN of a non-root peer counts, the root of a
 #     user namespace of its own does not;
-#   - the socket is 0666 in a root-owned 0755 directory; the pin path and
+#   - four users holding 300 idle connections each lock nobody out: root
+#     and other users still read at once, the users themselves too;
+#   - the socket is 0666 in a root-owned 0755 directory (under umask 077
+#     too); the pin path and
 #     its directories are root's 0755, the pins 0600: nobody may open,
 #     add or remove any of them;
 #   - basic auth answers a wrong password and an unknown user alike (the
@@ -39,7 +42,10 @@ rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 mode() { stat -c '%a %U' "$1"; }
 
+UMASK=$(umask)
+umask 077
 start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK" --provider "$OUTPUT/tests/ktest.bpf.o"
+umask "$UMASK"
 
 # --- permissions of what kstatd creates
 [ "$(mode "$SOCK")" = "666 root" ]
@@ -114,13 +120,55 @@ check $? "and the value is the one the privileged writer wrote"
 # --- the privilege race: connect, keep the connection in a child, exec su
 SU=$(command -v su)
 if [ -u "$SU" ]; then
-	run $NOBODY "$TMP/bin/peer_race" 100 200 "$SU" root -c true
+	"$TMP/bin/peer_race" --busy 200 >"$TMP/busy.out" 2>&1 &
+	BUSY=$!
+	for _ in $(seq 1 50); do grep -q '^busy 200' "$TMP/busy.out" && break; sleep 0.1; done
+	run $NOBODY "$TMP/bin/peer_race" 100 "$SU" root -c true
+	kill "$BUSY"
+	wait "$BUSY" 2>/dev/null
 	sed 's/^/    /' "$_out"
 	expect_out '^accepted 0, refused 100 \(EPERM\), other 0, of 100 tries$' \
 		"a peer that execs su after connecting never writes (100 tries, 200 busy connections)"
 else
 	check 1 "a setuid-root su for the privilege race ($SU)"
 fi
+
+# --- four users, 300 idle connections each: nobody is locked out
+cat >"$TMP/bin/hold.py" <<'PY'
+import socket, sys, time
+conns = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    conns.append(s)
+print("connected", len(conns), flush=True)
+time.sleep(float(sys.argv[3]))
+PY
+chmod 644 "$TMP/bin/hold.py"
+HOLDERS=
+for u in 60001 60002 60003 60004; do
+	setpriv --reuid=$u --regid=$u --clear-groups /usr/bin/python3 "$TMP/bin/hold.py" "$SOCK" 300 30 \
+		>"$TMP/hold.$u" 2>&1 &
+	HOLDERS="$HOLDERS $!"
+done
+for _ in $(seq 1 100); do
+	[ "$(cat "$TMP"/hold.* | grep -c '^connected 300')" -eq 4 ] && break
+	sleep 0.1
+done
+[ "$(cat "$TMP"/hold.* | grep -c '^connected 300')" -eq 4 ]
+check $? "four users made 300 connections each"
+t0=$(date +%s%N)
+"$KSTAT" -p unix:0:system_misc:lbolt >/dev/null
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$rc" -eq 0 ] && [ "$ms" -lt 1000 ]
+check $? "root still reads, in $ms ms (exit $rc)"
+run $NOBODY "$KSTAT" -p unix:0:system_misc:lbolt
+expect_rc 0 "another user still reads"
+run setpriv --reuid=60001 --regid=60001 --clear-groups "$KSTAT" -p unix:0:system_misc:lbolt
+expect_rc 0 "and so does one of the four (its oldest idle connection makes room)"
+kill $HOLDERS 2>/dev/null
+wait $HOLDERS 2>/dev/null
 
 # --- hostile HTTP
 URL=$(daemon_url)
