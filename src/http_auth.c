@@ -2,20 +2,30 @@
 /*
  * bcrypt basic auth, the exporter-toolkit way: every user name is
  * compared (no early exit), an unknown user is checked against a dummy
- * hash of the same cost, hashes are compared in constant time, and
+ * hash of the highest cost, hashes are compared in constant time, and
  * bcrypt runs one at a time so that a password guesser cannot take more
  * than one CPU.  A password found right is remembered as
  * SHA-256(random salt, user, password), so that later scrapes with it
  * cost a digest, not a bcrypt.
+ *
+ * The HTTP threads never wait for bcrypt: a request that needs one is
+ * queued to the auth thread (at most AUTH_QUEUE_MAX at once, or it is
+ * turned away at once) and its connection suspended until the answer, so
+ * a flood of wrong passwords cannot hold up scrapes whose password is
+ * remembered.  A refusal takes as long as the costliest hash of the
+ * config, so that a user whose hash is cheaper does not stand out from
+ * unknown ones.
  */
 #include <crypt.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/types.h>
 #include <sys/random.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -25,6 +35,16 @@
 
 #define DIGEST_LEN 32
 #define SALT_LEN 32
+/* bcrypts waiting for the auth thread, beyond which a request is turned away */
+#define AUTH_QUEUE_MAX 16
+
+struct auth_job {
+	char *cred; /* "user\0password": what http_auth_parse_basic made */
+	size_t pass_len;
+	http_auth_done_fn *done;
+	void *ctx;
+	struct auth_job *next;
+};
 
 struct auth_user {
 	char *name;
@@ -41,7 +61,24 @@ struct http_auth {
 	pthread_mutex_t cache_lock;  /* users[].ok, ok_valid */
 	pthread_mutex_t bcrypt_lock; /* cd, and one bcrypt at a time */
 	struct crypt_data cd;
+	int max_cost;              /* the costliest hash of the config */
+	_Atomic int64_t refuse_ns; /* what a bcrypt of max_cost takes: a refusal lasts this long */
+	pthread_mutex_t q_lock;    /* the queue and the thread's state */
+	pthread_cond_t q_cond;
+	struct auth_job *head, **tail;
+	size_t queued;
+	pthread_t tid;
+	bool started;
+	atomic_bool stopping; /* also read by the auth thread outside q_lock */
 };
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 bool http_auth_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -154,6 +191,9 @@ struct http_auth *http_auth_new(const struct web_user *users, size_t n)
 		return NULL;
 	pthread_mutex_init(&a->cache_lock, NULL);
 	pthread_mutex_init(&a->bcrypt_lock, NULL);
+	pthread_mutex_init(&a->q_lock, NULL);
+	pthread_cond_init(&a->q_cond, NULL);
+	a->tail = &a->head;
 	a->users = calloc(n ? n : 1, sizeof(*a->users));
 	if (!a->users)
 		goto err_free;
@@ -172,14 +212,18 @@ struct http_auth *http_auth_new(const struct web_user *users, size_t n)
 	}
 	if (n) {
 		const char *out;
+		int64_t t0;
 
 		err = EINVAL;
+		a->max_cost = cost;
 		if (!crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, setting,
 				      sizeof(setting)))
 			goto err_free;
+		t0 = now_ns();
 		out = crypt_rn("kstatd: no such user", setting, &a->cd, sizeof(a->cd));
 		if (!out || out[0] == '*')
 			goto err_free;
+		a->refuse_ns = now_ns() - t0;
 		strncpy(a->dummy, out, sizeof(a->dummy) - 1);
 	}
 	return a;
@@ -194,6 +238,9 @@ void http_auth_free(struct http_auth *a)
 {
 	if (!a)
 		return;
+	http_auth_stop(a);
+	pthread_mutex_destroy(&a->q_lock);
+	pthread_cond_destroy(&a->q_cond);
 	for (size_t i = 0; i < a->n; i++) {
 		free(a->users[i].name);
 		free(a->users[i].hash);
@@ -223,47 +270,162 @@ static bool digest(const struct http_auth *a, const char *user, const char *pass
 	return ok;
 }
 
-bool http_auth_check(struct http_auth *a, const char *user, const char *pass, size_t pass_len)
+/* The user's index, comparing every name (no early exit); -1 when unknown */
+static long find_user(const struct http_auth *a, const char *user)
 {
-	unsigned char d[DIGEST_LEN];
-	const char *hash, *out;
-	bool have_digest, match, ok = false;
 	size_t ul = strlen(user);
 	long idx = -1;
 
-	if (!a->n)
-		return false;
 	for (size_t i = 0; i < a->n; i++) {
 		bool eq = http_auth_equal(a->users[i].name, strlen(a->users[i].name), user, ul);
 
 		if (eq && idx < 0)
 			idx = (long)i;
 	}
-	have_digest = digest(a, user, pass, pass_len, d);
-	if (idx >= 0 && have_digest) {
+	return idx;
+}
+
+bool http_auth_cached(struct http_auth *a, const char *user, const char *pass, size_t pass_len)
+{
+	unsigned char d[DIGEST_LEN];
+	long idx = find_user(a, user);
+	bool ok = false;
+
+	if (idx >= 0 && digest(a, user, pass, pass_len, d)) {
 		pthread_mutex_lock(&a->cache_lock);
 		ok = a->users[idx].ok_valid &&
 		     http_auth_equal(a->users[idx].ok, DIGEST_LEN, d, DIGEST_LEN);
 		pthread_mutex_unlock(&a->cache_lock);
-		if (ok)
-			goto forget_digest;
 	}
+	explicit_bzero(d, sizeof(d));
+	return ok;
+}
 
+bool http_auth_check(struct http_auth *a, const char *user, const char *pass, size_t pass_len)
+{
+	unsigned char d[DIGEST_LEN];
+	bool have_digest, match, ok;
+	const char *hash, *out;
+	int64_t t0;
+	long idx;
+
+	if (!a->n)
+		return false;
+	if (http_auth_cached(a, user, pass, pass_len))
+		return true;
+	idx = find_user(a, user);
 	hash = idx >= 0 ? a->users[idx].hash : a->dummy;
 	pthread_mutex_lock(&a->bcrypt_lock);
+	t0 = now_ns();
 	out = crypt_rn(pass, hash, &a->cd, sizeof(a->cd));
 	match = out && http_auth_equal(out, strlen(out), hash, strlen(hash));
 	explicit_bzero(&a->cd, sizeof(a->cd));
+	/* the refusal time follows what the costliest hash takes now (load varies) */
+	if (hash_cost(hash) == a->max_cost)
+		a->refuse_ns = (3 * a->refuse_ns + (now_ns() - t0)) / 4;
 	pthread_mutex_unlock(&a->bcrypt_lock);
 
 	ok = match && idx >= 0;
-	if (ok && have_digest) {
+	have_digest = ok && digest(a, user, pass, pass_len, d);
+	if (have_digest) {
 		pthread_mutex_lock(&a->cache_lock);
 		memcpy(a->users[idx].ok, d, DIGEST_LEN);
 		a->users[idx].ok_valid = true;
 		pthread_mutex_unlock(&a->cache_lock);
 	}
-forget_digest:
 	explicit_bzero(d, sizeof(d));
 	return ok;
+}
+
+static void sleep_until(int64_t t)
+{
+	int64_t left = t - now_ns();
+	struct timespec ts;
+
+	if (left <= 0)
+		return;
+	ts.tv_sec = (time_t)(left / 1000000000);
+	ts.tv_nsec = (long)(left % 1000000000);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void *auth_thread(void *arg)
+{
+	struct http_auth *a = arg;
+
+	pthread_mutex_lock(&a->q_lock);
+	for (;;) {
+		struct auth_job *j;
+		int64_t t0;
+		bool ok;
+
+		while (!a->head && !a->stopping)
+			pthread_cond_wait(&a->q_cond, &a->q_lock);
+		j = a->head;
+		if (!j)
+			break;
+		a->head = j->next;
+		if (!a->head)
+			a->tail = &a->head;
+		pthread_mutex_unlock(&a->q_lock);
+		t0 = now_ns();
+		ok = !a->stopping &&
+		     http_auth_check(a, j->cred, j->cred + strlen(j->cred) + 1, j->pass_len);
+		if (!ok && !a->stopping)
+			sleep_until(t0 + a->refuse_ns);
+		http_auth_forget(j->cred);
+		j->done(j->ctx, ok);
+		free(j);
+		pthread_mutex_lock(&a->q_lock);
+		a->queued--;
+	}
+	pthread_mutex_unlock(&a->q_lock);
+	return NULL;
+}
+
+int http_auth_start(struct http_auth *a, char *cred, size_t pass_len, http_auth_done_fn *done,
+		    void *ctx)
+{
+	struct auth_job *j;
+	int err = 0;
+
+	pthread_mutex_lock(&a->q_lock);
+	if (a->stopping || a->queued >= AUTH_QUEUE_MAX) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	if (!a->started) {
+		err = -pthread_create(&a->tid, NULL, auth_thread, a);
+		if (err)
+			goto out_unlock;
+		a->started = true;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	j->cred = cred;
+	j->pass_len = pass_len;
+	j->done = done;
+	j->ctx = ctx;
+	*a->tail = j;
+	a->tail = &j->next;
+	a->queued++;
+	pthread_cond_signal(&a->q_cond);
+out_unlock:
+	pthread_mutex_unlock(&a->q_lock);
+	return err;
+}
+
+void http_auth_stop(struct http_auth *a)
+{
+	pthread_mutex_lock(&a->q_lock);
+	a->stopping = true;
+	pthread_cond_broadcast(&a->q_cond);
+	pthread_mutex_unlock(&a->q_lock);
+	if (a->started)
+		pthread_join(a->tid, NULL);
+	a->started = false;
 }

@@ -24,6 +24,24 @@ void http_auth_free(struct http_auth *a);
 
 /* Are user and pass (pass_len bytes) a configured user and its password? */
 bool http_auth_check(struct http_auth *a, const char *user, const char *pass, size_t pass_len);
+/* The same, but only from remembered passwords: a digest, never a bcrypt */
+bool http_auth_cached(struct http_auth *a, const char *user, const char *pass, size_t pass_len);
+
+/*
+ * Check credentials on the auth thread: cred is what http_auth_parse_basic
+ * returned (taken over and wiped), done(ctx, ok) is called from that
+ * thread, after at least the time the costliest hash takes when ok is
+ * false.  0, or -EBUSY when AUTH_QUEUE_MAX checks already wait (cred stays
+ * the caller's), -ENOMEM, -errno of pthread_create.
+ */
+typedef void http_auth_done_fn(void *ctx, bool ok);
+int http_auth_start(struct http_auth *a, char *cred, size_t pass_len, http_auth_done_fn *done,
+		    void *ctx);
+/*
+ * Stop the auth thread: checks still queued are answered false at once.
+ * Later http_auth_start calls get -EBUSY.  http_auth_free calls it.
+ */
+void http_auth_stop(struct http_auth *a);
 
 /*
  * Parse an Authorization header value of the Basic scheme (RFC 7617): the

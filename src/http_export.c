@@ -217,8 +217,23 @@ static enum MHD_Result metrics_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
+/* What a request carries between MHD's calls for it (con_cls) */
+enum req_state {
+	REQ_HEADERS,   /* the headers are in */
+	REQ_AUTH_WAIT, /* suspended until the auth thread answers */
+	REQ_AUTH_DONE, /* it answered: auth_ok */
+	REQ_AUTH_BUSY, /* the auth thread had too much to do */
+};
+
+struct req {
+	struct MHD_Connection *conn;
+	enum req_state st;
+	bool auth_ok;
+	bool slot; /* holds one of o.max_requests */
+};
+
 /* The in-flight slot a request holds, released when MHD completes it */
-static bool take_slot(struct http *h, void **con_cls)
+static bool take_slot(struct http *h, struct req *rq)
 {
 	unsigned int n;
 
@@ -229,7 +244,7 @@ static bool take_slot(struct http *h, void **con_cls)
 		atomic_fetch_sub(&h->inflight, 1);
 		return false;
 	}
-	*con_cls = h;
+	rq->slot = true;
 	return true;
 }
 
@@ -237,11 +252,13 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
 	struct http *h = cls;
+	struct req *rq = *con_cls;
 
 	(void)c;
 	(void)toe;
-	if (*con_cls == h)
+	if (rq && rq->slot)
 		atomic_fetch_sub(&h->inflight, 1);
+	free(rq);
 	*con_cls = NULL;
 }
 
@@ -399,20 +416,45 @@ static bool client_cert_ok(const struct http *h, struct MHD_Connection *c)
 	return gnutls_certificate_verify_peers2(sess, &status) == 0 && status == 0;
 }
 
-static bool basic_auth_ok(const struct http *h, struct MHD_Connection *c)
+/* On the auth thread: the answer, and the request goes on */
+static void auth_done(void *ctx, bool ok)
 {
-	const char *value =
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct req *rq = ctx;
+
+	rq->auth_ok = ok;
+	rq->st = REQ_AUTH_DONE;
+	MHD_resume_connection(rq->conn);
+}
+
+/*
+ * A password remembered as right is checked here; any other goes to the
+ * auth thread while the connection waits suspended, so that bcrypt never
+ * holds up an HTTP thread.  true when the request may go on now; false
+ * when it waits (MHD calls again once rq->st says the answer) or its
+ * credentials do not even parse (rq->st stays REQ_HEADERS).
+ */
+static bool basic_auth_now(struct http *h, struct req *rq)
+{
+	const char *value = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+							MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *pass;
 	size_t pass_len;
 	char *user;
-	bool ok;
 
 	if (!http_auth_parse_basic(value, &user, &pass, &pass_len))
 		return false;
-	ok = http_auth_check(h->auth, user, pass, pass_len);
-	http_auth_forget(user);
-	return ok;
+	if (http_auth_cached(h->auth, user, pass, pass_len)) {
+		http_auth_forget(user);
+		return true;
+	}
+	rq->st = REQ_AUTH_WAIT;
+	MHD_suspend_connection(rq->conn);
+	if (http_auth_start(h->auth, user, pass_len, auth_done, rq)) {
+		http_auth_forget(user);
+		rq->st = REQ_AUTH_BUSY;
+		MHD_resume_connection(rq->conn);
+	}
+	return false;
 }
 
 static enum MHD_Result answer_unauthorized(const struct http *h, struct MHD_Connection *c)
@@ -430,9 +472,6 @@ static enum MHD_Result answer_unauthorized(const struct http *h, struct MHD_Conn
 	return ret;
 }
 
-/* con_cls between the two calls MHD makes for each request */
-static char headers_seen;
-
 static bool has_body(struct MHD_Connection *c)
 {
 	const char *cl =
@@ -447,6 +486,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      size_t *upload_data_size, void **con_cls)
 {
 	struct http *h = cls;
+	struct req *rq = *con_cls;
 	bool metrics, kstat, landing;
 
 	(void)version;
@@ -458,7 +498,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	 * their connection alive.  A body is never read: such a request gets
 	 * its error now, and the connection closes.
 	 */
-	if (!*con_cls) {
+	if (!rq) {
 		if (has_body(c))
 			return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 					       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
@@ -466,17 +506,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 						     "requests with a body are not served\n", false)
 				       : answer_text(h, c, MHD_HTTP_METHOD_NOT_ALLOWED,
 						     "only GET and HEAD\n", false);
-		*con_cls = &headers_seen;
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		rq->conn = c;
+		*con_cls = rq;
 		return MHD_YES;
 	}
-	if (*con_cls != &headers_seen || *upload_data_size)
+	if (*upload_data_size || rq->st == REQ_AUTH_WAIT)
 		return MHD_NO;
 
-	if (!client_cert_ok(h, c))
-		return answer_text(h, c, MHD_HTTP_FORBIDDEN,
-				   "a valid client certificate is required\n", false);
-	if (h->auth && !basic_auth_ok(h, c))
+	if (rq->st == REQ_HEADERS) {
+		if (!client_cert_ok(h, c))
+			return answer_text(h, c, MHD_HTTP_FORBIDDEN,
+					   "a valid client certificate is required\n", false);
+		if (h->auth && !basic_auth_now(h, rq))
+			return rq->st == REQ_AUTH_WAIT || rq->st == REQ_AUTH_BUSY
+				       ? MHD_YES
+				       : answer_unauthorized(h, c);
+	} else if (rq->st == REQ_AUTH_BUSY) {
+		return answer_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "too many password checks at once: try again\n", false);
+	} else if (!rq->auth_ok) {
 		return answer_unauthorized(h, c);
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return answer_text(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n", false);
 
@@ -485,7 +538,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	landing = strcmp(url, "/") == 0;
 	if (!metrics && !kstat && !landing)
 		return answer_text(h, c, MHD_HTTP_NOT_FOUND, "404 page not found\n", false);
-	if (!take_slot(h, con_cls))
+	if (!take_slot(h, rq))
 		return answer_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, h->limit_msg, false);
 	if (metrics)
 		return serve_metrics(h, c);
@@ -518,7 +571,8 @@ static int serve_one(struct http *h, struct listener *l, char *err, size_t errle
 	unsigned int flags;
 	size_t nt = 0;
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+		MHD_ALLOW_SUSPEND_RESUME;
 	if (l->v6)
 		flags |= MHD_USE_IPv6;
 	if (tls) {
@@ -639,6 +693,9 @@ void http_stop(struct http *h)
 {
 	if (!h)
 		return;
+	/* suspended requests get their answer (a refusal) before MHD stops */
+	if (h->auth)
+		http_auth_stop(h->auth);
 	for (size_t i = 0; i < h->nls; i++) {
 		if (h->ls[i].d)
 			MHD_stop_daemon(h->ls[i].d);

@@ -15,7 +15,9 @@
 #     its directories are root's 0755, the pins 0600: nobody may open,
 #     add or remove any of them;
 #   - basic auth answers a wrong password and an unknown user alike (the
-#     same 401 on every path), and both cost a bcrypt;
+#     same 401 on every path, in the same time, whatever each user's bcrypt
+#     cost); a flood of wrong passwords (48 connections from 3 addresses)
+#     leaves a scraper with the right password under 1 s at p99;
 #   - huge, broken and endless requests get an error or a closed
 #     connection, kstatd keeps answering, and its memory stays put.
 set -u
@@ -229,6 +231,68 @@ PY
 echo "    median 401 time: wrong password ${t_wrong% *} ms, unknown user ${t_wrong#* } ms"
 awk -v w="${t_wrong% *}" -v u="${t_wrong#* }" 'BEGIN { exit !(u > w / 3 && u < w * 3) }'
 check $? "an unknown user costs a bcrypt as a wrong password does (within a factor of 3)"
+# --- a flood of wrong passwords against bcrypt cost 10, and users of mixed cost
+stop_daemon
+printf 'basic_auth_users:\n  alice: %s\n  carol: %s\n' \
+	'$2b$10$ofnF2YzoVTVM9BWdGWmis.6kDi1Q0jQtDPLCPYBlBqtGP7H.g1f16' \
+	'$2b$04$d1vHAori0gGG2zXK75Olhu5TGDJMDmmJKKB6dN0Owym2ghyU/gukm' >"$TMP/web.yml"
+start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK" --web.config.file "$TMP/web.yml"
+URL=$(daemon_url)
+run /usr/bin/python3 - "${URL##*:}" <<'PY'
+import base64, http.client, statistics, sys, threading, time
+port = int(sys.argv[1])
+def get(cred, src="127.0.0.1"):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(src, 0))
+    c.request("GET", "/metrics", headers={"Authorization": "Basic " + base64.b64encode(cred).decode()})
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return r.status
+def timed(cred):
+    t0 = time.monotonic()
+    st = get(cred)
+    return st, time.monotonic() - t0
+# the same refusal time for an unknown user and for a cheap user's wrong password
+# interleaved, so that both see the same load
+pairs = [(timed(b"mallory%d:x" % i)[1], timed(b"carol:wrong%d" % i)[1]) for i in range(11)]
+unknown = statistics.median(p[0] for p in pairs)
+cheap = statistics.median(p[1] for p in pairs)
+print("refusal: unknown user %.1f ms, cost-4 user %.1f ms" % (unknown * 1000, cheap * 1000))
+assert timed(b"alice:s3cret")[0] == 200 and timed(b"carol:hunter2")[0] == 200
+stop = time.monotonic() + 8
+seen = {}
+def flood(src):
+    while time.monotonic() < stop:
+        try:
+            st = get(b"alice:guess", src)
+        except Exception as e:
+            st = type(e).__name__
+        seen[st] = seen.get(st, 0) + 1
+threads = [threading.Thread(target=flood, args=("127.0.0.%d" % (2 + i % 3),)) for i in range(48)]
+for t in threads:
+    t.start()
+lat = []
+while time.monotonic() < stop:
+    st, dt = timed(b"alice:s3cret")
+    assert st == 200, st
+    lat.append(dt)
+for t in threads:
+    t.join()
+lat.sort()
+p99 = lat[int(len(lat) * 0.99)]
+print("flood answers %s; %d right-password scrapes: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+      % (seen, len(lat), statistics.median(lat) * 1000, p99 * 1000, lat[-1] * 1000))
+print("RESULT %d %.3f %.3f %.3f" % (len(lat), p99, unknown, cheap))
+PY
+sed 's/^/    /' "$_out"
+sed 's/^/    | /' "$_err" | tail -5
+read -r _ n p99 unknown cheap <<EOF2
+$(grep '^RESULT' "$_out")
+EOF2
+[ "$_rc" -eq 0 ] && awk -v n="${n:-0}" -v p="${p99:-9}" 'BEGIN { exit !(n >= 20 && p < 1) }'
+check $? "right-password scrapes during a 48-connection wrong-password flood: p99 under 1 s"
+awk -v u="${unknown:-0}" -v c="${cheap:-9}" 'BEGIN { exit !(c > u * 0.7 && c < u * 1.4) }'
+check $? "a cost-4 user's wrong password takes as long as an unknown user ($cheap s, $unknown s)"
 stop_daemon
 expect_rc 0 "kstatd with basic auth stops cleanly"
 finish
