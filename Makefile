@@ -109,6 +109,7 @@ TEST_BPF := \
 	bad_kind \
 	bad_shape \
 	ktest_badkey \
+	bad_prog \
 	#
 
 TEST_SUITES := \

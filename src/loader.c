@@ -204,8 +204,9 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	size_t nmaps = 0, nshared = 0;
+	char target[96], dir[PATH_MAX];
+	bool new_dir = false;
 	struct bpf_map *map;
-	char target[96];
 	int ret;
 
 	skip_missing_tracepoints(p, vmlinux);
@@ -234,13 +235,12 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 	if (ret)
 		return ret;
 	if (ld->pin_path) {
-		char dir[PATH_MAX];
-
 		snprintf(dir, sizeof(dir), "%s/%s", ld->pin_path, p->name);
+		new_dir = access(dir, F_OK) != 0;
 		ret = pins_reuse(p->obj, p->name, dir);
 		if (ret) {
 			snprintf(err, errlen, "pin maps under %s: %s", dir, strerror(-ret));
-			return ret;
+			goto err_unpin;
 		}
 	}
 	ret = bpf_object__load(p->obj);
@@ -248,11 +248,13 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 		snprintf(err, errlen,
 			 "load: %s (run with --log.level=debug for the verifier's log)",
 			 strerror(-ret));
-		return ret;
+		goto err_unpin;
 	}
 	p->pmaps = calloc(nmaps ? nmaps : 1, sizeof(*p->pmaps));
-	if (!p->pmaps)
-		return -ENOMEM;
+	if (!p->pmaps) {
+		ret = -ENOMEM;
+		goto err_unpin;
+	}
 	bpf_object__for_each_map(map, p->obj) {
 		struct pmap_info info = {
 			.fd = bpf_map__fd(map),
@@ -268,14 +270,21 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 			continue;
 		p->pmaps[p->npmaps] = pmap_new(ld->snap, sc, &info);
 		if (!p->pmaps[p->npmaps]) {
+			ret = -errno;
 			schema_free(sc);
 			snprintf(err, errlen, "map %s: %s", bpf_map__name(map), strerror(errno));
-			return -errno;
+			goto err_unpin;
 		}
 		p->npmaps++;
 	}
 	find_drops(p);
 	return 0;
+
+err_unpin:
+	/* a provider refused on its first load leaves no pins (nor their directory) */
+	if (new_dir)
+		(void)pins_remove(dir);
+	return ret;
 }
 
 static int provider_attach(struct provider *p)
@@ -375,17 +384,17 @@ int loader_add(struct loader *ld, struct provider *p, char *err, size_t errlen)
 }
 
 /*
- * Read a provider file whole, check its BTF (libbpf 1.1 trusts it) and
- * open it from memory, where libbpf takes nothing more from the file.
+ * Read a provider file (fd, whose fstat is st) whole, check its BTF
+ * (libbpf 1.1 trusts it) and open it from memory, where libbpf takes
+ * nothing more from the file.
  */
-static struct bpf_object *open_checked(const char *path, const char *name, const struct stat *st,
-				       char *err, size_t errlen)
+static struct bpf_object *open_checked(int fd, const char *path, const char *name,
+				       const struct stat *st, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name);
 	struct bpf_object *obj = NULL;
 	size_t len = 0;
 	char *buf;
-	int fd;
 
 	if (!S_ISREG(st->st_mode) || st->st_size > PROVIDER_FILE_MAX) {
 		snprintf(err, errlen, "not a regular file of at most %d MiB",
@@ -393,9 +402,8 @@ static struct bpf_object *open_checked(const char *path, const char *name, const
 		return NULL;
 	}
 	buf = malloc((size_t)st->st_size + 1);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (!buf || fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(buf ? errno : ENOMEM));
+	if (!buf) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
 		goto err_free;
 	}
 	while (len <= (size_t)st->st_size) {
@@ -425,17 +433,24 @@ static struct bpf_object *open_checked(const char *path, const char *name, const
 		snprintf(err, errlen, "not a BPF object file (%s)", why);
 	}
 err_free:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return obj;
 }
 
-struct provider *loader_open_file(const char *path, bool enabled, char *err, size_t errlen)
+/*
+ * The file is opened once and everything is checked on what was opened:
+ * from the provider directory without following a symbolic link and
+ * owned by root, writable by no one else (a check by path, then an open by
+ * path, could be raced with a rename).  A file named on the command line
+ * is root's own choice, links and all.
+ */
+struct provider *loader_open_file(const char *path, bool enabled, bool from_dir, char *err,
+				  size_t errlen)
 {
 	struct provider *p = calloc(1, sizeof(*p));
 	const char *base = strrchr(path, '/');
 	size_t len;
+	int fd = -1;
 
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
@@ -458,19 +473,37 @@ struct provider *loader_open_file(const char *path, bool enabled, char *err, siz
 	}
 	p->want = enabled;
 	p->path = strdup(path);
-	if (!p->path || stat(path, &p->st)) {
-		snprintf(err, errlen, "%s: %s", path, p->path ? strerror(errno) : "out of memory");
-		free(p->path);
-		free(p);
-		return NULL;
+	if (!p->path) {
+		snprintf(err, errlen, "out of memory");
+		goto err_free;
 	}
-	p->obj = open_checked(path, p->name, &p->st, err, errlen);
-	if (!p->obj) {
-		free(p->path);
-		free(p);
-		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (from_dir ? O_NOFOLLOW : 0));
+	if (fd < 0 || fstat(fd, &p->st)) {
+		if (errno == ELOOP && from_dir)
+			snprintf(err, errlen,
+				 "a symbolic link: a provider in the directory must be "
+				 "a regular file (copy it in)");
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto err_close;
 	}
+	if (from_dir && !loader_safe_owner(&p->st)) {
+		snprintf(err, errlen, "writable by a user other than root: fix its owner and mode");
+		goto err_close;
+	}
+	p->obj = open_checked(fd, path, p->name, &p->st, err, errlen);
+	if (!p->obj)
+		goto err_close;
+	close(fd);
 	return p;
+
+err_close:
+	if (fd >= 0)
+		close(fd);
+err_free:
+	free(p->path);
+	free(p);
+	return NULL;
 }
 
 int loader_add_file(struct loader *ld, const char *path, bool enabled, char *err, size_t errlen)
@@ -481,7 +514,7 @@ int loader_add_file(struct loader *ld, const char *path, bool enabled, char *err
 int loader_load_file(struct loader *ld, const char *path, bool enabled, bool from_dir, char *err,
 		     size_t errlen)
 {
-	struct provider *p = loader_open_file(path, enabled, err, errlen);
+	struct provider *p = loader_open_file(path, enabled, from_dir, err, errlen);
 	int ret;
 
 	if (!p)

@@ -84,7 +84,10 @@ int loader_add(struct loader *ld, struct provider *p, char *err, size_t errlen);
 /* Take p out of the loader, detach it and free it. */
 void loader_drop(struct loader *ld, struct provider *p);
 /* Open a provider from a file; NULL with err filled on failure. */
-struct provider *loader_open_file(const char *path, bool enabled, char *err, size_t errlen);
+struct provider *loader_open_file(const char *path, bool enabled, bool from_dir, char *err,
+				  size_t errlen);
+/* Owned by root and writable by no one else: BPF programs run in the kernel */
+bool loader_safe_owner(const struct stat *st);
 /* Open and add a provider file; -errno with err filled on failure. */
 int loader_load_file(struct loader *ld, const char *path, bool enabled, bool from_dir, char *err,
 		     size_t errlen);

@@ -70,12 +70,6 @@ static void refuse(struct loader *ld, const char *path, const struct stat *st, c
 		ld->nrefused++;
 }
 
-/* BPF programs run in the kernel: only root may be able to change them */
-static bool safe_owner(const struct stat *st)
-{
-	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
-}
-
 static void unload(struct loader *ld, struct provider *p, const char *why)
 {
 	char pins[PATH_MAX];
@@ -107,7 +101,15 @@ static void consider(struct loader *ld, const char *path, const struct stat *st)
 	}
 	if (find_refusal(ld, path, st))
 		return;
-	if (!safe_owner(st)) {
+	if (!S_ISREG(st->st_mode)) {
+		refuse(ld, path, st,
+		       S_ISLNK(st->st_mode)
+			       ? "a symbolic link: a provider in the directory must be a regular "
+				 "file (copy it in)"
+			       : "not a regular file (a FIFO, device or directory)");
+		return;
+	}
+	if (!loader_safe_owner(st)) {
 		refuse(ld, path, st, "writable by a user other than root: fix its owner and mode");
 		return;
 	}
@@ -134,7 +136,7 @@ void dir_rescan(struct loader *ld)
 			closedir(d);
 		return;
 	}
-	if (!safe_owner(&dst)) {
+	if (!loader_safe_owner(&dst)) {
 		log_err("provider directory %s is writable by a user other than root: not loading "
 			"from it",
 			ld->dir);
@@ -150,7 +152,7 @@ void dir_rescan(struct loader *ld)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", ld->dir, de->d_name) >=
 			    (int)sizeof(path) ||
-		    stat(path, &st) || !S_ISREG(st.st_mode))
+		    lstat(path, &st))
 			continue;
 		consider(ld, path, &st);
 	}
@@ -160,13 +162,17 @@ void dir_rescan(struct loader *ld)
 		struct provider *p = ld->provs[i];
 		struct stat st;
 
-		if (p->from_dir && (stat(p->path, &st) != 0 || !S_ISREG(st.st_mode)))
+		if (!p->from_dir)
+			continue;
+		if (lstat(p->path, &st) != 0)
 			unload(ld, p, "its file was removed");
+		else if (!S_ISREG(st.st_mode))
+			unload(ld, p, "its file was replaced by a link or a special file");
 	}
 	for (size_t i = ld->nrefused; i-- > 0;) {
 		struct stat st;
 
-		if (stat(ld->refused[i].path, &st) != 0)
+		if (lstat(ld->refused[i].path, &st) != 0)
 			forget_refusal(ld, &ld->refused[i]);
 	}
 }
@@ -191,6 +197,11 @@ int loader_watch_dir(struct loader *ld, const char *dir)
 	}
 	ld->rescan = true;
 	return 0;
+}
+
+bool loader_safe_owner(const struct stat *st)
+{
+	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
 void dir_free(struct loader *ld)

@@ -7,7 +7,7 @@ set -u
 KSTATD=$(dirname "$0")/kstatd-test
 PIN=/sys/fs/bpf/kstatd-pdir-test-$$
 TMP=$(mktemp -d)
-trap 'kill_daemons; rm -rf "$PIN" "$TMP"' EXIT
+trap 'kill_daemons; rm -rf "$PIN"; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 require_root
 
 run "$KSTATD" --socket "$TMP/kstat.sock" --pin-path "$PIN" --provider-dir "$TMP/missing"
@@ -75,6 +75,44 @@ check $? "its pins are removed"
 check $? "its metrics are gone"
 [ -e "$PIN/cpu_sys/cpu_sys" ]
 check $? "other providers' pins stay"
+
+# --- what is not a root-owned regular file is refused, each with a word, once
+mkdir -m 1777 "$TMP/userdir"
+cp "$OUTPUT/examples/signals.bpf.o" "$TMP/userdir/root-owned.bpf.o"
+ln -s "$TMP/userdir/root-owned.bpf.o" "$TMP/prov/linked.bpf.o"
+mkfifo "$TMP/prov/fifo.bpf.o"
+ln -s /dev/zero "$TMP/prov/zero.bpf.o"
+cp "$OUTPUT/tests/bad_prog.bpf.o" "$TMP/prov/"
+# nobody swaps its own object and the root-owned one under the link, in its directory
+cp "$OUTPUT/examples/cgroup_stats.bpf.o" "$TMP/userdir/mine.bpf.o"
+chown 65534 "$TMP/userdir/mine.bpf.o"
+setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c 'import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+d = sys.argv[1].encode()
+a, b = d + b"/root-owned.bpf.o", d + b"/mine.bpf.o"
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    libc.renameat2(-100, a, -100, b, 2)  # RENAME_EXCHANGE
+' "$TMP/userdir" &
+SWAP=$!
+for _i in $(seq 1 30); do touch "$TMP/prov"; sleep 0.1; done
+wait $SWAP
+for _i in $(seq 1 30); do
+	grep -q "bad_prog.bpf.o refused" "$DAEMON_LOG" && break
+	sleep 0.1
+done
+expect_file "$DAEMON_LOG" "linked.bpf.o refused: a symbolic link" "a symbolic link is refused, saying so"
+! grep -qE "(linked|root-owned|mine).*(loaded|attached)" "$DAEMON_LOG"
+check $? "  and nothing behind it is ever loaded while its target is swapped (3 s of renameat2)"
+[ "$(grep -c 'linked.bpf.o refused' "$DAEMON_LOG")" -eq 1 ]
+check $? "  said once, not at every rescan"
+expect_file "$DAEMON_LOG" "fifo.bpf.o refused: not a regular file" "a FIFO is refused, saying so (and kstatd does not block on it)"
+expect_file "$DAEMON_LOG" "zero.bpf.o refused: a symbolic link" "a link to /dev/zero too"
+expect_file "$DAEMON_LOG" "bad_prog.bpf.o refused: load:" "a provider the verifier refuses is refused"
+[ ! -e "$PIN/bad_prog" ]
+check $? "  and leaves no pin directory behind"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/metrics")" = 200 ]
+check $? "kstatd keeps serving"
 
 stop_daemon
 expect_rc 0 "kstatd stops cleanly"
