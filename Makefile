@@ -50,6 +50,7 @@ BPF_PROVIDERS := \
 	intr \
 	sched \
 	syscall \
+	syscall_time \
 	#
 # BPF objects of the daemon's own that are not providers (no kstats)
 BPF_HELPERS := \
@@ -223,7 +224,7 @@ test-long:
 		$(MAKE) --no-print-directory test
 
 BENCH_BINS := $(OUTPUT)/bench/ev_loop $(OUTPUT)/bench/attach_empty $(OUTPUT)/bench/snapshot_scale \
-	$(OUTPUT)/bench/empty.bpf.o $(OUTPUT)/bench/synth.bpf.o
+	$(OUTPUT)/bench/synth.bpf.o
 
 bench-bins: all $(BENCH_BINS)
 
@@ -269,7 +270,7 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 
 $(OUTPUT)/obj/builtin.o: $(SKELS)
 $(OUTPUT)/obj/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
-$(OUTPUT)/obj/keydec.o: $(OUTPUT)/syscall_names.h
+$(OUTPUT)/obj/keydec.o: $(OUTPUT)/syscall_names.h bpf/syscall.h
 
 # System call names and numbers of this architecture, from its kernel headers
 $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(OUTPUT)
@@ -462,7 +463,7 @@ $(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
 $(FUZZ_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h \
 		| $(FUZZ_OUT)/obj
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Isrc -Ilib -I$(FUZZ_OUT) \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Isrc -Ibpf -Ilib -I$(FUZZ_OUT) \
 		-c $< -o $@
 
 $(FUZZ_OUT)/obj/keydec.o: $(FUZZ_OUT)/syscall_names.h

@@ -33,7 +33,7 @@ fi
 # attach OBJ LOG: the programs of OBJ, PID of the holder in $!
 attach() {
 	# shellcheck disable=SC2086 # one argument per program
-	"$OUTPUT/bench/attach_empty" "$1" $PROGS >"$2" 2>&1 &
+	"$OUTPUT/bench/attach_empty" -o "$1" $PROGS >"$2" 2>&1 &
 	for _ in $(seq 1 100); do
 		grep -q attached "$2" && return 0
 		sleep 0.05

@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 # kstatd's benchmarks, each comparison measured side by side in one run:
-#   1. per-event overhead of a provider's hooks against no hook, empty
-#      programs on the same hooks (the floor) and bpftrace count(), by wall
-#      clock, then by the kernel's own accounting of each program's run
-#      time (kernel.bpf_stats_enabled, in a separate pass)
-#   2. idle overhead of the default provider set on the same workloads
-#   3. scrape cost against prometheus-node-exporter
-#   4. snapshot scaling from 10 to 100k kstats: walk, scrape, kstat -p
+#   1. per-event cost of each provider's programs against an empty program
+#      on the same hook, by the kernel's accounting (BPF_ENABLE_STATS),
+#      with bpftrace's programs for the same data beside them
+#   2. what the system-call providers and bpftrace add to a getppid, by
+#      the wall clock and in CPU time
+#   3. what the default provider set adds to ping-pong, direct reads and
+#      getppid: many short rounds, with and without, paired
+#   4. scrape cost against prometheus-node-exporter
+#   5. snapshot scaling from 10 to 100k kstats: walk, scrape, kstat -p
 # Writes RESULTS.md, the raw numbers (data/) and PNG plots into
 # bench/results/, or into $OUTPUT/bench/smoke/ with --smoke: a short run
 # that checks the harness works, not the numbers.  Needs root.
@@ -18,15 +20,15 @@ SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
 if [ $SMOKE = 1 ]; then
 	RES=$OUTPUT/bench/smoke
-	ROUNDS=1 REPS=2 SIZES="10 1000" SCALE_REPS=2 SCRAPE_SECS=1
-	N_GETPPID=100000 N_PINGPONG=3000 N_BLKIO=1000
-	# every kstatd start loads all providers, seconds on a busy machine
-	DEFAULTS_IN="pingpong" STATS_CONFIGS="floor kstatd bpftrace"
+	STATS_ROUNDS=2 SYS_ROUNDS=1 SYS_REPS=1 DEF_PAIRS=2 IDLE_SECS=1
+	SIZES="10 1000" SCALE_REPS=2 SCRAPE_SECS=1
+	N_GETPPID=50000 N_PINGPONG=2000 N_BLKIO=500 N_IRQIO=200
 else
 	RES=${RES:-bench/results}
-	ROUNDS=${ROUNDS:-7} REPS=3 SIZES="10 100 1000 10000 100000" SCALE_REPS=5 SCRAPE_SECS=10
-	N_GETPPID=1000000 N_PINGPONG=30000 N_BLKIO=10000
-	DEFAULTS_IN="getppid pingpong blkio" STATS_CONFIGS="floor kstatd bpftrace defaults"
+	STATS_ROUNDS=${STATS_ROUNDS:-6} SYS_ROUNDS=${SYS_ROUNDS:-8} SYS_REPS=3
+	DEF_PAIRS=${DEF_PAIRS:-60} IDLE_SECS=10
+	SIZES="10 100 1000 10000 100000" SCALE_REPS=5 SCRAPE_SECS=10
+	N_GETPPID=300000 N_PINGPONG=20000 N_BLKIO=10000 N_IRQIO=3000
 fi
 B=$OUTPUT/bench
 KSTATD=$OUTPUT/kstatd
@@ -37,6 +39,7 @@ DATA=$RES/data
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 PIDS=()
 LOOPDEV=
+IRQFILE=
 T_START=$(date +%s)
 mkdir -p "$DATA"
 rm -f "$DATA"/*
@@ -47,6 +50,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" || true
 	[ -n "$LOOPDEV" ] && losetup -d "$LOOPDEV" 2>/dev/null
+	[ -n "$IRQFILE" ] && rm -f "$IRQFILE"
 	rm -rf "$PIN" "$TMP"
 }
 trap cleanup EXIT
@@ -59,8 +63,7 @@ die() {
 say() { echo "bench: $*"; }
 
 [ "$(id -u)" = 0 ] || die "needs root (BPF)"
-for f in "$KSTATD" "$KSTAT" "$B/ev_loop" "$B/attach_empty" "$B/snapshot_scale" "$B/empty.bpf.o" \
-	"$B/synth.bpf.o"; do
+for f in "$KSTATD" "$KSTAT" "$B/ev_loop" "$B/attach_empty" "$B/snapshot_scale" "$B/synth.bpf.o"; do
 	[ -e "$f" ] || die "$f is missing: run make bench"
 done
 for c in bpftrace wrk prometheus-node-exporter curl bpftool python3; do
@@ -137,68 +140,87 @@ idle_cpu() {
 		END { print best }'
 }
 
-# --- the workloads and their hooks ----------------------------------------
-# workload | kstatd providers | empty programs on the same hooks |
-# bpftrace probes (count() on each) | hook events per operation
-WORKLOADS=(
-	"getppid|syscall|sys_enter sys_exit|raw_syscalls:sys_enter raw_syscalls:sys_exit|sys_enter:1 sys_exit:1"
-	"pingpong|cpu_sys sched|sched_switch sched_switch irq_handler_entry sched_process_fork sched_process_exec page_fault_user page_fault_kernel|sched:sched_switch irq:irq_handler_entry sched:sched_process_fork sched:sched_process_exec exceptions:page_fault_user exceptions:page_fault_kernel|sched_switch:2"
-	"blkio|disk|block_rq_complete block_rq_merge block_rq_requeue block_rq_insert block_rq_issue|block:block_rq_complete block:block_rq_merge block:block_rq_requeue block:block_rq_insert block:block_rq_issue|block_rq_insert:1 block_rq_issue:1 block_rq_complete:1"
-)
-CONFIGS=(bare floor kstatd bpftrace defaults)
 
-# workload_run WORKLOAD N REPS CPU: one line per rep, ns per operation
-workload_run() {
-	BENCH_CPU=$4 "$B/ev_loop" "$1" "$2" "$3" ${LOOPDEV:+"$LOOPDEV"}
-}
-
+# --- the workloads --------------------------------------------------------------
+# getppid: a system call per op (sys_enter, sys_exit); pingpong: a pipe round
+# trip between two processes on one CPU (two context switches); blkio: a
+# 4 KiB O_DIRECT read of a loop device (block_rq_* and block_io_done);
+# irqio: a 4 KiB O_DIRECT read of a file on the disk the bench runs from
+# (one device interrupt each, where that disk has interrupts)
 n_of() {
 	case $1 in
 	getppid) echo "$N_GETPPID" ;;
 	pingpong) echo "$N_PINGPONG" ;;
 	blkio) echo "$N_BLKIO" ;;
+	irqio) echo "$N_IRQIO" ;;
 	esac
 }
 
-# foreign_links TRACEPOINT...: BPF links others have on these hooks now
-foreign_links() {
-	local re
-	re=$(echo "$@" | sed 's/ /|/g')
-	bpftool link show 2>/dev/null | grep -cE "tp '($re)'" || true
+# workload_run WORKLOAD N REPS CPU: one line per rep, "wall_ns cpu_ns" per op
+workload_run() {
+	local dev=
+	case $1 in
+	blkio) dev=$LOOPDEV ;;
+	irqio) dev=$IRQFILE ;;
+	esac
+	BENCH_CPU=$4 "$B/ev_loop" "${1/irqio/blkio}" "$2" "$3" ${dev:+"$dev"}
 }
 
-# start_config CONFIG PROVIDERS EMPTIES PROBES: what runs beside the workload
-start_config() {
-	local probes script p
-	case $1 in
-	bare) BG_PID= ;;
-	floor)
-		# shellcheck disable=SC2086 # one argument per program
-		start_bg "attached" "$B/attach_empty" "$B/empty.bpf.o" $(printf 'empty_%s ' $3)
-		;;
-	kstatd)
-		# shellcheck disable=SC2086 # one argument per provider
-		start_kstatd $2
-		;;
-	defaults) start_kstatd all ;;
-	bpftrace)
-		script=
-		for p in $4; do script="${script:+$script, }tracepoint:$p"; done
-		start_bg "Attaching" bpftrace -e "$script { @ = count(); }"
-		# it says Attaching before it attaches: wait until every probe is
-		for _ in $(seq 1 100); do
-			[ "$(grep -c '^prog_id' /proc/"$BG_PID"/fdinfo/* 2>/dev/null |
-				awk -F: '{ s += $2 } END { print s + 0 }')" -ge "$(echo "$4" | wc -w)" ] && break
+truncate -s 64M "$TMP/disk.img"
+LOOPDEV=$(losetup -f --show "$TMP/disk.img")
+dd if=/dev/zero of="$LOOPDEV" bs=1M count=4 oflag=direct status=none # real blocks to read
+# outside tmpfs: a disk with interrupts, if the bench runs from one
+IRQFILE=$(mktemp -p /var/tmp kstatd-bench-irq.XXXXXX)
+dd if=/dev/urandom of="$IRQFILE" bs=1M count=4 oflag=direct status=none
+
+# hold ARGS...: attach_empty ARGS in the background until it has attached;
+# its PID in HELD
+hold() {
+	local log=$TMP/hold.$RANDOM i
+	"$B/attach_empty" "$@" >"$log" 2>&1 &
+	HELD=$!
+	PIDS+=("$HELD")
+	for i in $(seq 1 200); do
+		grep -q '^attached' "$log" && return 0
+		kill -0 "$HELD" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$log" >&2
+	die "attach_empty $* did not attach"
+}
+
+# bpftrace_hold SCRIPT NPROBES: bpftrace running SCRIPT, every probe attached; PID in HELD
+bpftrace_hold() {
+	local log=$TMP/bt.$RANDOM i
+	bpftrace -e "$1" >"$log" 2>&1 &
+	HELD=$!
+	PIDS+=("$HELD")
+	# it says Attaching before it attaches: wait until every probe is
+	for i in $(seq 1 200); do
+		[ "$(bpftool perf show 2>/dev/null | grep -c "^pid $HELD ")" -ge "$2" ] && return 0
+		kill -0 "$HELD" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$log" >&2
+	die "bpftrace did not attach: $1"
+}
+
+# release PID...: stop holders (SIGTERM; bpftrace prints its maps, which go to
+# its log, and may miss a signal that comes early: again, then SIGKILL)
+release() {
+	local p i
+	for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "$@"; do
+		for i in $(seq 1 100); do
+			kill -0 "$p" 2>/dev/null || break
+			[ $((i % 20)) = 0 ] && kill -TERM "$p" 2>/dev/null
 			sleep 0.05
 		done
-		;;
-	esac
-	sleep 0.3 # let a daemon's start settle, and bare wait as long
-}
-
-stop_config() {
-	[ -n "$BG_PID" ] && stop_bg
-	BG_PID=
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+		for i in "${!PIDS[@]}"; do [ "${PIDS[$i]}" = "$p" ] && unset 'PIDS[i]'; done
+	done
+	return 0
 }
 
 # prog_snap PID: "id run_cnt run_time_ns" of each BPF program PID holds,
@@ -209,75 +231,202 @@ prog_snap() {
 		/^run_cnt:/ { c = $2 } END { out() }' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u
 }
 
-# prog_names PID: "id name" of each, from one bpftool call
-prog_names() {
-	local ids
-	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u | xargs)
-	bpftool -j prog show | python3 -c '
-import json, sys
-want = set(sys.argv[1].split())
-for p in json.load(sys.stdin):
-    if str(p["id"]) in want:
-        print(p["id"], p.get("name", "?"))
-' "$ids" | sort
+# prog_hooks: "pid prog_id hook" of every program attached to a tracepoint
+prog_hooks() {
+	bpftool perf show 2>/dev/null | awk '{ sub(":", "", $4); print $2, $6, $NF }' | sort -u
 }
 
-truncate -s 64M "$TMP/disk.img"
-LOOPDEV=$(losetup -f --show "$TMP/disk.img")
-dd if=/dev/zero of="$LOOPDEV" bs=1M count=4 oflag=direct status=none # real blocks to read
+# The system-call data of the comparisons, from bpftrace: its probe type is
+# tracepoint:, as bpftrace 0.17's rawtracepoint: fails to parse here
+# ("Invalid probe type made it to attachpoint parser")
+BT_COUNT='tracepoint:raw_syscalls:sys_enter { @[args->id] = count(); }'
+BT_HIST='tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; }
+tracepoint:raw_syscalls:sys_exit /@start[tid]/ { @ns[args->id] = hist(nsecs - @start[tid]); delete(@start[tid]); }'
 
-# --- 1 and 2. per-event overhead by wall clock ---------------------------
-# Rounds interleave every configuration, in an order rotated each round;
-# the overheads are then taken per round (paired), medians across rounds.
-say "1. per-event overhead, wall clock: $ROUNDS rounds of $REPS reps"
-echo "# workload config round cpu rep ns_per_op foreign_links" >"$DATA/per_event.txt"
-for round in $(seq 1 "$ROUNDS"); do
-	cpu=$(idle_cpu)
-	for spec in "${WORKLOADS[@]}"; do
-		IFS='|' read -r w provs empties probes _ <<<"$spec"
-		n=$(n_of "$w")
-		for i in "${!CONFIGS[@]}"; do
-			c=${CONFIGS[$(((i + round) % ${#CONFIGS[@]}))]}
-			[ "$c" = defaults ] && [[ " $DEFAULTS_IN " != *" $w "* ]] && continue
-			# shellcheck disable=SC2086 # the hooks, one word each
-			fl=$(foreign_links $(echo $empties | tr ' ' '\n' | sort -u))
-			start_config "$c" "$provs" "$empties" "$probes"
-			rep=0
-			workload_run "$w" "$n" "$REPS" "$cpu" | while read -r ns; do
-				rep=$((rep + 1))
-				echo "$w $c $round $cpu $rep $ns $fl"
-			done >>"$DATA/per_event.txt"
-			stop_config
-		done
+# --- 1. per-event cost of each program, by the kernel's accounting ---------------
+# group | workload | the programs: obj:PROVIDER[,PROVIDER...][:HOOK,...] (the
+# programs of build/bpf/PROVIDER.bpf.o, those on HOOKs if given; providers
+# this tree does not have are left out) or bt:SCRIPT_VAR:HOOK,...
+PROG_GROUPS=(
+	"syscall|getppid|obj:syscall"
+	"syscall_time|getppid|obj:syscall_time"
+	"bpftrace_count|getppid|bt:BT_COUNT:sys_enter"
+	"bpftrace_hist|getppid|bt:BT_HIST:sys_enter,sys_exit"
+	"sched|pingpong|obj:sched:sched_switch"
+	"disk|blkio|obj:disk"
+	"irq|irqio|obj:intr_claims,intr,cpu_sys:irq_handler_entry,irq_handler_exit"
+)
+
+# group_hooks SPEC: the hooks of a group's programs, one word each
+group_hooks() {
+	local kind=${1%%:*} rest=${1#*:} provs hooks p
+	if [ "$kind" = bt ]; then
+		echo "${rest#*:}" | tr ',' ' '
+		return
+	fi
+	provs=${rest%%:*}
+	hooks=
+	[ "$rest" != "$provs" ] && hooks=${rest#*:}
+	for p in ${provs//,/ }; do
+		[ -e "$OUTPUT/bpf/$p.bpf.o" ] || continue
+		# shellcheck disable=SC2046 # one argument per hook
+		"$B/attach_empty" -l -o "$OUTPUT/bpf/$p.bpf.o" $(echo "$hooks" | tr ',' ' ') |
+			awk '{ print $1 }'
+	done | sort -u | xargs
+}
+
+# hold_group SPEC: the group's programs attached; their holders' PIDs in GROUP_PIDS
+hold_group() {
+	local kind=${1%%:*} rest=${1#*:} provs hooks p var
+	GROUP_PIDS=
+	if [ "$kind" = bt ]; then
+		var=${rest%%:*}
+		bpftrace_hold "${!var}" "$(echo "${rest#*:}" | tr ',' ' ' | wc -w)"
+		GROUP_PIDS=$HELD
+		return
+	fi
+	provs=${rest%%:*}
+	hooks=
+	[ "$rest" != "$provs" ] && hooks=${rest#*:}
+	for p in ${provs//,/ }; do
+		[ -e "$OUTPUT/bpf/$p.bpf.o" ] || continue
+		# shellcheck disable=SC2046 # one argument per hook
+		hold -o "$OUTPUT/bpf/$p.bpf.o" $(echo "$hooks" | tr ',' ' ')
+		GROUP_PIDS="$GROUP_PIDS $HELD"
 	done
-	say "  round $round/$ROUNDS done ($(($(date +%s) - T_START)) s)"
-done
+}
 
-# --- 1b. the same, by the kernel's accounting of each program ------------
-say "1b. per-event program cost with kernel.bpf_stats_enabled=1 ($(($(date +%s) - T_START)) s)"
-sysctl -qw kernel.bpf_stats_enabled=1
-echo "# workload config prog_id name run_cnt run_time_ns ops" >"$DATA/progstats.txt"
-cpu=$(idle_cpu)
-for spec in "${WORKLOADS[@]}"; do
-	IFS='|' read -r w provs empties probes _ <<<"$spec"
+# Each round: empty programs on the group's hooks first (the first program
+# on a hook pays its cold misses), then the group's programs and a second
+# set of empty programs, in turn one before the other.  Every program's
+# run_cnt and run_time_ns around one run of the workload.
+say "1. per-event cost by bpf_stats: $STATS_ROUNDS rounds per group"
+echo "# group workload round order role pid prog_id hook run_cnt run_time_ns ops" >"$DATA/progstats.txt"
+for spec in "${PROG_GROUPS[@]}"; do
+	IFS='|' read -r g w progs <<<"$spec"
+	hooks=$(group_hooks "$progs")
+	if [ -z "$hooks" ]; then
+		say "  $g: no such programs in this tree, left out"
+		echo "# $g $w none" >>"$DATA/progstats.txt"
+		continue
+	fi
 	n=$(n_of "$w")
-	for c in $STATS_CONFIGS; do
-		start_config "$c" "$provs" "$empties" "$probes"
-		prog_snap "$BG_PID" >"$TMP/before"
-		workload_run "$w" "$n" "$REPS" "$cpu" >/dev/null
-		prog_snap "$BG_PID" >"$TMP/after"
-		prog_names "$BG_PID" >"$TMP/names"
-		stop_config
-		join "$TMP/before" "$TMP/after" | join "$TMP/names" - | awk -v w="$w" -v c="$c" \
-			-v ops="$((n * REPS))" '{ print w, c, $1, $2, $5 - $3, $6 - $4, ops }' \
+	for round in $(seq 1 "$STATS_ROUNDS"); do
+		order=$([ $((round % 2)) = 1 ] && echo PE || echo EP)
+		# shellcheck disable=SC2086 # one argument per hook
+		hold -s $hooks
+		first=$HELD
+		if [ "$order" = PE ]; then
+			hold_group "$progs"
+			# shellcheck disable=SC2086
+			hold $hooks
+			empty=$HELD
+		else
+			# shellcheck disable=SC2086
+			hold $hooks
+			empty=$HELD
+			hold_group "$progs"
+		fi
+		sleep 0.2
+		prog_hooks >"$TMP/hooks"
+		for p in $first $empty $GROUP_PIDS; do prog_snap "$p" | sed "s/^/$p /"; done >"$TMP/before"
+		workload_run "$w" "$n" 1 "$(idle_cpu)" >/dev/null
+		for p in $first $empty $GROUP_PIDS; do prog_snap "$p" | sed "s/^/$p /"; done >"$TMP/after"
+		# shellcheck disable=SC2086 # PIDs
+		release $first $empty $GROUP_PIDS
+		paste -d' ' "$TMP/before" "$TMP/after" | awk -v g="$g" -v w="$w" -v r="$round" \
+			-v o="$order" -v f="$first" -v e="$empty" -v n="$n" -v hf="$TMP/hooks" '
+			BEGIN { while ((getline l < hf) > 0) { split(l, a, " "); hook[a[1] " " a[2]] = a[3] } }
+			{ role = $1 == f ? "first" : $1 == e ? "empty" : "prog"
+			  h = hook[$1 " " $2]; if (h == "") h = "?"
+			  print g, w, r, o, role, $1, $2, h, $7 - $3, $8 - $4, n }' \
 			>>"$DATA/progstats.txt"
 	done
+	say "  $g ($hooks) done ($(($(date +%s) - T_START)) s)"
 done
-sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
+
+# --- 2. system calls: kstatd's providers against bpftrace, wall clock -------------
+# Rounds interleave every configuration, in an order rotated each round;
+# overheads are paired per round, medians across rounds.
+SYS_CONFIGS=(bare floor_enter floor syscall syscall_time bpftrace_count bpftrace_hist)
+
+sys_config() {
+	case $1 in
+	bare) HELD= ;;
+	floor_enter) hold sys_enter ;;
+	floor) hold sys_enter sys_exit ;;
+	syscall | syscall_time) hold -o "$OUTPUT/bpf/$1.bpf.o" ;;
+	bpftrace_count) bpftrace_hold "$BT_COUNT" 1 ;;
+	bpftrace_hist) bpftrace_hold "$BT_HIST" 2 ;;
+	esac
+}
+
+say "2. system calls, wall clock: $SYS_ROUNDS rounds of $SYS_REPS reps ($(($(date +%s) - T_START)) s)"
+echo "# config round cpu rep wall_ns cpu_ns" >"$DATA/syscall.txt"
+for round in $(seq 1 "$SYS_ROUNDS"); do
+	cpu=$(idle_cpu)
+	for i in "${!SYS_CONFIGS[@]}"; do
+		c=${SYS_CONFIGS[$(((i + round) % ${#SYS_CONFIGS[@]}))]}
+		sys_config "$c"
+		sleep 0.2
+		workload_run getppid "$N_GETPPID" "$SYS_REPS" "$cpu" | awk -v c="$c" -v r="$round" \
+			-v cpu="$cpu" '{ print c, r, cpu, NR, $1, $2 }' >>"$DATA/syscall.txt"
+		[ -n "$HELD" ] && release "$HELD"
+	done
+done
+
+# --- 3. the default providers, always on ------------------------------------------
+# One kstatd with its defaults; each pair of runs has them attached for one
+# and detached (kstatd:0:config) for the other, in turn first and second,
+# on the CPU that was idler just before.
+say "3. default providers: $DEF_PAIRS pairs per workload ($(($(date +%s) - T_START)) s)"
+start_kstatd all
+KPID=$BG_PID
+DEFAULTS=$(KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -p kstatd:0:config | awk -F'[:\t]' '$5 == 1 { print $4 }' | xargs)
+
+# defaults_set 0|1: attach or detach them all, and wait until kstatd has
+defaults_set() {
+	local p i
+	for p in $DEFAULTS; do
+		KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -w "kstatd:0:config:$p=$1" >/dev/null
+	done
+	for p in $DEFAULTS; do
+		for i in $(seq 1 200); do
+			[ "$(KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -p "kstatd:0:$p:attached" | cut -f2)" = "$1" ] &&
+				break
+			sleep 0.02
+		done
+	done
+}
+
+echo "# workload pair cpu config wall_ns cpu_ns" >"$DATA/defaults.txt"
+for w in getppid pingpong blkio; do
+	n=$(n_of "$w")
+	for pair in $(seq 1 "$DEF_PAIRS"); do
+		cpu=$(idle_cpu)
+		for on in $([ $((pair % 2)) = 1 ] && echo "1 0" || echo "0 1"); do
+			defaults_set "$on"
+			workload_run "$w" $((n / 10)) 1 "$cpu" >/dev/null # warm-up
+			workload_run "$w" "$n" 1 "$cpu" | awk -v w="$w" -v p="$pair" -v cpu="$cpu" \
+				-v c="$([ "$on" = 1 ] && echo defaults || echo bare)" \
+				'{ print w, p, cpu, c, $1, $2 }' >>"$DATA/defaults.txt"
+		done
+	done
+	say "  $w done ($(($(date +%s) - T_START)) s)"
+done
+# what kstatd itself spends, idle with its defaults (no scrapes)
+defaults_set 1
+t0=$(awk '{ print $14 + $15 }' "/proc/$KPID/stat")
+sleep "$IDLE_SECS"
+t1=$(awk '{ print $14 + $15 }' "/proc/$KPID/stat")
+echo "$IDLE_SECS $((t1 - t0)) $(getconf CLK_TCK)" >"$DATA/kstatd_idle.txt"
+stop_bg
 losetup -d "$LOOPDEV"
 LOOPDEV=
+rm -f "$IRQFILE"
+IRQFILE=
 
-# --- 3. scrape cost ---------------------------------------------------------
+# --- 4. scrape cost ---------------------------------------------------------
 ACCEPT='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kb() { awk "/^$2:/ { print \$2 }" "/proc/$1/status"; }
@@ -323,7 +472,7 @@ wait_kstats() {
 	die "synth did not reach $1 kstats"
 }
 
-say "3. scrape: kstatd against prometheus-node-exporter, ${SCRAPE_SECS} s per run ($(($(date +%s) - T_START)) s)"
+say "4. scrape: kstatd against prometheus-node-exporter, ${SCRAPE_SECS} s per run ($(($(date +%s) - T_START)) s)"
 echo "# exporter conns series bytes bytes_gzip requests rps p50_ms p99_ms cpu_s_per_1000 rss_kb hwm_kb errors" \
 	>"$DATA/scrape.txt"
 NE_PORT=$(free_port)
@@ -352,8 +501,8 @@ done
 scrape "kstatd+$NSYNTH" "$KPID" "$KURL/metrics" >>"$DATA/scrape.txt"
 stop_bg
 
-# --- 4. snapshot scaling ------------------------------------------------------
-say "4. snapshot scaling: $SIZES kstats ($(($(date +%s) - T_START)) s)"
+# --- 5. snapshot scaling ------------------------------------------------------
+say "5. snapshot scaling: $SIZES kstats ($(($(date +%s) - T_START)) s)"
 # the walk alone, in process
 "$B/snapshot_scale" "$B/synth.bpf.o" "$PIN" "$SCALE_REPS" $SIZES >"$DATA/scale_walk.txt"
 # a scrape and a kstat -p, of a kstatd serving only the synthetic provider
@@ -390,19 +539,27 @@ stop_bg
 	echo "wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')"
 	echo "libbpf $(pkg-config --modversion libbpf)"
 	echo "clang $(clang --version | head -1)"
+	echo "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+	echo "meltdown $(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null)"
+	echo "pcid $(grep -qw pcid /proc/cpuinfo && echo yes || echo no)"
 	echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "rounds $ROUNDS"
-	echo "reps $REPS"
+	echo "stats_rounds $STATS_ROUNDS"
+	echo "sys_rounds $SYS_ROUNDS"
+	echo "sys_reps $SYS_REPS"
+	echo "def_pairs $DEF_PAIRS"
+	echo "defaults $DEFAULTS"
 	echo "scale_reps $SCALE_REPS"
 	echo "scrape_secs $SCRAPE_SECS"
 	echo "n getppid $N_GETPPID"
 	echo "n pingpong $N_PINGPONG"
 	echo "n blkio $N_BLKIO"
+	echo "n irqio $N_IRQIO"
 	echo "seconds $(($(date +%s) - T_START))"
-	for spec in "${WORKLOADS[@]}"; do
-		IFS='|' read -r w provs _ _ events <<<"$spec"
-		echo "workload $w|$provs|$events"
+	for spec in "${PROG_GROUPS[@]}"; do
+		echo "group $spec"
 	done
+	echo "bt_count $BT_COUNT"
+	echo "bt_hist $(echo "$BT_HIST" | tr '\n' ' ')"
 } >"$DATA/meta.txt"
 say "writing $RES/RESULTS.md"
 python3 bench/report.py "$RES"

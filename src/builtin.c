@@ -10,6 +10,7 @@
 #include "net.skel.h"
 #include "sched.skel.h"
 #include "syscall.skel.h"
+#include "syscall_time.skel.h"
 
 const struct builtin builtins[] = {
 	{ "cpu_sys", cpu_sys_bpf__elf_bytes, true },
@@ -19,5 +20,6 @@ const struct builtin builtins[] = {
 	{ "sched", sched_bpf__elf_bytes, true },
 	/* system-call tracepoints slow every system call: attached on demand */
 	{ "syscall", syscall_bpf__elf_bytes, false },
+	{ "syscall_time", syscall_time_bpf__elf_bytes, false },
 };
 const size_t nbuiltins = sizeof(builtins) / sizeof(builtins[0]);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "keydec.h"
+#include "syscall.h"
 #include "syscall_names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -318,11 +319,31 @@ static const struct keydec_ops keydec_syscall = {
 	.decode = sys_decode,
 };
 
+/*
+ * syscall_slot: a slot of a dense per-system-call array (bpf/syscall.h),
+ * named and numbered as the syscall key of the same call.
+ */
+static int slot_decode(void *pass, uint64_t key, struct keydec_ent *out)
+{
+	uint32_t slot = (uint32_t)key;
+
+	if (slot >= SYSCALL_NATIVE_SLOTS)
+		slot = (slot - SYSCALL_NATIVE_SLOTS) | SYSCALL_IA32;
+	return sys_decode(pass, slot, out);
+}
+
+static const struct keydec_ops keydec_syscall_slot = {
+	.name = "syscall_slot",
+	.key_size = 4,
+	.decode = slot_decode,
+};
+
 static const struct keydec_ops *const decoders[] = {
 	&keydec_blkdev,
 	&keydec_netdev,
 	&keydec_irq,
 	&keydec_syscall,
+	&keydec_syscall_slot,
 };
 
 const struct keydec_ops *keydec_find(const char *name)
@@ -335,7 +356,7 @@ const struct keydec_ops *keydec_find(const char *name)
 
 const char *keydec_names(void)
 {
-	return "blkdev, netdev, irq, syscall";
+	return "blkdev, netdev, irq, syscall, syscall_slot";
 }
 
 const char *keydec_name(const struct keydec_ops *ops)

@@ -30,9 +30,9 @@ struct keydec_ent {
 	char name[KSTAT_STRLEN]; /* empty: the provider's own name for it */
 };
 
-/* The decoder called name ("blkdev", "netdev", "irq", "syscall"), or NULL */
+/* The decoder called name ("blkdev", "netdev", "irq", "syscall", "syscall_slot"), or NULL */
 const struct keydec_ops *keydec_find(const char *name);
-/* "blkdev, netdev, irq, syscall": for error messages */
+/* "blkdev, netdev, irq, syscall, syscall_slot": for error messages */
 const char *keydec_names(void);
 const char *keydec_name(const struct keydec_ops *ops);
 /* The size of the map key the decoder reads: 4 or 8 */

@@ -381,6 +381,28 @@ static void entry_name(const struct pmap *pm, const void *vals, char *name)
 	}
 }
 
+static bool is_array(const struct pmap *pm)
+{
+	return pm->info.map_type == BPF_MAP_TYPE_ARRAY ||
+	       pm->info.map_type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/*
+ * An array cannot lose an entry: in a keyed array, an entry that is all
+ * zeros has not been used, and has no kstat unless its decoder lists it.
+ */
+static bool unused_entry(const struct pmap *pm, const void *vals)
+{
+	const unsigned char *v = vals;
+
+	if (!is_array(pm))
+		return false;
+	for (size_t i = 0; i < pm->vsize; i++)
+		if (v[i])
+			return false;
+	return true;
+}
+
 /* Name and instance of a keyed entry from its decoder; KD_GONE if it went */
 static int decode_entry(struct keydec_pass *kp, struct pending *pe)
 {
@@ -447,8 +469,9 @@ static int add_listed(struct pmap *pm, struct keydec_pass *kp, const uint64_t *h
 		if (bsearch(&keys[i], have, nhave, sizeof(*have), cmp_u64))
 			continue;
 		key_bytes(pm, keys[i], kb);
-		/* EEXIST: a program made it meanwhile, and the next pass sees it */
-		if (bpf_map_update_elem(pm->info.fd, kb, zero, BPF_NOEXIST))
+		/* EEXIST: a program made it meanwhile, and the next pass sees it (an array: unused) */
+		if (bpf_map_update_elem(pm->info.fd, kb, zero, BPF_NOEXIST) &&
+		    !(errno == EEXIST && is_array(pm)))
 			continue;
 		strcpy(pe.name, pm->sc->name);
 		if (decode_entry(kp, &pe) == KD_GONE) {
@@ -492,6 +515,8 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 		struct pending pe = { .key = key_value(pm, kb), .cpu = -1 };
 
 		pe.instance = (int)pe.key;
+		if (unused_entry(pm, (const char *)pm->vals + i * pm->vsize))
+			continue;
 		have[nhave++] = pe.key;
 		entry_name(pm, (const char *)pm->vals + i * pm->vsize, pe.name);
 		if (kp && decode_entry(kp, &pe) == KD_GONE) {
