@@ -100,7 +100,10 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-/* The filter was applied at entry: only a call stamped there is timed */
+/*
+ * A call is timed if the filter took it at both ends: calls in flight
+ * when the filter changed, stamped under the old one, are not.
+ */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -112,6 +115,10 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 
 	if (!c || !c->since)
 		return 0;
+	if (!wanted()) {
+		c->since = 0;
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	since = c->since;
 	c->since = 0;

@@ -16,6 +16,7 @@
 #include <criterion/criterion.h>
 
 #include "keydec.h"
+#include "syscall.h"
 #include "ktest.h"
 #include "sysfs.h"
 
@@ -36,6 +37,7 @@ Test(keydec, the_decoders_and_their_key_sizes)
 	cr_expect_eq(keydec_key_size(keydec_find("netdev")), 8);
 	cr_expect_eq(keydec_key_size(keydec_find("irq")), 4);
 	cr_expect_eq(keydec_key_size(keydec_find("syscall")), 4);
+	cr_expect_eq(keydec_key_size(keydec_find("syscall_slot")), 4);
 	cr_expect_null(keydec_find("pcidev"));
 }
 
@@ -55,6 +57,25 @@ Test(keydec, syscall_numbers_are_named_after_this_architectures_table)
 	/* a 32-bit task's getppid is number 64 of the ia32 table */
 	cr_expect_eq(keydec_decode(p, 0x10000 | 64, &e), KD_ALIVE);
 	cr_expect_str_eq(e.name, "ia32_getppid");
+#endif
+	keydec_end(p);
+}
+
+Test(keydec, syscall_slots_are_named_and_numbered_as_syscall_keys)
+{
+	struct keydec_pass *p = pass("syscall_slot");
+	struct keydec_ent e;
+
+	cr_expect_eq(keydec_decode(p, SYS_getppid, &e), KD_ALIVE);
+	cr_expect_str_eq(e.name, "getppid");
+	cr_expect_eq(e.instance, SYS_getppid);
+	cr_expect_eq(keydec_decode(p, 500, &e), KD_ALIVE);
+	cr_expect_str_eq(e.name, "sys_500", "a number beyond the build's table");
+#ifdef __x86_64__
+	/* the second half of the slots is the ia32 table: getppid is its 64 */
+	cr_expect_eq(keydec_decode(p, SYSCALL_NATIVE_SLOTS + 64, &e), KD_ALIVE);
+	cr_expect_str_eq(e.name, "ia32_getppid");
+	cr_expect_eq(e.instance, 0x10000 | 64, "the instance a syscall key gives it");
 #endif
 	keydec_end(p);
 }
@@ -168,7 +189,7 @@ Test(keydec, an_unknown_decoder_is_refused_by_name)
 		     -EINVAL);
 	cr_expect(strstr(err,
 			 "map badkey: kstat.key 'pcidev': expected one of blkdev, netdev, irq, "
-			 "syscall"),
+			 "syscall, syscall_slot"),
 		  "%s", err);
 	loader_free(ld);
 	snap_free(s);
