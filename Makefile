@@ -188,7 +188,10 @@ ILLUMOS_BINS := $(patsubst %,$(OUTPUT)/tests/illumos/%,$(ILLUMOS_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/illumos/%32,$(ILLUMOS_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS) $(BPF_HELPERS))
 TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TEST_SUITES))
-TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF))
+# tests/bpf/hostile.bpf.c built once per case
+HOSTILE_BPF := squat array hash widekey
+TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF)) \
+	$(patsubst %,$(OUTPUT)/tests/hostile_%.bpf.o,$(HOSTILE_BPF))
 EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
@@ -258,6 +261,12 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h $(OUT
 $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
+
+# tests/bpf/hostile.bpf.c, one object per case
+$(OUTPUT)/tests/hostile_%.bpf.o: tests/bpf/hostile.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h \
+		| $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -DHOSTILE_$(shell echo $* | tr a-z A-Z) -c $< -o $@
 
 $(OUTPUT)/examples/%.bpf.o: examples/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/examples
 	$(call msg,BPF,$@)

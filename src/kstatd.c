@@ -59,6 +59,7 @@ enum {
 	OPT_WEB_CONFIG,
 	OPT_WEB_MAX_REQUESTS,
 	OPT_KEEP_CAPS,
+	OPT_PROVIDER_MAX_KSTATS,
 };
 
 static struct env {
@@ -74,6 +75,7 @@ static struct env {
 	bool toggle_on[MAX_PROVIDER_FILES];
 	int ntoggles;
 	int sync_ms;
+	unsigned int max_kstats;
 	struct http_opts web;
 	const char *web_config;
 	bool keep_caps;
@@ -82,6 +84,7 @@ static struct env {
 	.provider_dir = DEFAULT_PROVIDER_DIR,
 	.socket_path = DEFAULT_SOCKET,
 	.sync_ms = DEFAULT_SYNC_MS,
+	.max_kstats = LOADER_MAX_KSTATS,
 };
 
 static volatile sig_atomic_t exiting;
@@ -140,6 +143,10 @@ static const struct argp_option opts[] = {
 	  "Attach this provider at start even if it is off by default (repeatable)", 0 },
 	{ "disable", OPT_DISABLE, "PROVIDER", 0,
 	  "Do not attach this provider at start (repeatable; kstatd:0:config can later)", 0 },
+	{ "provider-max-kstats", OPT_PROVIDER_MAX_KSTATS, "N", 0,
+	  "kstats one map of a provider may have (default 131072); a map declaring more is "
+	  "refused",
+	  0 },
 	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
 	  "How often new and vanished map entries become kstats (default 500)", 0 },
@@ -205,6 +212,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--log.level: '%s' is not error, warn, info or debug",
 				   arg);
 		log_set_level((enum log_level)v);
+		break;
+	case OPT_PROVIDER_MAX_KSTATS:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 1 || v > 16777216)
+			argp_error(state,
+				   "--provider-max-kstats: '%s' is not a number in 1..16777216",
+				   arg);
+		env.max_kstats = (unsigned int)v;
 		break;
 	case OPT_SYNC_INTERVAL:
 		errno = 0;
@@ -575,6 +591,7 @@ int main(int argc, char **argv)
 	}
 	lopts.pin_path = env.no_pin ? NULL : env.pin_path;
 	lopts.reset = env.reset;
+	lopts.max_kstats = env.max_kstats;
 	ld = loader_new(s, &lopts);
 	if (!ld) {
 		err = -errno;

@@ -42,7 +42,8 @@
 /* Providers are a few hundred KiB: anything much larger is not one */
 #define PROVIDER_FILE_MAX (64 << 20)
 
-static const char *reserved_names[] = { "config", "engine" };
+/* kstatd:0:<provider> would clash with these, <pin path>/<provider> with the kid counter */
+static const char *reserved_names[] = { "config", "engine", KIDSTORE_PIN };
 
 /* Route libbpf's messages into our log: warnings as warnings, the rest as debug */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -197,6 +198,55 @@ static bool valid_provider_name(const char *name)
 }
 
 /*
+ * An array has every entry it declares, each a kstat when keyed: one that
+ * declares more than the budget is refused rather than truncated (a
+ * keyed array of 2^18 entries made 262144 kstats and 308 MB).  A hash
+ * holds what its programs put in: it is truncated at the budget instead.
+ */
+static int over_budget(const struct loader *ld, const struct bpf_map *map, const struct schema *sc,
+		       char *err, size_t errlen)
+{
+	enum bpf_map_type t = bpf_map__type(map);
+
+	if (sc->instance != SI_KEY || (t != BPF_MAP_TYPE_ARRAY && t != BPF_MAP_TYPE_PERCPU_ARRAY) ||
+	    bpf_map__max_entries(map) <= ld->max_kstats)
+		return 0;
+	snprintf(err, errlen,
+		 "map %s: a keyed array of %u entries would make as many kstats, more than the "
+		 "budget of %u (--provider-max-kstats)",
+		 bpf_map__name(map), bpf_map__max_entries(map), ld->max_kstats);
+	return -E2BIG;
+}
+
+/*
+ * A provider from a file may not add to a module another provider serves:
+ * its kstats would pass for theirs (a fake cpu:0:sys beside the real one)
+ * and its statistics could give a metric family a second type.  Built-in
+ * providers share modules among themselves (cpu, for one).
+ */
+static int module_taken(struct loader *ld, const struct provider *p, const char *module, char *err,
+			size_t errlen)
+{
+	if (!p->path)
+		return 0;
+	for (size_t i = 0; i < ld->nprovs; i++) {
+		const struct provider *o = ld->provs[i];
+
+		if (o == p || strcmp(o->name, p->name) == 0)
+			continue;
+		for (size_t j = 0; j < o->npmaps; j++) {
+			if (strcmp(pmap_schema(o->pmaps[j])->module, module) != 0)
+				continue;
+			snprintf(err, errlen,
+				 "module '%s' is provider %s's: use a module of its own", module,
+				 o->name);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/*
  * Open, check, pin and load one provider; its kstats appear at the next
  * sync.  On failure nothing of it remains and err says why.
  */
@@ -220,7 +270,12 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 			return ret;
 		if (ret > 0) {
 			nmaps++;
+			ret = over_budget(ld, map, sc, err, errlen);
+			if (!ret)
+				ret = module_taken(ld, p, sc->module, err, errlen);
 			schema_free(sc);
+			if (ret)
+				return ret;
 		} else if (schema_shared(bpf_object__btf(p->obj), map, target, sizeof(target))) {
 			nshared++;
 		}
@@ -263,6 +318,7 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 			.value_size = bpf_map__value_size(map),
 			.max_entries = bpf_map__max_entries(map),
 			.counters_since = pins_since(bpf_map__pin_path(map)),
+			.max_kstats = ld->max_kstats,
 		};
 		struct schema *sc;
 
@@ -731,6 +787,7 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 		return NULL;
 	libbpf_set_print(libbpf_print);
 	ld->snap = s;
+	ld->max_kstats = opts->max_kstats ? opts->max_kstats : LOADER_MAX_KSTATS;
 	ld->kick_fd = -1;
 	ld->pin_lock_fd = -1;
 	ld->watch_fd = -1;

@@ -16,11 +16,15 @@ struct snap;
 struct loader;
 
 struct loader_opts {
-	const char *pin_path; /* bpffs directory; NULL: no pinning */
-	bool reset;           /* remove pinned maps first: counters start at 0 */
-	bool force_raw_tp;    /* load tp_btf programs as raw_tp (the fallback) */
-	bool no_builtin;      /* only the providers added by file */
+	const char *pin_path;    /* bpffs directory; NULL: no pinning */
+	bool reset;              /* remove pinned maps first: counters start at 0 */
+	bool force_raw_tp;       /* load tp_btf programs as raw_tp (the fallback) */
+	bool no_builtin;         /* only the providers added by file */
+	unsigned int max_kstats; /* per map of a provider; 0: LOADER_MAX_KSTATS */
 };
+
+/* kstats one map may have: a map that declares more is refused, one that holds more truncated */
+#define LOADER_MAX_KSTATS 131072
 
 /*
  * Take the pin path (one kstatd per pin path), load the built-in

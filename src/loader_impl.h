@@ -47,7 +47,8 @@ struct loader {
 	struct snap *snap;
 	char *pin_path;
 	int pin_lock_fd;
-	struct kidstore *kids; /* kids unique across restarts */
+	unsigned int max_kstats; /* per map */
+	struct kidstore *kids;   /* kids unique across restarts */
 	pthread_mutex_t lock;
 	int kick_fd;             /* eventfd: wakes loader_wait() */
 	int watch_fd;            /* inotify on the provider directory, or -1 */

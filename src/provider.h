@@ -22,6 +22,7 @@ struct pmap_info {
 	uint32_t max_entries;
 	/* when the map's counters began (its pin's time, CLOCK_MONOTONIC ns); 0 unknown */
 	int64_t counters_since;
+	uint32_t max_kstats; /* entries beyond this many get no kstat; 0: no limit */
 };
 
 /*

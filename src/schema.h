@@ -60,6 +60,8 @@ struct schema_stat {
 #define SCHEMA_INTR_FIELDS 5
 #define SCHEMA_TIMER_FIELDS 6
 #define SCHEMA_MAX_FIELDS 12
+/* statistics of one NAMED kstat (histogram slots counted): illumos has a few hundred at most */
+#define SCHEMA_MAX_NDATA 8192
 
 struct schema {
 	char map_name[64];
@@ -106,6 +108,18 @@ void schema_free(struct schema *sc);
 
 /* Letters, digits and '_' only: what a kstat map may be called (it names a pin) */
 bool valid_map_name(const char *name);
+/*
+ * What a kstat name or class may hold: letters, digits and _-.,+ (no ':',
+ * no space or control byte: it is printed in kstat -p lines and labels).
+ */
+bool schema_valid_name(const char *s);
+/*
+ * Make a name found at run time (an interface, a disk, an IRQ handler, a
+ * name field) valid: every other byte becomes '_'.  An interface a user
+ * named "x\e[1A" in a namespace of its own must not bring a terminal
+ * escape into root's kstat -p, nor a ':' that splits its lines.
+ */
+void schema_clean_name(char *s);
 
 /*
  * Does map carry kstat.shared=provider/map (KSTAT_SHARED): is it another
