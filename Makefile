@@ -81,11 +81,13 @@ CORE_SRCS := \
 	src/nshelper.c \
 	src/outbuf.c \
 	src/peercred.c \
+	src/percpu_btf.c \
 	src/prom_group.c \
 	src/prom_name.c \
 	src/prom_render.c \
 	src/provider.c \
 	src/provider_fill.c \
+	src/refresh.c \
 	src/schema.c \
 	src/snap_rw.c \
 	src/snapshot.c \

@@ -16,7 +16,8 @@ const struct builtin builtins[] = {
 	{ "disk", disk_bpf__elf_bytes, true },
 	{ "net", net_bpf__elf_bytes, true },
 	{ "intr", intr_bpf__elf_bytes, true },
-	{ "sched", sched_bpf__elf_bytes, true },
+	/* a program on every context switch: attached on demand */
+	{ "sched", sched_bpf__elf_bytes, false },
 	/* system-call tracepoints slow every system call: attached on demand */
 	{ "syscall", syscall_bpf__elf_bytes, false },
 };

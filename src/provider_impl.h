@@ -40,6 +40,7 @@ struct pmap {
 	bool fresh;         /* the next reconcile's kstats count since info.counters_since */
 	void *keys, *vals;  /* batch buffers, max_entries entries each */
 	struct inst **hint; /* the instance of each entry of the last batch */
+	struct refresh *refresh; /* the provider's refresh programs, run before a read */
 };
 
 /* One CPU's copy of a per-CPU value, as the kernel lays them out */
