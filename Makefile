@@ -48,6 +48,7 @@ BPF_PROVIDERS := \
 	disk \
 	net \
 	intr \
+	intr_claims \
 	sched \
 	syscall \
 	#

@@ -26,7 +26,7 @@
 
 #define NSEC_PER_TICK 10000000ULL /* illumos's and /proc/stat's tick: 1/100 s */
 #define NSOFTIRQ 10
-#define NVEC 18
+#define NVEC 19
 
 KSTAT_PERCPU(kernel_cpustat);
 KSTAT_PERCPU(kstat);
@@ -109,6 +109,7 @@ enum vec {
 	V_MCP,
 	V_HYP,
 	V_PIN,
+	V_NPI,
 	V_PIW,
 };
 
@@ -130,6 +131,8 @@ struct intrstat {
 	__u64 mce_poll KSTAT_COUNTER(count, "Machine check polls (MCP)");
 	__u64 hypervisor KSTAT_COUNTER(count, "Hypervisor callback interrupts (HYP)");
 	__u64 posted_intr KSTAT_COUNTER(count, "Posted-interrupt notification events (PIN)");
+	__u64 posted_intr_nested KSTAT_COUNTER(count,
+					       "Nested posted-interrupt events (NPI)");
 	__u64 posted_intr_wakeup KSTAT_COUNTER(count, "Posted-interrupt wakeup events (PIW)");
 	__u64 device KSTAT_COUNTER(count, "Device interrupts (the numbered rows)");
 	/* private: the kernel's 32-bit counts as last read, to widen them */
@@ -347,6 +350,7 @@ static __always_inline void fill_intr(struct intrstat *is, struct cpu_sys *cs, s
 	VEC(is, mcp, V_MCP, mcp != 0, percpu_u32(mcp));
 	IRQ_STAT(is, irqs, V_HYP, irq_hv_callback_count);
 	IRQ_STAT(is, irqs, V_PIN, kvm_posted_intr_ipis);
+	IRQ_STAT(is, irqs, V_NPI, kvm_posted_intr_nested_ipis);
 	IRQ_STAT(is, irqs, V_PIW, kvm_posted_intr_wakeup_ipis);
 	is->seeded = 1;
 	is->device = ks ? BPF_CORE_READ(ks, irqs_sum) : KSTAT_ABSENT;

@@ -22,8 +22,8 @@
 
 #include "kstat.bpf.h"
 #include "kstat_refresh.bpf.h"
+#include "intr.h"
 
-#define MAX_IRQS 4096
 #define NR_VECTORS 256
 /* include/linux/irq.h and kernel/irq/internals.h: #defines and enumerators BTF lacks */
 #define KSTAT_IRQ_PER_CPU (1U << 9)
@@ -32,10 +32,6 @@
 
 KSTAT_PERCPU(vector_irq);
 KSTAT_PERCPU(this_cpu_off);
-
-struct irq_intr {
-	__u32 hard, soft, watchdog, spurious, multiple_service;
-};
 
 /* Entries are made once per IRQ: not preallocated, as per-CPU values multiply by CPUs */
 struct {

@@ -570,8 +570,12 @@ static int add_builtin(struct loader *ld, const struct builtin *b)
 		log_err("%s: %s", b->name, err);
 		provider_free(ld, p);
 	}
-	/* the kernel has none of the books a refresh program reads: serve the rest */
-	if (ret == -ENODATA) {
+	/*
+	 * The kernel has none of the books a refresh program reads (or the
+	 * provider whose map this one shares was left out for that): serve
+	 * the rest.
+	 */
+	if (ret == -ENODATA || (ret == -ENOENT && strstr(err, "kstat.shared"))) {
 		log_err("%s: not loaded: its kstats are absent on this kernel", b->name);
 		ret = 0;
 	}
