@@ -63,7 +63,7 @@ for i in $(seq 1 $N); do
 done
 # host 1 also times system calls and run queues (detached by default), for the dashboard
 KSTAT_SOCKET="$TMP/host1.sock" "$OUTPUT/kstat" -w kstatd:0:config:syscall=1 \
-	kstatd:0:config:sched=1
+	-w kstatd:0:config:sched=1
 check $? "host 1 attaches its syscall and sched providers"
 # some direct disk I/O while Prometheus scrapes, for the disk panels
 sh -c "while :; do dd if=/dev/zero of='$TMP/io' bs=64k count=16 oflag=direct 2>/dev/null; sleep 1; done" &

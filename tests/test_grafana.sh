@@ -88,7 +88,7 @@ check $? "  and a broken one would not parse"
 require_root
 start_daemon "$KSTATD" --pin-path "$PIN" --socket "$TMP/kstat.sock"
 # the system-call and run-queue panels need the syscall and sched providers, detached by default
-KSTAT_SOCKET="$TMP/kstat.sock" "$OUTPUT/kstat" -w kstatd:0:config:syscall=1 kstatd:0:config:sched=1
+KSTAT_SOCKET="$TMP/kstat.sock" "$OUTPUT/kstat" -w kstatd:0:config:syscall=1 -w kstatd:0:config:sched=1
 for _i in $(seq 1 30); do
 	curl -s "$(daemon_url)/metrics" >"$TMP/metrics"
 	grep -q '^kstat_syscall_lat_seconds_bucket' "$TMP/metrics" &&
