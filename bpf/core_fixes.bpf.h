@@ -103,7 +103,8 @@ typedef struct {
 
 /*
  * The reclaim counters of enum vm_event_item came one by one (khugepaged's
- * in Linux 6.2, proactive reclaim's in 6.18): test each before reading it.
+ * and proactive reclaim's after kswapd's and direct reclaim's, the latter
+ * in this 6.18 kernel): test each before reading it.
  */
 enum vm_event_item___x {
 	PGSCAN_KSWAPD___x,

@@ -122,7 +122,8 @@ struct intrstat {
 	__u64 icr_retry KSTAT_COUNTER(count, "APIC ICR read retries (RTR)");
 	__u64 platform KSTAT_COUNTER(count, "Platform interrupts (PLT)");
 	__u64 resched KSTAT_COUNTER(count, "Rescheduling interrupts (RES)");
-	__u64 call KSTAT_COUNTER(count, "Function call interrupts, TLB shootdowns included (CAL+TLB)");
+	__u64 call KSTAT_COUNTER(count,
+				 "Function call interrupts, TLB shootdowns included (CAL+TLB)");
 	__u64 tlb KSTAT_COUNTER(count, "TLB shootdowns (TLB)");
 	__u64 thermal KSTAT_COUNTER(count, "Thermal event interrupts (TRM)");
 	__u64 threshold KSTAT_COUNTER(count, "Threshold APIC interrupts (THR)");
@@ -131,8 +132,7 @@ struct intrstat {
 	__u64 mce_poll KSTAT_COUNTER(count, "Machine check polls (MCP)");
 	__u64 hypervisor KSTAT_COUNTER(count, "Hypervisor callback interrupts (HYP)");
 	__u64 posted_intr KSTAT_COUNTER(count, "Posted-interrupt notification events (PIN)");
-	__u64 posted_intr_nested KSTAT_COUNTER(count,
-					       "Nested posted-interrupt events (NPI)");
+	__u64 posted_intr_nested KSTAT_COUNTER(count, "Nested posted-interrupt events (NPI)");
 	__u64 posted_intr_wakeup KSTAT_COUNTER(count, "Posted-interrupt wakeup events (PIW)");
 	__u64 device KSTAT_COUNTER(count, "Device interrupts (the numbered rows)");
 	/* private: the kernel's 32-bit counts as last read, to widen them */
@@ -163,7 +163,8 @@ static __always_inline void idle_times(struct rq *rq, void *tsp, const __u64 *cs
 	if (!ts || !BPF_CORE_READ(rq, online))
 		return;
 	/* kernels that book idle time into kernel_cpustat as it passes do not have these */
-	if (!bpf_core_field_exists(ts->idle_sleeptime) || !bpf_core_field_exists(ts->idle_entrytime))
+	if (!bpf_core_field_exists(ts->idle_sleeptime) ||
+	    !bpf_core_field_exists(ts->idle_entrytime))
 		return;
 	for (i = 0; i < 4; i++) {
 		if (bpf_core_field_exists(ts->idle_sleeptime_seq)) {
@@ -241,24 +242,24 @@ static __always_inline __u64 vm_event(const unsigned long *ev, enum vm_event_ite
 }
 
 /* Add item to s if this kernel counts it (see enum vm_event_item___x) */
-#define VM_ADD(ev, s, any, item)                                                                   \
-	do {                                                                                       \
-		if (bpf_core_enum_value_exists(enum vm_event_item___x, item)) {                    \
-			s += vm_event(ev, bpf_core_enum_value(enum vm_event_item___x, item));      \
-			any = true;                                                                \
-		}                                                                                  \
+#define VM_ADD(ev, s, any, item)                                                              \
+	do {                                                                                  \
+		if (bpf_core_enum_value_exists(enum vm_event_item___x, item)) {               \
+			s += vm_event(ev, bpf_core_enum_value(enum vm_event_item___x, item)); \
+			any = true;                                                           \
+		}                                                                             \
 	} while (0)
 
 /* Pages scanned (or reclaimed) by kswapd, direct reclaim, khugepaged and proactive reclaim */
-#define VM_RECLAIM(ev, kswapd, direct, khugepaged, proactive)                                     \
-	({                                                                                         \
-		__u64 __s = 0;                                                                     \
-		bool __any = false;                                                                \
-		VM_ADD(ev, __s, __any, kswapd);                                                    \
-		VM_ADD(ev, __s, __any, direct);                                                    \
-		VM_ADD(ev, __s, __any, khugepaged);                                                \
-		VM_ADD(ev, __s, __any, proactive);                                                 \
-		__any ? __s : KSTAT_ABSENT;                                                        \
+#define VM_RECLAIM(ev, kswapd, direct, khugepaged, proactive) \
+	({                                                    \
+		__u64 __s = 0;                                \
+		bool __any = false;                           \
+		VM_ADD(ev, __s, __any, kswapd);               \
+		VM_ADD(ev, __s, __any, direct);               \
+		VM_ADD(ev, __s, __any, khugepaged);           \
+		VM_ADD(ev, __s, __any, proactive);            \
+		__any ? __s : KSTAT_ABSENT;                   \
 	})
 
 static __always_inline void fill_vm(struct cpu_vm *vm, struct rq *rq)
@@ -305,15 +306,15 @@ static __always_inline void fill_softirq(struct softirq *si, struct rq *rq)
 }
 
 /* One vector's count: widened if the kernel has it, else absent */
-#define VEC(is, v, i, have, raw)                                                                   \
-	do {                                                                                       \
-		if (have)                                                                          \
-			kstat_widen32(&((__u64 *)(is))[i], &(is)->last[i], (raw), (is)->seeded);  \
-		else                                                                               \
-			((__u64 *)(is))[i] = KSTAT_ABSENT;                                         \
+#define VEC(is, v, i, have, raw)                                                                 \
+	do {                                                                                     \
+		if (have)                                                                        \
+			kstat_widen32(&((__u64 *)(is))[i], &(is)->last[i], (raw), (is)->seeded); \
+		else                                                                             \
+			((__u64 *)(is))[i] = KSTAT_ABSENT;                                       \
 	} while (0)
-#define IRQ_STAT(is, v, i, member)                                                                 \
-	VEC(is, v, i, v && bpf_core_field_exists(((irq_cpustat_t___x *)0)->member),               \
+#define IRQ_STAT(is, v, i, member)                                                 \
+	VEC(is, v, i, v &&bpf_core_field_exists(((irq_cpustat_t___x *)0)->member), \
 	    v ? BPF_CORE_READ((irq_cpustat_t___x *)v, member) : 0)
 
 static __always_inline unsigned int percpu_u32(void *p)

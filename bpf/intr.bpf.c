@@ -107,7 +107,8 @@ static int one_vector(__u32 v, struct refresh_ctx *c)
 	n = BPF_CORE_READ(d, irq_data.irq);
 	val = bpf_map_lookup_percpu_elem(&irq, &n, 0);
 	if (!val) {
-		if (bpf_map_update_elem(&irq, &n, &zero_intr, BPF_NOEXIST) && !bpf_map_lookup_elem(&irq, &n))
+		if (bpf_map_update_elem(&irq, &n, &zero_intr, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&irq, &n))
 			__sync_fetch_and_add(&kstat_map_drops, 1);
 		val = bpf_map_lookup_percpu_elem(&irq, &n, 0);
 		if (!val)

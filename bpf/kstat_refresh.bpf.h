@@ -38,8 +38,8 @@
 const volatile __u32 kstat_nr_cpus = 0;
 
 /* This CPU's copy of per-CPU variable var, or NULL if the kernel lacks it */
-#define kstat_percpu_ptr(rq, var)                                                                  \
-	(kstat_percpu_##var == KSTAT_PERCPU_NONE ? (void *)0                                       \
+#define kstat_percpu_ptr(rq, var)                            \
+	(kstat_percpu_##var == KSTAT_PERCPU_NONE ? (void *)0 \
 						 : (void *)((char *)(rq) + kstat_percpu_##var))
 
 /* Where each CPU's run queue is found: the current task group's CFS queues */

@@ -71,10 +71,11 @@ static int report(kstat_ctl_t *kc)
 		ks_mpstat(c->v, v, ksp->ks_snaptime - c->snap, &m);
 		memcpy(c->v, v, sizeof(v));
 		c->snap = ksp->ks_snaptime;
-		printf("%3d %7.0f %5.0f %6.0f %7.0f %7.0f %6.0f %8.0f %5.0f %5.0f %3.0f %3.0f %3.0f "
+		printf("%3d %7.0f %5.0f %6.0f %7.0f %7.0f %6.0f %8.0f %5.0f %5.0f %3.0f %3.0f "
+		       "%3.0f "
 		       "%3.0f\n",
-		       ksp->ks_instance, m.minf, m.mjf, m.xcal, m.intr, m.csw, m.icsw, m.syscl, m.fork,
-		       m.exec, m.usr, m.sys, m.wt, m.idl);
+		       ksp->ks_instance, m.minf, m.mjf, m.xcal, m.intr, m.csw, m.icsw, m.syscl,
+		       m.fork, m.exec, m.usr, m.sys, m.wt, m.idl);
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
 }

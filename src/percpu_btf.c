@@ -62,8 +62,8 @@ static int page_shift(void)
 }
 
 /* The value this kernel gives the read-only variable name, if it is one of ours */
-static int kernel_fact(const struct btf *vmlinux, const char *prov, const char *name,
-		       uint32_t size, uint64_t *v)
+static int kernel_fact(const struct btf *vmlinux, const char *prov, const char *name, uint32_t size,
+		       uint64_t *v)
 {
 	int64_t off;
 

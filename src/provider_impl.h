@@ -36,10 +36,10 @@ struct pmap {
 	struct inst **tab;
 	size_t nbuckets, ninst;
 	uint64_t rgen;
-	bool no_batch;      /* kernel without batch ops for this map type */
-	bool fresh;         /* the next reconcile's kstats count since info.counters_since */
-	void *keys, *vals;  /* batch buffers, max_entries entries each */
-	struct inst **hint; /* the instance of each entry of the last batch */
+	bool no_batch;           /* kernel without batch ops for this map type */
+	bool fresh;              /* the next reconcile's kstats count since info.counters_since */
+	void *keys, *vals;       /* batch buffers, max_entries entries each */
+	struct inst **hint;      /* the instance of each entry of the last batch */
 	struct refresh *refresh; /* the provider's refresh programs, run before a read */
 };
 

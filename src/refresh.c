@@ -78,9 +78,9 @@ int refresh_new(struct bpf_object *obj, const char *prov, struct refresh **out, 
 			continue;
 		ret = run_one(bpf_program__fd(prog), &rv);
 		if (ret || rv) {
-			snprintf(err, errlen, "refresh program %s: %s %d%s%s", bpf_program__name(prog),
-				 ret ? "BPF_PROG_RUN fails:" : "returns", ret ? ret : rv,
-				 ret ? " " : "", ret ? strerror(-ret) : "");
+			snprintf(err, errlen, "refresh program %s: %s %d%s%s",
+				 bpf_program__name(prog), ret ? "BPF_PROG_RUN fails:" : "returns",
+				 ret ? ret : rv, ret ? " " : "", ret ? strerror(-ret) : "");
 			refresh_free(r);
 			return ret ? ret : -ENODATA;
 		}
@@ -162,8 +162,8 @@ int refresh_run(struct refresh *r, uint64_t gen)
 		if (!err && rv)
 			err = rv < 0 ? rv : -EIO;
 		if (err && !r->failing)
-			log_err("%s: refresh program %s fails (%s): its kstats are not served", r->prov,
-				r->names[i], strerror(-err));
+			log_err("%s: refresh program %s fails (%s): its kstats are not served",
+				r->prov, r->names[i], strerror(-err));
 	}
 	if (!err && r->failing)
 		log_info("%s: refresh programs run again", r->prov);

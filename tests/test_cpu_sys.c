@@ -128,15 +128,16 @@ static bool has_kstat(const char *name, int cpu, const char *stat)
 Test(cpu_sys, one_kstat_per_online_cpu_with_the_documented_statistics)
 {
 	static const char *const sys[] = {
-		"pswitch",	   "inv_swtch",	     "cpu_nsec_user",  "cpu_nsec_kernel",
-		"cpu_nsec_idle",   "cpu_nsec_wait",  "cpu_nsec_intr",  "cpu_nsec_steal",
-		"cpu_ticks_user",  "cpu_ticks_kernel", "cpu_ticks_idle", "cpu_ticks_wait",
-		"intr",		   "xcalls",	     "sysfork",	       "sysexec",
-		"syscall",	   "sysread",	     "syswrite",       "readch",
+		"pswitch",        "inv_swtch",        "cpu_nsec_user",  "cpu_nsec_kernel",
+		"cpu_nsec_idle",  "cpu_nsec_wait",    "cpu_nsec_intr",  "cpu_nsec_steal",
+		"cpu_ticks_user", "cpu_ticks_kernel", "cpu_ticks_idle", "cpu_ticks_wait",
+		"intr",           "xcalls",           "sysfork",        "sysexec",
+		"syscall",        "sysread",          "syswrite",       "readch",
 		"writech",
 	};
-	static const char *const vm[] = { "pgpgin", "pgpgout", "pgswapin", "pgswapout",
-					  "as_fault", "maj_fault", "scan", "dfree", "pgrrun" };
+	static const char *const vm[] = { "pgpgin",    "pgpgout",  "pgswapin",
+					  "pgswapout", "as_fault", "maj_fault",
+					  "scan",      "dfree",    "pgrrun" };
 	static const char *const gone[] = { "cpu_nsec_busy", "pgfault" };
 	static const char *const names[] = { "sys", "vm", "softirq", "intrstat" };
 	uint_t n;
@@ -203,7 +204,7 @@ Test(cpu_sys, sysfork_matches_proc_stat_processes_within_1_percent)
 }
 
 static const char *const time_stats[] = { "cpu_nsec_user", "cpu_nsec_kernel", "cpu_nsec_idle",
-					  "cpu_nsec_wait", "cpu_nsec_intr", "cpu_nsec_steal" };
+					  "cpu_nsec_wait", "cpu_nsec_intr",   "cpu_nsec_steal" };
 
 /* One CPU's times, all from one read (one refresh) */
 static uint64_t cpu_times(int cpu, hrtime_t *snaptime)
@@ -335,8 +336,9 @@ Test(cpu_sys, ticks_are_proc_stat_per_cpu_times)
 			hi[i] = b[i + 1];
 		}
 		for (int i = 0; i < NTIMES; i++)
-			cr_expect(k[i] >= lo[i] && k[i] <= hi[i], "cpu %d %s %llu, /proc/stat %llu..%llu",
-				  c, tick[i], (unsigned long long)k[i], (unsigned long long)lo[i],
+			cr_expect(k[i] >= lo[i] && k[i] <= hi[i],
+				  "cpu %d %s %llu, /proc/stat %llu..%llu", c, tick[i],
+				  (unsigned long long)k[i], (unsigned long long)lo[i],
 				  (unsigned long long)hi[i]);
 	}
 }
@@ -443,12 +445,24 @@ Test(cpu_sys, intr_is_every_row_of_proc_interrupts_per_cpu)
 static const struct {
 	const char *row, *stat;
 } row_stats[] = {
-	{ "dev", "device" },	  { "NMI", "nmi" },	      { "LOC", "local_timer" },
-	{ "SPU", "spurious" },	  { "PMI", "perf" },	      { "IWI", "irq_work" },
-	{ "RTR", "icr_retry" },	  { "PLT", "platform" },      { "RES", "resched" },
-	{ "TLB", "tlb" },	  { "TRM", "thermal" },	      { "THR", "threshold" },
-	{ "DFR", "deferred_error" }, { "MCE", "mce" },	      { "MCP", "mce_poll" },
-	{ "HYP", "hypervisor" },  { "PIN", "posted_intr" },   { "NPI", "posted_intr_nested" },
+	{ "dev", "device" },
+	{ "NMI", "nmi" },
+	{ "LOC", "local_timer" },
+	{ "SPU", "spurious" },
+	{ "PMI", "perf" },
+	{ "IWI", "irq_work" },
+	{ "RTR", "icr_retry" },
+	{ "PLT", "platform" },
+	{ "RES", "resched" },
+	{ "TLB", "tlb" },
+	{ "TRM", "thermal" },
+	{ "THR", "threshold" },
+	{ "DFR", "deferred_error" },
+	{ "MCE", "mce" },
+	{ "MCP", "mce_poll" },
+	{ "HYP", "hypervisor" },
+	{ "PIN", "posted_intr" },
+	{ "NPI", "posted_intr_nested" },
 	{ "PIW", "posted_intr_wakeup" },
 };
 

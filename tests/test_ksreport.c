@@ -64,9 +64,8 @@ Test(ksreport, an_idle_disk_and_an_empty_interval_are_zero)
 Test(ksreport, mpstat_rates_and_shares)
 {
 	uint64_t a[KS_MP_NSTATS] = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 0, 0, 0, 0, 0, 0 };
-	uint64_t b[KS_MP_NSTATS] = { 110,     220,	   330,	    440,     550,
-				     660,     770,	   880,	    990,     SEC / 10,
-				     SEC / 5, SEC / 10, SEC / 10, SEC / 2, 0 };
+	uint64_t b[KS_MP_NSTATS] = { 110, 220,      330,     440,      550,      660,     770, 880,
+				     990, SEC / 10, SEC / 5, SEC / 10, SEC / 10, SEC / 2, 0 };
 	struct ks_mpstat m;
 
 	cr_assert_str_eq(ks_mp_stats[0], "as_fault");
