@@ -113,6 +113,8 @@ TEST_BPF := \
 	bad_shape \
 	ktest_badkey \
 	bad_prog \
+	krefresh \
+	krefresh_bad \
 	#
 
 TEST_SUITES := \
@@ -140,6 +142,7 @@ TEST_SUITES := \
 	test_sched \
 	test_keydec \
 	test_ksreport \
+	test_refresh \
 	#
 
 # The kstat(1M) command, a client of libkstat

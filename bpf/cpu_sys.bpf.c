@@ -36,9 +36,6 @@ KSTAT_PERCPU(vm_event_states);
 KSTAT_PERCPU(mce_exception_count);
 KSTAT_PERCPU(mce_poll_count);
 
-/* PAGE_SHIFT - 9: sectors per page, as a shift; filled in by kstatd */
-const volatile __u32 kstat_page_shift = 12;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

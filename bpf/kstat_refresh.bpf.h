@@ -37,6 +37,9 @@
 /* Possible CPUs (nr_cpu_ids), filled in by kstatd */
 const volatile __u32 kstat_nr_cpus = 0;
 
+/* log2 of the page size (PAGE_SHIFT), filled in by kstatd */
+const volatile __u32 kstat_page_shift = 12;
+
 /* This CPU's copy of per-CPU variable var, or NULL if the kernel lacks it */
 #define kstat_percpu_ptr(rq, var)                            \
 	(kstat_percpu_##var == KSTAT_PERCPU_NONE ? (void *)0 \
