@@ -61,6 +61,7 @@ BPF_HELPERS := \
 CORE_SRCS := \
 	src/btf_check.c \
 	src/builtin.c \
+	src/cpu_info.c \
 	src/ioc_request.c \
 	src/ioctl_compat.c \
 	src/http_auth.c \
@@ -143,6 +144,7 @@ TEST_SUITES := \
 	test_keydec \
 	test_ksreport \
 	test_refresh \
+	test_cpu_info \
 	#
 
 # The kstat(1M) command, a client of libkstat
