@@ -53,7 +53,7 @@ static const struct {
 	{ "fpu_type", KSTAT_DATA_STRING, { SNAP_UNTYPED, NULL, "Floating-point unit", NULL, 0 } },
 	{ "clock_MHz",
 	  KSTAT_DATA_INT64,
-	  { SNAP_GAUGE, "count", "Rated clock in MHz (cpufreq's maximum, or /proc/cpuinfo's)", NULL,
+	  { SNAP_GAUGE, "MHz", "Rated clock in MHz (cpufreq's maximum, or /proc/cpuinfo's)", NULL,
 	    0 } },
 	{ "chip_id",
 	  KSTAT_DATA_INT64,
@@ -72,7 +72,7 @@ static const struct {
 	  { SNAP_UNTYPED, NULL, "Clocks the CPU can run at, in Hz, ':' between", NULL, 0 } },
 	{ "current_clock_Hz",
 	  KSTAT_DATA_UINT64,
-	  { SNAP_GAUGE, "count", "Current clock in Hz", NULL, 0 } },
+	  { SNAP_GAUGE, "Hz", "Current clock in Hz", NULL, 0 } },
 };
 
 struct ci_cpu {
