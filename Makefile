@@ -48,6 +48,7 @@ BPF_PROVIDERS := \
 	disk \
 	net \
 	intr \
+	intr_claims \
 	sched \
 	syscall \
 	#
@@ -60,6 +61,7 @@ BPF_HELPERS := \
 CORE_SRCS := \
 	src/btf_check.c \
 	src/builtin.c \
+	src/cpu_info.c \
 	src/ioc_request.c \
 	src/ioctl_compat.c \
 	src/http_auth.c \
@@ -81,11 +83,13 @@ CORE_SRCS := \
 	src/nshelper.c \
 	src/outbuf.c \
 	src/peercred.c \
+	src/percpu_btf.c \
 	src/prom_group.c \
 	src/prom_name.c \
 	src/prom_render.c \
 	src/provider.c \
 	src/provider_fill.c \
+	src/refresh.c \
 	src/schema.c \
 	src/snap_rw.c \
 	src/snapshot.c \
@@ -110,6 +114,8 @@ TEST_BPF := \
 	bad_shape \
 	ktest_badkey \
 	bad_prog \
+	krefresh \
+	krefresh_bad \
 	#
 
 TEST_SUITES := \
@@ -137,6 +143,8 @@ TEST_SUITES := \
 	test_sched \
 	test_keydec \
 	test_ksreport \
+	test_refresh \
+	test_cpu_info \
 	#
 
 # The kstat(1M) command, a client of libkstat

@@ -7,6 +7,7 @@
 #include "cpu_sys.skel.h"
 #include "disk.skel.h"
 #include "intr.skel.h"
+#include "intr_claims.skel.h"
 #include "net.skel.h"
 #include "sched.skel.h"
 #include "syscall.skel.h"
@@ -16,7 +17,10 @@ const struct builtin builtins[] = {
 	{ "disk", disk_bpf__elf_bytes, true },
 	{ "net", net_bpf__elf_bytes, true },
 	{ "intr", intr_bpf__elf_bytes, true },
-	{ "sched", sched_bpf__elf_bytes, true },
+	/* a program on every interrupt handler's return: attached on demand */
+	{ "intr_claims", intr_claims_bpf__elf_bytes, false },
+	/* a program on every context switch: attached on demand */
+	{ "sched", sched_bpf__elf_bytes, false },
 	/* system-call tracepoints slow every system call: attached on demand */
 	{ "syscall", syscall_bpf__elf_bytes, false },
 };

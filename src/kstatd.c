@@ -32,6 +32,7 @@
 #include "privs.h"
 #include "snapshot.h"
 #include "sysmisc.h"
+#include "cpu_info.h"
 #include "web_config.h"
 
 #define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
@@ -544,6 +545,7 @@ int main(int argc, char **argv)
 	struct peercred *pc = NULL;
 	struct web_config *wc = NULL;
 	struct sysmisc *sm = NULL;
+	struct cpu_info *ci = NULL;
 	struct loader *ld = NULL;
 	struct http *http = NULL;
 	struct snap *s = NULL;
@@ -631,6 +633,9 @@ int main(int argc, char **argv)
 		log_err("cannot create unix:0:system_misc: %s", strerror(errno));
 		goto cleanup;
 	}
+	ci = cpu_info_new(s);
+	if (!ci)
+		log_warn("cannot create cpu_info:N:cpu_infoN: %s", strerror(errno));
 	err = loader_sync(ld);
 	if (err < 0) {
 		log_err("cannot create the providers' kstats: %s", strerror(-err));
@@ -698,6 +703,7 @@ cleanup:
 	ioc_free(srv);
 	peercred_free(pc);
 	http_stop(http);
+	cpu_info_free(ci);
 	sysmisc_free(sm);
 	loader_free(ld);
 	nshelper_stop();

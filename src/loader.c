@@ -33,8 +33,10 @@
 #include "loader_impl.h"
 #include "kidstore.h"
 #include "log.h"
+#include "percpu_btf.h"
 #include "pins.h"
 #include "provider.h"
+#include "refresh.h"
 #include "schema.h"
 #include "snapshot.h"
 
@@ -172,6 +174,7 @@ static void provider_free(struct loader *ld, struct provider *p)
 		bpf_link__destroy(p->links[i]);
 	for (size_t i = 0; i < p->npmaps; i++)
 		pmap_free(p->pmaps[i]);
+	refresh_free(p->refresh);
 	free(p->links);
 	free(p->pmaps);
 	if (p->bss)
@@ -260,7 +263,12 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 	int ret;
 
 	skip_missing_tracepoints(p, vmlinux);
+	ret = percpu_btf_fill(p->obj, vmlinux, p->name);
 	btf__free(vmlinux);
+	if (ret < 0) {
+		snprintf(err, errlen, "refresh programs' kernel facts: %s", strerror(-ret));
+		return ret;
+	}
 
 	bpf_object__for_each_map(map, p->obj) {
 		struct schema *sc;
@@ -305,6 +313,9 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 			 strerror(-ret));
 		goto err_unpin;
 	}
+	ret = refresh_new(p->obj, p->name, &p->refresh, err, errlen);
+	if (ret)
+		return ret;
 	p->pmaps = calloc(nmaps ? nmaps : 1, sizeof(*p->pmaps));
 	if (!p->pmaps) {
 		ret = -ENOMEM;
@@ -324,6 +335,15 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 
 		if (schema_parse(bpf_object__btf(p->obj), map, &sc, err, errlen) <= 0)
 			continue;
+		/* copies of the kernel's books count since boot, not since the pin */
+		if (p->refresh)
+			info.counters_since = 1;
+		if (refresh_trim(p->refresh, sc, &info) > 0 && sc->nstats == 0) {
+			log_info("%s: %s:*:%s is absent: this kernel keeps none of its statistics",
+				 p->name, sc->module, sc->name);
+			schema_free(sc);
+			continue;
+		}
 		p->pmaps[p->npmaps] = pmap_new(ld->snap, sc, &info);
 		if (!p->pmaps[p->npmaps]) {
 			ret = -errno;
@@ -331,6 +351,7 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 			snprintf(err, errlen, "map %s: %s", bpf_map__name(map), strerror(errno));
 			goto err_unpin;
 		}
+		pmap_set_refresh(p->pmaps[p->npmaps], p->refresh);
 		p->npmaps++;
 	}
 	find_drops(p);
@@ -363,7 +384,7 @@ static int provider_attach(struct provider *p)
 	bpf_object__for_each_program(prog, p->obj) {
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) || refresh_is_prog(prog))
 			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {
@@ -608,6 +629,15 @@ static int add_builtin(struct loader *ld, const struct builtin *b)
 		log_err("%s: %s", b->name, err);
 		provider_free(ld, p);
 	}
+	/*
+	 * The kernel has none of the books a refresh program reads (or the
+	 * provider whose map this one shares was left out for that): serve
+	 * the rest.
+	 */
+	if (ret == -ENODATA || (ret == -ENOENT && strstr(err, "kstat.shared"))) {
+		log_err("%s: not loaded: its kstats are absent on this kernel", b->name);
+		ret = 0;
+	}
 	return ret;
 }
 
@@ -702,6 +732,9 @@ int loader_sync(struct loader *ld)
 		} else if (!want && p->attached) {
 			provider_detach(p);
 		}
+		/* keyed maps get their entries, and 32-bit counts are widened in time */
+		if (p->attached && p->refresh)
+			(void)refresh_run(p->refresh, 0);
 		for (size_t m = 0; m < p->npmaps; m++) {
 			int r = pmap_reconcile(p->pmaps[m], p->attached);
 

@@ -34,6 +34,7 @@ struct provider {
 	size_t npmaps;
 	struct bpf_link **links;
 	size_t nlinks;
+	struct refresh *refresh;        /* its refresh programs (src/refresh.h), or NULL */
 	bool attached;                  /* sync thread's view */
 	bool want;                      /* under ld->lock */
 	const volatile uint64_t *drops; /* kstat_map_drops in the mmapped .bss */

@@ -18,6 +18,7 @@
 #include "keydec.h"
 #include "log.h"
 #include "provider_impl.h"
+#include "refresh.h"
 
 #define INST_BUCKETS_MIN 64
 #define STACK_VALUES 4096
@@ -97,10 +98,13 @@ static int inst_update(kstat_t *ksp, int rw)
 	 * after the copy; a clock read later would count past that.
 	 */
 	now = (uint64_t)snap_now();
+	if (pm->refresh && (err = -refresh_run(pm->refresh, 0)))
+		goto out_free;
 	if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags))
 		err = errno == ENOENT ? ENXIO : errno; /* the entry went: so does the kstat */
 	else
 		pmap_fill(in, buf, now);
+out_free:
 	if (buf != stackbuf)
 		free(buf);
 	return err;
@@ -308,6 +312,8 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 
 	pthread_mutex_lock(&pm->lock);
 	if (pm->ninst == 0)
+		goto out_unlock;
+	if (pm->refresh && (err = refresh_run(pm->refresh, gen)))
 		goto out_unlock;
 	if (pm->sc->instance != SI_KEY) {
 		unsigned char key[8];
@@ -852,6 +858,11 @@ int pmap_close_open(struct pmap *pm)
 	}
 	pthread_mutex_unlock(&pm->lock);
 	return err;
+}
+
+void pmap_set_refresh(struct pmap *pm, struct refresh *r)
+{
+	pm->refresh = r;
 }
 
 uint32_t pmap_count(const struct pmap *pm)

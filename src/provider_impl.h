@@ -46,7 +46,8 @@ struct pmap {
 	bool over_budget;  /* said once */
 	void *keys, *vals; /* batch buffers, cap entries each */
 	size_t cap;
-	struct inst **hint; /* the instance of each entry of the last batch */
+	struct inst **hint;      /* the instance of each entry of the last batch */
+	struct refresh *refresh; /* the provider's refresh programs, run before a read */
 };
 
 /* One CPU's copy of a per-CPU value, as the kernel lays them out */

@@ -61,9 +61,10 @@ for i in $(seq 1 $N); do
 	check $? "  kstatd serves on http://$a.2:$PORT, reached through the veth"
 	TARGETS="$TARGETS${TARGETS:+, }'$a.2:$PORT'"
 done
-# host 1 also times system calls (detached by default), for the dashboard
-KSTAT_SOCKET="$TMP/host1.sock" "$OUTPUT/kstat" -w kstatd:0:config:syscall=1
-check $? "host 1 attaches its syscall provider"
+# host 1 also times system calls and run queues (detached by default), for the dashboard
+KSTAT_SOCKET="$TMP/host1.sock" "$OUTPUT/kstat" -w kstatd:0:config:syscall=1 \
+	-w kstatd:0:config:sched=1
+check $? "host 1 attaches its syscall and sched providers"
 # some direct disk I/O while Prometheus scrapes, for the disk panels
 sh -c "while :; do dd if=/dev/zero of='$TMP/io' bs=64k count=16 oflag=direct 2>/dev/null; sleep 1; done" &
 IO_PID=$!
@@ -152,7 +153,8 @@ same_sum "context switches per second" 'job:kstat_cpu_pswitch:rate1m' \
 same_sum "forks per second" 'job:kstat_cpu_sysfork:rate1m' \
 	'instance:kstat_cpu_sysfork:rate1m' 'rate(kstat_cpu_sysfork_total{job="kstatd"}[1m])'
 same_sum "CPU seconds busy per second" 'job:kstat_cpu_busy_seconds:rate1m' \
-	'instance:kstat_cpu_busy_seconds:rate1m' 'rate(kstat_cpu_cpu_busy_seconds_total{job="kstatd"}[1m])'
+	'instance:kstat_cpu_busy_seconds:rate1m' \
+	'rate(kstat_cpu_cpu_user_seconds_total{job="kstatd"}[1m]) + rate(kstat_cpu_cpu_kernel_seconds_total{job="kstatd"}[1m]) + rate(kstat_cpu_cpu_intr_seconds_total{job="kstatd"}[1m])'
 same_sum "network bytes per second" 'job:kstat_link_bytes:rate1m' \
 	'sum by (job, instance) (instance_link:kstat_link_rbytes:rate1m) + on (job, instance) sum by (job, instance) (instance_link:kstat_link_obytes:rate1m)' \
 	'rate(kstat_link_rbytes64_bytes_total{job="kstatd"}[1m]) + rate(kstat_link_obytes64_bytes_total{job="kstatd"}[1m])'

@@ -74,6 +74,9 @@ Test(prom, names_are_snake_case_in_base_units)
 	name_is("kstat_m", "odd-name.x", NULL, "kstat_m_odd_name_x");
 	name_is("kstat_m", "__x__y__", NULL, "kstat_m_x_y");
 	name_is("kstat_m", "avenrun_1min", "fscale", "kstat_m_avenrun_1min");
+	name_is("kstat_cpu_info", "clock_MHz", "MHz", "kstat_cpu_info_clock_megahertz");
+	name_is("kstat_cpu_info", "current_clock_Hz", "Hz", "kstat_cpu_info_current_clock_hertz");
+	name_is("kstat_m", "mtu", "count", "kstat_m_mtu");
 }
 
 Test(prom, numbers_are_canonical)

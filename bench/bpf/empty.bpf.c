@@ -26,6 +26,8 @@ EMPTY(sched_process_fork)
 EMPTY(sched_process_exec)
 EMPTY(page_fault_user)
 EMPTY(page_fault_kernel)
+/* intr_claims */
+EMPTY(irq_handler_exit)
 /* sched */
 EMPTY(sched_wakeup)
 EMPTY(sched_wakeup_new)
