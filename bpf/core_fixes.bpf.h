@@ -72,4 +72,41 @@ static __always_inline u32 rqf_flush_seq(void)
 	return 0;
 }
 
+/*
+ * commit "bdev: infrastructure for flags" (6.10) moved the partition
+ * number into the low byte of __bd_flags, a u8 bd_partno before it.
+ */
+struct block_device___x {
+	u8 bd_partno;
+	atomic_t __bd_flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline u32 bdev_partno(struct block_device *bdev)
+{
+	struct block_device___x *b = (void *)bdev;
+
+	if (bpf_core_field_exists(b->bd_partno))
+		return BPF_CORE_READ(b, bd_partno);
+	return BPF_CORE_READ(b, __bd_flags.counter) & 0xff;
+}
+
+/*
+ * When a request went to the driver: blk_mq_start_request() stamps it
+ * only on queues that keep I/O statistics (QUEUE_FLAG_STATS: writeback
+ * throttling, blk-iolatency, ...), 0 elsewhere; a kernel without the
+ * field reads as 0 too.
+ */
+struct request___io {
+	u64 io_start_time_ns;
+} __attribute__((preserve_access_index));
+
+static __always_inline u64 rq_io_start(struct request *rq)
+{
+	struct request___io *r = (void *)rq;
+
+	if (bpf_core_field_exists(r->io_start_time_ns))
+		return BPF_CORE_READ(r, io_start_time_ns);
+	return 0;
+}
+
 #endif /* __KSTAT_CORE_FIXES_BPF_H */
