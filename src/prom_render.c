@@ -160,6 +160,16 @@ static void put_series(struct writer *w, const char *name, const char *suffix,
 		first = false;
 		put_label(ob, &first, "ks_name", sm->name, sizeof(sm->name));
 		break;
+	case PG_LABELS_DISK:
+		outbuf_put(ob, "{ks_instance=\"", 14);
+		outbuf_i64(ob, sm->instance);
+		outbuf_putc(ob, '"');
+		first = false;
+		put_label(ob, &first, "ks_name", sm->name, sizeof(sm->name));
+		put_label(ob, &first, "driver", sm->driver, sizeof(sm->driver));
+		if (sm->kclass[0])
+			put_label(ob, &first, "ks_class", sm->kclass, sizeof(sm->kclass));
+		break;
 	case PG_LABELS_PROVIDER:
 		put_label(ob, &first, "provider", sm->name, sizeof(sm->name));
 		break;
