@@ -76,34 +76,29 @@ static __always_inline void lat_add(__u32 qid, __u64 ident, bool write,
 }
 
 /*
- * Requests are taken as /proc/diskstats times them (blk_account_io_done()
- * and blk_account_io_flush()): at their last completion, those the block
- * layer accounts (RQF_IO_STAT) outside a flush sequence, and the flush
- * requests of a sequence, which go to the whole disk.
+ * Requests are taken as /proc/diskstats times them (blk_account_io_done()):
+ * those the block layer accounts (RQF_IO_STAT) outside a flush sequence.
+ * Flush requests are accounted apart (blk_account_io_flush()): kstatd
+ * takes their time from the books.
  */
-SEC("tp_btf/block_rq_complete")
-int BPF_PROG(handle_block_rq_complete, struct request *rq, blk_status_t error,
-	     unsigned int nr_bytes)
+static __always_inline int account(struct request *rq)
 {
 	__u32 flags = rq->rq_flags, io_stat = rqf_io_stat(), fseq = rqf_flush_seq();
 	__u32 op = rq->cmd_flags & REQ_OP_MASK, qid, part = 0, idx;
 	__u64 start = rq->start_time_ns, issue, now, ident;
-	struct request_queue *q = rq->q;
 	struct gendisk *disk = rq_disk(rq);
 	struct disk_time *t;
-	bool flush;
 
-	if (nr_bytes < rq->__data_len || !start || !disk)
+	if (!start || !disk || (flags & fseq))
 		return 0;
-	flush = (flags & fseq) && op == REQ_OP_FLUSH;
-	if (io_stat && (flags & (io_stat | fseq)) != io_stat && !flush)
+	if (io_stat ? !(flags & io_stat) : op == REQ_OP_FLUSH)
 		return 0;
-	qid = q->id;
+	qid = rq->q->id;
 	if (qid >= DISK_QUEUES) {
 		__sync_fetch_and_add(&kstat_map_drops, 1);
 		return 0;
 	}
-	if (rq->part && !flush)
+	if (rq->part)
 		part = bdev_partno(rq->part);
 	/* partitions past the slots are timed with their disk only */
 	if (part >= DISK_PARTS)
@@ -131,9 +126,30 @@ int BPF_PROG(handle_block_rq_complete, struct request *rq, blk_status_t error,
 	t->wlentime += issue - start;
 	t->rlentime += now - issue;
 	t->done++;
-	if (!flush && op != REQ_OP_DISCARD)
+	if (op != REQ_OP_DISCARD)
 		lat_add(qid, ident, op & 1, now - issue);
 	return 0;
+}
+
+/*
+ * Where the kernel accounts a request's end (6.5 on), after its bios
+ * ended: the time then is the kernel's own.  kstatd attaches this one or,
+ * on older kernels, the next (src/disk_kstats.c), never both.
+ */
+SEC("tp_btf/block_io_done")
+int BPF_PROG(handle_block_io_done, struct request *rq)
+{
+	return account(rq);
+}
+
+/* Before the request's bios end: each time reads a little short (waking their waiters) */
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(handle_block_rq_complete, struct request *rq, blk_status_t error,
+	     unsigned int nr_bytes)
+{
+	if (nr_bytes < rq->__data_len)
+		return 0;
+	return account(rq);
 }
 
 char LICENSE[] SEC("license") = "GPL";

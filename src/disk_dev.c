@@ -357,6 +357,7 @@ int disk_books_parse(const char *text, size_t len, struct disk_books **out)
 		b.discards = f[11];
 		b.dsect = f[13];
 		b.flushes = f[15];
+		b.fms = (uint32_t)f[16];
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 32;
 			struct disk_books *nv = realloc(v, nc * sizeof(*nv));

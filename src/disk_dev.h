@@ -52,6 +52,7 @@ struct disk_books {
 	uint32_t in_flight; /* field 9: from accounting start to completion */
 	uint32_t io_ticks;  /* field 10, ms, wraps at 2^32 */
 	uint32_t tiq;       /* field 11, ms, wraps at 2^32 */
+	uint32_t fms;       /* field 17: flushing, ms */
 };
 
 /*

@@ -28,6 +28,7 @@
 #include <linux/types.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../bpf/disk.h"
@@ -87,8 +88,8 @@ struct dk {
 	kstat_t *io, *info;
 	/* under io's lock */
 	bool started;
-	uint32_t tiq_raw, ticks_raw;
-	uint64_t tiq_ms, ticks_ms; /* the books' 32-bit ms counters, unwrapped */
+	uint32_t tiq_raw, ticks_raw, fms_raw;
+	uint64_t tiq_ms, ticks_ms, fms_ms; /* the books' 32-bit ms counters, unwrapped */
 	uint64_t off_r;            /* added to rlentime: time before us, and reconciled */
 	int64_t max_gap;           /* most requests the books had over the program */
 	kstat_io_t last;
@@ -221,22 +222,24 @@ static uint64_t at_least(uint64_t v, uint64_t last)
 static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uint64_t *rl)
 {
 	struct disk_src *ds = d->src;
-	uint64_t kernel = d->tiq_ms * NSEC_PER_MSEC, ours, kios;
+	uint64_t kernel, flush = d->fms_ms * NSEC_PER_MSEC, ours, kios;
 	struct disk_time t = { 0 };
 	int64_t gap;
 	int qid;
 
 	if (!timed(d)) {
 		*wl = 0;
-		*rl = kernel;
+		*rl = d->tiq_ms * NSEC_PER_MSEC;
 		return;
 	}
+	/* the program leaves flushes to the books, which time them apart */
+	kernel = d->tiq_ms > d->fms_ms ? (d->tiq_ms - d->fms_ms) * NSEC_PER_MSEC : 0;
 	qid = find_qid(ds, d->ident);
 	if (qid >= 0)
 		sum_slots(ds, (uint32_t)qid * DISK_PARTS + d->dev.partno,
 			  d->dev.partno ? 1 : DISK_PARTS, d->ident, &t);
 	__atomic_store_n(&d->untimed, t.untimed, __ATOMIC_RELAXED);
-	kios = b->reads + b->writes + b->discards + b->flushes;
+	kios = b->reads + b->writes + b->discards;
 	gap = (int64_t)(kios - t.done);
 	ours = t.wlentime + t.rlentime;
 	if (!d->started) {
@@ -256,7 +259,7 @@ static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uin
 		}
 	}
 	*wl = t.wlentime;
-	*rl = t.rlentime + d->off_r;
+	*rl = t.rlentime + d->off_r + flush;
 }
 
 static void fill_io(struct dk *d, const struct disk_books *b, uint32_t in_driver, uint64_t now)
@@ -266,6 +269,7 @@ static void fill_io(struct dk *d, const struct disk_books *b, uint32_t in_driver
 
 	unwrap(&d->tiq_raw, &d->tiq_ms, b->tiq, d->started);
 	unwrap(&d->ticks_raw, &d->ticks_ms, b->io_ticks, d->started);
+	unwrap(&d->fms_raw, &d->fms_ms, b->fms, d->started);
 	lentimes(d, b, &wl, &rl);
 	d->started = true;
 	busy = d->ticks_ms * NSEC_PER_MSEC;
@@ -657,6 +661,28 @@ static void disk_close(void *priv)
 	free(ds);
 }
 
+/* One program: where the kernel accounts a request's end, or the completion before it */
+static void disk_prepare(struct bpf_object *obj)
+{
+	struct bpf_program *done = bpf_object__find_program_by_name(obj, "handle_block_io_done"),
+			   *complete = bpf_object__find_program_by_name(obj,
+									 "handle_block_rq_complete");
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool have = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_block_io_done",
+						      BTF_KIND_TYPEDEF) >= 0;
+
+	btf__free(vmlinux);
+	if (!done || !complete)
+		return;
+	if (have) {
+		bpf_program__set_autoload(complete, false);
+		return;
+	}
+	log_warn("disk: no tracepoint block_io_done (kernels before 6.5): requests are timed at "
+		 "block_rq_complete, before their bios end, a little short of the kernel's times");
+	bpf_program__set_autoload(done, false);
+}
+
 static void *disk_open(struct snap *s, struct bpf_object *obj)
 {
 	struct bpf_map *tm = bpf_object__find_map_by_name(obj, "disk_time"),
@@ -695,6 +721,7 @@ static void *disk_open(struct snap *s, struct bpf_object *obj)
 }
 
 const struct provider_ext disk_ext = {
+	.prepare = disk_prepare,
 	.open = disk_open,
 	.sync = disk_sync,
 	.close = disk_close,

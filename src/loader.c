@@ -215,6 +215,8 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 	int ret;
 
 	skip_missing_tracepoints(p, vmlinux);
+	if (p->ext && p->ext->prepare)
+		p->ext->prepare(p->obj);
 	btf__free(vmlinux);
 
 	bpf_object__for_each_map(map, p->obj) {

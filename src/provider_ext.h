@@ -16,6 +16,8 @@ struct snap_stat_meta;
 struct bpf_object;
 
 struct provider_ext {
+	/* Before the object is loaded (programs to leave out, say); may be NULL */
+	void (*prepare)(struct bpf_object *obj);
 	/* After the object is loaded: private state, or NULL with errno */
 	void *(*open)(struct snap *s, struct bpf_object *obj);
 	/*
