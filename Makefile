@@ -133,6 +133,7 @@ TEST_SUITES := \
 	test_json \
 	test_kstat_cli \
 	test_disk \
+	test_disk_dev \
 	test_net \
 	test_intr \
 	test_syscall \
