@@ -75,6 +75,7 @@ static __always_inline u32 rqf_flush_seq(void)
 /*
  * commit "bdev: infrastructure for flags" (6.10) moved the partition
  * number into the low byte of __bd_flags, a u8 bd_partno before it.
+ * bdev: reached from a tp_btf argument, read directly (no probe read).
  */
 struct block_device___x {
 	u8 bd_partno;
@@ -86,8 +87,8 @@ static __always_inline u32 bdev_partno(struct block_device *bdev)
 	struct block_device___x *b = (void *)bdev;
 
 	if (bpf_core_field_exists(b->bd_partno))
-		return BPF_CORE_READ(b, bd_partno);
-	return BPF_CORE_READ(b, __bd_flags.counter) & 0xff;
+		return b->bd_partno;
+	return b->__bd_flags.counter & 0xff;
 }
 
 /*
@@ -96,16 +97,10 @@ static __always_inline u32 bdev_partno(struct block_device *bdev)
  * throttling, blk-iolatency, ...), 0 elsewhere; a kernel without the
  * field reads as 0 too.
  */
-struct request___io {
-	u64 io_start_time_ns;
-} __attribute__((preserve_access_index));
-
 static __always_inline u64 rq_io_start(struct request *rq)
 {
-	struct request___io *r = (void *)rq;
-
-	if (bpf_core_field_exists(r->io_start_time_ns))
-		return BPF_CORE_READ(r, io_start_time_ns);
+	if (bpf_core_field_exists(rq->io_start_time_ns))
+		return rq->io_start_time_ns;
 	return 0;
 }
 

@@ -9,9 +9,9 @@
  * (/proc/diskstats, /sys/block/<disk>/inflight): kstatd reads them when a
  * kstat is read (src/disk_kstats.c) and reconciles these sums with them.
  *
- * One program, no per-request state, no lock: a slot per request queue
- * and partition in a per-CPU array, indexed by the queue's dense id (the
- * kernel's ida allocator gives the lowest free one).  Each CPU's copy of a
+ * One program, no per-request state, no lock: a per-CPU array indexed by
+ * the request queue's dense id (the kernel's ida allocator gives the
+ * lowest free one), and one of partitions beside it.  Each CPU's copy of a
  * slot says whose it is (the disk's diskseq and dev_t), so that a queue id
  * reused by a new disk starts from zero on each CPU as the new disk's
  * first requests complete there; kstatd sums only the copies of the disk
@@ -31,19 +31,19 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, DISK_QUEUES * DISK_PARTS);
+	__uint(max_entries, DISK_QUEUES);
 	__type(key, __u32);
-	__type(value, struct disk_time);
-} disk_time SEC(".maps");
+	__type(value, struct disk_q);
+} disk_q SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, DISK_QUEUES);
+	__uint(max_entries, DISK_QUEUES * DISK_PARTS);
 	__type(key, __u32);
-	__type(value, struct disk_lat);
-} disk_lat SEC(".maps");
+	__type(value, struct disk_part);
+} disk_part SEC(".maps");
 
-/* Whose each queue id is: written when a CPU's slot changes hands, read by kstatd in place */
+/* Whose each queue id is: written when a CPU's copy changes hands, read by kstatd in place */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, DISK_QUEUES);
@@ -52,27 +52,20 @@ struct {
 	__type(value, __u64);
 } disk_queues SEC(".maps");
 
-static __always_inline void lat_add(__u32 qid, __u64 ident, bool write,
-				    __u64 ns)
+static __always_inline void part_add(__u32 qid, __u32 part, __u64 ident, __u64 wait, __u64 run)
 {
-	struct disk_lat *l = bpf_map_lookup_elem(&disk_lat, &qid);
-	__u32 b = kstat_log2(ns);
+	__u32 idx = qid * DISK_PARTS + part;
+	struct disk_part *p = bpf_map_lookup_elem(&disk_part, &idx);
 
-	if (!l)
+	if (!p)
 		return;
-	if (l->ident != ident) {
-		__builtin_memset(l, 0, sizeof(*l));
-		l->ident = ident;
+	if (p->ident != ident) {
+		__builtin_memset(p, 0, sizeof(*p));
+		p->ident = ident;
 	}
-	if (b >= DISK_LAT_SLOTS)
-		b = DISK_LAT_SLOTS - 1;
-	if (write) {
-		l->write[b]++;
-		l->write_sum += ns;
-	} else {
-		l->read[b]++;
-		l->read_sum += ns;
-	}
+	p->wlentime += wait;
+	p->rlentime += run;
+	p->done++;
 }
 
 /*
@@ -84,35 +77,27 @@ static __always_inline void lat_add(__u32 qid, __u64 ident, bool write,
 static __always_inline int account(struct request *rq)
 {
 	__u32 flags = rq->rq_flags, io_stat = rqf_io_stat(), fseq = rqf_flush_seq();
-	__u32 op = rq->cmd_flags & REQ_OP_MASK, qid, part = 0, idx;
-	__u64 start = rq->start_time_ns, issue, now, ident;
+	__u32 op = rq->cmd_flags & REQ_OP_MASK, qid, part = 0, b;
+	__u64 start = rq->start_time_ns, issue, now, ident, run;
 	struct gendisk *disk = rq_disk(rq);
-	struct disk_time *t;
+	struct disk_q *q;
 
 	if (!start || !disk || (flags & fseq))
 		return 0;
 	if (io_stat ? !(flags & io_stat) : op == REQ_OP_FLUSH)
 		return 0;
 	qid = rq->q->id;
-	if (qid >= DISK_QUEUES) {
-		__sync_fetch_and_add(&kstat_map_drops, 1);
+	q = bpf_map_lookup_elem(&disk_q, &qid);
+	if (!q) {
+		__sync_fetch_and_add(&kstat_map_drops, 1); /* past DISK_QUEUES */
 		return 0;
 	}
-	if (rq->part)
-		part = bdev_partno(rq->part);
-	/* partitions past the slots are timed with their disk only */
-	if (part >= DISK_PARTS)
-		part = 0;
-	idx = qid * DISK_PARTS + part;
-	t = bpf_map_lookup_elem(&disk_time, &idx);
-	if (!t)
-		return 0;
 	ident = disk_seq(disk) << 32 | (__u64)((__u32)disk->major << DEV_MINORBITS | disk->first_minor);
-	if (t->ident != ident) {
+	if (q->ident != ident) {
 		__u64 *owner = bpf_map_lookup_elem(&disk_queues, &qid);
 
-		__builtin_memset(t, 0, sizeof(*t));
-		t->ident = ident;
+		__builtin_memset(q, 0, sizeof(*q));
+		q->ident = ident;
 		if (owner)
 			*owner = ident;
 	}
@@ -121,13 +106,28 @@ static __always_inline int account(struct request *rq)
 	/* no issue time (the queue keeps no stats, see docs/kstats.md): all of it ran */
 	if (issue < start || issue > now) {
 		issue = start;
-		t->untimed++;
+		q->untimed++;
 	}
-	t->wlentime += issue - start;
-	t->rlentime += now - issue;
-	t->done++;
-	if (op != REQ_OP_DISCARD)
-		lat_add(qid, ident, op & 1, now - issue);
+	run = now - issue;
+	q->wlentime += issue - start;
+	q->rlentime += run;
+	q->done++;
+	b = kstat_log2(run);
+	if (b >= DISK_LAT_SLOTS)
+		b = DISK_LAT_SLOTS - 1;
+	/* discards are in the sums, as in time_in_queue, not in the histograms */
+	if (op != REQ_OP_DISCARD && (op & 1)) {
+		q->write[b]++;
+		q->write_sum += run;
+	} else if (op != REQ_OP_DISCARD) {
+		q->read[b]++;
+		q->read_sum += run;
+	}
+	if (rq->part)
+		part = bdev_partno(rq->part);
+	/* partitions past the slots are timed with their disk only */
+	if (part && part < DISK_PARTS)
+		part_add(qid, part, ident, issue - start, run);
 	return 0;
 }
 

@@ -70,11 +70,11 @@ struct disk_src {
 	pthread_mutex_t lock; /* the device list */
 	struct dk **v;
 	size_t n;
-	int time_fd, lat_fd;
+	int q_fd, part_fd;
 	const volatile uint64_t *queues; /* disk_queues, mapped read-only */
 	size_t queues_size;
 	int ncpus;
-	size_t tstride, lstride; /* one CPU's copy of a value */
+	size_t qstride, pstride; /* one CPU's copy of a value */
 	uint64_t reconciled, reconciled_ns, missed;
 };
 
@@ -170,39 +170,56 @@ static int find_qid(const struct disk_src *ds, uint64_t ident)
 	return -1;
 }
 
-/* Sum n slots from first, the copies of CPUs that hold this disk's requests */
-static void sum_slots(const struct disk_src *ds, uint32_t first, uint32_t n, uint64_t ident,
-		      struct disk_time *out)
+struct qsum {
+	uint64_t wlentime, rlentime, done, untimed;
+};
+
+/*
+ * A queue's sums (partno 0, with its histograms into hist if not NULL) or
+ * one of its partitions', over the CPUs whose copies hold this disk's
+ * requests.  All zero when the program has timed none.
+ */
+static void read_sums(const struct disk_src *ds, int qid, uint32_t partno, uint64_t ident,
+		      struct qsum *out, kstat_named_t *hist)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t vsize = ds->tstride * (size_t)ds->ncpus;
-	uint32_t keys[DISK_PARTS], in = first - 1, outk, cnt = n;
-	char *vals = malloc(vsize * n);
-	int err;
+	size_t stride = partno ? ds->pstride : ds->qstride;
+	uint32_t key = (uint32_t)qid * (partno ? DISK_PARTS : 1) + partno;
+	char *vals;
 
 	memset(out, 0, sizeof(*out));
-	if (!vals)
+	if (qid < 0 || !(vals = malloc(stride * (size_t)ds->ncpus)))
 		return;
-	if (n == 1)
-		err = bpf_map_lookup_elem(ds->time_fd, &first, vals);
-	else
-		err = bpf_map_lookup_batch(ds->time_fd, first ? &in : NULL, &outk, keys, vals, &cnt,
-					   &opts);
-	if (err && (n == 1 || errno != ENOENT))
-		cnt = 0;
-	for (uint32_t k = 0; k < cnt && k < n; k++) {
-		for (int c = 0; c < ds->ncpus; c++) {
-			const struct disk_time *t =
-				(const void *)(vals + k * vsize + (size_t)c * ds->tstride);
+	if (bpf_map_lookup_elem(partno ? ds->part_fd : ds->q_fd, &key, vals))
+		goto out_free;
+	if (hist)
+		for (int i = 0; i < 2 * (DISK_LAT_SLOTS + 1); i++)
+			hist[i].value.ui64 = 0;
+	for (int c = 0; c < ds->ncpus; c++) {
+		const void *v = vals + (size_t)c * stride;
+		const struct disk_part *p = v;
+		const struct disk_q *q = v;
 
-			if (t->ident != ident)
-				continue;
-			out->wlentime += t->wlentime;
-			out->rlentime += t->rlentime;
-			out->done += t->done;
-			out->untimed += t->untimed;
+		if (partno && p->ident == ident) {
+			out->wlentime += p->wlentime;
+			out->rlentime += p->rlentime;
+			out->done += p->done;
+		}
+		if (partno || q->ident != ident)
+			continue;
+		out->wlentime += q->wlentime;
+		out->rlentime += q->rlentime;
+		out->done += q->done;
+		out->untimed += q->untimed;
+		for (int i = 0; hist && i < DISK_LAT_SLOTS; i++) {
+			hist[i].value.ui64 += q->read[i];
+			hist[DISK_LAT_SLOTS + 1 + i].value.ui64 += q->write[i];
+		}
+		if (hist) {
+			hist[DISK_LAT_SLOTS].value.ui64 += q->read_sum;
+			hist[2 * DISK_LAT_SLOTS + 1].value.ui64 += q->write_sum;
 		}
 	}
+out_free:
 	free(vals);
 }
 
@@ -223,9 +240,8 @@ static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uin
 {
 	struct disk_src *ds = d->src;
 	uint64_t kernel, flush = d->fms_ms * NSEC_PER_MSEC, ours, kios;
-	struct disk_time t = { 0 };
+	struct qsum t;
 	int64_t gap;
-	int qid;
 
 	if (!timed(d)) {
 		*wl = 0;
@@ -234,10 +250,7 @@ static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uin
 	}
 	/* the program leaves flushes to the books, which time them apart */
 	kernel = d->tiq_ms > d->fms_ms ? (d->tiq_ms - d->fms_ms) * NSEC_PER_MSEC : 0;
-	qid = find_qid(ds, d->ident);
-	if (qid >= 0)
-		sum_slots(ds, (uint32_t)qid * DISK_PARTS + d->dev.partno,
-			  d->dev.partno ? 1 : DISK_PARTS, d->ident, &t);
+	read_sums(ds, find_qid(ds, d->ident), d->dev.partno, d->ident, &t, NULL);
 	__atomic_store_n(&d->untimed, t.untimed, __ATOMIC_RELAXED);
 	kios = b->reads + b->writes + b->discards;
 	gap = (int64_t)(kios - t.done);
@@ -288,35 +301,10 @@ static void fill_io(struct dk *d, const struct disk_books *b, uint32_t in_driver
 	d->last = *io;
 }
 
-static void lat_sum(const struct disk_src *ds, int qid, uint64_t ident, kstat_named_t *kn)
-{
-	char *vals = malloc(ds->lstride * (size_t)ds->ncpus);
-	uint32_t key = (uint32_t)qid;
-
-	if (!vals)
-		return;
-	if (qid >= 0 && bpf_map_lookup_elem(ds->lat_fd, &key, vals) == 0) {
-		for (int i = 0; i < 2 * (DISK_LAT_SLOTS + 1); i++)
-			kn[i].value.ui64 = 0;
-		for (int c = 0; c < ds->ncpus; c++) {
-			const struct disk_lat *l = (const void *)(vals + (size_t)c * ds->lstride);
-
-			if (l->ident != ident)
-				continue;
-			for (int i = 0; i < DISK_LAT_SLOTS; i++) {
-				kn[i].value.ui64 += l->read[i];
-				kn[DISK_LAT_SLOTS + 1 + i].value.ui64 += l->write[i];
-			}
-			kn[DISK_LAT_SLOTS].value.ui64 += l->read_sum;
-			kn[2 * DISK_LAT_SLOTS + 1].value.ui64 += l->write_sum;
-		}
-	}
-	free(vals);
-}
-
 static void fill_info(struct dk *d, const struct disk_books *b)
 {
 	kstat_named_t *kn = d->info->ks_data;
+	struct qsum ignored;
 
 	kn[INFO_MAJOR].value.ui64 = d->dev.major;
 	kn[INFO_MINOR].value.ui64 = d->dev.minor;
@@ -326,7 +314,8 @@ static void fill_info(struct dk *d, const struct disk_books *b)
 	kn[INFO_NDISCARDED].value.ui64 = b->dsect * SECTOR;
 	kn[INFO_FLUSHES].value.ui64 = b->flushes;
 	if (has_hist(d))
-		lat_sum(d->src, find_qid(d->src, d->ident), d->ident, kn + INFO_NBASE);
+		read_sums(d->src, find_qid(d->src, d->ident), 0, d->ident, &ignored,
+			  kn + INFO_NBASE);
 }
 
 /* Refresh one of a device's kstats on its own (a read by kid); its lock is held */
@@ -685,13 +674,13 @@ static void disk_prepare(struct bpf_object *obj)
 
 static void *disk_open(struct snap *s, struct bpf_object *obj)
 {
-	struct bpf_map *tm = bpf_object__find_map_by_name(obj, "disk_time"),
-		       *lm = bpf_object__find_map_by_name(obj, "disk_lat"),
-		       *qm = bpf_object__find_map_by_name(obj, "disk_queues");
+	struct bpf_map *qm = bpf_object__find_map_by_name(obj, "disk_q"),
+		       *pm = bpf_object__find_map_by_name(obj, "disk_part"),
+		       *om = bpf_object__find_map_by_name(obj, "disk_queues");
 	struct disk_src *ds;
 	void *q;
 
-	if (!tm || !lm || !qm) {
+	if (!qm || !pm || !om) {
 		errno = ENOENT;
 		return NULL;
 	}
@@ -700,12 +689,12 @@ static void *disk_open(struct snap *s, struct bpf_object *obj)
 		return NULL;
 	ds->snap = s;
 	ds->ncpus = libbpf_num_possible_cpus();
-	ds->time_fd = bpf_map__fd(tm);
-	ds->lat_fd = bpf_map__fd(lm);
-	ds->tstride = (bpf_map__value_size(tm) + 7) & ~(size_t)7;
-	ds->lstride = (bpf_map__value_size(lm) + 7) & ~(size_t)7;
+	ds->q_fd = bpf_map__fd(qm);
+	ds->part_fd = bpf_map__fd(pm);
+	ds->qstride = (bpf_map__value_size(qm) + 7) & ~(size_t)7;
+	ds->pstride = (bpf_map__value_size(pm) + 7) & ~(size_t)7;
 	ds->queues_size = (size_t)DISK_QUEUES * sizeof(uint64_t);
-	q = mmap(NULL, ds->queues_size, PROT_READ, MAP_SHARED, bpf_map__fd(qm), 0);
+	q = mmap(NULL, ds->queues_size, PROT_READ, MAP_SHARED, bpf_map__fd(om), 0);
 	if (ds->ncpus <= 0 || q == MAP_FAILED) {
 		int err = ds->ncpus <= 0 ? -ds->ncpus : errno;
 

@@ -288,7 +288,8 @@ Test(disk, direct_reads_and_writes_match_the_books_exactly)
 	q = books(loopname);
 	b = read_io(loopname);
 	expect_exact(loopname, &a, &b, &p, &q, K, K);
-	cr_expect_gt(b.rtime, a.rtime);
+	/* busy time in the kernel's jiffies: 512 fast requests may fit in one */
+	cr_expect_geq(b.rtime, a.rtime);
 	cr_expect_eq(b.wtime - a.wtime, b.wlentime - a.wlentime,
 		     "one stream: at most one request waits at a time");
 	cr_expect_geq(b.rlastupdate, a.rlastupdate);

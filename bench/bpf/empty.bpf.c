@@ -30,6 +30,7 @@ EMPTY(page_fault_kernel)
 EMPTY(sched_wakeup)
 EMPTY(sched_wakeup_new)
 /* disk */
+EMPTY(block_io_done)
 EMPTY(block_rq_complete)
 EMPTY(block_rq_merge)
 EMPTY(block_rq_requeue)
