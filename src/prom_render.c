@@ -58,7 +58,9 @@ static bool want(const kstat_t *hdr, void *arg)
 	bool listed = false;
 
 	for (size_t i = 0; i < r->f->n; i++) {
-		if (strcmp(hdr->ks_module, r->f->modules[i]) == 0) {
+		/* disks' modules are their drivers: "disk" is every block device's */
+		if (strcmp(hdr->ks_module, r->f->modules[i]) == 0 ||
+		    (strcmp(r->f->modules[i], "disk") == 0 && prom_group_is_disk(hdr))) {
 			r->seen[i] = true;
 			listed = true;
 		}

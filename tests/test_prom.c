@@ -574,6 +574,17 @@ Test(prom, disk_companions_join_their_disks_and_other_io_kstats_keep_their_modul
 	cr_expect(fx_has_line(out, "kstat_nfs_reads_total{ks_instance=\"3\",ks_name=\"nfs3\"} 6"),
 		  "an IO kstat of another class keeps the general rule");
 	free(out);
+	{
+		struct prom_filter f = { .modules = { "disk" }, .n = 1 };
+		int err;
+
+		out = fx_render(s, PROM_FMT_TEXT, &f, -1, &err, NULL);
+		cr_expect_eq(err, 0, "collect[]=disk: every block device, whatever its driver");
+		cr_expect_not_null(strstr(out, "ks_name=\"vda1\""), "%s", out);
+		cr_expect_not_null(strstr(out, "kstat_disk_major{"));
+		cr_expect_null(strstr(out, "kstat_nfs_"));
+		free(out);
+	}
 	snap_delete(s, info);
 	snap_delete(s, part);
 	snap_delete(s, nfs);
