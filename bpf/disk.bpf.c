@@ -38,7 +38,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, DISK_QUEUES * DISK_PARTS);
+	__uint(max_entries, DISK_QUEUES *DISK_PARTS);
 	__type(key, __u32);
 	__type(value, struct disk_part);
 } disk_part SEC(".maps");
@@ -92,7 +92,8 @@ static __always_inline int account(struct request *rq)
 		__sync_fetch_and_add(&kstat_map_drops, 1); /* past DISK_QUEUES */
 		return 0;
 	}
-	ident = disk_seq(disk) << 32 | (__u64)((__u32)disk->major << DEV_MINORBITS | disk->first_minor);
+	ident = disk_seq(disk) << 32 |
+		(__u64)((__u32)disk->major << DEV_MINORBITS | disk->first_minor);
 	if (q->ident != ident) {
 		__u64 *owner = bpf_map_lookup_elem(&disk_queues, &qid);
 

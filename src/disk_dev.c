@@ -24,8 +24,8 @@
 static const struct {
 	const char *linux_name, *module;
 } driver_names[] = {
-	{ "virtio_blk", "vd" },  /* illumos vioblk disks are vd */
-	{ "vbd", "xdf" },        /* Xen's blkfront, illumos xdf */
+	{ "virtio_blk", "vd" }, /* illumos vioblk disks are vd */
+	{ "vbd", "xdf" },       /* Xen's blkfront, illumos xdf */
 	{ "xen_blkfront", "xdf" },
 };
 
@@ -66,7 +66,8 @@ static void set_module(char *out, const char *name)
 	size_t n = 0;
 
 	for (; *name && n < KSTAT_STRLEN - 1; name++)
-		out[n++] = isalnum((unsigned char)*name) ? (char)tolower((unsigned char)*name) : '_';
+		out[n++] =
+			isalnum((unsigned char)*name) ? (char)tolower((unsigned char)*name) : '_';
 	out[n] = '\0';
 }
 
@@ -340,11 +341,12 @@ int disk_books_parse(const char *text, size_t len, struct disk_books **out)
 		line[ll] = '\0';
 		p = nl ? nl + 1 : end;
 		memset(&b, 0, sizeof(b));
-		got = sscanf(line,
-			     "%u %u %*s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
-			     "%llu %llu %llu %llu %llu",
-			     &b.major, &b.minor, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7],
-			     &f[8], &f[9], &f[10], &f[11], &f[12], &f[13], &f[14], &f[15], &f[16]);
+		got = sscanf(
+			line,
+			"%u %u %*s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+			"%llu %llu %llu %llu %llu",
+			&b.major, &b.minor, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7],
+			&f[8], &f[9], &f[10], &f[11], &f[12], &f[13], &f[14], &f[15], &f[16]);
 		if (got < 13)
 			continue;
 		b.reads = f[0];

@@ -28,11 +28,11 @@ struct disk_dev {
 	char parent[DISK_NAME_MAX]; /* a partition's disk */
 	unsigned int major, minor;
 	unsigned int dmajor, dminor; /* its disk's (a whole disk: its own) */
-	uint64_t diskseq;      /* the disk's (a partition's disk's); 0 where none */
-	uint32_t partno;       /* 0: a whole disk */
-	int name_instance;     /* the instance its name implies, or -1 */
-	enum disk_class klass; /* ks_class */
-	bool mq;               /* request-based: the disk program times its requests */
+	uint64_t diskseq;            /* the disk's (a partition's disk's); 0 where none */
+	uint32_t partno;             /* 0: a whole disk */
+	int name_instance;           /* the instance its name implies, or -1 */
+	enum disk_class klass;       /* ks_class */
+	bool mq;                     /* request-based: the disk program times its requests */
 };
 
 /* "disk", "partition", "stacked" */

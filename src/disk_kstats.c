@@ -90,8 +90,8 @@ struct dk {
 	bool started;
 	uint32_t tiq_raw, ticks_raw, fms_raw;
 	uint64_t tiq_ms, ticks_ms, fms_ms; /* the books' 32-bit ms counters, unwrapped */
-	uint64_t off_r;            /* added to rlentime: time before us, and reconciled */
-	int64_t max_gap;           /* most requests the books had over the program */
+	uint64_t off_r;                    /* added to rlentime: time before us, and reconciled */
+	int64_t max_gap;                   /* most requests the books had over the program */
 	kstat_io_t last;
 	uint64_t untimed; /* atomic */
 };
@@ -374,8 +374,8 @@ static int disk_collect(struct snap_source *src, uint64_t gen)
 		goto out_unlock;
 	for (size_t i = 0; i < ds->n; i++) {
 		struct dk *d = ds->v[i];
-		const struct disk_books *b = disk_books_find(books, (size_t)n, d->dev.major,
-							     d->dev.minor);
+		const struct disk_books *b =
+			disk_books_find(books, (size_t)n, d->dev.major, d->dev.minor);
 		uint32_t in_driver = 0;
 
 		if (!b)
@@ -467,8 +467,8 @@ static struct dk *dk_new(struct disk_src *ds, const struct disk_dev *dev, int in
 	kn = d->info->ks_data;
 	for (uint_t i = 0; i < ninfo; i++) {
 		static const char *const names[INFO_NBASE] = {
-			"major", "minor", "diskseq", "partition", "discards", "ndiscarded",
-			"flushes",
+			"major",    "minor",      "diskseq", "partition",
+			"discards", "ndiscarded", "flushes",
 		};
 		char nm[KSTAT_STRLEN];
 		uint_t h = (i - INFO_NBASE) % (DISK_LAT_SLOTS + 1);
@@ -655,7 +655,7 @@ static void disk_prepare(struct bpf_object *obj)
 {
 	struct bpf_program *done = bpf_object__find_program_by_name(obj, "handle_block_io_done"),
 			   *complete = bpf_object__find_program_by_name(obj,
-									 "handle_block_rq_complete");
+									"handle_block_rq_complete");
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	bool have = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_block_io_done",
 						      BTF_KIND_TYPEDEF) >= 0;

@@ -221,7 +221,8 @@ static void expect_times(const char *dev, const kstat_io_t *a, const kstat_io_t 
 	double tiq = (double)(q->tiq_ms - p->tiq_ms), busy = (double)(b->rtime - a->rtime) / 1e6;
 	double ticks = (double)(q->ticks_ms - p->ticks_ms);
 
-	fprintf(stderr, "%s: queue time %.3f ms, time_in_queue %.0f ms; rtime %.3f ms, io_ticks %.0f ms\n",
+	fprintf(stderr,
+		"%s: queue time %.3f ms, time_in_queue %.0f ms; rtime %.3f ms, io_ticks %.0f ms\n",
 		dev, lentime, tiq, busy, ticks);
 	cr_expect_gt(tiq, 20, "%s: the test kept the disk busy", dev);
 	/* the books count whole milliseconds: 1 ms either way, plus 2% */
@@ -361,13 +362,15 @@ static void hammer(const char *dev, int procs, int ms)
 			memset(buf, i, BLOCK);
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 			for (unsigned int n = 0;; n++) {
-				off_t off = (off_t)((n * 7919u + (unsigned)i * 1031u) % 8192u) * BLOCK;
+				off_t off =
+					(off_t)((n * 7919u + (unsigned)i * 1031u) % 8192u) * BLOCK;
 
 				if ((n & 3) ? pread(fd, buf, BLOCK, off) < 0
 					    : pwrite(fd, buf, BLOCK, off) < 0)
 					_exit(1);
 				clock_gettime(CLOCK_MONOTONIC, &t);
-				if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >
+				if ((t.tv_sec - t0.tv_sec) * 1000 +
+					    (t.tv_nsec - t0.tv_nsec) / 1000000 >
 				    ms)
 					_exit(0);
 			}

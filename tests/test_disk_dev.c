@@ -19,31 +19,44 @@ static char root[64];
 /* A device directory under devices/, listed in class/block: "key=value" files */
 static void dev(const char *path, const char *name, const char *files)
 {
-	cr_assert_eq(sh(NULL, 0,
-			"cd %s && mkdir -p devices/%s/%s && ln -s ../../devices/%s/%s class/block/%s && "
-			"cd devices/%s/%s && for kv in %s; do f=${kv%%%%=*}; mkdir -p $(dirname $f); "
-			"echo ${kv#*=} > $f; done",
-			root, path, name, path, name, name, path, name, files),
-		     0);
+	cr_assert_eq(
+		sh(NULL, 0,
+		   "cd %s && mkdir -p devices/%s/%s && ln -s ../../devices/%s/%s class/block/%s && "
+		   "cd devices/%s/%s && for kv in %s; do f=${kv%%%%=*}; mkdir -p $(dirname $f); "
+		   "echo ${kv#*=} > $f; done",
+		   root, path, name, path, name, name, path, name, files),
+		0);
 }
 
 static void setup(void)
 {
 	snprintf(root, sizeof(root), "/tmp/kstatd-test-sysfs-%d", (int)getpid());
-	cr_assert_eq(sh(NULL, 0, "rm -rf %s && mkdir -p %s/class/block %s/bus/virtio/drivers/virtio_blk "
-			"%s/bus/scsi/drivers/sd", root, root, root, root), 0);
+	cr_assert_eq(sh(NULL, 0,
+			"rm -rf %s && mkdir -p %s/class/block %s/bus/virtio/drivers/virtio_blk "
+			"%s/bus/scsi/drivers/sd",
+			root, root, root, root),
+		     0);
 	dev("pci0/virtio1", "vda", "dev=254:0 size=100 diskseq=1 mq/0/x=1");
-	cr_assert_eq(sh(NULL, 0, "ln -s ../../../bus/virtio/drivers/virtio_blk %s/devices/pci0/virtio1/driver "
-			"&& ln -s .. %s/devices/pci0/virtio1/vda/device", root, root), 0);
+	cr_assert_eq(
+		sh(NULL, 0,
+		   "ln -s ../../../bus/virtio/drivers/virtio_blk %s/devices/pci0/virtio1/driver "
+		   "&& ln -s .. %s/devices/pci0/virtio1/vda/device",
+		   root, root),
+		0);
 	dev("pci0/virtio1/vda", "vda1", "dev=254:1 size=50 partition=1");
 	dev("pci0/virtio1/vda", "vda2", "dev=254:2 size=0 partition=2");
 	dev("pci0/host0/0:0:0:1", "sdb", "dev=8:16 size=100 diskseq=2 mq/0/x=1");
-	cr_assert_eq(sh(NULL, 0, "ln -s ../../../../bus/scsi/drivers/sd %s/devices/pci0/host0/0:0:0:1/driver "
-			"&& ln -s .. %s/devices/pci0/host0/0:0:0:1/sdb/device", root, root), 0);
+	cr_assert_eq(
+		sh(NULL, 0,
+		   "ln -s ../../../../bus/scsi/drivers/sd %s/devices/pci0/host0/0:0:0:1/driver "
+		   "&& ln -s .. %s/devices/pci0/host0/0:0:0:1/sdb/device",
+		   root, root),
+		0);
 	dev("pci0/host0/0:0:0:1/sdb", "sdb3", "dev=8:19 size=10 partition=3");
 	dev("pci0/nvme/nvme0", "nvme0n1", "dev=259:0 size=100 diskseq=3 mq/0/x=1");
 	dev("virtual/block", "dm-2", "dev=253:2 size=100 diskseq=4 dm/name=vg0-root slaves/vda1=1");
-	dev("virtual/block", "dm-3", "dev=253:3 size=100 diskseq=5 "
+	dev("virtual/block", "dm-3",
+	    "dev=253:3 size=100 diskseq=5 "
 	    "dm/name=a-name-much-longer-than-thirty-one-characters");
 	dev("virtual/block", "md127", "dev=9:127 size=100 diskseq=6 md/level=raid1 slaves/sdb=1");
 	dev("virtual/block", "loop3", "dev=7:3 size=100 diskseq=7 mq/0/x=1 loop/backing_file=/f");

@@ -331,12 +331,14 @@ Test(prom, io_intr_and_timer_kstats_have_their_families)
 		  "%s", out);
 	cr_expect(fx_has_line(out, "kstat_disk_reads_total{ks_instance=\"1\",ks_name=\"sd1\","
 				   "driver=\"sd\",ks_class=\"disk\"} 2"));
-	cr_expect(fx_has_line(out, "kstat_disk_rtime_seconds_total{ks_instance=\"1\",ks_name=\"sd1\","
-				   "driver=\"sd\",ks_class=\"disk\"} 3"));
+	cr_expect(fx_has_line(out,
+			      "kstat_disk_rtime_seconds_total{ks_instance=\"1\",ks_name=\"sd1\","
+			      "driver=\"sd\",ks_class=\"disk\"} 3"));
 	cr_expect(fx_has_line(out, "kstat_disk_rlentime_seconds_total{ks_instance=\"1\","
 				   "ks_name=\"sd1\",driver=\"sd\",ks_class=\"disk\"} 4.5"));
-	cr_expect(fx_has_line(out, "kstat_disk_wcnt{ks_instance=\"1\",ks_name=\"sd1\",driver=\"sd\","
-				   "ks_class=\"disk\"} 1"));
+	cr_expect(fx_has_line(out,
+			      "kstat_disk_wcnt{ks_instance=\"1\",ks_name=\"sd1\",driver=\"sd\","
+			      "ks_class=\"disk\"} 1"));
 	cr_expect(fx_has_line(out, "# TYPE kstat_disk_wcnt gauge"));
 	cr_expect_null(strstr(out, "kstat_sd_"), "no family per driver");
 	cr_expect_null(strstr(out, "lastupdate"), "timestamps are not exported");
@@ -566,8 +568,9 @@ Test(prom, disk_companions_join_their_disks_and_other_io_kstats_keep_their_modul
 	snap_install(s, part);
 	snap_install(s, nfs);
 	out = scrape(PROM_FMT_TEXT);
-	cr_expect(fx_has_line(out, "kstat_disk_major{ks_instance=\"0\",ks_name=\"vda\",driver=\"vd\"} "
-				   "254"),
+	cr_expect(fx_has_line(out,
+			      "kstat_disk_major{ks_instance=\"0\",ks_name=\"vda\",driver=\"vd\"} "
+			      "254"),
 		  "%s", out);
 	cr_expect(fx_has_line(out, "kstat_disk_reads_total{ks_instance=\"0\",ks_name=\"vda1\","
 				   "driver=\"vd\",ks_class=\"partition\"} 5"));
