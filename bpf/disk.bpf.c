@@ -34,14 +34,14 @@ struct {
 	__uint(max_entries, DISK_QUEUES);
 	__type(key, __u32);
 	__type(value, struct disk_q);
-} disk_q SEC(".maps");
+} disk_q SEC(".maps") KSTAT_PINNED;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, DISK_QUEUES *DISK_PARTS);
 	__type(key, __u32);
 	__type(value, struct disk_part);
-} disk_part SEC(".maps");
+} disk_part SEC(".maps") KSTAT_PINNED;
 
 /* Whose each queue id is: written when a CPU's copy changes hands, read by kstatd in place */
 struct {
@@ -49,8 +49,16 @@ struct {
 	__uint(max_entries, DISK_QUEUES);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u64);
-} disk_queues SEC(".maps");
+	__type(value, struct disk_queue);
+} disk_queues SEC(".maps") KSTAT_PINNED;
+
+/* kstatd's own: the time it added to each queue's and partition's rlentime (no program writes) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DISK_QUEUES *DISK_PARTS);
+	__type(key, __u32);
+	__type(value, struct disk_off);
+} disk_off SEC(".maps") KSTAT_PINNED;
 
 static __always_inline void part_add(__u32 qid, __u32 part, __u64 ident, __u64 wait, __u64 run)
 {
@@ -95,12 +103,12 @@ static __always_inline int account(struct request *rq)
 	ident = disk_seq(disk) << 32 |
 		(__u64)((__u32)disk->major << DEV_MINORBITS | disk->first_minor);
 	if (q->ident != ident) {
-		__u64 *owner = bpf_map_lookup_elem(&disk_queues, &qid);
+		struct disk_queue *owner = bpf_map_lookup_elem(&disk_queues, &qid);
 
 		__builtin_memset(q, 0, sizeof(*q));
 		q->ident = ident;
 		if (owner)
-			*owner = ident;
+			owner->ident = ident;
 	}
 	now = bpf_ktime_get_ns();
 	issue = rq_io_start(rq);

@@ -24,10 +24,25 @@ struct disk_q {
 	__u64 write[DISK_LAT_SLOTS];
 };
 
+/* Whose a queue id is (a struct: kstatd checks a pinned map's layout by its BTF) */
+struct disk_queue {
+	__u64 ident;
+};
+
 /* A partition's share of its queue's (slot qid * DISK_PARTS + partno), on one CPU */
 struct disk_part {
 	__u64 ident;
 	__u64 wlentime, rlentime, done;
+};
+
+/*
+ * What kstatd added to rlentime from the books (the time before the
+ * program, and reconciled), slot qid * DISK_PARTS + partno: pinned with the
+ * sums, so that both go on across a restart
+ */
+struct disk_off {
+	__u64 ident;
+	__u64 off;
 };
 
 #endif /* __KSTAT_DISK_H */

@@ -70,8 +70,8 @@ struct disk_src {
 	pthread_mutex_t lock; /* the device list */
 	struct dk **v;
 	size_t n;
-	int q_fd, part_fd;
-	const volatile uint64_t *queues; /* disk_queues, mapped read-only */
+	int q_fd, part_fd, off_fd;
+	const volatile struct disk_queue *queues; /* disk_queues, mapped read-only */
 	size_t queues_size;
 	int ncpus;
 	size_t qstride, pstride; /* one CPU's copy of a value */
@@ -92,6 +92,8 @@ struct dk {
 	uint64_t tiq_ms, ticks_ms, fms_ms; /* the books' 32-bit ms counters, unwrapped */
 	uint64_t off_r;                    /* added to rlentime: time before us, and reconciled */
 	int64_t max_gap;                   /* most requests the books had over the program */
+	int64_t off_slot;                  /* where off_r was last saved (disk_off), or -1 */
+	uint64_t off_saved;
 	kstat_io_t last;
 	uint64_t untimed; /* atomic */
 };
@@ -165,7 +167,7 @@ static bool has_hist(const struct dk *d)
 static int find_qid(const struct disk_src *ds, uint64_t ident)
 {
 	for (int i = 0; i < DISK_QUEUES; i++)
-		if (ds->queues[i] == ident)
+		if (ds->queues[i].ident == ident)
 			return i;
 	return -1;
 }
@@ -223,6 +225,30 @@ out_free:
 	free(vals);
 }
 
+/* off_r as a kstatd before this one left it, for the same disk */
+static uint64_t off_load(const struct disk_src *ds, int64_t slot, uint64_t ident)
+{
+	struct disk_off o;
+	uint32_t key = (uint32_t)slot;
+
+	if (slot < 0 || bpf_map_lookup_elem(ds->off_fd, &key, &o) || o.ident != ident)
+		return 0;
+	return o.off;
+}
+
+static void off_save(struct dk *d, int64_t slot)
+{
+	struct disk_off o = { .ident = d->ident, .off = d->off_r };
+	uint32_t key = (uint32_t)slot;
+
+	if (slot < 0 || (slot == d->off_slot && d->off_r == d->off_saved))
+		return;
+	if (bpf_map_update_elem(d->src->off_fd, &key, &o, BPF_ANY) == 0) {
+		d->off_slot = slot;
+		d->off_saved = d->off_r;
+	}
+}
+
 /* Widen a 32-bit ms counter of the books */
 static void unwrap(uint32_t *raw, uint64_t *acc, uint32_t now, bool started)
 {
@@ -240,8 +266,9 @@ static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uin
 {
 	struct disk_src *ds = d->src;
 	uint64_t kernel, flush = d->fms_ms * NSEC_PER_MSEC, ours, kios;
+	int qid = find_qid(ds, d->ident);
+	int64_t gap, slot = qid < 0 ? -1 : (int64_t)qid * DISK_PARTS + d->dev.partno;
 	struct qsum t;
-	int64_t gap;
 
 	if (!timed(d)) {
 		*wl = 0;
@@ -250,14 +277,19 @@ static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uin
 	}
 	/* the program leaves flushes to the books, which time them apart */
 	kernel = d->tiq_ms > d->fms_ms ? (d->tiq_ms - d->fms_ms) * NSEC_PER_MSEC : 0;
-	read_sums(ds, find_qid(ds, d->ident), d->dev.partno, d->ident, &t, NULL);
+	read_sums(ds, qid, d->dev.partno, d->ident, &t, NULL);
 	__atomic_store_n(&d->untimed, t.untimed, __ATOMIC_RELAXED);
 	kios = b->reads + b->writes + b->discards;
 	gap = (int64_t)(kios - t.done);
 	ours = t.wlentime + t.rlentime;
 	if (!d->started) {
-		/* what the kernel timed before the program: all of it as running */
-		d->off_r = kernel > ours ? kernel - ours : 0;
+		/*
+		 * What an earlier kstatd added goes on; what the kernel timed
+		 * while none watched (before, or between two) counts as running
+		 */
+		d->off_r = off_load(ds, slot, d->ident);
+		if (kernel > ours + d->off_r)
+			d->off_r = kernel - ours;
 		d->max_gap = gap;
 	} else if (gap > d->max_gap) {
 		uint64_t have = ours + d->off_r;
@@ -271,6 +303,7 @@ static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uin
 			__atomic_fetch_add(&ds->reconciled_ns, kernel - have, __ATOMIC_RELAXED);
 		}
 	}
+	off_save(d, slot);
 	*wl = t.wlentime;
 	*rl = t.rlentime + d->off_r + flush;
 }
@@ -453,6 +486,7 @@ static struct dk *dk_new(struct disk_src *ds, const struct disk_dev *dev, int in
 	d->src = ds;
 	d->dev = *dev;
 	d->instance = instance;
+	d->off_slot = -1;
 	d->ident = (uint64_t)dev->diskseq << 32 | (uint32_t)(dev->dmajor << 20 | dev->dminor);
 	d->io = snap_create(ds->snap, dev->driver, instance, dev->ksname,
 			    disk_class_name(dev->klass), KSTAT_TYPE_IO, 1, 0);
@@ -676,11 +710,12 @@ static void *disk_open(struct snap *s, struct bpf_object *obj)
 {
 	struct bpf_map *qm = bpf_object__find_map_by_name(obj, "disk_q"),
 		       *pm = bpf_object__find_map_by_name(obj, "disk_part"),
+		       *fm = bpf_object__find_map_by_name(obj, "disk_off"),
 		       *om = bpf_object__find_map_by_name(obj, "disk_queues");
 	struct disk_src *ds;
 	void *q;
 
-	if (!qm || !pm || !om) {
+	if (!qm || !pm || !om || !fm) {
 		errno = ENOENT;
 		return NULL;
 	}
@@ -691,9 +726,10 @@ static void *disk_open(struct snap *s, struct bpf_object *obj)
 	ds->ncpus = libbpf_num_possible_cpus();
 	ds->q_fd = bpf_map__fd(qm);
 	ds->part_fd = bpf_map__fd(pm);
+	ds->off_fd = bpf_map__fd(fm);
 	ds->qstride = (bpf_map__value_size(qm) + 7) & ~(size_t)7;
 	ds->pstride = (bpf_map__value_size(pm) + 7) & ~(size_t)7;
-	ds->queues_size = (size_t)DISK_QUEUES * sizeof(uint64_t);
+	ds->queues_size = (size_t)DISK_QUEUES * sizeof(struct disk_queue);
 	q = mmap(NULL, ds->queues_size, PROT_READ, MAP_SHARED, bpf_map__fd(om), 0);
 	if (ds->ncpus <= 0 || q == MAP_FAILED) {
 		int err = ds->ncpus <= 0 ? -ds->ncpus : errno;
