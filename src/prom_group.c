@@ -172,6 +172,19 @@ static void copy_str(char *dst, const char *src, size_t max)
 	dst[n] = '\0';
 }
 
+static const char *const disk_classes[] = { "disk", "partition", "stacked" };
+
+/* The class of a block device's IO kstat, as a static string; NULL for any other */
+static const char *disk_class_of(const kstat_t *ks)
+{
+	if (ks->ks_type != KSTAT_TYPE_IO)
+		return NULL;
+	for (size_t i = 0; i < sizeof(disk_classes) / sizeof(disk_classes[0]); i++)
+		if (strcmp(ks->ks_class, disk_classes[i]) == 0)
+			return disk_classes[i];
+	return NULL;
+}
+
 /* Append a sample to fam; NULL if it repeats the last one of that kstat or on ENOMEM */
 static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const kstat_t *ks,
 				    enum pg_labels labels, const char *lname, const char *xname,
@@ -216,7 +229,7 @@ static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const ks
 		copy_str(sm->driver, ks->ks_module, sizeof(sm->driver));
 		if (info && ml > 4)
 			sm->driver[ml - 4] = '\0'; /* <driver>info */
-		copy_str(sm->kclass, info ? "" : ks->ks_class, sizeof(sm->kclass));
+		sm->kclass = info ? NULL : disk_class_of(ks);
 	}
 	if (f->last == PG_NONE)
 		f->first = idx;
@@ -283,18 +296,12 @@ static int kctx_init(struct kctx *k, const kstat_t *ks)
 
 bool prom_group_is_disk(const kstat_t *ks)
 {
-	static const char *const classes[] = { "disk", "partition", "stacked" };
 	size_t ml = strnlen(ks->ks_module, KSTAT_STRLEN);
 
 	if (ks->ks_type == KSTAT_TYPE_NAMED)
 		return strcmp(ks->ks_class, "disk_info") == 0 && ml > 4 &&
 		       strcmp(ks->ks_module + ml - 4, "info") == 0;
-	if (ks->ks_type != KSTAT_TYPE_IO)
-		return false;
-	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
-		if (strcmp(ks->ks_class, classes[i]) == 0)
-			return true;
-	return false;
+	return disk_class_of(ks) != NULL;
 }
 
 /* Family of one statistic in k's prefix; PG_NONE when its name does not fit */

@@ -60,7 +60,7 @@ struct pg_sample {
 	const char *xname;       /* one more label (static), or NULL */
 	char xval[KSTAT_STRLEN];
 	char driver[KSTAT_STRLEN]; /* PG_LABELS_DISK */
-	char kclass[KSTAT_STRLEN]; /* PG_LABELS_DISK: ks_class, or empty */
+	const char *kclass;        /* PG_LABELS_DISK: ks_class (static), or NULL */
 	uint64_t v;
 	uint32_t bucket, nbuckets; /* histograms: in buckets */
 };

@@ -169,8 +169,8 @@ static void put_series(struct writer *w, const char *name, const char *suffix,
 		first = false;
 		put_label(ob, &first, "ks_name", sm->name, sizeof(sm->name));
 		put_label(ob, &first, "driver", sm->driver, sizeof(sm->driver));
-		if (sm->kclass[0])
-			put_label(ob, &first, "ks_class", sm->kclass, sizeof(sm->kclass));
+		if (sm->kclass)
+			put_label(ob, &first, "ks_class", sm->kclass, KSTAT_STRLEN);
 		break;
 	case PG_LABELS_PROVIDER:
 		put_label(ob, &first, "provider", sm->name, sizeof(sm->name));
