@@ -62,6 +62,8 @@ CORE_SRCS := \
 	src/btf_check.c \
 	src/builtin.c \
 	src/cpu_info.c \
+	src/disk_dev.c \
+	src/disk_kstats.c \
 	src/ioc_request.c \
 	src/ioctl_compat.c \
 	src/http_auth.c \
@@ -137,6 +139,7 @@ TEST_SUITES := \
 	test_json \
 	test_kstat_cli \
 	test_disk \
+	test_disk_dev \
 	test_net \
 	test_intr \
 	test_syscall \
@@ -465,7 +468,7 @@ FUZZ_JOBS ?= 1
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
-FUZZ_CORE_SRCS := $(filter-out src/builtin.c src/loader.c src/loader_kstats.c src/pins.c \
+FUZZ_CORE_SRCS := $(filter-out src/builtin.c src/disk_kstats.c src/loader.c src/loader_kstats.c src/pins.c \
 	src/kidstore.c src/peercred.c src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
 FUZZ_CORE_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \

@@ -171,4 +171,36 @@ static __always_inline int tick_sched_state(void *ts, int *active)
 	return tick_sched_state_old(ts, active);
 }
 
+/*
+ * commit "bdev: infrastructure for flags" (6.10) moved the partition
+ * number into the low byte of __bd_flags, a u8 bd_partno before it.
+ * bdev: reached from a tp_btf argument, read directly (no probe read).
+ */
+struct block_device___x {
+	u8 bd_partno;
+	atomic_t __bd_flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline u32 bdev_partno(struct block_device *bdev)
+{
+	struct block_device___x *b = (void *)bdev;
+
+	if (bpf_core_field_exists(b->bd_partno))
+		return b->bd_partno;
+	return b->__bd_flags.counter & 0xff;
+}
+
+/*
+ * When a request went to the driver: blk_mq_start_request() stamps it
+ * only on queues that keep I/O statistics (QUEUE_FLAG_STATS: writeback
+ * throttling, blk-iolatency, ...), 0 elsewhere; a kernel without the
+ * field reads as 0 too.
+ */
+static __always_inline u64 rq_io_start(struct request *rq)
+{
+	if (bpf_core_field_exists(rq->io_start_time_ns))
+		return rq->io_start_time_ns;
+	return 0;
+}
+
 #endif /* __KSTAT_CORE_FIXES_BPF_H */

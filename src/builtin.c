@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <stddef.h>
+#include <string.h>
 
 #include <bpf/libbpf.h>
 
 #include "builtin.h"
+#include "disk_kstats.h"
 #include "cpu_sys.skel.h"
 #include "disk.skel.h"
 #include "intr.skel.h"
@@ -25,3 +27,8 @@ const struct builtin builtins[] = {
 	{ "syscall", syscall_bpf__elf_bytes, false },
 };
 const size_t nbuiltins = sizeof(builtins) / sizeof(builtins[0]);
+
+const struct provider_ext *builtin_ext(const char *name)
+{
+	return strcmp(name, "disk") == 0 ? &disk_ext : NULL;
+}

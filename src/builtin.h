@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct provider_ext;
+
 struct builtin {
 	const char *name;
 	const void *(*elf_bytes)(size_t *size);
@@ -14,5 +16,8 @@ struct builtin {
 
 extern const struct builtin builtins[];
 extern const size_t nbuiltins;
+
+/* The userspace of the built-in provider called name, or NULL */
+const struct provider_ext *builtin_ext(const char *name);
 
 #endif /* __KSTATD_BUILTIN_H */

@@ -37,6 +37,7 @@
 #include "pins.h"
 #include "provider.h"
 #include "refresh.h"
+#include "provider_ext.h"
 #include "schema.h"
 #include "snapshot.h"
 
@@ -170,6 +171,10 @@ static void provider_free(struct loader *ld, struct provider *p)
 		return;
 	if (p->self)
 		snap_delete(ld->snap, p->self);
+	free(p->self_data);
+	free(p->self_meta);
+	if (p->ext)
+		p->ext->close(p->ext_priv);
 	for (size_t i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	for (size_t i = 0; i < p->npmaps; i++)
@@ -264,6 +269,8 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 
 	skip_missing_tracepoints(p, vmlinux);
 	ret = percpu_btf_fill(p->obj, vmlinux, p->name);
+	if (p->ext && p->ext->prepare)
+		p->ext->prepare(p->obj);
 	btf__free(vmlinux);
 	if (ret < 0) {
 		snprintf(err, errlen, "refresh programs' kernel facts: %s", strerror(-ret));
@@ -288,7 +295,7 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 			nshared++;
 		}
 	}
-	if (nmaps + nshared == 0) {
+	if (nmaps + nshared == 0 && !p->ext) {
 		snprintf(err, errlen,
 			 "no map carries kstat tags (KSTAT_MODULE, KSTAT_SHARED, ...): not a kstat "
 			 "provider");
@@ -355,6 +362,11 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 		p->npmaps++;
 	}
 	find_drops(p);
+	if (p->ext && !(p->ext_priv = p->ext->open(ld->snap, p->obj))) {
+		ret = -errno;
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto err_unpin;
+	}
 	return 0;
 
 err_unpin:
@@ -616,6 +628,7 @@ static int add_builtin(struct loader *ld, const struct builtin *b)
 		return -ENOMEM;
 	snprintf(p->name, sizeof(p->name), "%s", b->name);
 	p->want = b->default_on;
+	p->ext = builtin_ext(b->name);
 	bytes = b->elf_bytes(&size);
 	p->obj = bpf_object__open_mem(bytes, size, &opts);
 	if (!p->obj) {
@@ -741,6 +754,16 @@ int loader_sync(struct loader *ld)
 			if (r < 0) {
 				log_warn("%s: map %s: %s", p->name,
 					 pmap_schema(p->pmaps[m])->map_name, strerror(-r));
+				ret = r;
+			} else {
+				changes += r;
+			}
+		}
+		if (p->ext) {
+			int r = p->ext->sync(p->ext_priv, p->attached);
+
+			if (r < 0) {
+				log_warn("%s: %s", p->name, strerror(-r));
 				ret = r;
 			} else {
 				changes += r;

@@ -41,7 +41,10 @@ struct provider {
 	void *bss;
 	size_t bss_size;
 	kstat_t *self;
-	kstat_named_t self_data[SELF_NSTATS];
+	kstat_named_t *self_data; /* SELF_NSTATS, then the extension's */
+	struct snap_stat_meta *self_meta;
+	const struct provider_ext *ext; /* a built-in's own userspace, or NULL */
+	void *ext_priv;
 };
 
 struct loader {

@@ -9,7 +9,10 @@
  *   TIMER	kstat_<module>_timer_{events,elapsed_seconds}_total and
  *		_timer_{min,max}_seconds, labelled timer="<record>"
  *
- * labelled ks_instance and ks_name.  kstatd's own kstats become the
+ * labelled ks_instance and ks_name.  Block devices (IO kstats of class
+ * disk, partition or stacked, and their NAMED <driver>info companions of
+ * class disk_info) share the families kstat_disk_*, labelled with their
+ * driver (the module) and class too.  kstatd's own kstats become the
  * exporter's self metrics: kstatd_provider_*{provider}, kstatd_engine_*.
  */
 #include <errno.h>
@@ -169,6 +172,19 @@ static void copy_str(char *dst, const char *src, size_t max)
 	dst[n] = '\0';
 }
 
+static const char *const disk_classes[] = { "disk", "partition", "stacked" };
+
+/* The class of a block device's IO kstat, as a static string; NULL for any other */
+static const char *disk_class_of(const kstat_t *ks)
+{
+	if (ks->ks_type != KSTAT_TYPE_IO)
+		return NULL;
+	for (size_t i = 0; i < sizeof(disk_classes) / sizeof(disk_classes[0]); i++)
+		if (strcmp(ks->ks_class, disk_classes[i]) == 0)
+			return disk_classes[i];
+	return NULL;
+}
+
 /* Append a sample to fam; NULL if it repeats the last one of that kstat or on ENOMEM */
 static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const kstat_t *ks,
 				    enum pg_labels labels, const char *lname, const char *xname,
@@ -206,6 +222,15 @@ static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const ks
 	copy_str(sm->name, lname ? lname : "", sizeof(sm->name));
 	sm->xname = xname;
 	copy_str(sm->xval, xval ? xval : "", sizeof(sm->xval));
+	if (labels == PG_LABELS_DISK) {
+		bool info = strcmp(ks->ks_class, "disk_info") == 0;
+		size_t ml = strnlen(ks->ks_module, KSTAT_STRLEN - 1);
+
+		copy_str(sm->driver, ks->ks_module, sizeof(sm->driver));
+		if (info && ml > 4)
+			sm->driver[ml - 4] = '\0'; /* <driver>info */
+		sm->kclass = info ? NULL : disk_class_of(ks);
+	}
 	if (f->last == PG_NONE)
 		f->first = idx;
 	else
@@ -258,10 +283,25 @@ static int kctx_init(struct kctx *k, const kstat_t *ks)
 		k->lname = NULL;
 		return 0;
 	}
+	if (prom_group_is_disk(ks)) {
+		k->labels = PG_LABELS_DISK;
+		snprintf(k->prefix, sizeof(k->prefix), "kstat_disk");
+		return 0;
+	}
 	k->labels = PG_LABELS_KS;
 	memcpy(k->prefix, "kstat_", 7);
 	n = prom_name_snake(k->prefix, 6, sizeof(k->prefix), ks->ks_module);
 	return n < 0 ? -ENAMETOOLONG : 0;
+}
+
+bool prom_group_is_disk(const kstat_t *ks)
+{
+	size_t ml = strnlen(ks->ks_module, KSTAT_STRLEN);
+
+	if (ks->ks_type == KSTAT_TYPE_NAMED)
+		return strcmp(ks->ks_class, "disk_info") == 0 && ml > 4 &&
+		       strcmp(ks->ks_module + ml - 4, "info") == 0;
+	return disk_class_of(ks) != NULL;
 }
 
 /* Family of one statistic in k's prefix; PG_NONE when its name does not fit */

@@ -29,6 +29,7 @@ enum pg_labels {
 	PG_LABELS_KS,       /* ks_instance, ks_name */
 	PG_LABELS_PROVIDER, /* provider (kstatd's own kstats) */
 	PG_LABELS_NONE,
+	PG_LABELS_DISK, /* ks_instance, ks_name, driver, ks_class (block devices) */
 };
 
 struct pg_family {
@@ -58,6 +59,8 @@ struct pg_sample {
 	char name[KSTAT_STRLEN]; /* ks_name, or the provider */
 	const char *xname;       /* one more label (static), or NULL */
 	char xval[KSTAT_STRLEN];
+	char driver[KSTAT_STRLEN]; /* PG_LABELS_DISK */
+	const char *kclass;        /* PG_LABELS_DISK: ks_class (static), or NULL */
 	uint64_t v;
 	uint32_t bucket, nbuckets; /* histograms: in buckets */
 };
@@ -86,6 +89,11 @@ struct prom_group {
 void prom_group_init(struct prom_group *g);
 void prom_group_free(struct prom_group *g);
 
+/*
+ * A block device's kstat (docs/metrics.md): its families are kstat_disk_*,
+ * whatever its driver, labelled driver and ks_class
+ */
+bool prom_group_is_disk(const kstat_t *ks);
 /* Add every statistic of one kstat (as snap_walk emits it); -ENOMEM */
 int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_stat_meta *meta);
 

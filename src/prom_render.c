@@ -58,7 +58,9 @@ static bool want(const kstat_t *hdr, void *arg)
 	bool listed = false;
 
 	for (size_t i = 0; i < r->f->n; i++) {
-		if (strcmp(hdr->ks_module, r->f->modules[i]) == 0) {
+		/* disks' modules are their drivers: "disk" is every block device's */
+		if (strcmp(hdr->ks_module, r->f->modules[i]) == 0 ||
+		    (strcmp(r->f->modules[i], "disk") == 0 && prom_group_is_disk(hdr))) {
 			r->seen[i] = true;
 			listed = true;
 		}
@@ -159,6 +161,16 @@ static void put_series(struct writer *w, const char *name, const char *suffix,
 		outbuf_putc(ob, '"');
 		first = false;
 		put_label(ob, &first, "ks_name", sm->name, sizeof(sm->name));
+		break;
+	case PG_LABELS_DISK:
+		outbuf_put(ob, "{ks_instance=\"", 14);
+		outbuf_i64(ob, sm->instance);
+		outbuf_putc(ob, '"');
+		first = false;
+		put_label(ob, &first, "ks_name", sm->name, sizeof(sm->name));
+		put_label(ob, &first, "driver", sm->driver, sizeof(sm->driver));
+		if (sm->kclass)
+			put_label(ob, &first, "ks_class", sm->kclass, KSTAT_STRLEN);
 		break;
 	case PG_LABELS_PROVIDER:
 		put_label(ob, &first, "provider", sm->name, sizeof(sm->name));

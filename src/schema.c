@@ -185,6 +185,10 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 		sc->writable = true;
 		return 0;
 	}
+	if (KEY_IS("pinned") && !v) {
+		sc->pinned = true;
+		return 0;
+	}
 	if (!v)
 		return fail(c, "tag 'kstat.%s' needs a value", tag);
 	if (KEY_IS("shared")) {
@@ -723,6 +727,11 @@ int schema_parse_map(const struct btf *btf, const struct schema_map *map, struct
 	/* it names a pin file: nothing that could climb out of the provider's directory */
 	if (!valid_map_name(map->name)) {
 		ret = fail(&c, "a map name may only hold letters, digits and '_'");
+		goto err_free;
+	}
+	if (sc->pinned) {
+		/* kept across restarts for a built-in's own userspace: no kstats here */
+		ret = ntags == 1 ? 0 : fail(&c, "a kstat.pinned map has no other kstat tags");
 		goto err_free;
 	}
 	if (sc->shared[0]) {

@@ -75,6 +75,7 @@ struct schema {
 	struct schema_field name_field;
 	const struct keydec_ops *key; /* KSTAT_KEY: what the keys are (src/keydec.h) */
 	bool writable;
+	bool pinned;         /* kstat.pinned: pinned, no kstats */
 	bool spin_lock;      /* the value holds a bpf_spin_lock: read it with BPF_F_LOCK */
 	uint32_t value_size; /* sizeof the value struct */
 	/* NAMED: the statistics, one record each (histograms: one per slot) */

@@ -56,6 +56,10 @@ check $? "the second shows ~400 r/s, ~1600 kr/s for $NAME"
 echo "$line" | awk '{ exit !($6 >= 0 && $7 >= 0 && $8 >= 0 && $9 <= 100 && $10 <= 100) }'
 check $? "queue lengths, service time and shares in range (the arithmetic: test_ksreport)"
 
+run "$OUTPUT/kiostat" -xp
+expect_rc 0 "kiostat -xp: partitions too, as iostat -xp"
+expect_out "^$NAME " "the test's loop device"
+
 run "$OUTPUT/kmpstat" 1 2
 expect_rc 0 "kmpstat 1 2"
 [ "$(grep -c '^CPU' "$_out")" -eq 2 ]

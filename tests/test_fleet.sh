@@ -160,6 +160,17 @@ same_sum "network bytes per second" 'job:kstat_link_bytes:rate1m' \
 	'rate(kstat_link_rbytes64_bytes_total{job="kstatd"}[1m]) + rate(kstat_link_obytes64_bytes_total{job="kstatd"}[1m])'
 same_sum "online CPUs" 'job:kstat_unix_ncpus:sum' 'instance:kstat_unix_ncpus:sum' \
 	'kstat_unix_ncpus{job="kstatd"}'
+# disks: the fleet counts whole disks only (ks_class="disk"), never the same
+# I/O again through a partition or a stacked device
+T=$(query 'timestamp(job:kstat_disk_bytes:rate1m)' | cut -d' ' -f2)
+FLEET=$(query 'job:kstat_disk_bytes:rate1m' "$T" | cut -d' ' -f2)
+RAW=$(query 'sum(rate(kstat_disk_nread_bytes_total{job="kstatd",ks_class="disk"}[1m]) + on (instance, driver, ks_name) rate(kstat_disk_nwritten_bytes_total{job="kstatd",ks_class="disk"}[1m]))' "$T" | cut -d' ' -f2)
+"$PY" -c 'import sys; f, r = float(sys.argv[1]), float(sys.argv[2]); sys.exit(abs(f - r) > 1e-9 * max(f, 1))' \
+	"${FLEET:-nan}" "${RAW:-0}"
+check $? "disk bytes per second: fleet $FLEET = the whole disks' $RAW"
+[ -z "$(query 'count(kstat_disk_reads_total{job="kstatd",ks_class=""})')" ] &&
+	[ -n "$(query 'count(kstat_disk_reads_total{job="kstatd",ks_class="disk"})')" ]
+check $? "every disk series says its class"
 
 curl -s "$API/rules" | "$PY" -c 'import json, sys
 groups = json.load(sys.stdin)["data"]["groups"]

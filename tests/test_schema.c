@@ -109,6 +109,22 @@ Test(schema, a_map_without_kstat_tags_is_private_state)
 	cr_expect_null(sc);
 }
 
+Test(schema, a_pinned_map_has_no_kstats_and_no_other_tags)
+{
+	static const char *const pinned[] = { "kstat.pinned", NULL };
+	static const char *const mixed[] = { "kstat.pinned", "kstat.module=mod", NULL };
+	int st = btf__add_struct(btf, "v", 8);
+	struct schema *sc = (void *)1;
+
+	btf__add_field(btf, "x", u64_id, 0, 0);
+	map_var("sums", pinned);
+	cr_expect_eq(parse("sums", BPF_MAP_TYPE_PERCPU_ARRAY, 8, st, &sc), 0);
+	cr_expect_null(sc, "a built-in's own userspace serves it");
+	map_var("both", mixed);
+	cr_expect_eq(parse("both", BPF_MAP_TYPE_ARRAY, 8, st, &sc), -EINVAL);
+	cr_expect(strstr(err, "kstat.pinned map has no other kstat tags"), "%s", err);
+}
+
 /* Expect a refusal whose message contains what */
 static void refused(const char *name, uint32_t type, uint32_t value_size, int st, const char *what)
 {

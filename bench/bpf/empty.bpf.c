@@ -32,6 +32,7 @@ EMPTY(irq_handler_exit)
 EMPTY(sched_wakeup)
 EMPTY(sched_wakeup_new)
 /* disk */
+EMPTY(block_io_done)
 EMPTY(block_rq_complete)
 EMPTY(block_rq_merge)
 EMPTY(block_rq_requeue)
