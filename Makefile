@@ -62,6 +62,7 @@ CORE_SRCS := \
 	src/btf_check.c \
 	src/builtin.c \
 	src/cpu_info.c \
+	src/cpu_stat_raw.c \
 	src/disk_dev.c \
 	src/disk_kstats.c \
 	src/ioc_request.c \
@@ -96,6 +97,8 @@ CORE_SRCS := \
 	src/snap_rw.c \
 	src/snapshot.c \
 	src/sysmisc.c \
+	src/tick.c \
+	src/unix_sysinfo.c \
 	src/web_config.c \
 	#
 

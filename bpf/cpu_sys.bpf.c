@@ -212,7 +212,7 @@ static __always_inline void fill_times(struct cpu_sys *cs, struct rq *rq, __u64 
 		cs->cpu_nsec_user = cs->cpu_nsec_kernel = cs->cpu_nsec_intr = KSTAT_ABSENT;
 		cs->cpu_nsec_idle = cs->cpu_nsec_wait = cs->cpu_nsec_steal = KSTAT_ABSENT;
 		cs->cpu_ticks_user = cs->cpu_ticks_kernel = KSTAT_ABSENT;
-		cs->cpu_ticks_idle = cs->cpu_ticks_wait = KSTAT_ABSENT;
+		cs->cpu_ticks_idle = cs->cpu_ticks_wait = cs->wait_ticks_io = KSTAT_ABSENT;
 		return;
 	}
 	cs->cpu_nsec_user = cpustat(kcs, CPUTIME_USER) + cpustat(kcs, CPUTIME_NICE);
@@ -228,6 +228,16 @@ static __always_inline void fill_times(struct cpu_sys *cs, struct rq *rq, __u64 
 	cs->cpu_ticks_kernel = cs->cpu_nsec_kernel / NSEC_PER_TICK;
 	cs->cpu_ticks_idle = idle[0] == KSTAT_ABSENT ? KSTAT_ABSENT : idle[0] / NSEC_PER_TICK;
 	cs->cpu_ticks_wait = wait == KSTAT_ABSENT ? KSTAT_ABSENT : wait / NSEC_PER_TICK;
+	cs->wait_ticks_io = cs->cpu_ticks_wait;
+}
+
+/* Tasks on this run queue that wait to run: all but the one running, if not idle */
+static __always_inline __u64 queued(struct rq *rq)
+{
+	__u32 n = BPF_CORE_READ(rq, nr_running);
+	bool busy = BPF_CORE_READ(rq, curr) != BPF_CORE_READ(rq, idle);
+
+	return n > busy ? n - busy : 0;
 }
 
 static __always_inline __u64 vm_event(const unsigned long *ev, enum vm_event_item item)
@@ -390,6 +400,8 @@ static int refresh_one(__u32 cpu, struct refresh_ctx *c)
 		return 1;
 	}
 	cs->pswitch = BPF_CORE_READ(rq, nr_switches);
+	cs->iowait = (__u32)BPF_CORE_READ(rq, nr_iowait.counter);
+	cs->nr_queued = queued(rq);
 	fill_times(cs, rq, c->books.now);
 	fill_vm(vm, rq);
 	fill_softirq(si, rq);
@@ -406,11 +418,11 @@ static int mark_absent(__u32 cpu, void *unused)
 
 	cs = bpf_map_lookup_percpu_elem(&cpu_sys, &zero, cpu);
 	if (cs) {
-		cs->pswitch = cs->intr = cs->xcalls = KSTAT_ABSENT;
+		cs->pswitch = cs->intr = cs->xcalls = cs->iowait = KSTAT_ABSENT;
 		cs->cpu_nsec_user = cs->cpu_nsec_kernel = cs->cpu_nsec_intr = KSTAT_ABSENT;
 		cs->cpu_nsec_idle = cs->cpu_nsec_wait = cs->cpu_nsec_steal = KSTAT_ABSENT;
 		cs->cpu_ticks_user = cs->cpu_ticks_kernel = KSTAT_ABSENT;
-		cs->cpu_ticks_idle = cs->cpu_ticks_wait = KSTAT_ABSENT;
+		cs->cpu_ticks_idle = cs->cpu_ticks_wait = cs->wait_ticks_io = KSTAT_ABSENT;
 	}
 	v = bpf_map_lookup_percpu_elem(&cpu_vm, &zero, cpu);
 	for (int i = 0; v && i < (int)(sizeof(struct cpu_vm) / 8); i++)
@@ -443,13 +455,24 @@ int refresh_cpu(void *ctx)
 	return c.err;
 }
 
+#define KSTAT_PF_KTHREAD 0x00200000 /* include/linux/sched.h: a #define, not in BTF */
+
+/*
+ * Every task created is a thread as illumos counts them (nthreads, which
+ * thread_create() counts, kernel threads too); a new thread group that is
+ * not a kernel thread is a process (sysfork: fork, vfork, clone without
+ * CLONE_THREAD, which is what /proc/stat's processes counts minus threads).
+ */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 zero = 0;
 	struct cpu_sys *cs = bpf_map_lookup_elem(&cpu_sys, &zero);
 
-	if (cs)
+	if (!cs)
+		return 0;
+	cs->nthreads++;
+	if (child->pid == child->tgid && !(child->flags & KSTAT_PF_KTHREAD))
 		cs->sysfork++;
 	return 0;
 }

@@ -2,7 +2,7 @@
 /*
  * The value of cpu:N:sys, shared by the providers that add to it: cpu_sys
  * (the kernel's own per-CPU books, fork and exec), sched (involuntary
- * switches, opt-in) and syscall (system calls, opt-in).  Include
+ * switches and migrations, opt-in) and syscall (system calls, opt-in).  Include
  * kstat.bpf.h first.
  */
 #ifndef __KSTAT_CPU_SYS_H
@@ -25,14 +25,23 @@ struct cpu_sys {
 	__u64 cpu_ticks_wait KSTAT_COUNTER(count, "cpu_nsec_wait in 10 ms ticks");
 	__u64 intr KSTAT_COUNTER(count, "Interrupts, device and CPU vectors, as /proc/interrupts");
 	__u64 xcalls KSTAT_COUNTER(count, "Cross-calls (function call and TLB shootdown IPIs)");
-	__u64 sysfork KSTAT_COUNTER(count, "Processes and threads created (fork, vfork, clone)");
+	__u64 sysfork KSTAT_COUNTER(count,
+				    "Processes created (fork, vfork, clone without CLONE_THREAD)");
 	__u64 sysexec KSTAT_COUNTER(count, "Successful execs");
+	__u64 nthreads KSTAT_COUNTER(count, "Tasks created: processes, threads and kernel threads");
+	/* from the sched provider, while it is attached */
+	__u64 cpumigrate KSTAT_COUNTER(count, "Task migrations the scheduler made on this CPU");
+	__u64 iowait KSTAT_GAUGE(count, "Tasks waiting for I/O that last ran on this CPU");
+	__u64 wait_ticks_io KSTAT_COUNTER(count,
+					  "cpu_ticks_wait: all of Linux's wait time is I/O wait");
 	/* from the syscall provider, while it is attached */
 	__u64 syscall KSTAT_COUNTER(count, "System calls entered");
 	__u64 sysread KSTAT_COUNTER(count, "read, readv, pread64, preadv and preadv2 calls");
 	__u64 syswrite KSTAT_COUNTER(count, "write, writev, pwrite64, pwritev and pwritev2 calls");
 	__u64 readch KSTAT_COUNTER(bytes, "Bytes those reads returned");
 	__u64 writech KSTAT_COUNTER(bytes, "Bytes those writes accepted");
+	/* private: tasks queued to run, not running (unix:0:sysinfo's runque) */
+	__u64 nr_queued;
 };
 
 #endif /* __KSTAT_CPU_SYS_H */

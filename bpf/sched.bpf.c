@@ -5,7 +5,8 @@
  * cpu:N:sys:inv_swtch, the involuntary switches, and cpu:N:runq, the log2
  * histogram of run-queue latency on each CPU: how long a task that became
  * runnable (woken, or preempted while still runnable) waited before it
- * ran.  Both from one program: attach with kstat -w kstatd:0:config:sched=1.
+ * ran.  Both from one program; and cpu:N:sys:cpumigrate, from a second on
+ * sched_migrate_task.  Attach with kstat -w kstatd:0:config:sched=1.
  *
  * The scheduler keeps that time itself (CONFIG_SCHED_INFO, the books of
  * /proc/<pid>/schedstat): sched_info.last_queued is the run-queue clock
@@ -105,6 +106,24 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 		b = LAT_SLOTS - 1;
 	r->runq_lat[b]++;
 	r->runq_lat_sum += lat;
+	return 0;
+}
+
+/*
+ * cpu:N:sys:cpumigrate.  Without CONFIG_SCHEDSTATS the kernel counts
+ * migrations only per task (se.nr_migrations), so a program counts them,
+ * on the CPU that moves the task (the waker's, or the one balancing
+ * load): this CPU's copy, with no atomic.  illumos counts each on the CPU
+ * the thread moves to; the total is the same.
+ */
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(handle_sched_migrate_task, struct task_struct *p, int dest_cpu)
+{
+	__u32 zero = 0;
+	struct cpu_sys *cs = bpf_map_lookup_elem(&cpu_sys, &zero);
+
+	if (cs)
+		cs->cpumigrate++;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include "builtin.h"
+#include "cpu_stat_raw.h"
 #include "disk_kstats.h"
 #include "cpu_sys.skel.h"
 #include "disk.skel.h"
@@ -30,5 +31,7 @@ const size_t nbuiltins = sizeof(builtins) / sizeof(builtins[0]);
 
 const struct provider_ext *builtin_ext(const char *name)
 {
+	if (strcmp(name, "cpu_sys") == 0)
+		return &cpu_stat_ext;
 	return strcmp(name, "disk") == 0 ? &disk_ext : NULL;
 }

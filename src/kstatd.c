@@ -33,6 +33,7 @@
 #include "snapshot.h"
 #include "sysmisc.h"
 #include "cpu_info.h"
+#include "tick.h"
 #include "web_config.h"
 
 #define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
@@ -664,6 +665,12 @@ int main(int argc, char **argv)
 	err = drop_privileges();
 	if (err)
 		goto cleanup;
+	/* the first thread: it must not keep what was just dropped */
+	err = tick_start();
+	if (err) {
+		log_err("cannot start the 1 Hz tick: %s", strerror(-err));
+		goto cleanup;
+	}
 	err = ioc_start(srv);
 	if (err)
 		goto cleanup;
@@ -703,6 +710,7 @@ cleanup:
 	ioc_free(srv);
 	peercred_free(pc);
 	http_stop(http);
+	tick_stop();
 	cpu_info_free(ci);
 	sysmisc_free(sm);
 	loader_free(ld);

@@ -367,6 +367,8 @@ static int provider_load(struct loader *ld, struct provider *p, char *err, size_
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto err_unpin;
 	}
+	if (p->ext && p->ext->use_refresh)
+		p->ext->use_refresh(p->ext_priv, p->refresh);
 	return 0;
 
 err_unpin:

@@ -14,12 +14,18 @@
 struct snap;
 struct snap_stat_meta;
 struct bpf_object;
+struct refresh;
 
 struct provider_ext {
 	/* Before the object is loaded (programs to leave out, say); may be NULL */
 	void (*prepare)(struct bpf_object *obj);
 	/* After the object is loaded: private state, or NULL with errno */
 	void *(*open)(struct snap *s, struct bpf_object *obj);
+	/*
+	 * Right after open: the provider's refresh programs (src/refresh.h),
+	 * to run before reading maps they fill, or NULL; may be NULL
+	 */
+	void (*use_refresh)(void *priv, struct refresh *r);
 	/*
 	 * At each sync, after the programs were attached or detached: bring
 	 * the kstats in step.  Returns the kstats created plus deleted, or
