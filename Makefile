@@ -96,10 +96,13 @@ CORE_SRCS := \
 	src/schema.c \
 	src/snap_rw.c \
 	src/snapshot.c \
+	src/spl_parse.c \
 	src/sysmisc.c \
 	src/tick.c \
+	src/unix_kstats.c \
 	src/unix_sysinfo.c \
 	src/web_config.c \
+	src/zfs_kstats.c \
 	#
 
 # Drop-in providers: a single .bpf.c each, no userspace code (examples/)

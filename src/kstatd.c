@@ -34,6 +34,8 @@
 #include "sysmisc.h"
 #include "cpu_info.h"
 #include "tick.h"
+#include "unix_kstats.h"
+#include "zfs_kstats.h"
 #include "web_config.h"
 
 #define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
@@ -62,6 +64,7 @@ enum {
 	OPT_WEB_MAX_REQUESTS,
 	OPT_KEEP_CAPS,
 	OPT_PROVIDER_MAX_KSTATS,
+	OPT_SPL_KSTAT_DIR,
 };
 
 static struct env {
@@ -81,8 +84,10 @@ static struct env {
 	struct http_opts web;
 	const char *web_config;
 	bool keep_caps;
+	const char *spl_kstat_dir;
 } env = {
 	.pin_path = DEFAULT_PIN_PATH,
+	.spl_kstat_dir = ZFS_KSTATS_DIR,
 	.provider_dir = DEFAULT_PROVIDER_DIR,
 	.socket_path = DEFAULT_SOCKET,
 	.sync_ms = DEFAULT_SYNC_MS,
@@ -123,6 +128,7 @@ static const char doc[] =
 	"    kstatd --provider tcp.bpf.o     # also serve a drop-in provider\n"
 	"    kstatd --provider-dir /srv/prov # providers dropped in there, live\n"
 	"    kstatd --disable cpu_sys        # start with cpu:N:sys detached\n"
+	"    kstatd --spl-kstat-dir=''       # no OpenZFS kstats from /proc/spl/kstat\n"
 	"    kstatd --log.level=debug        # libbpf and verifier messages too\n"
 	"    kstatd --web.listen-address=127.0.0.1:8738 \\\n"
 	"           --web.listen-address=[::1]:8738  # loopback only, IPv4 and IPv6\n"
@@ -149,6 +155,8 @@ static const struct argp_option opts[] = {
 	  "kstats one map of a provider may have (default 131072); a map declaring more is "
 	  "refused",
 	  0 },
+	{ "spl-kstat-dir", OPT_SPL_KSTAT_DIR, "DIR", 0,
+	  "Serve the OpenZFS (SPL) kstats under DIR (default " ZFS_KSTATS_DIR "; empty: none)", 0 },
 	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
 	  "How often new and vanished map entries become kstats (default 500)", 0 },
@@ -259,6 +267,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_KEEP_CAPS:
 		env.keep_caps = true;
+		break;
+	case OPT_SPL_KSTAT_DIR:
+		if (arg[0] && (arg[0] != '/' || strlen(arg) >= PATH_MAX - 256))
+			argp_error(state, "--spl-kstat-dir must be an absolute path: '%s'", arg);
+		env.spl_kstat_dir = arg[0] ? arg : NULL;
 		break;
 	case OPT_WEB_MAX_REQUESTS:
 		errno = 0;
@@ -547,6 +560,8 @@ int main(int argc, char **argv)
 	struct web_config *wc = NULL;
 	struct sysmisc *sm = NULL;
 	struct cpu_info *ci = NULL;
+	struct unix_kstats *uk = NULL;
+	struct zfs_kstats *zk = NULL;
 	struct loader *ld = NULL;
 	struct http *http = NULL;
 	struct snap *s = NULL;
@@ -637,6 +652,15 @@ int main(int argc, char **argv)
 	ci = cpu_info_new(s);
 	if (!ci)
 		log_warn("cannot create cpu_info:N:cpu_infoN: %s", strerror(errno));
+	uk = unix_kstats_new(s);
+	if (!uk)
+		log_warn("cannot create unix:0:system_pages and vminfo: %s", strerror(errno));
+	if (env.spl_kstat_dir) {
+		zk = zfs_kstats_new(s, env.spl_kstat_dir);
+		if (!zk || zfs_kstats_sync(zk) < 0)
+			log_warn("%s: cannot serve its kstats: %s", env.spl_kstat_dir,
+				 strerror(errno));
+	}
 	err = loader_sync(ld);
 	if (err < 0) {
 		log_err("cannot create the providers' kstats: %s", strerror(-err));
@@ -697,6 +721,8 @@ int main(int argc, char **argv)
 		if (exiting)
 			break;
 		(void)loader_sync(ld);
+		if (zk)
+			(void)zfs_kstats_sync(zk);
 	}
 	err = 0;
 	(void)privs_notify("STOPPING=1");
@@ -711,6 +737,8 @@ cleanup:
 	peercred_free(pc);
 	http_stop(http);
 	tick_stop();
+	zfs_kstats_free(zk);
+	unix_kstats_free(uk);
 	cpu_info_free(ci);
 	sysmisc_free(sm);
 	loader_free(ld);
