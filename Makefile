@@ -176,7 +176,8 @@ SHIM_SRCS := \
 	lib/kstat_client.c \
 	lib/kstat_preload.c \
 	#
-LIB_HDRS := include/kstat.h include/sys/kstat.h lib/kstat_client.h lib/kstat_wire.h
+LIB_HDRS := include/kstat.h include/sys/kstat.h include/sys/sysinfo.h lib/kstat_client.h \
+	lib/kstat_wire.h
 SONAME := libkstat.so.1
 # No sanitizers here: a preloaded library cannot bring ASan's runtime
 LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(EXTRA_CFLAGS)
@@ -526,7 +527,7 @@ fuzz: fuzz-build
 		tests/fuzz/run.sh $(FUZZ)
 
 # The ABI's static assertions, checked for i386 too (gcc-multilib)
-$(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h include/sys/sysinfo.h | $(OUTPUT)/tests
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 -std=c11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
 
@@ -583,6 +584,7 @@ install: all
 	$(call install_libs,$(LIB32DIR),$(OUTPUT)/lib32)
 	$(Q)install -m 0644 include/kstat.h $(D)$(INCLUDEDIR)/kstat.h
 	$(Q)install -m 0644 include/sys/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h
+	$(Q)install -m 0644 include/sys/sysinfo.h $(D)$(INCLUDEDIR)/sys/sysinfo.h
 	$(Q)install -m 0644 bpf/kstat.bpf.h $(D)$(INCLUDEDIR)/kstatd/kstat.bpf.h
 	$(Q)install -m 0644 docs/kstat.1 $(D)$(MANDIR)/man1/kstat.1
 	$(Q)install -m 0644 docs/libkstat.3 $(D)$(MANDIR)/man3/libkstat.3
@@ -600,7 +602,7 @@ uninstall:
 		$(addprefix $(D)$(BINDIR)/,$(notdir $(REPORT_BINS))) \
 		$(foreach d,$(LIBDIR) $(LIB32DIR),$(addprefix $(D)$(d)/,$(LIBKSTAT_REAL) $(SONAME) \
 			libkstat.so libkstat.a kstat_preload.so pkgconfig/kstat.pc)) \
-		$(D)$(INCLUDEDIR)/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h \
+		$(D)$(INCLUDEDIR)/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h $(D)$(INCLUDEDIR)/sys/sysinfo.h \
 		$(D)$(INCLUDEDIR)/kstatd/kstat.bpf.h \
 		$(D)$(MANDIR)/man1/kstat.1 $(D)$(MANDIR)/man3/libkstat.3 $(D)$(MANDIR)/man8/kstatd.8 \
 		$(patsubst %,$(D)$(MANDIR)/man3/%.3,$(MAN3_LINKS)) \

@@ -133,7 +133,8 @@ Test(cpu_sys, one_kstat_per_online_cpu_with_the_documented_statistics)
 		"cpu_ticks_user", "cpu_ticks_kernel", "cpu_ticks_idle", "cpu_ticks_wait",
 		"intr",           "xcalls",           "sysfork",        "sysexec",
 		"syscall",        "sysread",          "syswrite",       "readch",
-		"writech",
+		"writech",        "nthreads",         "cpumigrate",     "iowait",
+		"wait_ticks_io",
 	};
 	static const char *const vm[] = { "pgpgin",    "pgpgout",  "pgswapin",
 					  "pgswapout", "as_fault", "maj_fault",
@@ -183,13 +184,25 @@ Test(cpu_sys, pswitch_is_the_kernels_own_switch_count)
 	expect_between(k1 - k0, p1 - p0, pb - pa, 0, "pswitch sandwich");
 }
 
-Test(cpu_sys, sysfork_matches_proc_stat_processes_within_1_percent)
+static void *nothing(void *arg)
 {
-	uint64_t k0, k1, p0, p1;
+	return arg;
+}
 
-	k0 = sum_cpus("sys", "sysfork");
+/*
+ * /proc/stat's processes is the kernel's total_forks: every task created,
+ * threads and kernel threads too, which is illumos's nthreads.  sysfork
+ * counts new processes only: the test's forks, and not its threads.
+ */
+Test(cpu_sys, nthreads_is_proc_stat_processes_and_sysfork_only_processes)
+{
+	const int forks = 200, threads = 200;
+	uint64_t n0, n1, f0, f1, p0, p1;
+
+	n0 = sum_cpus("sys", "nthreads");
+	f0 = sum_cpus("sys", "sysfork");
 	p0 = proc_stat("processes");
-	for (int i = 0; i < 400; i++) {
+	for (int i = 0; i < forks; i++) {
 		pid_t pid = fork();
 
 		cr_assert_geq(pid, 0);
@@ -197,10 +210,41 @@ Test(cpu_sys, sysfork_matches_proc_stat_processes_within_1_percent)
 			_exit(0);
 		waitpid(pid, NULL, 0);
 	}
+	for (int i = 0; i < threads; i++) {
+		pthread_t t;
+
+		cr_assert_eq(pthread_create(&t, NULL, nothing, NULL), 0);
+		pthread_join(t, NULL);
+	}
 	p1 = proc_stat("processes");
-	k1 = sum_cpus("sys", "sysfork");
-	cr_assert_geq(p1 - p0, 400);
-	expect_within(k1 - k0, p1 - p0, 0.01, "sysfork");
+	n1 = sum_cpus("sys", "nthreads");
+	f1 = sum_cpus("sys", "sysfork");
+	cr_assert_geq(p1 - p0, (uint64_t)(forks + threads));
+	expect_within(n1 - n0, p1 - p0, 0.01, "nthreads");
+	fprintf(stderr, "sysfork: %llu for %d forks and %d threads\n",
+		(unsigned long long)(f1 - f0), forks, threads);
+	cr_expect_geq(f1 - f0, (uint64_t)forks, "every fork is a process");
+	cr_expect_leq(f1 - f0 + threads, n1 - n0, "no thread is a process");
+}
+
+/* iowait is the run queues' nr_iowait, whose sum /proc/stat calls procs_blocked */
+Test(cpu_sys, iowait_sums_to_procs_blocked_and_wait_ticks_io_is_cpu_ticks_wait)
+{
+	uint64_t lo = proc_stat("procs_blocked"), k = sum_cpus("sys", "iowait"),
+		 hi = proc_stat("procs_blocked");
+
+	cr_expect(k <= (lo > hi ? lo : hi) + 2, "iowait %llu, procs_blocked %llu..%llu",
+		  (unsigned long long)k, (unsigned long long)lo, (unsigned long long)hi);
+	for (int c = 0; c < ncpus; c++) {
+		kid_t kid = find_kid(s, "cpu", c, "sys");
+		struct snap_rhdr hdr;
+		void *data;
+
+		cr_assert_eq(read_kid(s, kid, &data, &hdr), 0);
+		cr_expect_eq(named_find(data, hdr.ks_ndata, "wait_ticks_io")->value.ui64,
+			     named_find(data, hdr.ks_ndata, "cpu_ticks_wait")->value.ui64);
+		free(data);
+	}
 }
 
 static const char *const time_stats[] = { "cpu_nsec_user", "cpu_nsec_kernel", "cpu_nsec_idle",

@@ -235,3 +235,57 @@ Test(sched, inv_swtch_counts_only_while_attached)
 	k1 = sum_cpus("inv_swtch");
 	cr_expect_gt(k1, k0 + 10);
 }
+
+/* This thread's migrations, as the scheduler counts them per task (se.nr_migrations) */
+static uint64_t nr_migrations(void)
+{
+	unsigned long long v = 0;
+	char line[256];
+	FILE *f = fopen("/proc/thread-self/sched", "re");
+
+	cr_assert(f, "/proc/thread-self/sched: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "se.nr_migrations : %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Move this thread between CPU 0 and the last one n times: its migrations */
+static uint64_t hop(int n)
+{
+	uint64_t m0;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	m0 = nr_migrations();
+	for (int i = 0; i < n; i++) {
+		CPU_ZERO(&set);
+		CPU_SET(i % 2 ? 0 : ncpus - 1, &set);
+		cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	}
+	return nr_migrations() - m0;
+}
+
+Test(sched, cpumigrate_counts_every_migration_while_attached)
+{
+	uint64_t k0, k1, moved;
+
+	cr_assert_geq(ncpus, 2, "migrations need two CPUs");
+	k0 = sum_cpus("cpumigrate");
+	moved = hop(200);
+	k1 = sum_cpus("cpumigrate");
+	fprintf(stderr, "cpumigrate: kstat delta %llu, this thread's migrations %llu\n",
+		(unsigned long long)(k1 - k0), (unsigned long long)moved);
+	cr_assert_geq(moved, 200, "each affinity change moved the thread");
+	cr_expect_geq(k1 - k0, moved);
+
+	set_sched(false);
+	k0 = sum_cpus("cpumigrate");
+	cr_assert_geq(hop(200), 200);
+	k1 = sum_cpus("cpumigrate");
+	cr_expect_eq(k1, k0, "cpumigrate moved by %llu while sched was detached",
+		     (unsigned long long)(k1 - k0));
+}
