@@ -27,7 +27,7 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC \
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 # -mcpu=v3: 32-bit jumps and atomics (compare-and-swap), Linux 5.12 or later
 BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH)
-INCLUDES := -Iinclude -Isrc -I$(OUTPUT) -I$(OUTPUT)/bpf -Ibpf
+INCLUDES = -Iinclude $(addprefix -I,$(SRC_DIRS)) -I$(OUTPUT) -I$(OUTPUT)/bpf -Ibpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 zlib libcrypt 2>/dev/null || \
@@ -56,42 +56,57 @@ BPF_HELPERS := \
 	peercred \
 	#
 
-# The engine and the providers: everything of the daemon but main()
-CORE_SRCS := \
-	src/btf_check.c \
-	src/builtin.c \
-	src/ioc_request.c \
-	src/ioctl_compat.c \
-	src/http_auth.c \
-	src/http_export.c \
-	src/http_listen.c \
-	src/http_neg.c \
-	src/json_render.c \
-	src/landing.c \
-	src/keydec.c \
-	src/keydec_net.c \
-	src/kidstore.c \
-	src/loader.c \
-	src/loader_kstats.c \
-	src/pins.c \
-	src/privs.c \
-	src/provider_dir.c \
-	src/log.c \
-	src/mkdirs.c \
-	src/nshelper.c \
-	src/outbuf.c \
-	src/peercred.c \
-	src/prom_group.c \
-	src/prom_name.c \
-	src/prom_render.c \
-	src/provider.c \
-	src/provider_fill.c \
-	src/schema.c \
-	src/snap_rw.c \
-	src/snapshot.c \
-	src/sysmisc.c \
-	src/web_config.c \
+# The daemon but main(), by layer (each directory's README says what it
+# owns and what it may call): common/ and sys/ at the bottom, then the
+# engine, the providers, and the front ends on top
+COMMON_SRCS := \
+	common/outbuf.c \
 	#
+SYS_SRCS := \
+	src/sys/log.c \
+	src/sys/mkdirs.c \
+	src/sys/nshelper.c \
+	src/sys/peercred.c \
+	src/sys/privs.c \
+	#
+ENGINE_SRCS := \
+	src/engine/snap_rw.c \
+	src/engine/snapshot.c \
+	#
+PROVIDER_SRCS := \
+	src/providers/btf_check.c \
+	src/providers/builtin.c \
+	src/providers/keydec.c \
+	src/providers/keydec_net.c \
+	src/providers/kidstore.c \
+	src/providers/loader.c \
+	src/providers/loader_kstats.c \
+	src/providers/pins.c \
+	src/providers/provider.c \
+	src/providers/provider_dir.c \
+	src/providers/provider_fill.c \
+	src/providers/schema.c \
+	src/providers/sysmisc.c \
+	#
+IOCTL_SRCS := \
+	src/serve/ioctl/ioc_request.c \
+	src/serve/ioctl/ioctl_compat.c \
+	#
+HTTP_SRCS := \
+	src/serve/http/http_auth.c \
+	src/serve/http/http_export.c \
+	src/serve/http/http_listen.c \
+	src/serve/http/http_neg.c \
+	src/serve/http/json_render.c \
+	src/serve/http/landing.c \
+	src/serve/http/prom_group.c \
+	src/serve/http/prom_name.c \
+	src/serve/http/prom_render.c \
+	src/serve/http/web_config.c \
+	#
+CORE_SRCS := $(COMMON_SRCS) $(SYS_SRCS) $(ENGINE_SRCS) $(PROVIDER_SRCS) $(IOCTL_SRCS) $(HTTP_SRCS)
+SRC_DIRS := common src src/sys src/engine src/providers src/serve/ioctl src/serve/http
+SRC_HDRS := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)))
 
 # Drop-in providers: a single .bpf.c each, no userspace code (examples/)
 EXAMPLES := \
@@ -176,7 +191,7 @@ REPORTS := \
 	kmpstat \
 	#
 
-CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
+CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS))
 CMD_LIB_OBJS := $(filter-out $(OUTPUT)/obj/cmd/kstat.o,$(CMD_OBJS))
 REPORT_BINS := $(patsubst %,$(OUTPUT)/%,$(REPORTS))
@@ -267,24 +282,25 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/obj/builtin.o: $(SKELS)
-$(OUTPUT)/obj/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
-$(OUTPUT)/obj/keydec.o: $(OUTPUT)/syscall_names.h
+$(OUTPUT)/obj/src/providers/builtin.o: $(SKELS)
+$(OUTPUT)/obj/src/sys/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
+$(OUTPUT)/obj/src/providers/keydec.o: $(OUTPUT)/syscall_names.h
 
 # System call names and numbers of this architecture, from its kernel headers
 $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscalls.sh "$(CC)" $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h
 
-$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h | $(OUTPUT)/obj
+$(OUTPUT)/obj/%.o: %.c $(SRC_HDRS) include/sys/kstat.h lib/kstat_wire.h | $(OUTPUT)/obj
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -c $< -o $@
 
 $(OUTPUT)/libkstatd_core.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUTPUT)/kstatd: $(OUTPUT)/obj/kstatd.o $(OUTPUT)/libkstatd_core.a
+$(OUTPUT)/kstatd: $(OUTPUT)/obj/src/kstatd.o $(OUTPUT)/libkstatd_core.a
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(DAEMON_LIBS) -o $@
 
@@ -448,9 +464,9 @@ FUZZ_JOBS ?= 1
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
-FUZZ_CORE_SRCS := $(filter-out src/builtin.c src/loader.c src/loader_kstats.c src/pins.c \
-	src/kidstore.c src/peercred.c src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
-FUZZ_CORE_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
+FUZZ_CORE_SRCS := $(filter-out $(addprefix src/providers/,builtin.c loader.c loader_kstats.c \
+	pins.c kidstore.c provider.c provider_dir.c sysmisc.c) src/sys/peercred.c,$(CORE_SRCS))
+FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
 	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
@@ -459,13 +475,14 @@ tests: $(FUZZ_BINS)
 $(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
 	$(Q)mkdir -p $@
 
-$(FUZZ_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h \
-		| $(FUZZ_OUT)/obj
+$(FUZZ_OUT)/obj/%.o: %.c $(SRC_HDRS) include/sys/kstat.h \
+		lib/kstat_wire.h | $(FUZZ_OUT)/obj
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Isrc -Ilib -I$(FUZZ_OUT) \
-		-c $< -o $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude $(addprefix -I,$(SRC_DIRS)) \
+		-Ilib -I$(FUZZ_OUT) -c $< -o $@
 
-$(FUZZ_OUT)/obj/keydec.o: $(FUZZ_OUT)/syscall_names.h
+$(FUZZ_OUT)/obj/src/providers/keydec.o: $(FUZZ_OUT)/syscall_names.h
 
 $(FUZZ_OUT)/syscall_names.h: scripts/gen-syscalls.sh | $(FUZZ_OUT)/obj
 	$(call msg,GEN,$@)
@@ -488,9 +505,10 @@ $(FUZZ_OUT)/fuzz_kstat_args: tests/fuzz/fuzz_kstat_args.c $(FUZZ_CMD_OBJS) cmd/k
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Ilib -Icmd $< $(FUZZ_CMD_OBJS) \
 		-lpthread -o $@
 
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a $(wildcard src/*.h)
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a $(SRC_HDRS)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Isrc -Ilib $< $(FUZZ_OUT)/libcore.a \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude $(addprefix -I,$(SRC_DIRS)) -Ilib $< \
+		$(FUZZ_OUT)/libcore.a \
 		$(DAEMON_LIBS) -o $@
 
 fuzz-build: $(FUZZ_BINS)
@@ -504,7 +522,7 @@ $(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 -std=c11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
 
-SOURCES = $(shell find bpf include src lib cmd tests examples bench -name '*.[ch]' 2>/dev/null)
+SOURCES = $(shell find bpf include common src lib cmd tests examples bench -name '*.[ch]' 2>/dev/null)
 
 format:
 	$(Q)clang-format -i $(SOURCES)
@@ -512,8 +530,8 @@ format:
 lint:
 	$(Q)clang-format --dry-run --Werror $(SOURCES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude -Isrc -Ilib \
-		src lib cmd 2>&1
+		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude \
+		$(addprefix -I,$(SRC_DIRS)) -Ilib common src lib cmd 2>&1
 
 # Installation: PREFIX (default /usr/local) and DESTDIR (a staging root).
 # `make uninstall` with the same PREFIX and DESTDIR removes exactly what

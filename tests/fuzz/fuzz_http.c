@@ -11,7 +11,7 @@
  * http_export.c is included so that its static handler serves the
  * requests; MHD runs without threads or listening socket, driven here.
  */
-#include "../../src/http_export.c"
+#include "../../src/serve/http/http_export.c"
 
 #include <crypt.h>
 #include <fcntl.h>
