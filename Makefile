@@ -22,7 +22,9 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 PREFIX ?= /usr/local
 
 VERSION := 0.1.0
-CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC \
+# -MMD -MP: each object's header dependencies, in a .d file beside it
+DEPFLAGS := -MMD -MP
+CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(DEPFLAGS) \
 	-DKSTATD_VERSION='"$(VERSION)"' $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 # -mcpu=v3: 32-bit jumps and atomics (compare-and-swap), Linux 5.12 or later
@@ -106,8 +108,6 @@ HTTP_SRCS := \
 	#
 CORE_SRCS := $(COMMON_SRCS) $(SYS_SRCS) $(ENGINE_SRCS) $(PROVIDER_SRCS) $(IOCTL_SRCS) $(HTTP_SRCS)
 SRC_DIRS := common src src/sys src/engine src/providers src/serve/ioctl src/serve/http
-SRC_HDRS := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)))
-
 # Drop-in providers: a single .bpf.c each, no userspace code (examples/)
 EXAMPLES := \
 	cgroup_stats \
@@ -177,7 +177,7 @@ SHIM_SRCS := \
 LIB_HDRS := include/kstat.h include/sys/kstat.h lib/kstat_client.h lib/kstat_wire.h
 SONAME := libkstat.so.1
 # No sanitizers here: a preloaded library cannot bring ASan's runtime
-LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(EXTRA_CFLAGS)
+LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(DEPFLAGS) $(EXTRA_CFLAGS)
 LIB_INCLUDES := -Iinclude -Ilib
 # illumos-style programs the tests build against the library and the shim
 ILLUMOS_PROGS := \
@@ -223,9 +223,10 @@ run: deps
 tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o $(ILLUMOS_BINS) \
 	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/kstat_reader $(OUTPUT)/tests/peer_race
 
+# The fuzzers build only for a run that names test_fuzz.sh: make fuzz runs them
 test:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory tests $(if $(filter test_fuzz%,$(TESTS)),fuzz-build)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
 test-asan:
@@ -291,7 +292,7 @@ $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(O
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscalls.sh "$(CC)" $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h
 
-$(OUTPUT)/obj/%.o: %.c $(SRC_HDRS) include/sys/kstat.h lib/kstat_wire.h | $(OUTPUT)/obj
+$(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -c $< -o $@
@@ -461,7 +462,7 @@ FUZZ_TARGETS := \
 FUZZ_OUT ?= build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer $(DEPFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
 FUZZ_CORE_SRCS := $(filter-out $(addprefix src/providers/,builtin.c loader.c loader_kstats.c \
@@ -470,13 +471,11 @@ FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
 	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
-tests: $(FUZZ_BINS)
 
 $(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
 	$(Q)mkdir -p $@
 
-$(FUZZ_OUT)/obj/%.o: %.c $(SRC_HDRS) include/sys/kstat.h \
-		lib/kstat_wire.h | $(FUZZ_OUT)/obj
+$(FUZZ_OUT)/obj/%.o: %.c | $(FUZZ_OUT)/obj
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude $(addprefix -I,$(SRC_DIRS)) \
@@ -505,7 +504,7 @@ $(FUZZ_OUT)/fuzz_kstat_args: tests/fuzz/fuzz_kstat_args.c $(FUZZ_CMD_OBJS) cmd/k
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Ilib -Icmd $< $(FUZZ_CMD_OBJS) \
 		-lpthread -o $@
 
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a $(SRC_HDRS)
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude $(addprefix -I,$(SRC_DIRS)) -Ilib $< \
 		$(FUZZ_OUT)/libcore.a \
@@ -608,6 +607,9 @@ deploy/kubernetes/prometheusrule.yaml: deploy/prometheus/kstatd.rules.yml \
 	$(call msg,GEN,$@)
 	$(Q)scripts/prometheusrule.py deploy/prometheus/kstatd.rules.yml \
 		deploy/prometheus/kstatd.alerts.yml > $@
+
+# what -MMD found each object to include (none before the first build)
+-include $(shell find $(OUTPUT) $(FUZZ_OUT) -name '*.d' 2>/dev/null)
 
 clean:
 	$(call msg,CLEAN,build)
