@@ -29,7 +29,7 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(DEPFLAGS) 
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 # -mcpu=v3: 32-bit jumps and atomics (compare-and-swap), Linux 5.12 or later
 BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH)
-INCLUDES = -Iinclude $(addprefix -I,$(SRC_DIRS)) -I$(OUTPUT) -I$(OUTPUT)/bpf -Ibpf
+INCLUDES := -Iinclude -Isrc -I. -I$(OUTPUT) -I$(OUTPUT)/bpf -Ibpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 zlib libcrypt 2>/dev/null || \
@@ -58,37 +58,45 @@ BPF_HELPERS := \
 	peercred \
 	#
 
-# The daemon but main(), by layer (each directory's README says what it
-# owns and what it may call): common/ and sys/ at the bottom, then the
-# engine, the providers, and the front ends on top
+# The daemon but main(), by layer, each directory with a README of what it
+# owns and what it may call: common/ and os/ at the bottom, the engine,
+# the providers (maps, then loader, then userspace), the front ends on top.
+# The daemon's files include another directory's header by its path under
+# src/ ("engine/snapshot.h"): only src/ and common/ are on their path.
 COMMON_SRCS := \
 	common/outbuf.c \
 	#
-SYS_SRCS := \
-	src/sys/log.c \
-	src/sys/mkdirs.c \
-	src/sys/nshelper.c \
-	src/sys/peercred.c \
-	src/sys/privs.c \
+OS_SRCS := \
+	src/os/cpus.c \
+	src/os/log.c \
+	src/os/mkdirs.c \
+	src/os/nshelper.c \
+	src/os/peercred.c \
+	src/os/privs.c \
 	#
 ENGINE_SRCS := \
 	src/engine/snap_rw.c \
 	src/engine/snapshot.c \
 	#
-PROVIDER_SRCS := \
-	src/providers/btf_check.c \
-	src/providers/builtin.c \
-	src/providers/keydec.c \
-	src/providers/keydec_net.c \
-	src/providers/kidstore.c \
-	src/providers/loader.c \
-	src/providers/loader_kstats.c \
-	src/providers/pins.c \
-	src/providers/provider.c \
-	src/providers/provider_dir.c \
-	src/providers/provider_fill.c \
-	src/providers/schema.c \
-	src/providers/sysmisc.c \
+MAPS_SRCS := \
+	src/providers/maps/btf_check.c \
+	src/providers/maps/keydec.c \
+	src/providers/maps/keydec_net.c \
+	src/providers/maps/pmap.c \
+	src/providers/maps/pmap_fill.c \
+	src/providers/maps/schema.c \
+	#
+LOADER_SRCS := \
+	src/providers/loader/builtin.c \
+	src/providers/loader/kidstore.c \
+	src/providers/loader/loader.c \
+	src/providers/loader/pins.c \
+	src/providers/loader/provider.c \
+	src/providers/loader/provider_dir.c \
+	src/providers/loader/provider_self.c \
+	#
+USERSPACE_SRCS := \
+	src/providers/userspace/sysmisc.c \
 	#
 IOCTL_SRCS := \
 	src/serve/ioctl/ioc_request.c \
@@ -106,8 +114,12 @@ HTTP_SRCS := \
 	src/serve/http/prom_render.c \
 	src/serve/http/web_config.c \
 	#
-CORE_SRCS := $(COMMON_SRCS) $(SYS_SRCS) $(ENGINE_SRCS) $(PROVIDER_SRCS) $(IOCTL_SRCS) $(HTTP_SRCS)
-SRC_DIRS := common src src/sys src/engine src/providers src/serve/ioctl src/serve/http
+CORE_SRCS := $(COMMON_SRCS) $(OS_SRCS) $(ENGINE_SRCS) $(MAPS_SRCS) $(LOADER_SRCS) \
+	$(USERSPACE_SRCS) $(IOCTL_SRCS) $(HTTP_SRCS)
+# Tests, fuzzers and benchmarks include the daemon's headers by name
+SRC_DIRS := $(sort $(dir $(CORE_SRCS)))
+TEST_INCLUDES = $(INCLUDES) $(addprefix -I,$(SRC_DIRS))
+
 # Drop-in providers: a single .bpf.c each, no userspace code (examples/)
 EXAMPLES := \
 	cgroup_stats \
@@ -283,9 +295,9 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/obj/src/providers/builtin.o: $(SKELS)
-$(OUTPUT)/obj/src/sys/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
-$(OUTPUT)/obj/src/providers/keydec.o: $(OUTPUT)/syscall_names.h
+$(OUTPUT)/obj/src/providers/loader/builtin.o: $(SKELS)
+$(OUTPUT)/obj/src/os/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
+$(OUTPUT)/obj/src/providers/maps/keydec.o: $(OUTPUT)/syscall_names.h
 
 # System call names and numbers of this architecture, from its kernel headers
 $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(OUTPUT)
@@ -307,7 +319,7 @@ $(OUTPUT)/kstatd: $(OUTPUT)/obj/src/kstatd.o $(OUTPUT)/libkstatd_core.a
 
 $(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -lcriterion -o $@
 
 $(OUTPUT)/bench/%.bpf.o: bench/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
@@ -324,13 +336,13 @@ $(OUTPUT)/bench/attach_empty: bench/attach_empty.c | $(OUTPUT)/bench
 
 $(OUTPUT)/bench/snapshot_scale: bench/snapshot_scale.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/bench
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
 # Suites that call libkstat in-process get it built with the suite's flags
 $(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
 		$(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBKSTAT_SRCS) $(LIB_HDRS) \
 		$(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -Itests $< $(LIBKSTAT_SRCS) \
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -Ilib -Itests $< $(LIBKSTAT_SRCS) \
 		$(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -lcriterion -o $@
 
 # kstat(1M), linked with the static libkstat so that it runs from the build tree
@@ -444,7 +456,7 @@ $(OUTPUT)/tests/peer_race: tests/peer_race.c $(OUTPUT)/libkstat.a include/kstat.
 # A daemon without BPF serving kstats the built-in providers lack
 $(OUTPUT)/tests/ksfixture: tests/ksfixture.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -Ilib $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -o $@
 
 # libFuzzer targets (clang only): tests/fuzz/fuzz_<target>.c on copies of
@@ -465,8 +477,7 @@ FUZZ_JOBS ?= 1
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer $(DEPFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
-FUZZ_CORE_SRCS := $(filter-out $(addprefix src/providers/,builtin.c loader.c loader_kstats.c \
-	pins.c kidstore.c provider.c provider_dir.c sysmisc.c) src/sys/peercred.c,$(CORE_SRCS))
+FUZZ_CORE_SRCS := $(filter-out $(LOADER_SRCS) $(USERSPACE_SRCS) src/os/peercred.c,$(CORE_SRCS))
 FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
 	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
@@ -478,10 +489,10 @@ $(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
 $(FUZZ_OUT)/obj/%.o: %.c | $(FUZZ_OUT)/obj
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude $(addprefix -I,$(SRC_DIRS)) \
-		-Ilib -I$(FUZZ_OUT) -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Isrc -I. -Ilib -I$(FUZZ_OUT) \
+		-c $< -o $@
 
-$(FUZZ_OUT)/obj/src/providers/keydec.o: $(FUZZ_OUT)/syscall_names.h
+$(FUZZ_OUT)/obj/src/providers/maps/keydec.o: $(FUZZ_OUT)/syscall_names.h
 
 $(FUZZ_OUT)/syscall_names.h: scripts/gen-syscalls.sh | $(FUZZ_OUT)/obj
 	$(call msg,GEN,$@)
@@ -506,7 +517,8 @@ $(FUZZ_OUT)/fuzz_kstat_args: tests/fuzz/fuzz_kstat_args.c $(FUZZ_CMD_OBJS) cmd/k
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude $(addprefix -I,$(SRC_DIRS)) -Ilib $< \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Isrc -I. $(addprefix -I,$(SRC_DIRS)) \
+		-Ilib $< \
 		$(FUZZ_OUT)/libcore.a \
 		$(DAEMON_LIBS) -o $@
 
@@ -530,7 +542,7 @@ lint:
 	$(Q)clang-format --dry-run --Werror $(SOURCES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude \
-		$(addprefix -I,$(SRC_DIRS)) -Ilib common src lib cmd 2>&1
+		-Isrc -I. -Ilib common src lib cmd 2>&1
 
 # Installation: PREFIX (default /usr/local) and DESTDIR (a staging root).
 # `make uninstall` with the same PREFIX and DESTDIR removes exactly what

@@ -24,16 +24,16 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include "common/outbuf.h"
+#include "engine/snapshot.h"
 #include "http_auth.h"
 #include "http_export.h"
 #include "http_listen.h"
 #include "http_neg.h"
 #include "json_render.h"
 #include "landing.h"
-#include "log.h"
-#include "outbuf.h"
+#include "os/log.h"
 #include "prom_render.h"
-#include "snapshot.h"
 #include "web_config.h"
 
 #define CONN_MEMORY_BYTES 32768

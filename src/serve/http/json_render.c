@@ -12,9 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/outbuf.h"
+#include "engine/snapshot.h"
 #include "json_render.h"
-#include "outbuf.h"
-#include "snapshot.h"
 
 enum jkind {
 	J_U64,

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/outbuf.h"
+#include "engine/snapshot.h"
 #include "landing.h"
-#include "outbuf.h"
-#include "snapshot.h"
 
 #define MAX_MODULES 256
 

@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "outbuf.h"
+#include "common/outbuf.h"
+#include "engine/snapshot.h"
 #include "prom_name.h"
-#include "snapshot.h"
 
 #define PG_NONE UINT32_MAX
 

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outbuf.h"
+#include "common/outbuf.h"
+#include "engine/snapshot.h"
 #include "prom_group.h"
 #include "prom_render.h"
-#include "snapshot.h"
 
 static const double pow10_d[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
 

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/snapshot.h"
 #include "ioctl_compat.h"
-#include "snapshot.h"
 
 /* First try of a read whose client buffer is larger than this */
 #define READ_FIRST_TRY (64u * 1024)

@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/snapshot.h"
 #include "ioctl_compat.h"
-#include "log.h"
-#include "mkdirs.h"
-#include "snapshot.h"
+#include "os/log.h"
+#include "os/mkdirs.h"
 
 #define LISTEN_BACKLOG 512
 /*

@@ -18,7 +18,6 @@ struct loader;
 struct loader_opts {
 	const char *pin_path; /* bpffs directory; NULL: no pinning */
 	bool reset;           /* remove pinned maps first: counters start at 0 */
-	bool force_raw_tp;    /* load tp_btf programs as raw_tp (the fallback) */
 	bool no_builtin;      /* only the providers added by file */
 };
 

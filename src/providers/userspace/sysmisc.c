@@ -14,8 +14,8 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-#include "loader.h"
-#include "snapshot.h"
+#include "engine/snapshot.h"
+#include "providers/loader/loader.h"
 #include "sysmisc.h"
 
 /* illumos keeps load averages with 8 fraction bits; sysinfo() with 16 */

@@ -22,10 +22,10 @@
 #include <bpf/libbpf.h>
 
 #include "kidstore.h"
-#include "log.h"
-#include "mkdirs.h"
+#include "os/log.h"
+#include "os/mkdirs.h"
 #include "pins.h"
-#include "schema.h"
+#include "providers/maps/schema.h"
 
 int pins_mkdir(const char *path)
 {
@@ -178,7 +178,7 @@ int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
 		    schema_shared(bpf_object__btf(obj), map, why, sizeof(why)))
 			continue;
 		/* a name like "../x" would reach other programs' pins */
-		if (!valid_map_name(bpf_map__name(map)))
+		if (!schema_valid_map_name(bpf_map__name(map)))
 			return -EINVAL;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
 		    (int)sizeof(path))

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * A provider map turned into kstats: one kstat per CPU, per key or a
+ * A pmap: one BPF map of a provider turned into kstats: one kstat per CPU, per key or a
  * single one, as its schema says.  Individual reads look up one key;
  * walks read the whole map with one batch lookup.
  */
-#ifndef __KSTATD_PROVIDER_H
-#define __KSTATD_PROVIDER_H
+#ifndef __KSTATD_PMAP_H
+#define __KSTATD_PMAP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,7 +53,4 @@ const struct schema *pmap_schema(const struct pmap *pm);
 /* Delete every kstat and free; NULL is accepted. */
 void pmap_free(struct pmap *pm);
 
-/* Online CPUs: fills online[0..n) from /sys/devices/system/cpu/online. */
-int cpus_online(bool *online, int n);
-
-#endif /* __KSTATD_PROVIDER_H */
+#endif /* __KSTATD_PMAP_H */

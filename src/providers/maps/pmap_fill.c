@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "provider_impl.h"
+#include "pmap_impl.h"
 
 uint64_t pmap_rd_field(const void *base, const struct schema_field *f)
 {

@@ -24,6 +24,7 @@
 #define MAX_PAYLOAD (4U << 20)
 /* a helper that takes longer is stuck (or stopped): kstatd goes on without it */
 #define ANSWER_TIMEOUT_S 5
+#define MAX_OPS 8
 
 struct nsh_question {
 	uint32_t op;
@@ -35,6 +36,13 @@ struct nsh_answer {
 	uint32_t len;
 };
 
+struct nsh_op {
+	uint32_t op;
+	nshelper_answer_fn *answer;
+};
+
+static struct nsh_op ops[MAX_OPS];
+static size_t nops;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int helper_fd = -1;
 static pid_t helper_pid;
@@ -67,13 +75,10 @@ static void __attribute__((noreturn)) serve(void)
 
 		if (io_full(HELPER_FD, &q, sizeof(q), false))
 			_exit(0);
-		switch (q.op) {
-		case NSH_NETNS_LINKS:
-			a.status = keydec_net_links(q.arg, &payload, &len);
-			break;
-		default:
-			a.status = -EINVAL;
-		}
+		a.status = -EINVAL;
+		for (size_t i = 0; i < nops; i++)
+			if (ops[i].op == q.op)
+				a.status = ops[i].answer(q.arg, &payload, &len);
 		a.len = payload && len <= MAX_PAYLOAD ? (uint32_t)len : 0;
 		if (payload && !a.len)
 			a.status = -E2BIG; /* not "found, and empty" */
@@ -137,6 +142,24 @@ static void __attribute__((noreturn)) helper_main(pid_t parent, int sock, int (*
 	serve();
 }
 
+int nshelper_register(uint32_t op, nshelper_answer_fn *answer)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nops; i++)
+		if (ops[i].op == op)
+			err = -EEXIST;
+	if (!err && (op == 0 || !answer || helper_fd >= 0))
+		err = -EINVAL;
+	if (!err && nops == MAX_OPS)
+		err = -ENOSPC;
+	if (!err)
+		ops[nops++] = (struct nsh_op){ .op = op, .answer = answer };
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
 int nshelper_start(int (*keep_privs)(void))
 {
 	struct timeval tv = { .tv_sec = ANSWER_TIMEOUT_S };
@@ -180,7 +203,7 @@ void nshelper_stop(void)
 	pthread_mutex_unlock(&lock);
 }
 
-int nshelper_call(enum nsh_op op, uint32_t arg, int32_t *status, void **payload, size_t *len)
+int nshelper_call(uint32_t op, uint32_t arg, int32_t *status, void **payload, size_t *len)
 {
 	struct nsh_question q = { .op = op, .arg = arg };
 	struct nsh_answer a;

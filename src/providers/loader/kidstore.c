@@ -10,9 +10,9 @@
 
 #include <bpf/bpf.h>
 
+#include "engine/snapshot.h"
 #include "kidstore.h"
-#include "log.h"
-#include "snapshot.h"
+#include "os/log.h"
 
 /* Kids recorded ahead of use: one map update per block of creates and deletes */
 #define KID_BLOCK 4096

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Provider maps as kstats: one kstat per CPU, per key or a single one,
+ * A provider's map as kstats (a pmap): one kstat per CPU, per key or a single one,
  * created and deleted as entries come and go (and, with a key decoder,
  * as the objects the keys stand for do), refreshed by batch reads.
  * Kernel counters are never reset: a Prometheus counter must never go
- * down.  provider_fill.c turns values into kstat data.
+ * down.  pmap_fill.c turns values into kstat data.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,8 +16,9 @@
 #include <bpf/libbpf.h>
 
 #include "keydec.h"
-#include "log.h"
-#include "provider_impl.h"
+#include "os/cpus.h"
+#include "os/log.h"
+#include "pmap_impl.h"
 
 #define INST_BUCKETS_MIN 64
 #define STACK_VALUES 4096
@@ -316,38 +317,6 @@ out_unlock:
 	if (buf != stackbuf)
 		free(buf);
 	return err;
-}
-
-int cpus_online(bool *online, int n)
-{
-	char line[4096], *p, *end;
-	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
-
-	memset(online, 0, (size_t)n * sizeof(*online));
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	for (p = line; *p && *p != '\n';) {
-		long lo = strtol(p, &end, 10), hi = lo;
-
-		if (end == p)
-			return -EINVAL;
-		if (*end == '-') {
-			p = end + 1;
-			hi = strtol(p, &end, 10);
-			if (end == p)
-				return -EINVAL;
-		}
-		for (long c = lo; c <= hi && c < n; c++)
-			if (c >= 0)
-				online[c] = true;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return 0;
 }
 
 struct pending {

@@ -1,9 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
-/*
- * The loader's own kstats: kstatd:0:<provider> (what a provider costs and
- * holds) and kstatd:0:config (one WRITABLE statistic per provider: 1
- * attached, 0 detached).
- */
+/* kstatd:0:<provider>: what a provider costs and holds */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +7,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader_impl.h"
-#include "log.h"
+#include "engine/snapshot.h"
 #include "provider.h"
-#include "schema.h"
+#include "providers/maps/pmap.h"
+#include "providers/maps/schema.h"
 
 static const char *const self_names[SELF_NSTATS] = {
 	"attached", "kstats",    "maps",        "programs",     "run_count",
@@ -33,10 +29,6 @@ static const struct snap_stat_meta self_meta[SELF_NSTATS] = {
 	{ SNAP_COUNTER, "count", "Entries dropped because a map was full", NULL, 0 },
 	{ SNAP_GAUGE, "count", "Entries in the provider's keyed maps", NULL, 0 },
 	{ SNAP_GAUGE, "count", "Entries the provider's keyed maps can hold", NULL, 0 },
-};
-
-static const struct snap_stat_meta cfg_stat_meta = {
-	SNAP_GAUGE, "bool", "1 attaches the provider, 0 detaches it (writable)", NULL, 0,
 };
 
 static int self_update(kstat_t *ksp, int rw)
@@ -85,92 +77,11 @@ static int self_update(kstat_t *ksp, int rw)
 	return 0;
 }
 
-/* kstatd:0:config reads the wanted states, and a write changes them */
-static int cfg_update(kstat_t *ksp, int rw)
-{
-	struct loader *ld = ksp->ks_private;
-	kstat_named_t *kn = ksp->ks_data;
-	int err = 0;
-
-	pthread_mutex_lock(&ld->lock);
-	for (uint_t i = 0; i < ksp->ks_ndata && rw == KSTAT_WRITE; i++)
-		if (kn[i].value.ui64 > 1)
-			err = EINVAL;
-	for (uint_t i = 0; i < ksp->ks_ndata; i++) {
-		struct provider *p = loader_find(ld, kn[i].name);
-
-		if (!p)
-			continue;
-		if (rw == KSTAT_WRITE && !err)
-			p->want = kn[i].value.ui64 == 1;
-		kn[i].value.ui64 = p->want;
-	}
-	pthread_mutex_unlock(&ld->lock);
-	if (rw == KSTAT_WRITE && !err)
-		loader_kick(ld);
-	return err;
-}
-
-/* Recreate kstatd:0:config after providers came or went */
-int cfg_rebuild(struct loader *ld)
-{
-	struct snap_stat_meta *meta;
-	kstat_named_t *data;
-	kstat_t *ksp;
-	size_t n;
-
-	if (ld->cfg) {
-		snap_delete(ld->snap, ld->cfg);
-		ld->cfg = NULL;
-	}
-	free(ld->cfg_data);
-	free(ld->cfg_meta);
-	ld->cfg_data = NULL;
-	ld->cfg_meta = NULL;
-	pthread_mutex_lock(&ld->lock);
-	n = ld->nprovs;
-	data = calloc(n ? n : 1, sizeof(*data));
-	meta = calloc(n ? n : 1, sizeof(*meta));
-	for (size_t i = 0; meta && i < n; i++)
-		meta[i] = cfg_stat_meta;
-	for (size_t i = 0; data && i < n; i++) {
-		snap_named_init(&data[i], ld->provs[i]->name, KSTAT_DATA_UINT64);
-		data[i].value.ui64 = ld->provs[i]->want;
-	}
-	pthread_mutex_unlock(&ld->lock);
-	if (!data || !meta) {
-		free(data);
-		free(meta);
-		return -ENOMEM;
-	}
-	ksp = snap_create(ld->snap, "kstatd", 0, "config", "misc", KSTAT_TYPE_NAMED, (uint_t)n,
-			  KSTAT_FLAG_VIRTUAL | KSTAT_FLAG_WRITABLE);
-	if (!ksp) {
-		free(data);
-		free(meta);
-		return -errno;
-	}
-	ksp->ks_data = data;
-	ksp->ks_private = ld;
-	ksp->ks_update = cfg_update;
-	snap_set_meta(ksp, meta);
-	/* only now: a failed rebuild is tried again at the next sync */
-	pthread_mutex_lock(&ld->lock);
-	ld->cfg_stale = false;
-	pthread_mutex_unlock(&ld->lock);
-	ld->cfg = ksp;
-	ld->cfg_data = data;
-	ld->cfg_meta = meta;
-	ld->cfg_n = n;
-	snap_install(ld->snap, ksp);
-	return 0;
-}
-
-int self_create(struct loader *ld, struct provider *p)
+int provider_self_create(struct provider *p)
 {
 	kstat_t *ksp;
 
-	ksp = snap_create(ld->snap, "kstatd", 0, p->name, "provider", KSTAT_TYPE_NAMED, SELF_NSTATS,
+	ksp = snap_create(p->snap, "kstatd", 0, p->name, "provider", KSTAT_TYPE_NAMED, SELF_NSTATS,
 			  KSTAT_FLAG_VIRTUAL);
 	if (!ksp)
 		return -errno;
@@ -181,6 +92,6 @@ int self_create(struct loader *ld, struct provider *p)
 	ksp->ks_update = self_update;
 	snap_set_meta(ksp, self_meta);
 	p->self = ksp;
-	snap_install(ld->snap, ksp);
+	snap_install(p->snap, ksp);
 	return 0;
 }

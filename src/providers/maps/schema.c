@@ -599,7 +599,7 @@ static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct 
 	return 0;
 }
 
-bool valid_map_name(const char *name)
+bool schema_valid_map_name(const char *name)
 {
 	if (!name[0])
 		return false;
@@ -656,7 +656,7 @@ int schema_parse_map(const struct btf *btf, const struct schema_map *map, struct
 		return 0;
 	}
 	/* it names a pin file: nothing that could climb out of the provider's directory */
-	if (!valid_map_name(map->name)) {
+	if (!schema_valid_map_name(map->name)) {
 		ret = fail(&c, "a map name may only hold letters, digits and '_'");
 		goto err_free;
 	}

@@ -12,8 +12,8 @@
 #include <linux/types.h>
 
 #include "peercred.h"
-#include "peercred_rec.h"
 #include "peercred.skel.h"
+#include "peercred_rec.h"
 
 #define CAP_SYS_ADMIN_BIT 21
 

@@ -69,6 +69,11 @@ struct keydec_ops {
 extern const struct keydec_ops keydec_netdev;
 /* What the netdev decoder holds of the namespace of inode ino: 1 alive, -1 gone, 0 nothing */
 int keydec_net_state(uint32_t ino);
+/*
+ * Register the questions the decoders ask the namespace helper
+ * (sys/nshelper.h), before it starts.  0 or -errno.
+ */
+int keydec_net_register(void);
 
 /* Append key to a growing array; for enumerate(). 0 or -ENOMEM */
 int keydec_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key);

@@ -15,9 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum nsh_op {
-	NSH_NETNS_LINKS = 1, /* arg: a netns inode; status: enum ns_state, payload: cookie, links */
-};
+/*
+ * The answer to one question, computed in the helper (and in kstatd
+ * itself without one): a status and a malloc'ed payload (NULL when empty).
+ */
+typedef int32_t nshelper_answer_fn(uint32_t arg, void **payload, size_t *len);
+
+/*
+ * What the helper answers: question op gets answer(arg).  The one who
+ * asks registers it (op > 0, each once), before nshelper_start(): the
+ * helper knows what was registered when it was forked.  0 or -errno.
+ */
+int nshelper_register(uint32_t op, nshelper_answer_fn *answer);
 
 /*
  * Fork the helper; in the child, keep_privs keeps what it needs (0 or
@@ -32,9 +41,6 @@ void nshelper_stop(void);
  * empty), -ENOSYS without a helper, -EPIPE if it went away (never asked
  * again).  Serialised: one question at a time.
  */
-int nshelper_call(enum nsh_op op, uint32_t arg, int32_t *status, void **payload, size_t *len);
-
-/* The answer, in the helper (and in kstatd itself without one) */
-int32_t keydec_net_links(uint32_t ino, void **payload, size_t *len);
+int nshelper_call(uint32_t op, uint32_t arg, int32_t *status, void **payload, size_t *len);
 
 #endif /* __KSTATD_NSHELPER_H */

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
-/* Inside a provider map: its kstats (instances) and how values become their data. */
-#ifndef __KSTATD_PROVIDER_IMPL_H
-#define __KSTATD_PROVIDER_IMPL_H
+/* Inside a pmap (pmap.c, pmap_fill.c): its kstats (instances) and how values become their data. */
+#ifndef __KSTATD_PMAP_IMPL_H
+#define __KSTATD_PMAP_IMPL_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "provider.h"
+#include "engine/snapshot.h"
+#include "pmap.h"
 #include "schema.h"
-#include "snapshot.h"
 
 struct inst {
 	kstat_t *ksp;
@@ -73,4 +73,4 @@ void pmap_io_catch_up(uint64_t *f, enum io_field time, uint64_t cnt, uint64_t no
 /* Refresh an instance's kstat data from its entry's value (all CPUs' copies) at now */
 void pmap_fill(const struct inst *in, const void *vals, uint64_t now);
 
-#endif /* __KSTATD_PROVIDER_IMPL_H */
+#endif /* __KSTATD_PMAP_IMPL_H */

@@ -46,7 +46,7 @@
 #include <unistd.h>
 
 #include "keydec.h"
-#include "nshelper.h"
+#include "os/nshelper.h"
 
 #define NETNS_RUN_DIR "/run/netns"
 #ifndef SO_NETNS_COOKIE
@@ -54,6 +54,9 @@
 #endif
 
 enum ns_state { NS_FOUND, NS_GONE, NS_UNKNOWN };
+
+/* The question to the namespace helper: arg, a netns inode; status, an enum ns_state; payload, cookie and links */
+#define NSH_NETNS_LINKS 1
 
 struct ns_link {
 	uint32_t ifindex;
@@ -338,7 +341,7 @@ static void list_ns(struct ns_links *l)
  * In the helper: namespace ino's interfaces, as the namespace's cookie
  * (u64) and then its links
  */
-int32_t keydec_net_links(uint32_t ino, void **payload, size_t *len)
+static int32_t net_links(uint32_t ino, void **payload, size_t *len)
 {
 	struct ns_links l = { .ino = ino };
 	char *p = NULL;
@@ -526,3 +529,8 @@ const struct keydec_ops keydec_netdev = {
 	.enumerate = net_enumerate,
 	.end = net_end,
 };
+
+int keydec_net_register(void)
+{
+	return nshelper_register(NSH_NETNS_LINKS, net_links);
+}

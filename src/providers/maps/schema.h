@@ -105,7 +105,7 @@ int schema_parse(const struct btf *btf, const struct bpf_map *map, struct schema
 void schema_free(struct schema *sc);
 
 /* Letters, digits and '_' only: what a kstat map may be called (it names a pin) */
-bool valid_map_name(const char *name);
+bool schema_valid_map_name(const char *name);
 
 /*
  * Does map carry kstat.shared=provider/map (KSTAT_SHARED): is it another
