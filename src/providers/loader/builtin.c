@@ -20,4 +20,4 @@ const struct builtin builtins[] = {
 	/* system-call tracepoints slow every system call: attached on demand */
 	{ "syscall", syscall_bpf__elf_bytes, false },
 };
-const size_t nbuiltins = sizeof(builtins) / sizeof(builtins[0]);
+const size_t builtin_count = sizeof(builtins) / sizeof(builtins[0]);

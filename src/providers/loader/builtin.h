@@ -13,6 +13,6 @@ struct builtin {
 };
 
 extern const struct builtin builtins[];
-extern const size_t nbuiltins;
+extern const size_t builtin_count;
 
 #endif /* __KSTATD_BUILTIN_H */

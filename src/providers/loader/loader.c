@@ -538,7 +538,7 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 				 "kstatd may mistake new kstats for old ones",
 				 opts->pin_path, KIDSTORE_PIN, strerror(errno));
 	}
-	for (size_t i = 0; !opts->no_builtin && i < nbuiltins; i++) {
+	for (size_t i = 0; !opts->no_builtin && i < builtin_count; i++) {
 		err = add_builtin(ld, &builtins[i]);
 		if (err)
 			goto err_free;
