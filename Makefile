@@ -64,6 +64,8 @@ BPF_HELPERS := \
 # The daemon's files include another directory's header by its path under
 # src/ ("engine/snapshot.h"): only src/ and common/ are on their path.
 COMMON_SRCS := \
+	common/jsonw.c \
+	common/kstat_types.c \
 	common/outbuf.c \
 	#
 OS_SRCS := \
@@ -204,7 +206,8 @@ REPORTS := \
 	#
 
 CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
-CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS))
+CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS)) \
+	$(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 CMD_LIB_OBJS := $(filter-out $(OUTPUT)/obj/cmd/kstat.o,$(CMD_OBJS))
 REPORT_BINS := $(patsubst %,$(OUTPUT)/%,$(REPORTS))
 LIBS64 := $(OUTPUT)/$(SONAME) $(OUTPUT)/libkstat.so $(OUTPUT)/libkstat.a \
@@ -349,7 +352,7 @@ $(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
 $(OUTPUT)/obj/cmd/%.o: cmd/%.c cmd/ks.h include/kstat.h include/sys/kstat.h lib/kstat_wire.h \
 		| $(OUTPUT)/obj/cmd
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -I. -c $< -o $@
 
 $(OUTPUT)/kstat: $(CMD_OBJS) $(OUTPUT)/libkstat.a
 	$(call msg,BINARY,$@)
@@ -363,9 +366,11 @@ $(OUTPUT)/tests/test_kstat_cli: tests/test_kstat_cli.c $(CMD_LIB_OBJS) $(OUTPUT)
 		$(LDFLAGS) -lpthread -lcriterion -o $@
 
 # The reports' arithmetic, without a daemon
-$(OUTPUT)/tests/test_ksreport: tests/test_ksreport.c cmd/ksreport.c cmd/ksreport.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_ksreport: tests/test_ksreport.c cmd/ksreport.c cmd/ksreport.h \
+		$(OUTPUT)/libkstat.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(LDFLAGS) -lcriterion -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(OUTPUT)/libkstat.a $(LDFLAGS) \
+		-lcriterion -lm -lpthread -o $@
 
 # libkstat and the shim, 64-bit and 32-bit
 $(OUTPUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(OUTPUT)/obj/lib
@@ -480,7 +485,8 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-fra
 FUZZ_CORE_SRCS := $(filter-out $(LOADER_SRCS) $(USERSPACE_SRCS) src/os/peercred.c,$(CORE_SRCS))
 FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
-	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
+	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS)) \
+	$(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(COMMON_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 
 $(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
@@ -500,7 +506,7 @@ $(FUZZ_OUT)/syscall_names.h: scripts/gen-syscalls.sh | $(FUZZ_OUT)/obj
 
 $(FUZZ_OUT)/obj/cmd/%.o: cmd/%.c cmd/ks.h $(LIB_HDRS) | $(FUZZ_OUT)/obj/cmd
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Ilib -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Ilib -I. -c $< -o $@
 
 $(FUZZ_OUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(FUZZ_OUT)/obj/lib
 	$(call msg,CC-FUZZ,$@)

@@ -31,6 +31,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kstat.bpf.h"
+#include "bits.bpf.h"
 #include "core_fixes.bpf.h"
 
 #define MAX_DISKS 1024
@@ -253,12 +254,10 @@ static __always_inline int enter(unsigned long long *ctx, struct request *rq, __
 static __always_inline void add_latency(__u64 key, bool write, __u64 ns)
 {
 	struct disk_lat *l = kstat_lookup_or_init(&disk_lat, &key, &zero_lat);
-	__u32 b = kstat_log2(ns);
+	__u32 b = log2_slot(ns, LAT_SLOTS);
 
 	if (!l)
 		return;
-	if (b >= LAT_SLOTS)
-		b = LAT_SLOTS - 1;
 	if (write) {
 		l->write[b]++;
 		l->write_sum += ns;

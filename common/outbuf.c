@@ -4,6 +4,7 @@
  * integers without printf, exact decimal scaling (nanoseconds to seconds)
  * and Go's shortest float layout, which Prometheus calls canonical.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -258,6 +259,18 @@ size_t outbuf_fmt_double(char *buf, double v)
 	}
 	*p = '\0';
 	return (size_t)(p - buf);
+}
+
+void outbuf_hrtime(struct outbuf *ob, int64_t ns)
+{
+	uint64_t abs = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+
+	if (ns == 0) {
+		outbuf_putc(ob, '0');
+		return;
+	}
+	outbuf_printf(ob, "%s%" PRIu64 ".%09" PRIu64, ns < 0 ? "-" : "", abs / 1000000000,
+		      abs % 1000000000);
 }
 
 void outbuf_double(struct outbuf *ob, double v)

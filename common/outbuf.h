@@ -46,6 +46,13 @@ void outbuf_scaled_u64(struct outbuf *ob, uint64_t v, unsigned int decimals);
 void outbuf_scaled_i64(struct outbuf *ob, int64_t v, unsigned int decimals);
 
 /*
+ * Nanoseconds as kstat(1M) prints crtime and snaptime: seconds with all
+ * nine decimals, "0" for 0.  illumos divides a double, which rounds the
+ * last digit once the value passes 2^52 ns (52 days); this is exact.
+ */
+void outbuf_hrtime(struct outbuf *ob, int64_t ns);
+
+/*
  * The shortest text that reads back as v, laid out as Go's
  * strconv.FormatFloat(v, 'g', -1, 64) does (an exponent when the decimal
  * exponent is below -4 or 6 and more), which Prometheus and OpenMetrics

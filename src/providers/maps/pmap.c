@@ -545,19 +545,19 @@ static int io_close_entry(struct pmap *pm, const void *key, char *vals, bool com
 
 	for (int c = 0; c < ncv; c++) {
 		char *v = vals + (size_t)c * pm->vstride;
-		uint64_t f[SCHEMA_IO_FIELDS];
+		uint64_t f[KT_IO_NFIELDS];
 
-		for (int i = 0; i < SCHEMA_IO_FIELDS; i++)
+		for (int i = 0; i < KT_IO_NFIELDS; i++)
 			f[i] = pmap_rd_field(v, &fl[i]);
-		if (!f[IO_WCNT] && !f[IO_RCNT])
+		if (!f[KT_IO_WCNT] && !f[KT_IO_RCNT])
 			continue;
 		stale = true;
 		if (commit) {
-			pmap_io_catch_up(f, IO_WTIME, f[IO_WCNT], now);
-			pmap_io_catch_up(f, IO_RTIME, f[IO_RCNT], now);
+			pmap_io_catch_up(f, KT_IO_WTIME, f[KT_IO_WCNT], now);
+			pmap_io_catch_up(f, KT_IO_RTIME, f[KT_IO_RCNT], now);
 		}
-		f[IO_WCNT] = f[IO_RCNT] = 0;
-		for (int i = 0; i < SCHEMA_IO_FIELDS; i++)
+		f[KT_IO_WCNT] = f[KT_IO_RCNT] = 0;
+		for (int i = 0; i < KT_IO_NFIELDS; i++)
 			pmap_wr_field(v, &fl[i], f[i]);
 	}
 	if (stale && bpf_map_update_elem(pm->info.fd, key, vals, BPF_EXIST | pm->lookup_flags) &&

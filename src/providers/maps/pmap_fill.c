@@ -3,7 +3,7 @@
  * Values into kstat data.  BPF programs only add to their own CPU's copy
  * of a value; here those copies are combined (summed in u64, or min/max
  * where the schema says so) into NAMED records, kstat_io_t, kstat_intr_t
- * or kstat_timer_t.
+ * or kstat_timer_t (common/kstat_types.h).
  */
 #include <string.h>
 
@@ -150,28 +150,11 @@ static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_
 	}
 }
 
-/* Combine one IO/INTR/TIMER field: timestamps and maxima by max, sums otherwise */
-static uint64_t combine_field(const struct pmap *pm, const struct schema_field *f, const void *vals,
-			      int ncv, bool take_max)
-{
-	uint64_t acc = 0;
-
-	for (int c = 0; c < ncv; c++) {
-		uint64_t v = pmap_rd_field(pmap_slot(pm, vals, c), f);
-
-		if (take_max)
-			acc = v > acc ? v : acc;
-		else
-			acc += v;
-	}
-	return acc;
-}
-
 /*
  * As illumos's default_kstat_snapshot(): the copy a reader gets counts the
  * queue time still accruing up to now; the map is left as it is.
  */
-void pmap_io_catch_up(uint64_t *f, enum io_field time, uint64_t cnt, uint64_t now)
+void pmap_io_catch_up(uint64_t *f, enum kt_io time, uint64_t cnt, uint64_t now)
 {
 	uint64_t last = f[time + 2];
 
@@ -182,74 +165,47 @@ void pmap_io_catch_up(uint64_t *f, enum io_field time, uint64_t cnt, uint64_t no
 	f[time + 2] = now;
 }
 
-static void fill_io(const struct inst *in, const void *vals, int ncv, uint64_t now)
+/*
+ * An IO, INTR or TIMER record from the CPUs' copies, each field combined
+ * as common/kstat_types.h says: summed, the greatest, or the least among
+ * the CPUs that counted an event (the first field, num_events).  An IO
+ * copy first counts the queue time accruing up to now.
+ */
+static void fill_fixed(const struct inst *in, const void *vals, int ncv, uint64_t now)
 {
 	const struct pmap *pm = in->pm;
-	const struct schema_field *fl = pm->sc->fields;
-	uint64_t v[SCHEMA_IO_FIELDS] = { 0 };
-	kstat_io_t *kio = in->ksp->ks_data;
+	const struct kt_type *kt = kt_type(pm->sc->type);
+	uint64_t v[KT_MAX_FIELDS] = { 0 };
+	bool any[KT_MAX_FIELDS] = { false };
 
 	for (int c = 0; c < ncv; c++) {
-		uint64_t f[SCHEMA_IO_FIELDS];
+		uint64_t f[KT_MAX_FIELDS];
 
-		for (int i = 0; i < SCHEMA_IO_FIELDS; i++)
-			f[i] = pmap_rd_field(pmap_slot(pm, vals, c), &fl[i]);
-		pmap_io_catch_up(f, IO_WTIME, f[IO_WCNT], now);
-		pmap_io_catch_up(f, IO_RTIME, f[IO_RCNT], now);
-		for (int i = 0; i < SCHEMA_IO_FIELDS; i++) {
-			if (i == IO_WLASTUPDATE || i == IO_RLASTUPDATE)
+		for (unsigned int i = 0; i < kt->nfields; i++)
+			f[i] = pmap_rd_field(pmap_slot(pm, vals, c), &pm->sc->fields[i]);
+		if (pm->sc->type == KSTAT_TYPE_IO) {
+			pmap_io_catch_up(f, KT_IO_WTIME, f[KT_IO_WCNT], now);
+			pmap_io_catch_up(f, KT_IO_RTIME, f[KT_IO_RCNT], now);
+		}
+		for (unsigned int i = 0; i < kt->nfields; i++) {
+			switch (kt->fields[i].combine) {
+			case KT_MAX:
 				v[i] = f[i] > v[i] ? f[i] : v[i];
-			else
+				break;
+			case KT_MIN:
+				if (f[0] && (!any[i] || f[i] < v[i])) {
+					v[i] = f[i];
+					any[i] = true;
+				}
+				break;
+			default:
 				v[i] += f[i];
+				break;
+			}
 		}
 	}
-	kio->nread = v[IO_NREAD];
-	kio->nwritten = v[IO_NWRITTEN];
-	kio->reads = (uint_t)v[IO_READS];
-	kio->writes = (uint_t)v[IO_WRITES];
-	kio->wtime = (hrtime_t)v[IO_WTIME];
-	kio->wlentime = (hrtime_t)v[IO_WLENTIME];
-	kio->wlastupdate = (hrtime_t)v[IO_WLASTUPDATE];
-	kio->rtime = (hrtime_t)v[IO_RTIME];
-	kio->rlentime = (hrtime_t)v[IO_RLENTIME];
-	kio->rlastupdate = (hrtime_t)v[IO_RLASTUPDATE];
-	kio->wcnt = (uint_t)v[IO_WCNT];
-	kio->rcnt = (uint_t)v[IO_RCNT];
-}
-
-static void fill_intr(const struct inst *in, const void *vals, int ncv)
-{
-	const struct pmap *pm = in->pm;
-	kstat_intr_t *ki = in->ksp->ks_data;
-
-	for (int i = 0; i < SCHEMA_INTR_FIELDS; i++)
-		ki->intrs[i] = (uint_t)combine_field(pm, &pm->sc->fields[i], vals, ncv, false);
-}
-
-static void fill_timer(const struct inst *in, const void *vals, int ncv)
-{
-	const struct pmap *pm = in->pm;
-	const struct schema_field *f = pm->sc->fields;
-	kstat_timer_t *kt = in->ksp->ks_data;
-	uint64_t min = 0;
-	bool any = false;
-
-	kt->num_events = combine_field(pm, &f[0], vals, ncv, false);
-	kt->elapsed_time = (hrtime_t)combine_field(pm, &f[1], vals, ncv, false);
-	kt->max_time = (hrtime_t)combine_field(pm, &f[3], vals, ncv, true);
-	kt->start_time = (hrtime_t)combine_field(pm, &f[4], vals, ncv, true);
-	kt->stop_time = (hrtime_t)combine_field(pm, &f[5], vals, ncv, true);
-	/* the shortest event among CPUs that timed any */
-	for (int c = 0; c < ncv; c++) {
-		const void *v = pmap_slot(pm, vals, c);
-		uint64_t m = pmap_rd_field(v, &f[2]);
-
-		if (pmap_rd_field(v, &f[0]) && (!any || m < min)) {
-			min = m;
-			any = true;
-		}
-	}
-	kt->min_time = (hrtime_t)min;
+	for (unsigned int i = 0; i < kt->nfields; i++)
+		kt_set(in->ksp->ks_data, &kt->fields[i], v[i]);
 }
 
 void pmap_fill(const struct inst *in, const void *vals, uint64_t now)
@@ -262,18 +218,8 @@ void pmap_fill(const struct inst *in, const void *vals, uint64_t now)
 		ncv = 1;
 	}
 
-	switch (in->ksp->ks_type) {
-	case KSTAT_TYPE_IO:
-		fill_io(in, vals, ncv, now);
-		break;
-	case KSTAT_TYPE_INTR:
-		fill_intr(in, vals, ncv);
-		break;
-	case KSTAT_TYPE_TIMER:
-		fill_timer(in, vals, ncv);
-		break;
-	default:
+	if (in->ksp->ks_type == KSTAT_TYPE_NAMED)
 		fill_named(in, vals, ncv, now);
-		break;
-	}
+	else
+		fill_fixed(in, vals, ncv, now);
 }

@@ -51,24 +51,8 @@ static inline const void *pmap_slot(const struct pmap *pm, const void *vals, int
 /* One integer field of a value, widened to 64 bits (sign-extended if signed) */
 uint64_t pmap_rd_field(const void *base, const struct schema_field *f);
 void pmap_wr_field(void *base, const struct schema_field *f, uint64_t v);
-/* kstat_io_t fields, in schema_io_fields order */
-enum io_field {
-	IO_NREAD,
-	IO_NWRITTEN,
-	IO_READS,
-	IO_WRITES,
-	IO_WTIME,
-	IO_WLENTIME,
-	IO_WLASTUPDATE,
-	IO_RTIME,
-	IO_RLENTIME,
-	IO_RLASTUPDATE,
-	IO_WCNT,
-	IO_RCNT,
-};
-
-/* Add the queue time accrued since the last update to f[time], f[time + 1] */
-void pmap_io_catch_up(uint64_t *f, enum io_field time, uint64_t cnt, uint64_t now);
+/* Add the queue time accrued since the last update to f[time], f[time + 1] (kstat_io_t's order) */
+void pmap_io_catch_up(uint64_t *f, enum kt_io time, uint64_t cnt, uint64_t now);
 
 /* Refresh an instance's kstat data from its entry's value (all CPUs' copies) at now */
 void pmap_fill(const struct inst *in, const void *vals, uint64_t now);

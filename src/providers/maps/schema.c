@@ -22,17 +22,6 @@
 #define TAG_PREFIX "kstat."
 #define MAX_HIST_SLOTS 64
 
-const char *const schema_io_fields[SCHEMA_IO_FIELDS] = {
-	"nread",       "nwritten", "reads",    "writes",      "wtime", "wlentime",
-	"wlastupdate", "rtime",    "rlentime", "rlastupdate", "wcnt",  "rcnt",
-};
-const char *const schema_intr_fields[SCHEMA_INTR_FIELDS] = {
-	"hard", "soft", "watchdog", "spurious", "multiple_service",
-};
-const char *const schema_timer_fields[SCHEMA_TIMER_FIELDS] = {
-	"num_events", "elapsed_time", "min_time", "max_time", "start_time", "stop_time",
-};
-
 struct parse_ctx {
 	const struct btf *btf;
 	uint32_t value_size; /* of the value struct: every field must fit in it */
@@ -492,32 +481,15 @@ static int parse_members(struct parse_ctx *c, struct schema *sc, const struct bt
 static int parse_fixed(struct parse_ctx *c, struct schema *sc, const struct btf_type *st,
 		       __u32 st_id)
 {
-	const char *const *names;
+	const struct kt_type *kt = kt_type(sc->type);
 	struct tag_ref *refs;
-	size_t n, nrefs;
+	size_t nrefs;
 	char why[32];
 	int err = 0;
 
-	switch (sc->type) {
-	case KSTAT_TYPE_IO:
-		names = schema_io_fields;
-		n = SCHEMA_IO_FIELDS;
-		break;
-	case KSTAT_TYPE_INTR:
-		names = schema_intr_fields;
-		n = SCHEMA_INTR_FIELDS;
-		break;
-	default:
-		names = schema_timer_fields;
-		n = SCHEMA_TIMER_FIELDS;
-		break;
-	}
-	snprintf(why, sizeof(why), "kstat.type %s",
-		 sc->type == KSTAT_TYPE_IO     ? "io"
-		 : sc->type == KSTAT_TYPE_INTR ? "intr"
-					       : "timer");
-	for (size_t i = 0; i < n; i++)
-		if (named_int_field(c, st, names[i], &sc->fields[i], why))
+	snprintf(why, sizeof(why), "kstat.type %s", kt->tag);
+	for (size_t i = 0; i < kt->nfields; i++)
+		if (named_int_field(c, st, kt->fields[i].name, &sc->fields[i], why))
 			return -EINVAL;
 	/* an optional name member, for TIMER record names and keyed kstats */
 	refs = tags_on(c->btf, st_id, &nrefs);

@@ -13,6 +13,8 @@
 
 #include <sys/kstat.h>
 
+#include "common/kstat_types.h"
+
 struct btf;
 struct bpf_map;
 struct keydec_ops;
@@ -55,12 +57,6 @@ struct schema_stat {
 	struct schema_field since, flag;
 };
 
-/* Fields of kstat_io_t, kstat_intr_t and kstat_timer_t, in their order */
-#define SCHEMA_IO_FIELDS 12
-#define SCHEMA_INTR_FIELDS 5
-#define SCHEMA_TIMER_FIELDS 6
-#define SCHEMA_MAX_FIELDS 12
-
 struct schema {
 	char map_name[64];
 	char shared[96]; /* kstat.shared: "provider/map" (parsing only) */
@@ -79,8 +75,8 @@ struct schema {
 	uint32_t nstats, stats_cap;
 	uint32_t ndata;
 	struct schema_stat *stats;
-	/* IO, INTR, TIMER: the illumos fields, found by member name */
-	struct schema_field fields[SCHEMA_MAX_FIELDS];
+	/* IO, INTR, TIMER: the fields of common/kstat_types.h, in its order, found by name */
+	struct schema_field fields[KT_MAX_FIELDS];
 };
 
 /*
@@ -122,10 +118,5 @@ const char *schema_btf_str(const struct btf *btf, uint32_t off);
 
 /* Name of a histogram slot's statistic: "<name>_<upper bound>" */
 void schema_hist_slot_name(const struct schema_stat *st, uint32_t slot, char *buf, size_t len);
-
-/* Names of the fields of the IO, INTR and TIMER types, in struct order */
-extern const char *const schema_io_fields[SCHEMA_IO_FIELDS];
-extern const char *const schema_intr_fields[SCHEMA_INTR_FIELDS];
-extern const char *const schema_timer_fields[SCHEMA_TIMER_FIELDS];
 
 #endif /* __KSTATD_SCHEMA_H */

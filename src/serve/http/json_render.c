@@ -2,9 +2,8 @@
 /*
  * `kstat -j` over HTTP.  The layout is illumos kstat(1M)'s, byte for byte
  * ("[{\n\t\"module\": ...", ", " between kstats, "]\n" at the end), with
- * the pseudo-statistics crtime and snaptime in each kstat's data; strings
- * are escaped as JSON wants (kstat(1M) writes \? and raw bytes, which JSON
- * parsers refuse).
+ * the pseudo-statistics crtime and snaptime in each kstat's data, written
+ * by common/jsonw.c as the kstat command writes it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/jsonw.h"
+#include "common/kstat_types.h"
 #include "common/outbuf.h"
 #include "engine/snapshot.h"
 #include "json_render.h"
@@ -47,19 +48,6 @@ struct jrender {
 	struct jent *ents;
 	size_t capents;
 	int err;
-};
-
-static const char *const io_names[] = {
-	"nread",       "nwritten", "reads",    "writes",      "wtime", "wlentime",
-	"wlastupdate", "rtime",    "rlentime", "rlastupdate", "wcnt",  "rcnt",
-};
-
-static const char *const intr_names[KSTAT_NUM_INTRS] = {
-	"hard", "soft", "watchdog", "spurious", "multiple_service",
-};
-
-static const char *const timer_names[] = {
-	"num_events", "elapsed_time", "min_time", "max_time", "start_time", "stop_time",
 };
 
 bool json_glob(const char *pat, const char *s)
@@ -113,45 +101,6 @@ static bool want(const kstat_t *hdr, void *arg)
 	snprintf(inst, sizeof(inst), "%d", hdr->ks_instance);
 	return match(r->q->module, hdr->ks_module) && match(r->q->name, hdr->ks_name) &&
 	       match(r->q->instance, inst) && match(r->q->ks_class, hdr->ks_class);
-}
-
-/* A JSON string: escapes, and U+FFFD for bytes that are not UTF-8 */
-static void put_jstr(struct outbuf *ob, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	outbuf_putc(ob, '"');
-	while (n) {
-		size_t seq = outbuf_utf8_seq(p, n);
-
-		if (seq == 0) {
-			outbuf_puts(ob, "\\ufffd");
-			seq = 1;
-		} else if (*p == '"' || *p == '\\') {
-			outbuf_putc(ob, '\\');
-			outbuf_putc(ob, (char)*p);
-		} else if (*p == '\n') {
-			outbuf_puts(ob, "\\n");
-		} else if (*p == '\t') {
-			outbuf_puts(ob, "\\t");
-		} else if (*p < 0x20) {
-			outbuf_printf(ob, "\\u%04x", *p);
-		} else {
-			outbuf_put(ob, p, seq);
-		}
-		p += seq;
-		n -= seq;
-	}
-	outbuf_putc(ob, '"');
-}
-
-static void put_hrtime(struct outbuf *ob, uint64_t ns)
-{
-	if (ns == 0)
-		outbuf_putc(ob, '0');
-	else
-		outbuf_printf(ob, "%llu.%09llu", (unsigned long long)(ns / 1000000000ULL),
-			      (unsigned long long)(ns % 1000000000ULL));
 }
 
 static struct jent *add_ent(struct jrender *r, size_t *n, const char *name, enum jkind kind,
@@ -226,48 +175,25 @@ static void named_ents(struct jrender *r, const kstat_t *ks, size_t *n)
 	}
 }
 
+/* IO, INTR and TIMER: their fields, as common/kstat_types.h names them */
 static void typed_ents(struct jrender *r, const kstat_t *ks, size_t *n)
 {
-	if (ks->ks_type == KSTAT_TYPE_IO && ks->ks_data_size >= sizeof(kstat_io_t)) {
-		const kstat_io_t *io = ks->ks_data;
-		const uint64_t v[] = {
-			io->nread,
-			io->nwritten,
-			io->reads,
-			io->writes,
-			(uint64_t)io->wtime,
-			(uint64_t)io->wlentime,
-			(uint64_t)io->wlastupdate,
-			(uint64_t)io->rtime,
-			(uint64_t)io->rlentime,
-			(uint64_t)io->rlastupdate,
-			io->wcnt,
-			io->rcnt,
-		};
+	const struct kt_type *kt = kt_type(ks->ks_type);
 
-		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-			add_ent(r, n, io_names[i], J_U64, v[i]);
-	} else if (ks->ks_type == KSTAT_TYPE_INTR && ks->ks_data_size >= sizeof(kstat_intr_t)) {
-		const kstat_intr_t *in = ks->ks_data;
-
-		for (int i = 0; i < KSTAT_NUM_INTRS; i++)
-			add_ent(r, n, intr_names[i], J_U64, in->intrs[i]);
-	} else if (ks->ks_type == KSTAT_TYPE_TIMER && ks->ks_ndata > 0) {
-		/* kstat(1M) shows only the first record of a timer kstat */
+	if (!kt || ks->ks_ndata == 0 || ks->ks_data_size < kt->size)
+		return;
+	/* kstat(1M) shows only the first record of a timer kstat */
+	if (ks->ks_type == KSTAT_TYPE_TIMER) {
 		const kstat_timer_t *t = ks->ks_data;
-		const uint64_t v[] = {
-			t->num_events,         (uint64_t)t->elapsed_time, (uint64_t)t->min_time,
-			(uint64_t)t->max_time, (uint64_t)t->start_time,   (uint64_t)t->stop_time,
-		};
 		struct jent *e = add_ent(r, n, "name", J_STR, 0);
 
 		if (e) {
 			e->str = t->name;
 			e->len = strnlen(t->name, sizeof(t->name));
 		}
-		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-			add_ent(r, n, timer_names[i], J_U64, v[i]);
 	}
+	for (unsigned int i = 0; i < kt->nfields; i++)
+		add_ent(r, n, kt->fields[i].name, J_U64, kt_get(ks->ks_data, &kt->fields[i]));
 }
 
 static int cmp_ent(const void *a, const void *b)
@@ -280,11 +206,9 @@ static int cmp_ent(const void *a, const void *b)
 	return ea->idx < eb->idx ? -1 : ea->idx > eb->idx;
 }
 
-static void put_ent(struct outbuf *ob, const struct jent *e)
+static void put_ent(struct outbuf *ob, const struct jent *e, size_t i)
 {
-	outbuf_put(ob, "\t\t", 2);
-	put_jstr(ob, e->name, strnlen(e->name, KSTAT_STRLEN));
-	outbuf_put(ob, ": ", 2);
+	jsonw_stat(ob, e->name, i);
 	switch (e->kind) {
 	case J_U64:
 		outbuf_u64(ob, e->v);
@@ -293,10 +217,10 @@ static void put_ent(struct outbuf *ob, const struct jent *e)
 		outbuf_i64(ob, (int64_t)e->v);
 		break;
 	case J_STR:
-		put_jstr(ob, e->str ? e->str : "", e->len);
+		jsonw_string(ob, e->str ? e->str : "", e->len);
 		break;
 	case J_HRTIME:
-		put_hrtime(ob, e->v);
+		outbuf_hrtime(ob, (int64_t)e->v);
 		break;
 	}
 }
@@ -337,20 +261,11 @@ static int emit(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
 	c->instance = ks->ks_instance;
 	c->off = ob->len;
 
-	outbuf_puts(ob, "{\n\t\"module\": ");
-	put_jstr(ob, ks->ks_module, strnlen(ks->ks_module, KSTAT_STRLEN));
-	outbuf_printf(ob, ",\n\t\"instance\": %d,\n\t\"name\": ", ks->ks_instance);
-	put_jstr(ob, ks->ks_name, strnlen(ks->ks_name, KSTAT_STRLEN));
-	outbuf_puts(ob, ",\n\t\"class\": ");
-	put_jstr(ob, ks->ks_class, strnlen(ks->ks_class, KSTAT_STRLEN));
-	outbuf_printf(ob, ",\n\t\"type\": %u,\n\t\"snaptime\": ", ks->ks_type);
-	put_hrtime(ob, (uint64_t)ks->ks_snaptime);
-	outbuf_puts(ob, ",\n\t\"data\": {\n");
-	for (size_t i = 0; i < n; i++) {
-		put_ent(ob, &r->ents[i]);
-		outbuf_puts(ob, i + 1 < n ? ",\n" : "\n");
-	}
-	outbuf_puts(ob, "\t}\n}");
+	jsonw_kstat_begin(ob, ks->ks_module, ks->ks_instance, ks->ks_name, ks->ks_class,
+			  ks->ks_type, ks->ks_snaptime);
+	for (size_t i = 0; i < n; i++)
+		put_ent(ob, &r->ents[i], i);
+	jsonw_kstat_end(ob, n);
 	c->len = ob->len - c->off;
 	return ob->failed ? -ENOMEM : 0;
 }

@@ -17,38 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kstat_types.h"
 #include "prom_group.h"
 
 #define TAB_MIN 256
-
-static const char *const intr_names[KSTAT_NUM_INTRS] = {
-	"hard", "soft", "watchdog", "spurious", "multiple_service",
-};
-
-struct io_field {
-	const char *stat;
-	const char *unit;
-	enum pg_type type;
-	const char *help;
-};
-
-static const struct io_field io_fields[] = {
-	{ "nread", "bytes", PG_COUNTER, "Bytes read" },
-	{ "nwritten", "bytes", PG_COUNTER, "Bytes written" },
-	{ "reads", NULL, PG_COUNTER, "Read operations" },
-	{ "writes", NULL, PG_COUNTER, "Write operations" },
-	{ "wtime", "ns", PG_COUNTER,
-	  "Time the wait queue was not empty (its rate is the fraction of time spent waiting)" },
-	{ "wlentime", "ns", PG_COUNTER,
-	  "Wait queue length integrated over time (its rate is the average wait queue length)" },
-	{ "rtime", "ns", PG_COUNTER,
-	  "Time the run queue was not empty (its rate is the utilisation, iostat %b)" },
-	{ "rlentime", "ns", PG_COUNTER,
-	  "Run queue length integrated over time (its rate is the average number of active "
-	  "requests, iostat actv)" },
-	{ "wcnt", NULL, PG_GAUGE, "Requests in the wait queue" },
-	{ "rcnt", NULL, PG_GAUGE, "Requests in the run queue" },
-};
 
 void prom_group_init(struct prom_group *g)
 {
@@ -503,52 +475,39 @@ static void put_u(struct prom_group *g, const struct kctx *k, const char *stat, 
 	sm->decimals = (uint8_t)u.decimals;
 }
 
-static void group_io(struct prom_group *g, const struct kctx *k)
+/*
+ * IO, INTR and TIMER kstats: a family per field common/kstat_types.h
+ * exports.  INTR fields share one family, told apart by an intr label;
+ * each record of a TIMER kstat is labelled timer="<its name>".
+ */
+static void group_fixed(struct prom_group *g, const struct kctx *k)
 {
-	const kstat_io_t *io = k->ks->ks_data;
-	const uint64_t v[] = {
-		io->nread,
-		io->nwritten,
-		io->reads,
-		io->writes,
-		(uint64_t)io->wtime,
-		(uint64_t)io->wlentime,
-		(uint64_t)io->rtime,
-		(uint64_t)io->rlentime,
-		io->wcnt,
-		io->rcnt,
-	};
+	const struct kt_type *kt = kt_type(k->ks->ks_type);
+	const char *rec = k->ks->ks_data;
 
-	for (size_t i = 0; i < sizeof(io_fields) / sizeof(io_fields[0]); i++)
-		put_u(g, k, io_fields[i].stat, io_fields[i].unit, io_fields[i].type,
-		      io_fields[i].help, NULL, NULL, v[i], false);
-}
+	for (uint_t r = 0; r < k->ks->ks_ndata; r++, rec += kt->size) {
+		const char *xname = NULL;
+		char xval[KSTAT_STRLEN] = "";
 
-static void group_intr(struct prom_group *g, const struct kctx *k)
-{
-	const kstat_intr_t *in = k->ks->ks_data;
+		if ((size_t)(r + 1) * kt->size > k->ks->ks_data_size)
+			break;
+		if (k->ks->ks_type == KSTAT_TYPE_TIMER) {
+			xname = "timer";
+			copy_str(xval, ((const kstat_timer_t *)rec)->name, sizeof(xval));
+		}
+		for (unsigned int i = 0; i < kt->nfields; i++) {
+			const struct kt_field *f = &kt->fields[i];
 
-	for (int i = 0; i < KSTAT_NUM_INTRS; i++)
-		put_u(g, k, "interrupts", NULL, PG_COUNTER, "Interrupts by kind (kstat_intr_t)",
-		      "intr", intr_names[i], in->intrs[i], false);
-}
-
-static void group_timer(struct prom_group *g, const struct kctx *k)
-{
-	const kstat_timer_t *t = k->ks->ks_data;
-
-	for (uint_t i = 0; i < k->ks->ks_ndata; i++, t++) {
-		char rec[KSTAT_STRLEN];
-
-		copy_str(rec, t->name, sizeof(rec));
-		put_u(g, k, "timer_events", NULL, PG_COUNTER, "Timed events", "timer", rec,
-		      t->num_events, false);
-		put_u(g, k, "timer_elapsed", "ns", PG_COUNTER, "Time spent in timed events",
-		      "timer", rec, (uint64_t)t->elapsed_time, false);
-		put_u(g, k, "timer_min", "ns", PG_GAUGE, "Shortest timed event", "timer", rec,
-		      (uint64_t)t->min_time, false);
-		put_u(g, k, "timer_max", "ns", PG_GAUGE, "Longest timed event", "timer", rec,
-		      (uint64_t)t->max_time, false);
+			if (f->prom == KT_PROM_NONE)
+				continue;
+			if (k->ks->ks_type == KSTAT_TYPE_INTR) {
+				xname = "intr";
+				copy_str(xval, f->name, sizeof(xval));
+			}
+			put_u(g, k, f->prom_stat, f->unit,
+			      f->prom == KT_PROM_COUNTER ? PG_COUNTER : PG_GAUGE, f->help, xname,
+			      xname ? xval : NULL, kt_get(rec, f), false);
+		}
 	}
 }
 
@@ -564,15 +523,9 @@ int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_
 	case KSTAT_TYPE_NAMED:
 		return group_named(g, &k, meta);
 	case KSTAT_TYPE_IO:
-		if (ks->ks_data_size >= sizeof(kstat_io_t))
-			group_io(g, &k);
-		break;
 	case KSTAT_TYPE_INTR:
-		if (ks->ks_data_size >= sizeof(kstat_intr_t))
-			group_intr(g, &k);
-		break;
 	case KSTAT_TYPE_TIMER:
-		group_timer(g, &k);
+		group_fixed(g, &k);
 		break;
 	}
 	return g->failed ? -ENOMEM : 0;
