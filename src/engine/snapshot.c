@@ -524,6 +524,7 @@ void snap_delete(struct snap *s, kstat_t *ksp)
 		ksp->ks_snapshot = NULL;
 		ksp->ks_private = NULL;
 		e->meta = NULL; /* the provider's memory */
+		e->src = NULL;
 		ksp->ks_flags |= KSTAT_FLAG_DORMANT;
 		pthread_mutex_unlock(&e->lock);
 		pthread_rwlock_unlock(&s->chain_lock);
@@ -675,58 +676,146 @@ void snap_named_retype_lp64(kstat_named_t *kn, uint_t n)
 	}
 }
 
-int snap_walk(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg)
+void snap_set_source(kstat_t *ksp, struct snap_source *src)
+{
+	ekstat_of(ksp)->src = src;
+}
+
+/* One block of a snap_keep: blocks never move, so what emit keeps stays valid */
+struct snap_keep_block {
+	struct snap_keep_block *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+#define KEEP_BLOCK_MIN (256 * 1024)
+
+/* len bytes of keep, 16-byte aligned; NULL if memory ran out */
+static void *keep_alloc(struct snap_keep *k, size_t len)
+{
+	struct snap_keep_block *b = k->blocks;
+	size_t want = (len + 15) & ~(size_t)15;
+	void *p;
+
+	if (!b || b->size - b->used < want) {
+		size_t size = want > KEEP_BLOCK_MIN ? want : KEEP_BLOCK_MIN;
+
+		b = malloc(sizeof(*b) + size);
+		if (!b)
+			return NULL;
+		b->next = k->blocks;
+		b->used = 0;
+		b->size = size;
+		k->blocks = b;
+	}
+	p = (char *)b->data + b->used;
+	b->used += want;
+	return p;
+}
+
+void snap_keep_free(struct snap_keep *k)
+{
+	while (k && k->blocks) {
+		struct snap_keep_block *b = k->blocks;
+
+		k->blocks = b->next;
+		free(b);
+	}
+}
+
+/* Sources this walk asked to collect: few, one per provider map */
+struct walk_sources {
+	struct snap_source **v;
+	size_t n, cap;
+};
+
+/* Ask the kstat's source to collect, if this walk has not yet */
+static void walk_collect(struct walk_sources *ws, struct snap_source *src, uint64_t gen)
+{
+	for (size_t i = 0; i < ws->n; i++)
+		if (ws->v[i] == src)
+			return;
+	if (ws->n == ws->cap) {
+		size_t ncap = ws->cap ? ws->cap * 2 : 16;
+		struct snap_source **nv = realloc(ws->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return; /* the kstats update one by one instead */
+		ws->v = nv;
+		ws->cap = ncap;
+	}
+	ws->v[ws->n++] = src;
+	(void)src->collect(src, gen);
+}
+
+int snap_walk_keep(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg,
+		   struct snap_keep *keep)
 {
 	uint64_t gen = __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELAXED);
+	struct walk_sources ws = { 0 };
 	hrtime_t t0 = snap_now();
 	size_t bufsize = 0;
 	void *buf = NULL;
 	int ret = 0;
 
 	pthread_rwlock_rdlock(&s->chain_lock);
-	for (struct snap_source *src = s->sources; src; src = src->next)
-		(void)src->collect(src, gen);
-
 	for (size_t i = 0; i < s->n && ret == 0; i++) {
 		struct ekstat *e = s->bykid[i];
-		kstat_t hdr;
+		kstat_t hdr, *hp = &hdr;
+		void *data;
 		int err;
 
 		if ((e->ks.ks_flags & KSTAT_FLAG_INVALID) || (want && !want(&e->ks, arg)))
 			continue;
+		if (e->src)
+			walk_collect(&ws, e->src, gen);
 		pthread_mutex_lock(&e->lock);
 		err = e->fresh_gen == gen ? 0 : snap_ks_update(&e->ks, KSTAT_READ);
-		if (!err && e->ks.ks_data_size + 1 > bufsize) {
+		data = buf;
+		if (!err && keep) {
+			hp = keep_alloc(keep, sizeof(*hp) + e->ks.ks_data_size + 1);
+			data = hp ? hp + 1 : NULL;
+			if (!hp) {
+				hp = &hdr;
+				err = ENOMEM;
+			}
+		} else if (!err && e->ks.ks_data_size + 1 > bufsize) {
 			void *nb = realloc(buf, e->ks.ks_data_size + 1);
 
 			if (nb) {
-				buf = nb;
+				buf = data = nb;
 				bufsize = e->ks.ks_data_size + 1;
 			} else {
 				err = ENOMEM;
 			}
 		}
 		if (!err)
-			err = snap_ks_snapshot(&e->ks, buf, KSTAT_READ);
-		hdr = e->ks;
+			err = snap_ks_snapshot(&e->ks, data, KSTAT_READ);
+		*hp = e->ks;
 		pthread_mutex_unlock(&e->lock);
 		if (err)
 			continue; /* a vanished source: skip it, as a reader gets an error */
-		hdr.ks_next = NULL;
-		hdr.ks_data = buf;
-		hdr.ks_update = NULL;
-		hdr.ks_snapshot = NULL;
-		hdr.ks_private = NULL;
-		hdr.ks_lock = NULL;
-		if (hdr.ks_type == KSTAT_TYPE_NAMED)
-			snap_named_retype_lp64(buf, hdr.ks_ndata);
-		ret = emit(&hdr, e->meta, arg);
+		hp->ks_next = NULL;
+		hp->ks_data = data;
+		hp->ks_update = NULL;
+		hp->ks_snapshot = NULL;
+		hp->ks_private = NULL;
+		hp->ks_lock = NULL;
+		if (hp->ks_type == KSTAT_TYPE_NAMED)
+			snap_named_retype_lp64(data, hp->ks_ndata);
+		ret = emit(hp, e->meta, arg);
 	}
 	pthread_rwlock_unlock(&s->chain_lock);
 	free(buf);
+	free(ws.v);
 	__atomic_add_fetch(&s->stats.walks, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&s->stats.walk_nsec, (uint64_t)(snap_now() - t0), __ATOMIC_RELAXED);
 	return ret;
+}
+
+int snap_walk(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg)
+{
+	return snap_walk_keep(s, want, emit, arg, NULL);
 }
 
 /* Lock-free: it is called from kstat updates, under the chain lock. */

@@ -128,10 +128,14 @@ int snap_write(struct snap *s, kid_t kid, enum snap_model model, void *buf, size
 	       uint_t ndata, uint64_t ubase, bool privileged, kid_t *kcid);
 
 /*
- * A bulk source: before a walk, each registered source may refresh many
- * kstats at once (one batch map lookup instead of one syscall per kstat).
- * collect() runs with the chain lock held for reading; it calls
- * snap_mark_fresh() under each kstat's lock for the kstats it refreshed.
+ * A bulk source refreshes many kstats at once (one batch map lookup
+ * instead of one syscall per kstat).  A walk asks a source to collect
+ * when it meets the first kstat it wants of those the source set itself
+ * on (snap_set_source()), once per walk: a walk that wants none of them
+ * costs the source nothing.  collect() runs with the chain lock held for
+ * reading; it calls snap_mark_fresh() under each kstat's lock for the
+ * kstats it refreshed.  Once snap_source_remove() returns, no walk is in
+ * its collect().
  */
 struct snap_source {
 	int (*collect)(struct snap_source *src, uint64_t gen);
@@ -139,6 +143,8 @@ struct snap_source {
 };
 void snap_source_add(struct snap *s, struct snap_source *src);
 void snap_source_remove(struct snap *s, struct snap_source *src);
+/* Before snap_install(): src refreshes this kstat in walks */
+void snap_set_source(kstat_t *ksp, struct snap_source *src);
 
 /* Lock and unlock one kstat's data, for sources refreshing it. */
 void snap_ks_lock(kstat_t *ksp);
@@ -186,6 +192,25 @@ void snap_set_meta(kstat_t *ksp, const struct snap_stat_meta *meta);
 typedef bool (*snap_want_fn)(const kstat_t *hdr, void *arg);
 typedef int (*snap_emit_fn)(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg);
 int snap_walk(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg);
+
+/*
+ * Where snap_walk_keep() keeps the headers and data it emits: they stay
+ * where they are (emit may keep pointers into them) until
+ * snap_keep_free().  Start zeroed.
+ */
+struct snap_keep {
+	struct snap_keep_block *blocks;
+};
+void snap_keep_free(struct snap_keep *k);
+
+/*
+ * snap_walk(), each kstat's header and snapshot copied once, into keep,
+ * where they outlive the walk: emit (under the chain lock) may only take
+ * note of what it needs, and the caller render it after the walk, with no
+ * lock held.  meta is the provider's: it lives only until emit returns.
+ */
+int snap_walk_keep(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg,
+		   struct snap_keep *keep);
 
 /* Number of valid kstats, and engine counters. */
 void snap_get_stats(struct snap *s, struct snap_stats *st);

@@ -17,6 +17,7 @@ struct ekstat {
 	uint64_t fresh_gen;                /* walk generation whose source refreshed the data */
 	void *owned_data;                  /* ks_data when the engine allocated it */
 	const struct snap_stat_meta *meta; /* NAMED: per-record meaning, for exporters */
+	struct snap_source *src;           /* refreshes it in walks, or NULL */
 };
 
 struct snap {

@@ -527,6 +527,7 @@ static kstat_t *create_kstat(struct pmap *pm, const struct pending *p, struct in
 	in->ksp = ksp;
 	ksp->ks_private = in;
 	ksp->ks_update = inst_update;
+	snap_set_source(ksp, &pm->src);
 	return ksp;
 }
 

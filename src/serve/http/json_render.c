@@ -33,18 +33,10 @@ struct jent {
 	size_t len;
 };
 
-struct chunk {
-	char module[KSTAT_STRLEN];
-	int instance;
-	char name[KSTAT_STRLEN];
-	size_t off, len;
-};
-
 struct jrender {
 	const struct json_query *q;
-	struct outbuf body; /* each kstat's object, in kid order */
-	struct chunk *chunks;
-	size_t nchunks, capchunks;
+	const kstat_t **kstats; /* the walk's copies, in kid order */
+	size_t nkstats, capkstats;
 	struct jent *ents;
 	size_t capents;
 	int err;
@@ -225,89 +217,86 @@ static void put_ent(struct outbuf *ob, const struct jent *e, size_t i)
 	}
 }
 
+/* Under the chain lock: only note the kstat; its copy outlives the walk */
 static int emit(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
 {
 	struct jrender *r = arg;
-	struct outbuf *ob = &r->body;
-	struct chunk *c;
-	size_t n = 0;
 
 	(void)meta;
+	if (r->nkstats == r->capkstats) {
+		size_t ncap = r->capkstats ? r->capkstats * 2 : 64;
+		const kstat_t **nk = realloc(r->kstats, ncap * sizeof(*nk));
+
+		if (!nk)
+			return -ENOMEM;
+		r->kstats = nk;
+		r->capkstats = ncap;
+	}
+	r->kstats[r->nkstats++] = ks;
+	return 0;
+}
+
+/* One kstat's object, if any of its statistics matched (as kstat(1M) prints) */
+static int put_kstat(struct jrender *r, const kstat_t *ks, struct outbuf *ob, bool first)
+{
+	size_t n = 0;
+
 	if (ks->ks_type == KSTAT_TYPE_NAMED)
 		named_ents(r, ks, &n);
 	else
 		typed_ents(r, ks, &n);
 	add_ent(r, &n, "crtime", J_HRTIME, (uint64_t)ks->ks_crtime);
 	add_ent(r, &n, "snaptime", J_HRTIME, (uint64_t)ks->ks_snaptime);
-	if (r->err)
-		return r->err;
-	/* kstat(1M) prints a kstat only if one of its statistics matched */
-	if (n == 0)
-		return 0;
+	if (r->err || n == 0)
+		return r->err ? r->err : 0;
 	qsort(r->ents, n, sizeof(*r->ents), cmp_ent);
-
-	if (r->nchunks == r->capchunks) {
-		size_t ncap = r->capchunks ? r->capchunks * 2 : 64;
-		struct chunk *nc = realloc(r->chunks, ncap * sizeof(*nc));
-
-		if (!nc)
-			return -ENOMEM;
-		r->chunks = nc;
-		r->capchunks = ncap;
-	}
-	c = &r->chunks[r->nchunks++];
-	snprintf(c->module, sizeof(c->module), "%s", ks->ks_module);
-	snprintf(c->name, sizeof(c->name), "%s", ks->ks_name);
-	c->instance = ks->ks_instance;
-	c->off = ob->len;
-
+	if (!first)
+		outbuf_put(ob, ", ", 2);
 	jsonw_kstat_begin(ob, ks->ks_module, ks->ks_instance, ks->ks_name, ks->ks_class,
 			  ks->ks_type, ks->ks_snaptime);
 	for (size_t i = 0; i < n; i++)
 		put_ent(ob, &r->ents[i], i);
 	jsonw_kstat_end(ob, n);
-	c->len = ob->len - c->off;
-	return ob->failed ? -ENOMEM : 0;
+	return 1;
 }
 
-static int cmp_chunk(const void *a, const void *b)
+static int cmp_kstat(const void *a, const void *b)
 {
-	const struct chunk *ca = a, *cb = b;
-	int c = strcasecmp(ca->module, cb->module);
+	const kstat_t *ka = *(const kstat_t *const *)a, *kb = *(const kstat_t *const *)b;
+	int c = strcasecmp(ka->ks_module, kb->ks_module);
 
 	if (c)
 		return c;
-	if (ca->instance != cb->instance)
-		return ca->instance < cb->instance ? -1 : 1;
-	return strcasecmp(ca->name, cb->name);
+	if (ka->ks_instance != kb->ks_instance)
+		return ka->ks_instance < kb->ks_instance ? -1 : 1;
+	return strcasecmp(ka->ks_name, kb->ks_name);
 }
 
 int json_render(struct snap *s, const struct json_query *q, struct outbuf *ob)
 {
 	struct jrender r = { .q = q };
+	struct snap_keep keep = { 0 };
+	bool first = true;
 	int ret;
 
-	outbuf_init(&r.body, 0);
-	ret = snap_walk(s, want, emit, &r);
+	/* the text is written from the walk's copies, with no lock held */
+	ret = snap_walk_keep(s, want, emit, &r, &keep);
 	if (ret < 0)
-		goto free_chunks;
-	if (r.nchunks)
-		qsort(r.chunks, r.nchunks, sizeof(*r.chunks), cmp_chunk);
-	if (!outbuf_reserve(ob, r.body.len + 2 * r.nchunks + 3)) {
-		ret = -ENOMEM;
-		goto free_chunks;
-	}
+		goto free_kstats;
+	if (r.nkstats)
+		qsort(r.kstats, r.nkstats, sizeof(*r.kstats), cmp_kstat);
 	outbuf_putc(ob, '[');
-	for (size_t i = 0; i < r.nchunks; i++) {
-		if (i)
-			outbuf_put(ob, ", ", 2);
-		outbuf_put(ob, r.body.buf + r.chunks[i].off, r.chunks[i].len);
+	for (size_t i = 0; i < r.nkstats && ret >= 0; i++) {
+		ret = put_kstat(&r, r.kstats[i], ob, first);
+		first &= ret == 0;
 	}
+	if (ret < 0)
+		goto free_kstats;
 	outbuf_put(ob, "]\n", 2);
 	ret = ob->failed ? -ENOMEM : 0;
-free_chunks:
-	free(r.chunks);
+free_kstats:
+	free(r.kstats);
 	free(r.ents);
-	outbuf_free(&r.body);
+	snap_keep_free(&keep);
 	return ret;
 }

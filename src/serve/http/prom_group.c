@@ -175,9 +175,9 @@ static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const ks
 	sm->kid = ks ? ks->ks_kid : -1;
 	sm->instance = ks ? ks->ks_instance : 0;
 	sm->labels = (uint8_t)labels;
-	copy_str(sm->name, lname ? lname : "", sizeof(sm->name));
+	sm->name = lname ? lname : "";
 	sm->xname = xname;
-	copy_str(sm->xval, xval ? xval : "", sizeof(sm->xval));
+	sm->xval = xval ? xval : "";
 	if (f->last == PG_NONE)
 		f->first = idx;
 	else
@@ -257,25 +257,10 @@ static uint32_t stat_family(struct prom_group *g, const struct kctx *k, const ch
 	return prom_group_family(g, name, t, u->suffix, help);
 }
 
-static void set_value(struct pg_sample *sm, const kstat_named_t *kn, unsigned int decimals)
+/* Where a numeric record's value is */
+static struct pg_value named_value(const kstat_named_t *kn)
 {
-	sm->decimals = (uint8_t)decimals;
-	switch (kn->data_type) {
-	case KSTAT_DATA_INT32:
-		sm->is_signed = 1;
-		sm->v = (uint64_t)(int64_t)kn->value.i32;
-		break;
-	case KSTAT_DATA_UINT32:
-		sm->v = kn->value.ui32;
-		break;
-	case KSTAT_DATA_INT64:
-		sm->is_signed = 1;
-		sm->v = (uint64_t)kn->value.i64;
-		break;
-	default:
-		sm->v = kn->value.ui64;
-		break;
-	}
+	return (struct pg_value){ .ref = &kn->value, .type = kn->data_type };
 }
 
 static bool numeric(const kstat_named_t *kn)
@@ -336,7 +321,6 @@ static int add_hist(struct prom_group *g, const struct kctx *k, const kstat_name
 	const struct snap_stat_meta *hm = &meta[first];
 	struct prom_unit u;
 	struct pg_sample *sm;
-	uint64_t cum = 0;
 	uint32_t fam;
 
 	fam = stat_family(g, k, hm->hist, hm->unit, PG_HISTOGRAM, hm->help, &u);
@@ -353,26 +337,22 @@ static int add_hist(struct prom_group *g, const struct kctx *k, const kstat_name
 	for (uint_t i = first; i < end; i++) {
 		struct pg_bucket *b = &g->buckets[g->nbuckets++];
 
-		cum += kn[i].data_type == KSTAT_DATA_UINT32 ? kn[i].value.ui32 : kn[i].value.ui64;
 		/* integer values below an exclusive bound are at most bound - 1 */
 		b->le = meta[i].le == UINT64_MAX ? UINT64_MAX : meta[i].le - 1;
-		b->count = cum;
+		b->n = named_value(&kn[i]);
 	}
 	if (g->buckets[g->nbuckets - 1].le != UINT64_MAX) {
 		g->buckets[g->nbuckets].le = UINT64_MAX;
-		g->buckets[g->nbuckets++].count = cum;
+		g->buckets[g->nbuckets++].n = (struct pg_value){ .v = 0 };
 	}
 	sm->nbuckets = g->nbuckets - sm->bucket;
 	if (sum >= 0) {
 		struct prom_unit su;
-		struct pg_sample tmp = { 0 };
 
 		prom_name_unit(meta[sum].unit, &su);
-		set_value(&tmp, &kn[sum], su.decimals);
 		sm->has_sum = 1;
-		sm->v = tmp.v;
-		sm->is_signed = tmp.is_signed;
-		sm->sum_decimals = tmp.decimals;
+		sm->val = named_value(&kn[sum]);
+		sm->sum_decimals = (uint8_t)su.decimals;
 	}
 	return 0;
 }
@@ -454,15 +434,17 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 		}
 		lname = k->config ? kn[i].name : k->lname;
 		sm = add_sample(g, fam, k->ks, k->labels, lname, NULL, NULL);
-		if (sm)
-			set_value(sm, &kn[i], u.decimals);
+		if (sm) {
+			sm->val = named_value(&kn[i]);
+			sm->decimals = (uint8_t)u.decimals;
+		}
 	}
 	return g->failed ? -ENOMEM : 0;
 }
 
 static void put_u(struct prom_group *g, const struct kctx *k, const char *stat, const char *unit,
-		  enum pg_type t, const char *help, const char *xname, const char *xval, uint64_t v,
-		  bool is_signed)
+		  enum pg_type t, const char *help, const char *xname, const char *xval,
+		  struct pg_value val)
 {
 	struct prom_unit u;
 	uint32_t fam = stat_family(g, k, stat, unit, t, help, &u);
@@ -470,8 +452,7 @@ static void put_u(struct prom_group *g, const struct kctx *k, const char *stat, 
 
 	if (!sm)
 		return;
-	sm->v = v;
-	sm->is_signed = is_signed;
+	sm->val = val;
 	sm->decimals = (uint8_t)u.decimals;
 }
 
@@ -486,27 +467,30 @@ static void group_fixed(struct prom_group *g, const struct kctx *k)
 	const char *rec = k->ks->ks_data;
 
 	for (uint_t r = 0; r < k->ks->ks_ndata; r++, rec += kt->size) {
-		const char *xname = NULL;
-		char xval[KSTAT_STRLEN] = "";
+		const char *xname = NULL, *xval = NULL;
 
 		if ((size_t)(r + 1) * kt->size > k->ks->ks_data_size)
 			break;
 		if (k->ks->ks_type == KSTAT_TYPE_TIMER) {
 			xname = "timer";
-			copy_str(xval, ((const kstat_timer_t *)rec)->name, sizeof(xval));
+			xval = ((const kstat_timer_t *)rec)->name;
 		}
 		for (unsigned int i = 0; i < kt->nfields; i++) {
 			const struct kt_field *f = &kt->fields[i];
+			struct pg_value val = {
+				.ref = rec + f->off,
+				.type = f->size == 4 ? KSTAT_DATA_UINT32 : KSTAT_DATA_UINT64,
+			};
 
 			if (f->prom == KT_PROM_NONE)
 				continue;
 			if (k->ks->ks_type == KSTAT_TYPE_INTR) {
 				xname = "intr";
-				copy_str(xval, f->name, sizeof(xval));
+				xval = f->name;
 			}
 			put_u(g, k, f->prom_stat, f->unit,
 			      f->prom == KT_PROM_COUNTER ? PG_COUNTER : PG_GAUGE, f->help, xname,
-			      xname ? xval : NULL, kt_get(rec, f), false);
+			      xval, val);
 		}
 	}
 }

@@ -2,8 +2,10 @@
 /*
  * The middle of a scrape: kstats, as a walk hands them over in kid order,
  * sorted into metric families (one type each, samples in kid order) so
- * that each family can be written as one contiguous group.  Only
- * prom_render.c and the tests include this.
+ * that each family can be written as one contiguous group.  A sample
+ * points at its value in the walk's copy of the kstat (snap_walk_keep()):
+ * values are not copied again, and the text is written once the walk has
+ * let go of the chain lock.  Only prom_render.c and the tests include this.
  */
 #ifndef __KSTATD_PROM_GROUP_H
 #define __KSTATD_PROM_GROUP_H
@@ -40,27 +42,53 @@ struct pg_family {
 	uint32_t hash;
 };
 
-/* One cumulative bucket: le is inclusive, in the provider's unit; UINT64_MAX is +Inf */
+/*
+ * A value where the walk's copy of its kstat holds it: ref points at an
+ * integer of type (KSTAT_DATA_INT32, UINT32, INT64 or UINT64).  ref NULL:
+ * the value is v (kstatd's self metrics, which no kstat holds).
+ */
+struct pg_value {
+	const void *ref;
+	uint8_t type;
+	uint64_t v;
+};
+
+/* One bucket: le is inclusive, in the provider's unit; UINT64_MAX is +Inf.  Its own count. */
 struct pg_bucket {
 	uint64_t le;
-	uint64_t count;
+	struct pg_value n;
 };
 
 struct pg_sample {
 	uint32_t next;
 	kid_t kid;
 	int instance;
-	uint8_t labels;          /* enum pg_labels */
-	uint8_t is_signed;       /* v is an int64_t */
-	uint8_t decimals;        /* v / 10^decimals is in base units */
-	uint8_t has_sum;         /* histograms: v is the sum */
-	uint8_t sum_decimals;    /* histograms: v / 10^sum_decimals is the sum in base units */
-	char name[KSTAT_STRLEN]; /* ks_name, or the provider */
-	const char *xname;       /* one more label (static), or NULL */
-	char xval[KSTAT_STRLEN];
-	uint64_t v;
+	uint8_t labels;       /* enum pg_labels */
+	uint8_t decimals;     /* the value / 10^decimals is in base units */
+	uint8_t has_sum;      /* histograms: val is the sum */
+	uint8_t sum_decimals; /* histograms: val / 10^sum_decimals is the sum in base units */
+	const char *name;     /* ks_name, or the provider: its first KSTAT_STRLEN - 1 bytes */
+	const char *xname;    /* one more label (static), or NULL */
+	const char *xval;     /* its value: its first KSTAT_STRLEN - 1 bytes */
+	struct pg_value val;
 	uint32_t bucket, nbuckets; /* histograms: in buckets */
 };
+
+/* The value, widened to 64 bits; *is_signed says whether as an int64_t */
+static inline uint64_t pg_value(const struct pg_value *pv, bool *is_signed)
+{
+	*is_signed = pv->ref && (pv->type == KSTAT_DATA_INT32 || pv->type == KSTAT_DATA_INT64);
+	if (!pv->ref)
+		return pv->v;
+	switch (pv->type) {
+	case KSTAT_DATA_INT32:
+		return (uint64_t)(int64_t) * (const int32_t *)pv->ref;
+	case KSTAT_DATA_UINT32:
+		return *(const uint32_t *)pv->ref;
+	default:
+		return *(const uint64_t *)pv->ref;
+	}
+}
 
 struct prom_group {
 	struct pg_family *fams;
@@ -86,7 +114,10 @@ struct prom_group {
 void prom_group_init(struct prom_group *g);
 void prom_group_free(struct prom_group *g);
 
-/* Add every statistic of one kstat (as snap_walk emits it); -ENOMEM */
+/*
+ * Add every statistic of one kstat, as snap_walk_keep() emits it: the
+ * samples point into ks's data, which must outlive g's use.  -ENOMEM
+ */
 int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_stat_meta *meta);
 
 /*

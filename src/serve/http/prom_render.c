@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * One scrape: one snap_walk into families (prom_group.c), then each family
- * written as one group, sorted by name, in text format 0.0.4 or
- * OpenMetrics 1.0.0.  The formats differ in the metadata lines (OpenMetrics
+ * One scrape: one snap_walk_keep into families (prom_group.c), then, the
+ * chain lock let go, each family written as one group, sorted by name, in
+ * text format 0.0.4 or OpenMetrics 1.0.0.  The formats differ in the metadata lines (OpenMetrics
  * has TYPE, UNIT, HELP, in that order, names counters without _total and
  * escapes '"' in HELP), the type names (untyped/unknown, gauge/info), the
  * order of a histogram's _sum and _count, canonical 'le' values ("1.0"
@@ -158,16 +158,16 @@ static void put_series(struct writer *w, const char *name, const char *suffix,
 		outbuf_i64(ob, sm->instance);
 		outbuf_putc(ob, '"');
 		first = false;
-		put_label(ob, &first, "ks_name", sm->name, sizeof(sm->name));
+		put_label(ob, &first, "ks_name", sm->name, KSTAT_STRLEN - 1);
 		break;
 	case PG_LABELS_PROVIDER:
-		put_label(ob, &first, "provider", sm->name, sizeof(sm->name));
+		put_label(ob, &first, "provider", sm->name, KSTAT_STRLEN - 1);
 		break;
 	default:
 		break;
 	}
 	if (sm->xname)
-		put_label(ob, &first, sm->xname, sm->xval, sizeof(sm->xval));
+		put_label(ob, &first, sm->xname, sm->xval, KSTAT_STRLEN - 1);
 	if (le)
 		put_le(w, &first, le, sm->decimals);
 	if (!first)
@@ -240,11 +240,14 @@ static void put_hist(struct writer *w, const struct prom_group *g, const struct 
 		     const struct pg_sample *sm)
 {
 	const struct pg_bucket *b = &g->buckets[sm->bucket];
-	uint64_t count = b[sm->nbuckets - 1].count;
+	uint64_t count = 0, sum;
+	bool is_signed;
 
+	/* cumulative, as Prometheus wants them, from each slot's own count */
 	for (uint32_t i = 0; i < sm->nbuckets; i++) {
+		count += pg_value(&b[i].n, &is_signed);
 		put_series(w, f->name, "_bucket", sm, &b[i]);
-		put_value(w->ob, b[i].count, false, 0);
+		put_value(w->ob, count, false, 0);
 	}
 	/* OpenMetrics: _count if and only if _sum */
 	if (!sm->has_sum)
@@ -253,8 +256,9 @@ static void put_hist(struct writer *w, const struct prom_group *g, const struct 
 		put_series(w, f->name, "_count", sm, NULL);
 		put_value(w->ob, count, false, 0);
 	}
+	sum = pg_value(&sm->val, &is_signed);
 	put_series(w, f->name, "_sum", sm, NULL);
-	put_value(w->ob, sm->v, sm->is_signed, sm->sum_decimals);
+	put_value(w->ob, sum, is_signed, sm->sum_decimals);
 	if (w->fmt == PROM_FMT_TEXT) {
 		put_series(w, f->name, "_count", sm, NULL);
 		put_value(w->ob, count, false, 0);
@@ -270,13 +274,16 @@ static void put_family(struct writer *w, const struct prom_group *g, const struc
 	put_meta(w->ob, g, f, w->fmt);
 	for (uint32_t i = f->first; i != PG_NONE; i = g->samples[i].next) {
 		const struct pg_sample *sm = &g->samples[i];
+		uint64_t v;
+		bool is_signed;
 
 		if (f->type == PG_HISTOGRAM) {
 			put_hist(w, g, f, sm);
 			continue;
 		}
+		v = pg_value(&sm->val, &is_signed);
 		put_series(w, f->name, suffix, sm, NULL);
-		put_value(w->ob, sm->v, sm->is_signed, sm->decimals);
+		put_value(w->ob, v, is_signed, sm->decimals);
 	}
 }
 
@@ -298,8 +305,8 @@ static void add_self(struct prom_group *g, const struct prom_self *self)
 	sm = prom_group_self(g, fam);
 	if (sm) {
 		sm->xname = "version";
-		snprintf(sm->xval, sizeof(sm->xval), "%s", self->version ? self->version : "");
-		sm->v = 1;
+		sm->xval = self->version ? self->version : "";
+		sm->val.v = 1;
 	}
 	if (self->bpf_stats_enabled >= 0) {
 		fam = prom_group_family(g, "kstatd_bpf_stats_enabled", PG_GAUGE, NULL,
@@ -307,14 +314,14 @@ static void add_self(struct prom_group *g, const struct prom_self *self)
 					"programs count their run time");
 		sm = prom_group_self(g, fam);
 		if (sm)
-			sm->v = (uint64_t)self->bpf_stats_enabled;
+			sm->val.v = (uint64_t)self->bpf_stats_enabled;
 	}
 	fam = prom_group_family(g, "kstatd_scrape_dropped_series", PG_GAUGE, NULL,
 				"Series left out of this scrape: their name is taken by a family "
 				"of another type, or repeats within one kstat");
 	sm = prom_group_self(g, fam);
 	if (sm)
-		sm->v = dropped;
+		sm->val.v = dropped;
 }
 
 int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *f,
@@ -325,11 +332,13 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	hrtime_t t0 = snap_now();
 	const struct pg_family **order = NULL;
 	struct writer w = { .ob = ob, .fmt = fmt };
+	struct snap_keep keep = { 0 };
 	int ret;
 
 	*unknown = NULL;
 	prom_group_init(&r.g);
-	ret = snap_walk(s, want, emit, &r);
+	/* the samples point into keep: the text is written with no lock held */
+	ret = snap_walk_keep(s, want, emit, &r, &keep);
 	if (ret < 0)
 		goto free_group;
 	for (size_t i = 0; i < r.f->n; i++) {
@@ -375,5 +384,6 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 free_group:
 	free(order);
 	prom_group_free(&r.g);
+	snap_keep_free(&keep);
 	return ret;
 }
