@@ -45,7 +45,7 @@ struct loader {
 	char *pin_path;
 	int pin_lock_fd;
 	struct kidstore *kids; /* kids unique across restarts */
-	struct btf *vmlinux;   /* the kernel's BTF, parsed once for all providers */
+	struct btf *vmlinux;   /* the kernel's BTF, parsed once for the loads up to a sync */
 	bool vmlinux_tried;
 	pthread_mutex_t lock;
 	int kick_fd;              /* eventfd: wakes loader_wait() */
@@ -89,6 +89,7 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 	struct provider **np;
 	int ret;
 
+	/* megabytes, and libbpf parses its own for each object (1.1 takes no parsed one) */
 	if (!ld->vmlinux_tried) {
 		ld->vmlinux = btf__load_vmlinux_btf();
 		ld->vmlinux_tried = true;
@@ -442,6 +443,10 @@ int loader_sync(struct loader *ld)
 			}
 		}
 	}
+	/* a provider file added later parses it again */
+	btf__free(ld->vmlinux);
+	ld->vmlinux = NULL;
+	ld->vmlinux_tried = false;
 	return ret < 0 && changes == 0 ? ret : changes;
 }
 
