@@ -303,7 +303,9 @@ $(OUTPUT)/obj/src/os/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
 $(OUTPUT)/obj/src/providers/maps/keydec.o: $(OUTPUT)/syscall_names.h
 
 # System call names and numbers of this architecture, from its kernel headers
-$(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(OUTPUT)
+# One run writes both: a grouped target (&:), or a second run would leave
+# what the first fed (the BPF objects) older than the header
+$(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h &: scripts/gen-syscalls.sh | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscalls.sh "$(CC)" $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h
 
