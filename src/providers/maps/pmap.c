@@ -416,8 +416,8 @@ static int add_listed(struct pmap *pm, struct keydec_pass *kp, const uint64_t *h
 		if (bsearch(&keys[i], have, nhave, sizeof(*have), cmp_u64))
 			continue;
 		key_bytes(pm, keys[i], kb);
-		/* EEXIST: a program made it meanwhile, and the next pass sees it */
-		if (bpf_map_update_elem(pm->info.fd, kb, zero, BPF_NOEXIST))
+		/* EEXIST: a program made it since the map was read; it needs its kstat all the same */
+		if (bpf_map_update_elem(pm->info.fd, kb, zero, BPF_NOEXIST) && errno != EEXIST)
 			continue;
 		strcpy(pe.name, pm->sc->name);
 		if (decode_entry(kp, &pe) == KD_GONE) {
