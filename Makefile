@@ -81,7 +81,12 @@ CORE_SRCS := \
 	src/privs.c \
 	src/provider_dir.c \
 	src/log.c \
+	src/mib2.c \
 	src/mkdirs.c \
+	src/net_kstats.c \
+	src/netns.c \
+	src/netns_enter.c \
+	src/nl_link.c \
 	src/nshelper.c \
 	src/outbuf.c \
 	src/peercred.c \

@@ -6,6 +6,7 @@
 
 #include "builtin.h"
 #include "disk_kstats.h"
+#include "net_kstats.h"
 #include "cpu_sys.skel.h"
 #include "disk.skel.h"
 #include "intr.skel.h"
@@ -30,5 +31,7 @@ const size_t nbuiltins = sizeof(builtins) / sizeof(builtins[0]);
 
 const struct provider_ext *builtin_ext(const char *name)
 {
-	return strcmp(name, "disk") == 0 ? &disk_ext : NULL;
+	if (strcmp(name, "disk") == 0)
+		return &disk_ext;
+	return strcmp(name, "net") == 0 ? &net_ext : NULL;
 }
