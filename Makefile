@@ -51,6 +51,7 @@ BPF_PROVIDERS := \
 	intr_claims \
 	sched \
 	syscall \
+	skb_drop \
 	#
 # BPF objects of the daemon's own that are not providers (no kstats)
 BPF_HELPERS := \
@@ -73,6 +74,7 @@ CORE_SRCS := \
 	src/json_render.c \
 	src/landing.c \
 	src/keydec.c \
+	src/keydec_drop.c \
 	src/keydec_net.c \
 	src/kidstore.c \
 	src/loader.c \

@@ -13,6 +13,7 @@
 #include "intr_claims.skel.h"
 #include "net.skel.h"
 #include "sched.skel.h"
+#include "skb_drop.skel.h"
 #include "syscall.skel.h"
 
 const struct builtin builtins[] = {
@@ -26,6 +27,8 @@ const struct builtin builtins[] = {
 	{ "sched", sched_bpf__elf_bytes, false },
 	/* system-call tracepoints slow every system call: attached on demand */
 	{ "syscall", syscall_bpf__elf_bytes, false },
+	/* a program on every dropped packet: attached on demand */
+	{ "skb_drop", skb_drop_bpf__elf_bytes, false },
 };
 const size_t nbuiltins = sizeof(builtins) / sizeof(builtins[0]);
 
