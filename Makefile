@@ -125,6 +125,7 @@ TEST_BPF := \
 	bad_prog \
 	krefresh \
 	krefresh_bad \
+	knetdev \
 	#
 
 TEST_SUITES := \

@@ -320,11 +320,7 @@ static const struct keydec_ops keydec_syscall = {
 };
 
 static const struct keydec_ops *const decoders[] = {
-	&keydec_blkdev,
-	&keydec_netdev,
-	&keydec_irq,
-	&keydec_syscall,
-	&keydec_skb_drop,
+	&keydec_blkdev, &keydec_netdev, &keydec_irq, &keydec_syscall, &keydec_skb_drop,
 };
 
 const struct keydec_ops *keydec_find(const char *name)

@@ -106,11 +106,16 @@ static int parse_newlink(const struct nlmsghdr *h, nl_link_fn fn, void *arg)
 
 int nl_link_parse(const void *buf, size_t len, uint32_t seq, bool dump, nl_link_fn fn, void *arg)
 {
-	const struct nlmsghdr *h = buf;
-	int rest = len > (size_t)INT32_MAX ? INT32_MAX : (int)len;
+	const char *p = buf;
 
-	for (; NLMSG_OK(h, rest); h = NLMSG_NEXT(h, rest)) {
+	for (size_t off = 0; off + sizeof(struct nlmsghdr) <= len;) {
+		const struct nlmsghdr *h = (const void *)(p + off);
+		size_t mlen = h->nlmsg_len;
 		int err;
+
+		if (mlen < sizeof(*h) || mlen > len - off)
+			return -EBADMSG;
+		off += NLMSG_ALIGN(mlen);
 
 		if (h->nlmsg_seq != seq)
 			continue; /* an answer to a question given up on */
