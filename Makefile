@@ -51,6 +51,7 @@ BPF_PROVIDERS := \
 	intr_claims \
 	sched \
 	syscall \
+	skb_drop \
 	#
 # BPF objects of the daemon's own that are not providers (no kstats)
 BPF_HELPERS := \
@@ -73,6 +74,7 @@ CORE_SRCS := \
 	src/json_render.c \
 	src/landing.c \
 	src/keydec.c \
+	src/keydec_drop.c \
 	src/keydec_net.c \
 	src/kidstore.c \
 	src/loader.c \
@@ -81,7 +83,12 @@ CORE_SRCS := \
 	src/privs.c \
 	src/provider_dir.c \
 	src/log.c \
+	src/mib2.c \
 	src/mkdirs.c \
+	src/net_kstats.c \
+	src/netns.c \
+	src/netns_enter.c \
+	src/nl_link.c \
 	src/nshelper.c \
 	src/outbuf.c \
 	src/peercred.c \
@@ -118,6 +125,7 @@ TEST_BPF := \
 	bad_prog \
 	krefresh \
 	krefresh_bad \
+	knetdev \
 	#
 
 TEST_SUITES := \

@@ -6,12 +6,14 @@
 
 #include "builtin.h"
 #include "disk_kstats.h"
+#include "net_kstats.h"
 #include "cpu_sys.skel.h"
 #include "disk.skel.h"
 #include "intr.skel.h"
 #include "intr_claims.skel.h"
 #include "net.skel.h"
 #include "sched.skel.h"
+#include "skb_drop.skel.h"
 #include "syscall.skel.h"
 
 const struct builtin builtins[] = {
@@ -25,10 +27,14 @@ const struct builtin builtins[] = {
 	{ "sched", sched_bpf__elf_bytes, false },
 	/* system-call tracepoints slow every system call: attached on demand */
 	{ "syscall", syscall_bpf__elf_bytes, false },
+	/* a program on every dropped packet: attached on demand */
+	{ "skb_drop", skb_drop_bpf__elf_bytes, false },
 };
 const size_t nbuiltins = sizeof(builtins) / sizeof(builtins[0]);
 
 const struct provider_ext *builtin_ext(const char *name)
 {
-	return strcmp(name, "disk") == 0 ? &disk_ext : NULL;
+	if (strcmp(name, "disk") == 0)
+		return &disk_ext;
+	return strcmp(name, "net") == 0 ? &net_ext : NULL;
 }

@@ -468,8 +468,8 @@ static void start_nshelper(void)
 		return;
 	pid = nshelper_start(nshelper_privs);
 	if (pid < 0)
-		log_warn("namespace helper: %s: interfaces of other network namespaces will be "
-			 "named if<ifindex>",
+		log_warn("namespace helper: %s: other network namespaces will not be read (no "
+			 "link or MIB-II kstats of theirs)",
 			 strerror(-pid));
 	else
 		log_dbg("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace", pid);

@@ -396,7 +396,10 @@ static int provider_attach(struct provider *p)
 	bpf_object__for_each_program(prog, p->obj) {
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog) || refresh_is_prog(prog))
+		/* refresh programs run on demand; iterators are read by their provider's userspace */
+		if (!bpf_program__autoload(prog) || refresh_is_prog(prog) ||
+		    (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING &&
+		     bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER))
 			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {

@@ -9,7 +9,10 @@
  *   TIMER	kstat_<module>_timer_{events,elapsed_seconds}_total and
  *		_timer_{min,max}_seconds, labelled timer="<record>"
  *
- * labelled ks_instance and ks_name.  Block devices (IO kstats of class
+ * labelled ks_instance and ks_name, and the kstats of a network namespace
+ * (a numeric statistic "netns") with its identity: ks_netns and, where
+ * they are set, ks_netns_name, ks_container, ks_pod and kind, which are
+ * then not series of their own.  Block devices (IO kstats of class
  * disk, partition or stacked, and their NAMED <driver>info companions of
  * class disk_info) share the families kstat_disk_*, labelled with their
  * driver (the module) and class too.  kstatd's own kstats become the
@@ -56,6 +59,7 @@ static const struct io_field io_fields[] = {
 void prom_group_init(struct prom_group *g)
 {
 	memset(g, 0, sizeof(*g));
+	g->cur_netns = PG_NONE;
 	outbuf_init(&g->strings, 0);
 }
 
@@ -67,6 +71,7 @@ void prom_group_free(struct prom_group *g)
 	free(g->buckets);
 	free(g->used);
 	free(g->memo_fam);
+	free(g->netns);
 	outbuf_free(&g->strings);
 	memset(g, 0, sizeof(*g));
 }
@@ -216,6 +221,7 @@ static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const ks
 	sm = &g->samples[idx];
 	memset(sm, 0, sizeof(*sm));
 	sm->next = PG_NONE;
+	sm->netns = ks ? g->cur_netns : PG_NONE;
 	sm->kid = ks ? ks->ks_kid : -1;
 	sm->instance = ks ? ks->ks_instance : 0;
 	sm->labels = (uint8_t)labels;
@@ -445,6 +451,66 @@ static int add_hist(struct prom_group *g, const struct kctx *k, const kstat_name
 	return 0;
 }
 
+/* A string record's text into strings: its offset, or PG_NONE when empty */
+static uint32_t put_str(struct prom_group *g, const kstat_named_t *kn)
+{
+	const char *p = KSTAT_NAMED_STR_PTR(kn);
+	size_t len = p ? strnlen(p, KSTAT_NAMED_STR_BUFLEN(kn)) : 0;
+	uint32_t off = (uint32_t)g->strings.len;
+
+	if (!len)
+		return PG_NONE;
+	outbuf_put(&g->strings, p, len);
+	outbuf_putc(&g->strings, '\0');
+	if (g->strings.failed || g->strings.len > UINT32_MAX) {
+		g->failed = true;
+		return PG_NONE;
+	}
+	return off;
+}
+
+/*
+ * A kstat of a network namespace carries its identity (a numeric
+ * statistic netns): those statistics become labels, not series.  Returns
+ * the labels' index in netns[], or PG_NONE.
+ */
+static uint32_t netns_labels(struct prom_group *g, const kstat_named_t *kn, uint_t n)
+{
+	struct pg_netns ns = { 0, PG_NONE, PG_NONE, PG_NONE, PG_NONE };
+	bool has = false;
+
+	for (uint_t i = 0; i < n && !has; i++)
+		if (numeric(&kn[i]) && strncmp(kn[i].name, "netns", KSTAT_STRLEN) == 0) {
+			ns.ino = kn[i].value.ui64;
+			has = true;
+		}
+	if (!has)
+		return PG_NONE;
+	for (uint_t i = 0; i < n; i++) {
+		const char *name = kn[i].name;
+
+		if (numeric(&kn[i]) && (strncmp(name, "netns", KSTAT_STRLEN) == 0 ||
+					strncmp(name, "netns_cookie", KSTAT_STRLEN) == 0))
+			g->used[i] = 1;
+		if (kn[i].data_type != KSTAT_DATA_STRING)
+			continue;
+		if (strncmp(name, "netns_name", KSTAT_STRLEN) == 0)
+			ns.name = put_str(g, &kn[i]);
+		else if (strncmp(name, "container", KSTAT_STRLEN) == 0)
+			ns.container = put_str(g, &kn[i]);
+		else if (strncmp(name, "pod", KSTAT_STRLEN) == 0)
+			ns.pod = put_str(g, &kn[i]);
+		else if (strncmp(name, "kind", KSTAT_STRLEN) == 0)
+			ns.kind = put_str(g, &kn[i]);
+	}
+	if (!grow((void **)&g->netns, &g->capnetns, g->nnetns + 1, sizeof(*g->netns))) {
+		g->failed = true;
+		return PG_NONE;
+	}
+	g->netns[g->nnetns] = ns;
+	return g->nnetns++;
+}
+
 static bool memo_hit(struct prom_group *g, const struct kctx *k, const struct snap_stat_meta *meta,
 		     uint_t n)
 {
@@ -479,6 +545,7 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 		snprintf(g->memo_prefix, sizeof(g->memo_prefix), "%s", k->prefix);
 	}
 	memset(g->used, 0, n);
+	g->cur_netns = netns_labels(g, kn, n);
 	for (uint_t i = 0; meta && i < n; i++)
 		if (meta[i].kind == SNAP_HIST && (i == 0 || !same_hist(&meta[i - 1], &meta[i]))) {
 			int sum = find_sum(kn, meta, n, &meta[i]);
@@ -596,6 +663,7 @@ int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_
 {
 	struct kctx k;
 
+	g->cur_netns = PG_NONE;
 	if (kctx_init(&k, ks) < 0) {
 		g->dropped++;
 		return 0;

@@ -47,8 +47,18 @@ struct pg_bucket {
 	uint64_t count;
 };
 
+/*
+ * A network namespace's labels (docs/metrics.md): its inode, and offsets
+ * in strings of its names and the link's kind, PG_NONE where empty
+ */
+struct pg_netns {
+	uint64_t ino;
+	uint32_t name, container, pod, kind;
+};
+
 struct pg_sample {
 	uint32_t next;
+	uint32_t netns; /* in netns[], or PG_NONE */
 	kid_t kid;
 	int instance;
 	uint8_t labels;          /* enum pg_labels */
@@ -75,7 +85,10 @@ struct prom_group {
 	struct pg_bucket *buckets;
 	uint32_t nbuckets, capbuckets;
 	struct outbuf strings;
-	uint8_t *used; /* per record of the current kstat: taken by a histogram */
+	struct pg_netns *netns;
+	uint32_t nnetns, capnetns;
+	uint32_t cur_netns; /* the current kstat's, or PG_NONE */
+	uint8_t *used;      /* per record of the current kstat: taken by a histogram */
 	size_t capused;
 	/* the families of the last NAMED kstat, reused by the next with the same schema */
 	const struct snap_stat_meta *memo_meta;

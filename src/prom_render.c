@@ -43,6 +43,7 @@ static __thread struct le_text le_cache[1 << LE_CACHE_BITS]
 struct writer {
 	struct outbuf *ob;
 	enum prom_format fmt;
+	const struct prom_group *g;
 };
 
 struct render {
@@ -145,6 +146,20 @@ static void put_le(struct writer *w, bool *first, const struct pg_bucket *b, uns
 	outbuf_putc(w->ob, '"');
 }
 
+/* A network namespace's labels (prom_group.h) */
+static void put_netns(struct writer *w, bool *first, const struct pg_netns *ns)
+{
+	static const char *const names[] = { "ks_netns_name", "ks_container", "ks_pod", "kind" };
+	const uint32_t offs[] = { ns->name, ns->container, ns->pod, ns->kind };
+	char ino[24];
+
+	snprintf(ino, sizeof(ino), "%llu", (unsigned long long)ns->ino);
+	put_label(w->ob, first, "ks_netns", ino, sizeof(ino));
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		if (offs[i] != PG_NONE)
+			put_label(w->ob, first, names[i], w->g->strings.buf + offs[i], SIZE_MAX);
+}
+
 /* name + suffix + labels (and le) + ' ' */
 static void put_series(struct writer *w, const char *name, const char *suffix,
 		       const struct pg_sample *sm, const struct pg_bucket *le)
@@ -178,6 +193,8 @@ static void put_series(struct writer *w, const char *name, const char *suffix,
 	default:
 		break;
 	}
+	if (sm->netns != PG_NONE)
+		put_netns(w, &first, &w->g->netns[sm->netns]);
 	if (sm->xname)
 		put_label(ob, &first, sm->xname, sm->xval, sizeof(sm->xval));
 	if (le)
@@ -336,7 +353,7 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	struct render r = { .f = f ? f : &none };
 	hrtime_t t0 = snap_now();
 	const struct pg_family **order = NULL;
-	struct writer w = { .ob = ob, .fmt = fmt };
+	struct writer w = { .ob = ob, .fmt = fmt, .g = &r.g };
 	int ret;
 
 	*unknown = NULL;

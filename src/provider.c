@@ -536,6 +536,10 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 		have[nhave++] = pe.key;
 		entry_name(pm, (const char *)pm->vals + i * pm->vsize, pe.name);
 		if (kp && decode_entry(kp, &pe) == KD_GONE) {
+			/* an array's slot cannot go: it stands for nothing, and has no kstat */
+			if (pm->info.map_type == BPF_MAP_TYPE_ARRAY ||
+			    pm->info.map_type == BPF_MAP_TYPE_PERCPU_ARRAY)
+				continue;
 			log_dbg("%s: map %s: key %#llx is gone", pm->sc->module, pm->sc->map_name,
 				(unsigned long long)pe.key);
 			(void)bpf_map_delete_elem(pm->info.fd, kb);
