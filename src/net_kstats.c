@@ -322,23 +322,42 @@ static struct nk_link *find_link(struct nk_ns *nns, uint32_t ifindex)
 	return lo < nns->nlinks && nns->links[lo]->ifindex == ifindex ? nns->links[lo] : NULL;
 }
 
+/*
+ * The dump runs under the namespace's lock and a read by kid holds a
+ * kstat's lock while it asks the namespace: links are copied out here
+ * and written into their kstats once the namespace's lock is dropped.
+ */
 struct collect_arg {
 	struct nk_ns *nns;
-	uint64_t gen;
+	struct nl_link *got;
+	size_t n;
 };
 
 static int collect_link(const struct nl_link *l, void *arg)
 {
 	struct collect_arg *ca = arg;
-	struct nk_link *lk = find_link(ca->nns, l->ifindex);
 
-	if (!lk || !l->has_stats)
-		return 0;
-	snap_ks_lock(lk->ks);
-	fill_link(lk, l);
-	snap_mark_fresh(lk->ks, ca->gen);
-	snap_ks_unlock(lk->ks);
+	if (ca->n < ca->nns->nlinks && l->has_stats && find_link(ca->nns, l->ifindex))
+		ca->got[ca->n++] = *l;
 	return 0;
+}
+
+static void collect_links(struct nk_ns *nns, uint64_t gen)
+{
+	struct collect_arg ca = { nns, calloc(nns->nlinks, sizeof(*ca.got)), 0 };
+
+	if (!ca.got)
+		return;
+	(void)netns_links(nns->ns, collect_link, &ca);
+	for (size_t i = 0; i < ca.n; i++) {
+		struct nk_link *lk = find_link(nns, ca.got[i].ifindex);
+
+		snap_ks_lock(lk->ks);
+		fill_link(lk, &ca.got[i]);
+		snap_mark_fresh(lk->ks, gen);
+		snap_ks_unlock(lk->ks);
+	}
+	free(ca.got);
 }
 
 /* The MIB values into one kstat; its lock is held */
@@ -358,11 +377,10 @@ static void fill_mib(struct net_src *src, struct nk_mib *m, const struct mib2_va
 
 static void collect_ns(struct net_src *src, struct nk_ns *nns, uint64_t gen)
 {
-	struct collect_arg ca = { nns, gen };
 	struct mib2_values *v;
 
 	if (nns->nlinks)
-		(void)netns_links(nns->ns, collect_link, &ca);
+		collect_links(nns, gen);
 	if (!nns->mib[0] || !(v = malloc(sizeof(*v))))
 		return;
 	if (netns_mib(nns->ns, v) > 0) {
