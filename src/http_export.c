@@ -426,14 +426,20 @@ static void auth_done(void *ctx, bool ok)
 	MHD_resume_connection(rq->conn);
 }
 
+enum auth_now {
+	AUTH_NOW_OK,      /* the request may go on */
+	AUTH_NOW_REFUSED, /* its credentials do not even parse */
+	AUTH_NOW_LATER,   /* MHD calls again once rq->st says the answer */
+};
+
 /*
  * A password remembered as right is checked here; any other goes to the
  * auth thread while the connection waits suspended, so that bcrypt never
- * holds up an HTTP thread.  true when the request may go on now; false
- * when it waits (MHD calls again once rq->st says the answer) or its
- * credentials do not even parse (rq->st stays REQ_HEADERS).
+ * holds up an HTTP thread.  Once the job is handed over, rq->st is the
+ * auth thread's to set (it may answer before this returns): only the
+ * return value says what to do now.
  */
-static bool basic_auth_now(struct http *h, struct req *rq)
+static enum auth_now basic_auth_now(struct http *h, struct req *rq)
 {
 	const char *value = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 							MHD_HTTP_HEADER_AUTHORIZATION);
@@ -442,10 +448,10 @@ static bool basic_auth_now(struct http *h, struct req *rq)
 	char *user;
 
 	if (!http_auth_parse_basic(value, &user, &pass, &pass_len))
-		return false;
+		return AUTH_NOW_REFUSED;
 	if (http_auth_cached(h->auth, user, pass, pass_len)) {
 		http_auth_forget(user);
-		return true;
+		return AUTH_NOW_OK;
 	}
 	rq->st = REQ_AUTH_WAIT;
 	MHD_suspend_connection(rq->conn);
@@ -454,7 +460,7 @@ static bool basic_auth_now(struct http *h, struct req *rq)
 		rq->st = REQ_AUTH_BUSY;
 		MHD_resume_connection(rq->conn);
 	}
-	return false;
+	return AUTH_NOW_LATER;
 }
 
 static enum MHD_Result answer_unauthorized(const struct http *h, struct MHD_Connection *c)
@@ -520,10 +526,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!client_cert_ok(h, c))
 			return answer_text(h, c, MHD_HTTP_FORBIDDEN,
 					   "a valid client certificate is required\n", false);
-		if (h->auth && !basic_auth_now(h, rq))
-			return rq->st == REQ_AUTH_WAIT || rq->st == REQ_AUTH_BUSY
-				       ? MHD_YES
-				       : answer_unauthorized(h, c);
+		switch (h->auth ? basic_auth_now(h, rq) : AUTH_NOW_OK) {
+		case AUTH_NOW_OK:
+			break;
+		case AUTH_NOW_REFUSED:
+			return answer_unauthorized(h, c);
+		case AUTH_NOW_LATER:
+			return MHD_YES;
+		}
 	} else if (rq->st == REQ_AUTH_BUSY) {
 		return answer_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "too many password checks at once: try again\n", false);
