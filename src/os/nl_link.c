@@ -228,7 +228,7 @@ int nl_link_ethtool(int fd, const char *ifname, uint64_t *speed, uint32_t *duple
 	/* a netlink socket passes device ioctls to its namespace's device layer */
 	if (ioctl(fd, SIOCETHTOOL, &ifr))
 		return -errno;
-	/* ethtool_cmd_speed(), whose int shift overflows at SPEED_UNKNOWN (UBSan) */
+	/* not ethtool_cmd_speed(): its speed_hi << 16 overflows an int for SPEED_UNKNOWN */
 	mbps = (uint32_t)cmd.speed_hi << 16 | cmd.speed;
 	if (mbps != (uint32_t)SPEED_UNKNOWN && mbps != 0)
 		*speed = (uint64_t)mbps * 1000000;
