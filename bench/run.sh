@@ -68,7 +68,7 @@ for c in bpftrace wrk prometheus-node-exporter curl bpftool python3; do
 done
 
 # The built-in providers, so a run can keep all but some detached
-BUILTINS=$(grep -o '{ "[a-z_]*"' src/builtin.c | tr -d '{ "')
+BUILTINS=$(grep -o '{ "[a-z_]*"' src/providers/builtin.c | tr -d '{ "')
 
 # start_bg READY_REGEX COMMAND...: run it in the background until a line
 # of its output matches; BG_PID, BG_LOG

@@ -7,7 +7,7 @@
  * the sums over requests are illumos's wlentime and rlentime.  The
  * counts, bytes, busy time and queue lengths are the kernel's own books
  * (/proc/diskstats, /sys/block/<disk>/inflight): kstatd reads them when a
- * kstat is read (src/disk_kstats.c) and reconciles these sums with them.
+ * kstat is read (src/providers/builtin/disk_kstats.c) and reconciles these sums with them.
  *
  * One program, no per-request state, no lock: a per-CPU array indexed by
  * the request queue's dense id (the kernel's ida allocator gives the
@@ -23,6 +23,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kstat.bpf.h"
+#include "bits.bpf.h"
 #include "core_fixes.bpf.h"
 #include "disk.h"
 
@@ -121,9 +122,7 @@ static __always_inline int account(struct request *rq)
 	q->wlentime += issue - start;
 	q->rlentime += run;
 	q->done++;
-	b = kstat_log2(run);
-	if (b >= DISK_LAT_SLOTS)
-		b = DISK_LAT_SLOTS - 1;
+	b = log2_slot(run, DISK_LAT_SLOTS);
 	/* discards are in the sums, as in time_in_queue, not in the histograms */
 	if (op != REQ_OP_DISCARD && (op & 1)) {
 		q->write[b]++;
@@ -143,7 +142,7 @@ static __always_inline int account(struct request *rq)
 /*
  * Where the kernel accounts a request's end (6.5 on), after its bios
  * ended: the time then is the kernel's own.  kstatd attaches this one or,
- * on older kernels, the next (src/disk_kstats.c), never both.
+ * on older kernels, the next (src/providers/builtin/disk_kstats.c), never both.
  */
 SEC("tp_btf/block_io_done")
 int BPF_PROG(handle_block_io_done, struct request *rq)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The disk provider's maps, as bpf/disk.bpf.c fills them and src/disk_kstats.c reads them. */
+/* The disk provider's maps, as bpf/disk.bpf.c fills them and src/providers/builtin/disk_kstats.c reads them. */
 #ifndef __KSTAT_DISK_H
 #define __KSTAT_DISK_H
 

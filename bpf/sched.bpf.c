@@ -26,6 +26,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kstat.bpf.h"
+#include "bits.bpf.h"
 #include "cpu_sys.h"
 
 #define LAT_SLOTS 36 /* up to 2^35 ns, 34 s */
@@ -101,9 +102,7 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 	r = bpf_map_lookup_elem(&runq, &zero);
 	if (!r)
 		return 0;
-	b = kstat_log2(lat);
-	if (b >= LAT_SLOTS)
-		b = LAT_SLOTS - 1;
+	b = log2_slot(lat, LAT_SLOTS);
 	r->runq_lat[b]++;
 	r->runq_lat_sum += lat;
 	return 0;

@@ -17,6 +17,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kstat.bpf.h"
+#include "bits.bpf.h"
 #include "cpu_sys.h"
 #include "syscall_nrs.h"
 
@@ -192,9 +193,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	c->since = 0;
 	l = bpf_map_lookup_elem(&latency, &zero);
 	if (l) {
-		b = kstat_log2(d);
-		if (b >= LAT_SLOTS)
-			b = LAT_SLOTS - 1;
+		b = log2_slot(d, LAT_SLOTS);
 		l->lat[b]++;
 		l->lat_sum += d;
 	}

@@ -106,9 +106,7 @@ static int report(kstat_ctl_t *kc, long gen)
 
 int main(int argc, char **argv)
 {
-	struct timespec start;
-	kstat_ctl_t *kc;
-	int opt, interval;
+	int opt, interval, ret;
 	long count;
 
 	while ((opt = getopt(argc, argv, "xp")) != -1) {
@@ -123,25 +121,7 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	kc = kstat_open();
-	if (!kc) {
-		fprintf(stderr, "kiostat: cannot reach kstatd: %s (is it running? KSTAT_SOCKET)\n",
-			strerror(errno));
-		return 1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (long n = 0; count < 0 || n < count; n++) {
-		if (n) {
-			ks_sleep_until(&start, interval, n);
-			putchar('\n');
-		}
-		if (report(kc, n + 1)) {
-			fprintf(stderr, "kiostat: %s\n", strerror(errno));
-			kstat_close(kc);
-			return 1;
-		}
-	}
-	kstat_close(kc);
+	ret = ks_report_loop("kiostat", interval, count, report);
 	free(devs);
-	return 0;
+	return ret;
 }

@@ -36,8 +36,9 @@ static void usage(void)
 	fprintf(stderr, "usage: kmpstat [interval [count]]\n");
 }
 
-static int report(kstat_ctl_t *kc)
+static int report(kstat_ctl_t *kc, long n)
 {
+	(void)n;
 	if (kstat_chain_update(kc) == -1)
 		return -1;
 	printf("%3s %7s %5s %6s %7s %7s %6s %8s %5s %5s %3s %3s %3s %3s\n", "CPU", "minf", "mjf",
@@ -82,8 +83,6 @@ static int report(kstat_ctl_t *kc)
 
 int main(int argc, char **argv)
 {
-	struct timespec start;
-	kstat_ctl_t *kc;
 	int interval;
 	long count;
 
@@ -95,24 +94,5 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	kc = kstat_open();
-	if (!kc) {
-		fprintf(stderr, "kmpstat: cannot reach kstatd: %s (is it running? KSTAT_SOCKET)\n",
-			strerror(errno));
-		return 1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (long n = 0; count < 0 || n < count; n++) {
-		if (n) {
-			ks_sleep_until(&start, interval, n);
-			putchar('\n');
-		}
-		if (report(kc)) {
-			fprintf(stderr, "kmpstat: %s\n", strerror(errno));
-			kstat_close(kc);
-			return 1;
-		}
-	}
-	kstat_close(kc);
-	return 0;
+	return ks_report_loop("kmpstat", interval, count, report);
 }

@@ -117,3 +117,31 @@ void ks_sleep_until(const struct timespec *start, int interval, long n)
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
 		;
 }
+
+int ks_report_loop(const char *prog, int interval, long count,
+		   int (*report)(kstat_ctl_t *kc, long n))
+{
+	struct timespec start;
+	kstat_ctl_t *kc;
+
+	kc = kstat_open();
+	if (!kc) {
+		fprintf(stderr, "%s: cannot reach kstatd: %s (is it running? KSTAT_SOCKET)\n", prog,
+			strerror(errno));
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (long n = 0; count < 0 || n < count; n++) {
+		if (n) {
+			ks_sleep_until(&start, interval, n);
+			putchar('\n');
+		}
+		if (report(kc, n + 1)) {
+			fprintf(stderr, "%s: %s\n", prog, strerror(errno));
+			kstat_close(kc);
+			return 1;
+		}
+	}
+	kstat_close(kc);
+	return 0;
+}

@@ -48,4 +48,13 @@ bool ks_parse_interval(int argc, char **argv, int *interval, long *count);
 /* Sleep until the next multiple of interval seconds after start: no drift */
 void ks_sleep_until(const struct timespec *start, int interval, long n);
 
+/*
+ * A report's life: reach kstatd, call report(kc, n) count times (n from
+ * 1; count -1: forever) every interval seconds, a blank line between two,
+ * and say what went wrong as prog.  Returns the exit status: 0, or 1 when
+ * kstatd cannot be reached or a report fails (report returns -1, errno set).
+ */
+int ks_report_loop(const char *prog, int interval, long count,
+		   int (*report)(kstat_ctl_t *kc, long n));
+
 #endif /* __KSTATD_KSREPORT_H */

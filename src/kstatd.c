@@ -22,21 +22,22 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ioctl_compat.h"
-#include "http_export.h"
-#include "http_listen.h"
-#include "loader.h"
-#include "log.h"
-#include "nshelper.h"
-#include "peercred.h"
-#include "privs.h"
-#include "snapshot.h"
-#include "sysmisc.h"
-#include "cpu_info.h"
-#include "tick.h"
-#include "unix_kstats.h"
-#include "zfs_kstats.h"
-#include "web_config.h"
+#include "engine/snapshot.h"
+#include "os/log.h"
+#include "os/nshelper.h"
+#include "os/peercred.h"
+#include "os/privs.h"
+#include "os/tick.h"
+#include "providers/books/netns.h"
+#include "providers/loader/loader.h"
+#include "providers/userspace/cpu_info.h"
+#include "providers/userspace/sysmisc.h"
+#include "providers/userspace/unix_kstats.h"
+#include "providers/userspace/zfs_kstats.h"
+#include "serve/http/http_export.h"
+#include "serve/http/http_listen.h"
+#include "serve/http/web_config.h"
+#include "serve/ioctl/ioctl_compat.h"
 
 #define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
 #define DEFAULT_PROVIDER_DIR "/etc/kstatd/providers.d"
@@ -480,10 +481,13 @@ static void start_nshelper(void)
 
 	if (env.keep_caps || !(privs_have(CAP_SYS_ADMIN) || privs_have(CAP_SYS_PTRACE)))
 		return;
-	pid = nshelper_start(nshelper_privs);
+	/* the questions it answers, asked by the namespace registry */
+	pid = netns_helper_register();
+	if (pid == 0)
+		pid = nshelper_start(nshelper_privs);
 	if (pid < 0)
-		log_warn("namespace helper: %s: interfaces of other network namespaces will be "
-			 "named if<ifindex>",
+		log_warn("namespace helper: %s: other network namespaces will not be read (no "
+			 "link or MIB-II kstats of theirs)",
 			 strerror(-pid));
 	else
 		log_dbg("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace", pid);

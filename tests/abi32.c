@@ -23,7 +23,8 @@ _Static_assert(KSTAT_DATA_ULONG == KSTAT_DATA_UINT32, "ILP32 ulong is UINT32");
 
 _Static_assert(sizeof(cpu_stat_t) == 380, "cpu_stat_t as LP64 callers have it");
 _Static_assert(offsetof(cpu_stat_t, cpu_vminfo.pgrrun) == 256 + 21 * 4, "cpu_vminfo pgrrun");
-_Static_assert(_Alignof(vminfo_t) == 4, "i386 aligns 64-bit members to 4: vminfo_t has none to pad");
+_Static_assert(_Alignof(vminfo_t) == 4,
+	       "i386 aligns 64-bit members to 4: vminfo_t has none to pad");
 _Static_assert(sizeof(vminfo_t) == 48 && sizeof(sysinfo_t) == 24, "vminfo_t, sysinfo_t");
 
 int kstat_abi32_checked;

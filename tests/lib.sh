@@ -97,6 +97,19 @@ finish() {
 	exit 1
 }
 
+# nobody_bin DIR FILE...: copies of build files (paths under $OUTPUT) under
+# DIR, keeping those paths, for what a test runs as another uid: the
+# checkout may lie in a home that no one else may enter (root's is 0700).
+# DIR and the directories above it must be open to all (mktemp -d, chmod 755).
+nobody_bin() {
+	_nbd=$1
+	shift
+	for _f in "$@"; do
+		mkdir -p "$_nbd/$(dirname "$_f")" && cp "$OUTPUT/$_f" "$_nbd/$_f" || return 1
+	done
+	chmod -R a+rX "$_nbd"
+}
+
 # daemon_url [N]: the N-th (default 1st) URL kstatd logged as "http: serving URL/path"
 daemon_url() {
 	grep -o 'http: serving [^ ]*' "$DAEMON_LOG" | sed -n "${1:-1}p" |

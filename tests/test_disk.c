@@ -24,7 +24,7 @@
 #include <criterion/criterion.h>
 
 #include "builtin_fx.h"
-#include "loader_impl.h"
+#include "provider.h"
 #include "sysfs.h"
 
 #define BLOCK 4096

@@ -230,9 +230,9 @@ Test(schema, a_map_name_that_could_leave_the_pin_directory_is_refused)
 	btf__add_decl_tag(btf, "kstat.stat=counter,count,X", st, 0);
 	map_var("../../x", named_tags);
 	refused("../../x", BPF_MAP_TYPE_ARRAY, 8, st, "a map name may only hold letters");
-	cr_expect(valid_map_name("cpu_sys"));
-	cr_expect_not(valid_map_name("a.b"));
-	cr_expect_not(valid_map_name(""));
+	cr_expect(schema_valid_map_name("cpu_sys"));
+	cr_expect_not(schema_valid_map_name("a.b"));
+	cr_expect_not(schema_valid_map_name(""));
 }
 
 Test(schema, writable_maps_hold_only_plain_statistics)

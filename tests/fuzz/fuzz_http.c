@@ -13,7 +13,7 @@
  * A password check goes to the auth thread while MHD holds the connection
  * suspended: the driver waits a little between turns for its answer.
  */
-#include "../../src/http_export.c"
+#include "../../src/serve/http/http_export.c"
 
 #include <crypt.h>
 #include <fcntl.h>
@@ -201,8 +201,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 				   turn < 8 ? 0 : 2);
 	}
 	close(sv[0]);
-	for (int turn = 0; turn < MAX_TURNS && connections(d); turn++)
+	/* a connection suspended for the auth thread goes once it answers */
+	for (int turn = 0; turn < MAX_TURNS && connections(d); turn++) {
 		(void)MHD_run(d);
+		if (connections(d))
+			(void)poll(NULL, 0, turn < 8 ? 0 : 2);
+	}
 	if (connections(d))
 		abort(); /* a connection MHD never lets go of */
 	reply[got] = '\0';
