@@ -227,6 +227,7 @@ LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(DEPFLA
 LIB_INCLUDES := -Iinclude -Ilib
 # illumos-style programs the tests build against the library and the shim
 ILLUMOS_PROGS := \
+	ks_consumers \
 	ks_ioctl \
 	ks_lib \
 	#
@@ -475,6 +476,17 @@ $(OUTPUT)/tests/illumos/ks_lib: tests/illumos/ks_lib.c tests/illumos/ks_common.h
 
 $(OUTPUT)/tests/illumos/ks_lib32: tests/illumos/ks_lib.c tests/illumos/ks_common.h \
 		$(OUTPUT)/lib32/libkstat.so | $(OUTPUT)/tests/illumos
+	$(call msg,CC-32,$@)
+	$(Q)$(CC) -m32 $(LIB_CFLAGS) -Iinclude $< -L$(OUTPUT)/lib32 -lkstat \
+		-Wl,-rpath,'$$ORIGIN/../../lib32' -o $@
+
+$(OUTPUT)/tests/illumos/ks_consumers: tests/illumos/ks_consumers.c tests/illumos/ks_common.h \
+		include/sys/sysinfo.h $(OUTPUT)/libkstat.so | $(OUTPUT)/tests/illumos
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -Iinclude $< -L$(OUTPUT) -lkstat -Wl,-rpath,'$$ORIGIN/../..' -o $@
+
+$(OUTPUT)/tests/illumos/ks_consumers32: tests/illumos/ks_consumers.c tests/illumos/ks_common.h \
+		include/sys/sysinfo.h $(OUTPUT)/lib32/libkstat.so | $(OUTPUT)/tests/illumos
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 $(LIB_CFLAGS) -Iinclude $< -L$(OUTPUT)/lib32 -lkstat \
 		-Wl,-rpath,'$$ORIGIN/../../lib32' -o $@
