@@ -46,7 +46,7 @@ struct loader {
 	struct snap *snap;
 	char *pin_path;
 	int pin_lock_fd;
-	int pin_name_fd; /* the pin path's name, held (pins_take) */
+	int pin_name_fd;         /* the pin path's name, held (pins_take) */
 	unsigned int max_kstats; /* per map */
 	struct kidstore *kids;   /* kids unique across restarts */
 	struct btf *vmlinux;     /* the kernel's BTF, parsed once for the loads up to a sync */
