@@ -101,6 +101,7 @@ USERSPACE_SRCS := \
 	src/providers/userspace/sysmisc.c \
 	#
 IOCTL_SRCS := \
+	src/serve/ioctl/ioc_batch.c \
 	src/serve/ioctl/ioc_request.c \
 	src/serve/ioctl/ioctl_compat.c \
 	#
@@ -181,6 +182,7 @@ CMD_SRCS := \
 
 # libkstat and the preload shim share one client of the socket protocol
 LIBKSTAT_SRCS := \
+	lib/kstat_batch.c \
 	lib/kstat_client.c \
 	lib/libkstat.c \
 	#
@@ -188,7 +190,8 @@ SHIM_SRCS := \
 	lib/kstat_client.c \
 	lib/kstat_preload.c \
 	#
-LIB_HDRS := include/kstat.h include/sys/kstat.h lib/kstat_client.h lib/kstat_wire.h
+LIB_HDRS := include/kstat.h include/sys/kstat.h lib/kstat_client.h lib/kstat_wire.h \
+	lib/kstat_wire_batch.h
 SONAME := libkstat.so.1
 # No sanitizers here: a preloaded library cannot bring ASan's runtime
 LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(DEPFLAGS) $(EXTRA_CFLAGS)
