@@ -146,6 +146,7 @@ TEST_SUITES := \
 	test_abi \
 	test_ioc \
 	test_libkstat \
+	test_batch \
 	test_engine \
 	test_cpu_sys \
 	test_pmap \
@@ -346,7 +347,7 @@ $(OUTPUT)/bench/snapshot_scale: bench/snapshot_scale.c $(OUTPUT)/libkstatd_core.
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
 # Suites that call libkstat in-process get it built with the suite's flags
-$(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
+$(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat $(OUTPUT)/tests/test_batch: \
 		$(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBKSTAT_SRCS) $(LIB_HDRS) \
 		$(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
