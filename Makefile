@@ -96,6 +96,7 @@ LOADER_SRCS := \
 	src/providers/loader/provider.c \
 	src/providers/loader/provider_dir.c \
 	src/providers/loader/provider_self.c \
+	src/providers/loader/tp_names.c \
 	#
 USERSPACE_SRCS := \
 	src/providers/userspace/sysmisc.c \

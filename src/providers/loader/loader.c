@@ -31,6 +31,7 @@
 #include "os/log.h"
 #include "pins.h"
 #include "provider.h"
+#include "tp_names.h"
 #include "provider_dir.h"
 #include "providers/maps/pmap.h"
 #include "providers/maps/schema.h"
@@ -45,8 +46,8 @@ struct loader {
 	char *pin_path;
 	int pin_lock_fd;
 	struct kidstore *kids; /* kids unique across restarts */
-	struct btf *vmlinux;   /* the kernel's BTF, parsed once for the loads up to a sync */
-	bool vmlinux_tried;
+	struct tp_names *tps; /* the kernel's tracepoints, read once for the loads up to a sync */
+	bool tps_tried;
 	pthread_mutex_t lock;
 	int kick_fd;              /* eventfd: wakes loader_wait() */
 	struct pdir *dir;         /* the provider directory, or NULL */
@@ -89,12 +90,11 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 	struct provider **np;
 	int ret;
 
-	/* megabytes, and libbpf parses its own for each object (1.1 takes no parsed one) */
-	if (!ld->vmlinux_tried) {
-		ld->vmlinux = btf__load_vmlinux_btf();
-		ld->vmlinux_tried = true;
+	if (!ld->tps_tried) {
+		ld->tps = tp_names_load();
+		ld->tps_tried = true;
 	}
-	env.vmlinux = ld->vmlinux;
+	env.tps = ld->tps;
 
 	if (loader_find(ld, p->name)) {
 		snprintf(err, errlen, "a provider called %s is already loaded", p->name);
@@ -444,9 +444,9 @@ int loader_sync(struct loader *ld)
 		}
 	}
 	/* a provider file added later parses it again */
-	btf__free(ld->vmlinux);
-	ld->vmlinux = NULL;
-	ld->vmlinux_tried = false;
+	tp_names_free(ld->tps);
+	ld->tps = NULL;
+	ld->tps_tried = false;
 	return ret < 0 && changes == 0 ? ret : changes;
 }
 
@@ -571,7 +571,7 @@ void loader_free(struct loader *ld)
 	free(ld->cfg_meta);
 	free(ld->provs);
 	pdir_free(ld->dir);
-	btf__free(ld->vmlinux);
+	tp_names_free(ld->tps);
 	free(ld->prefs);
 	kidstore_free(ld->kids);
 	if (ld->pin_lock_fd >= 0)

@@ -24,6 +24,7 @@
 #include "os/log.h"
 #include "pins.h"
 #include "provider.h"
+#include "tp_names.h"
 #include "providers/maps/btf_check.h"
 #include "providers/maps/pmap.h"
 #include "providers/maps/schema.h"
@@ -88,18 +89,16 @@ static int share_maps(const struct provider_env *env, struct provider *p, char *
 }
 
 /* Programs whose tracepoint this kernel lacks are left out, with a note */
-static void skip_missing_tracepoints(struct provider *p, const struct btf *vmlinux)
+static void skip_missing_tracepoints(struct provider *p, const struct tp_names *tps)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, p->obj) {
 		const char *sec = bpf_program__section_name(prog);
-		char tname[160];
 
-		if (!vmlinux || strncmp(sec, "tp_btf/", 7) != 0)
+		if (!tps || strncmp(sec, "tp_btf/", 7) != 0)
 			continue;
-		snprintf(tname, sizeof(tname), "btf_trace_%s", sec + 7);
-		if (btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) >= 0)
+		if (tp_names_has(tps, sec + 7))
 			continue;
 		log_info("%s: this kernel has no tracepoint %s: %s stays unloaded", p->name,
 			 sec + 7, bpf_program__name(prog));
@@ -196,7 +195,7 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 	int ret;
 
 	p->snap = env->snap;
-	skip_missing_tracepoints(p, env->vmlinux);
+	skip_missing_tracepoints(p, env->tps);
 
 	bpf_object__for_each_map(map, p->obj) {
 		struct schema *sc;

@@ -58,10 +58,12 @@ struct provider {
 };
 
 /* What loading a provider needs of what is around it */
+struct tp_names;
+
 struct provider_env {
 	struct snap *snap;
 	const char *pin_path;      /* bpffs directory; NULL: no pinning */
-	const struct btf *vmlinux; /* the kernel's BTF, parsed once; NULL if it has none */
+	const struct tp_names *tps; /* the kernel's tracepoints; NULL if it has no BTF */
 	/* the providers loaded before: kstat.shared maps are theirs */
 	struct provider *const *loaded;
 	size_t nloaded;
