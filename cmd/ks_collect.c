@@ -239,6 +239,11 @@ int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 	int *errs;
 
 	memset(r, 0, sizeof(*r));
+	/* sized for the whole chain at once: no copies of 100k instances while growing */
+	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next)
+		r->cap++;
+	r->ksi = ks_alloc_or_die(malloc((r->cap + 1) * sizeof(*r->ksi)));
+	r->cap++;
 	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next) {
 		struct ks_instance *ksi;
 
@@ -249,6 +254,9 @@ int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 		ksi = ks_instance_new(cfg, r, ksp);
 		if (!ksi)
 			continue;
+		/* room for its statistics and the pseudo ones at once: no doubling */
+		ksi->nvcap = (ksp->ks_type == KSTAT_TYPE_NAMED ? ksp->ks_ndata : 15) + 3;
+		ksi->nv = ks_alloc_or_die(calloc(ksi->nvcap, sizeof(*ksi->nv)));
 		ks_nv_hrtime(ksi, "crtime", ksp->ks_crtime);
 		if (cfg->pflg)
 			ks_nv_str(ksi, "class", ksi->class, strlen(ksi->class));

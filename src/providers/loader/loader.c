@@ -46,7 +46,7 @@ struct loader {
 	char *pin_path;
 	int pin_lock_fd;
 	struct kidstore *kids; /* kids unique across restarts */
-	struct tp_names *tps; /* the kernel's tracepoints, read once for the loads up to a sync */
+	struct tp_names *tps;  /* the kernel's tracepoints, read once for the loads up to a sync */
 	bool tps_tried;
 	pthread_mutex_t lock;
 	int kick_fd;              /* eventfd: wakes loader_wait() */

@@ -62,7 +62,7 @@ struct tp_names;
 
 struct provider_env {
 	struct snap *snap;
-	const char *pin_path;      /* bpffs directory; NULL: no pinning */
+	const char *pin_path;       /* bpffs directory; NULL: no pinning */
 	const struct tp_names *tps; /* the kernel's tracepoints; NULL if it has no BTF */
 	/* the providers loaded before: kstat.shared maps are theirs */
 	struct provider *const *loaded;
