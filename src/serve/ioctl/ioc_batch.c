@@ -127,9 +127,28 @@ static int run_batch(struct snap *s, const struct ksw_req *req, const void *body
 	return 0;
 }
 
-int ioc_batch_run(struct snap *s, const struct ksw_req *req, const void *body, struct ioc_out *out)
+int ioc_batch_req_check(const struct ksw_req *req)
 {
+	struct ksw_req bare = *req;
+	int err;
+
+	if (!ioc_batch_body_ok(req))
+		return ioc_req_check(req);
+	bare.body_len = 0;
+	err = ioc_req_check(&bare);
+	if (!err && req->body_len > KSW_MAX_WRITE)
+		err = E2BIG;
+	return err;
+}
+
+int ioc_batch_req_run(struct snap *s, const struct ksw_req *req, void *body, bool privileged,
+		      struct ioc_out *out)
+{
+	if (req->cmd != KSW_CMD_FEATURES && req->cmd != KSW_CMD_READ_BATCH)
+		return ioc_req_run(s, req, body, privileged, out);
 	if (!ioc_batch_offered())
+		return ioc_req_run(s, req, body, privileged, out); /* an unknown ioctl: EINVAL */
+	if (req->model != KSW_MODEL_LP64 && req->model != KSW_MODEL_ILP32)
 		return ioc_reply_error(out, EINVAL);
 	if (req->cmd == KSW_CMD_FEATURES)
 		return reply_rval(out, KSW_FEAT_READ_BATCH);

@@ -16,7 +16,6 @@
 
 #include "engine/snapshot.h"
 #include "ioctl_compat.h"
-#include "kstat_wire_batch.h"
 
 /* First try of a read whose client buffer is larger than this */
 #define READ_FIRST_TRY (64u * 1024)
@@ -35,7 +34,7 @@ int ioc_req_check(const struct ksw_req *req)
 		return EPROTO;
 	if (req->body_len > KSW_MAX_WRITE)
 		return E2BIG;
-	if (req->cmd != KSTAT_IOC_WRITE && req->body_len != 0 && !ioc_batch_body_ok(req))
+	if (req->cmd != KSTAT_IOC_WRITE && req->body_len != 0)
 		return EPROTO;
 	return 0;
 }
@@ -189,9 +188,6 @@ int ioc_req_run(struct snap *s, const struct ksw_req *req, void *body, bool priv
 		return run_read(s, req, out);
 	case KSTAT_IOC_WRITE:
 		return run_write(s, req, body, privileged, out);
-	case KSW_CMD_FEATURES:
-	case KSW_CMD_READ_BATCH:
-		return ioc_batch_run(s, req, body, out);
 	default:
 		return ioc_reply_error(out, EINVAL);
 	}

@@ -67,8 +67,11 @@ bool ioc_batch_offered(void);
 void ioc_batch_set_offered(bool on);
 /* req may carry a body: a batch of reads, while they are offered */
 bool ioc_batch_body_ok(const struct ksw_req *req);
-/* KSW_CMD_FEATURES and KSW_CMD_READ_BATCH: as ioc_req_run() */
-int ioc_batch_run(struct snap *s, const struct ksw_req *req, const void *body, struct ioc_out *out);
+/* ioc_req_check(), with a batch's body allowed while batches are offered */
+int ioc_batch_req_check(const struct ksw_req *req);
+/* ioc_req_run(), with KSW_CMD_FEATURES and KSW_CMD_READ_BATCH while offered */
+int ioc_batch_req_run(struct snap *s, const struct ksw_req *req, void *body, bool privileged,
+		      struct ioc_out *out);
 
 /*
  * Bind and listen on path (its directory is created; mode 0666, like
