@@ -50,8 +50,10 @@ BPF_PROVIDERS := \
 	disk \
 	net \
 	intr \
+	intr_claims \
 	sched \
 	syscall \
+	skb_drop \
 	#
 # BPF objects of the daemon's own that are not providers (no kstats)
 BPF_HELPERS := \
@@ -60,7 +62,8 @@ BPF_HELPERS := \
 
 # The daemon but main(), by layer, each directory with a README of what it
 # owns and what it may call: common/ and os/ at the bottom, the engine,
-# the providers (maps, then loader, then userspace), the front ends on top.
+# the providers (books, maps, builtin, loader, userspace), the front ends
+# on top.
 # The daemon's files include another directory's header by its path under
 # src/ ("engine/snapshot.h"): only src/ and common/ are on their path.
 COMMON_SRCS := \
@@ -72,6 +75,8 @@ OS_SRCS := \
 	src/os/cpus.c \
 	src/os/log.c \
 	src/os/mkdirs.c \
+	src/os/netns_enter.c \
+	src/os/nl_link.c \
 	src/os/nshelper.c \
 	src/os/peercred.c \
 	src/os/privs.c \
@@ -80,25 +85,37 @@ ENGINE_SRCS := \
 	src/engine/snap_rw.c \
 	src/engine/snapshot.c \
 	#
+BOOKS_SRCS := \
+	src/providers/books/mib2.c \
+	src/providers/books/netns.c \
+	#
 MAPS_SRCS := \
 	src/providers/maps/btf_check.c \
 	src/providers/maps/keydec.c \
+	src/providers/maps/keydec_drop.c \
 	src/providers/maps/keydec_net.c \
 	src/providers/maps/pmap.c \
 	src/providers/maps/pmap_fill.c \
+	src/providers/maps/refresh.c \
 	src/providers/maps/schema.c \
 	#
+BUILTIN_SRCS := \
+	src/providers/builtin/builtin.c \
+	src/providers/builtin/disk_dev.c \
+	src/providers/builtin/disk_kstats.c \
+	src/providers/builtin/net_kstats.c \
+	#
 LOADER_SRCS := \
-	src/providers/loader/builtin.c \
 	src/providers/loader/kidstore.c \
 	src/providers/loader/loader.c \
+	src/providers/loader/percpu_btf.c \
 	src/providers/loader/pins.c \
 	src/providers/loader/provider.c \
 	src/providers/loader/provider_dir.c \
 	src/providers/loader/provider_self.c \
-	src/providers/loader/tp_names.c \
 	#
 USERSPACE_SRCS := \
+	src/providers/userspace/cpu_info.c \
 	src/providers/userspace/sysmisc.c \
 	#
 IOCTL_SRCS := \
@@ -118,8 +135,8 @@ HTTP_SRCS := \
 	src/serve/http/prom_render.c \
 	src/serve/http/web_config.c \
 	#
-CORE_SRCS := $(COMMON_SRCS) $(OS_SRCS) $(ENGINE_SRCS) $(MAPS_SRCS) $(LOADER_SRCS) \
-	$(USERSPACE_SRCS) $(IOCTL_SRCS) $(HTTP_SRCS)
+CORE_SRCS := $(COMMON_SRCS) $(OS_SRCS) $(ENGINE_SRCS) $(BOOKS_SRCS) $(MAPS_SRCS) \
+	$(BUILTIN_SRCS) $(LOADER_SRCS) $(USERSPACE_SRCS) $(IOCTL_SRCS) $(HTTP_SRCS)
 # Tests, fuzzers and benchmarks include the daemon's headers by name
 SRC_DIRS := $(sort $(dir $(CORE_SRCS)))
 TEST_INCLUDES = $(INCLUDES) $(addprefix -I,$(SRC_DIRS))
@@ -141,6 +158,9 @@ TEST_BPF := \
 	bad_shape \
 	ktest_badkey \
 	bad_prog \
+	krefresh \
+	krefresh_bad \
+	knetdev \
 	#
 
 TEST_SUITES := \
@@ -163,12 +183,15 @@ TEST_SUITES := \
 	test_json \
 	test_kstat_cli \
 	test_disk \
+	test_disk_dev \
 	test_net \
 	test_intr \
 	test_syscall \
 	test_sched \
 	test_keydec \
 	test_ksreport \
+	test_refresh \
+	test_cpu_info \
 	#
 
 # The kstat(1M) command, a client of libkstat
@@ -223,7 +246,10 @@ ILLUMOS_BINS := $(patsubst %,$(OUTPUT)/tests/illumos/%,$(ILLUMOS_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/illumos/%32,$(ILLUMOS_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS) $(BPF_HELPERS))
 TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TEST_SUITES))
-TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF))
+# tests/bpf/hostile.bpf.c built once per case
+HOSTILE_BPF := squat array hash widekey
+TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF)) \
+	$(patsubst %,$(OUTPUT)/tests/hostile_%.bpf.o,$(HOSTILE_BPF))
 EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
@@ -295,6 +321,12 @@ $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h |
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
 
+# tests/bpf/hostile.bpf.c, one object per case
+$(OUTPUT)/tests/hostile_%.bpf.o: tests/bpf/hostile.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h \
+		| $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -DHOSTILE_$(shell echo $* | tr a-z A-Z) -c $< -o $@
+
 $(OUTPUT)/examples/%.bpf.o: examples/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/examples
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
@@ -303,7 +335,7 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/obj/src/providers/loader/builtin.o: $(SKELS)
+$(OUTPUT)/obj/src/providers/builtin/builtin.o: $(SKELS)
 $(OUTPUT)/obj/src/os/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
 $(OUTPUT)/obj/src/providers/maps/keydec.o: $(OUTPUT)/syscall_names.h
 
@@ -489,7 +521,7 @@ FUZZ_JOBS ?= 1
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer $(DEPFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
-FUZZ_CORE_SRCS := $(filter-out $(LOADER_SRCS) $(USERSPACE_SRCS) src/os/peercred.c,$(CORE_SRCS))
+FUZZ_CORE_SRCS := $(filter-out $(LOADER_SRCS) $(BUILTIN_SRCS) $(USERSPACE_SRCS) src/os/peercred.c,$(CORE_SRCS))
 FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
 	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS)) \

@@ -111,8 +111,8 @@ p("- Workloads and hooks: **getppid** (a system call loop; syscall provider: "
   "sys_enter, sys_exit: 2 events per op), **pingpong** (a pipe round trip between two "
   "processes on one CPU; cpu_sys and sched providers, whose hook that fires is "
   "sched_switch, with a program of each: 2 switches per op), **blkio** "
-  "(a 4 KiB O_DIRECT read of a loop device, mq-deadline; disk provider: block_rq_insert, "
-  "_issue, _complete per op).")
+  "(a 4 KiB O_DIRECT read of a loop device, mq-deadline; disk provider: block_io_done, "
+  "one per op).")
 p("")
 p("ns per operation, median of all reps [min-max]:")
 p("")

@@ -143,7 +143,7 @@ idle_cpu() {
 WORKLOADS=(
 	"getppid|syscall|sys_enter sys_exit|raw_syscalls:sys_enter raw_syscalls:sys_exit|sys_enter:1 sys_exit:1"
 	"pingpong|cpu_sys sched|sched_switch sched_switch irq_handler_entry sched_process_fork sched_process_exec page_fault_user page_fault_kernel|sched:sched_switch irq:irq_handler_entry sched:sched_process_fork sched:sched_process_exec exceptions:page_fault_user exceptions:page_fault_kernel|sched_switch:2"
-	"blkio|disk|block_rq_complete block_rq_merge block_rq_requeue block_rq_insert block_rq_issue|block:block_rq_complete block:block_rq_merge block:block_rq_requeue block:block_rq_insert block:block_rq_issue|block_rq_insert:1 block_rq_issue:1 block_rq_complete:1"
+	"blkio|disk|block_io_done|block:block_io_done|block_io_done:1"
 )
 CONFIGS=(bare floor kstatd bpftrace defaults)
 

@@ -27,9 +27,14 @@ LAYERS = {
     "common": [],
     "src/os": ["common"],
     "src/engine": ["src/os", "common"],
-    "src/providers/maps": ["src/engine", "src/os", "common"],
-    "src/providers/loader": ["src/providers/maps", "src/engine", "src/os", "common"],
-    "src/providers/userspace": ["src/providers/loader", "src/providers/maps", "src/engine",
+    "src/providers/books": ["src/engine", "src/os", "common"],
+    "src/providers/maps": ["src/providers/books", "src/engine", "src/os", "common"],
+    "src/providers/builtin": ["src/providers/maps", "src/providers/books", "src/engine", "src/os",
+                              "common"],
+    "src/providers/loader": ["src/providers/builtin", "src/providers/maps", "src/providers/books",
+                             "src/engine", "src/os", "common"],
+    "src/providers/userspace": ["src/providers/loader", "src/providers/builtin",
+                                "src/providers/maps", "src/providers/books", "src/engine",
                                 "src/os", "common"],
     "src/serve/ioctl": ["src/engine", "src/os", "common"],
     "src/serve/http": ["src/engine", "src/os", "common"],
@@ -50,6 +55,9 @@ PREFIXES = {
     "http_listen": ["http_"], "prom_group": ["prom_group_"], "prom_render": ["prom_"],
     "prom_name": ["prom_name_"], "web_config": ["web_config_", "wc_"],
     "kstat_types": ["kstat_types_", "kt_"],
+    # the disk and net providers' userspace: disk_*, net_* (their ext tables, the disks' books)
+    "disk_dev": ["disk_"], "disk_kstats": ["disk_"], "net_kstats": ["net_"],
+    "keydec_drop": ["keydec_"], "netns_enter": ["netns_"],
 }
 
 fails = 0

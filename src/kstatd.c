@@ -27,8 +27,9 @@
 #include "os/nshelper.h"
 #include "os/peercred.h"
 #include "os/privs.h"
+#include "providers/books/netns.h"
 #include "providers/loader/loader.h"
-#include "providers/maps/keydec.h"
+#include "providers/userspace/cpu_info.h"
 #include "providers/userspace/sysmisc.h"
 #include "serve/http/http_export.h"
 #include "serve/http/http_listen.h"
@@ -60,6 +61,7 @@ enum {
 	OPT_WEB_CONFIG,
 	OPT_WEB_MAX_REQUESTS,
 	OPT_KEEP_CAPS,
+	OPT_PROVIDER_MAX_KSTATS,
 };
 
 static struct env {
@@ -75,6 +77,7 @@ static struct env {
 	bool toggle_on[MAX_PROVIDER_FILES];
 	int ntoggles;
 	int sync_ms;
+	unsigned int max_kstats;
 	struct http_opts web;
 	const char *web_config;
 	bool keep_caps;
@@ -83,6 +86,7 @@ static struct env {
 	.provider_dir = DEFAULT_PROVIDER_DIR,
 	.socket_path = DEFAULT_SOCKET,
 	.sync_ms = DEFAULT_SYNC_MS,
+	.max_kstats = LOADER_MAX_KSTATS,
 };
 
 static volatile sig_atomic_t exiting;
@@ -141,6 +145,10 @@ static const struct argp_option opts[] = {
 	  "Attach this provider at start even if it is off by default (repeatable)", 0 },
 	{ "disable", OPT_DISABLE, "PROVIDER", 0,
 	  "Do not attach this provider at start (repeatable; kstatd:0:config can later)", 0 },
+	{ "provider-max-kstats", OPT_PROVIDER_MAX_KSTATS, "N", 0,
+	  "kstats one map of a provider may have (default 131072); a map declaring more is "
+	  "refused",
+	  0 },
 	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
 	  "How often new and vanished map entries become kstats (default 500)", 0 },
@@ -206,6 +214,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--log.level: '%s' is not error, warn, info or debug",
 				   arg);
 		log_set_level((enum log_level)v);
+		break;
+	case OPT_PROVIDER_MAX_KSTATS:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 1 || v > 16777216)
+			argp_error(state,
+				   "--provider-max-kstats: '%s' is not a number in 1..16777216",
+				   arg);
+		env.max_kstats = (unsigned int)v;
 		break;
 	case OPT_SYNC_INTERVAL:
 		errno = 0;
@@ -450,13 +467,13 @@ static void start_nshelper(void)
 
 	if (env.keep_caps || !(privs_have(CAP_SYS_ADMIN) || privs_have(CAP_SYS_PTRACE)))
 		return;
-	/* the questions it answers, asked by the netdev key decoder */
-	pid = keydec_net_register();
+	/* the questions it answers, asked by the namespace registry */
+	pid = netns_helper_register();
 	if (pid == 0)
 		pid = nshelper_start(nshelper_privs);
 	if (pid < 0)
-		log_warn("namespace helper: %s: interfaces of other network namespaces will be "
-			 "named if<ifindex>",
+		log_warn("namespace helper: %s: other network namespaces will not be read (no "
+			 "link or MIB-II kstats of theirs)",
 			 strerror(-pid));
 	else
 		log_dbg("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace", pid);
@@ -532,6 +549,7 @@ int main(int argc, char **argv)
 	struct peercred *pc = NULL;
 	struct web_config *wc = NULL;
 	struct sysmisc *sm = NULL;
+	struct cpu_info *ci = NULL;
 	struct loader *ld = NULL;
 	struct http *http = NULL;
 	struct snap *s = NULL;
@@ -579,6 +597,7 @@ int main(int argc, char **argv)
 	}
 	lopts.pin_path = env.no_pin ? NULL : env.pin_path;
 	lopts.reset = env.reset;
+	lopts.max_kstats = env.max_kstats;
 	ld = loader_new(s, &lopts);
 	if (!ld) {
 		err = -errno;
@@ -618,6 +637,9 @@ int main(int argc, char **argv)
 		log_err("cannot create unix:0:system_misc: %s", strerror(errno));
 		goto cleanup;
 	}
+	ci = cpu_info_new(s);
+	if (!ci)
+		log_warn("cannot create cpu_info:N:cpu_infoN: %s", strerror(errno));
 	err = loader_sync(ld);
 	if (err < 0) {
 		log_err("cannot create the providers' kstats: %s", strerror(-err));
@@ -685,6 +707,7 @@ cleanup:
 	ioc_free(srv);
 	peercred_free(pc);
 	http_stop(http);
+	cpu_info_free(ci);
 	sysmisc_free(sm);
 	loader_free(ld);
 	nshelper_stop();

@@ -26,10 +26,13 @@ EMPTY(sched_process_fork)
 EMPTY(sched_process_exec)
 EMPTY(page_fault_user)
 EMPTY(page_fault_kernel)
+/* intr_claims */
+EMPTY(irq_handler_exit)
 /* sched */
 EMPTY(sched_wakeup)
 EMPTY(sched_wakeup_new)
 /* disk */
+EMPTY(block_io_done)
 EMPTY(block_rq_complete)
 EMPTY(block_rq_merge)
 EMPTY(block_rq_requeue)

@@ -398,6 +398,7 @@ kstat_t *snap_create(struct snap *s, const char *module, int instance, const cha
 	    ((flags & KSTAT_FLAG_PERSISTENT) && (flags & KSTAT_FLAG_VIRTUAL)) ||
 	    ((flags & KSTAT_FLAG_VAR_SIZE) && !(flags & KSTAT_FLAG_VIRTUAL)) ||
 	    (flags & (KSTAT_FLAG_DORMANT | KSTAT_FLAG_INVALID))) {
+		__atomic_add_fetch(&s->stats.create_failures, 1, __ATOMIC_RELAXED);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -417,6 +418,7 @@ kstat_t *snap_create(struct snap *s, const char *module, int instance, const cha
 			return &old->ks;
 		}
 		pthread_rwlock_unlock(&s->chain_lock);
+		__atomic_add_fetch(&s->stats.create_failures, 1, __ATOMIC_RELAXED);
 		errno = EEXIST;
 		return NULL;
 	}
@@ -464,15 +466,13 @@ kstat_t *snap_create(struct snap *s, const char *module, int instance, const cha
 	pthread_rwlock_unlock(&s->chain_lock);
 	return &e->ks;
 
+err_nomem:
+	err = ENOMEM;
 err_unlock:
 	pthread_rwlock_unlock(&s->chain_lock);
 	ekstat_free(e);
+	__atomic_add_fetch(&s->stats.create_failures, 1, __ATOMIC_RELAXED);
 	errno = err;
-	return NULL;
-err_nomem:
-	pthread_rwlock_unlock(&s->chain_lock);
-	ekstat_free(e);
-	errno = ENOMEM;
 	return NULL;
 }
 
@@ -543,6 +543,11 @@ void snap_delete(struct snap *s, kstat_t *ksp)
 	__atomic_add_fetch(&s->stats.deletes, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&s->chain_lock);
 	ekstat_free(e);
+}
+
+void snap_count_create_failures(struct snap *s, uint64_t n)
+{
+	__atomic_add_fetch(&s->stats.create_failures, n, __ATOMIC_RELAXED);
 }
 
 kid_t snap_chain_id(struct snap *s)
@@ -827,5 +832,6 @@ void snap_get_stats(struct snap *s, struct snap_stats *st)
 	st->walk_nsec = __atomic_load_n(&s->stats.walk_nsec, __ATOMIC_RELAXED);
 	st->creates = __atomic_load_n(&s->stats.creates, __ATOMIC_RELAXED);
 	st->deletes = __atomic_load_n(&s->stats.deletes, __ATOMIC_RELAXED);
+	st->create_failures = __atomic_load_n(&s->stats.create_failures, __ATOMIC_RELAXED);
 	st->kstats = __atomic_load_n(&s->nvalid, __ATOMIC_RELAXED);
 }

@@ -58,6 +58,7 @@ struct snap_stats {
 	uint64_t kstats;
 	uint64_t creates;
 	uint64_t deletes;
+	uint64_t create_failures; /* snap_create refused: a name taken, a bad name, memory */
 };
 
 /*
@@ -88,6 +89,9 @@ void snap_install(struct snap *s, kstat_t *ksp);
  * it readable as DORMANT with its last data (the chain id does not move).
  */
 void snap_delete(struct snap *s, kstat_t *ksp);
+
+/* Count n kstats a caller gave up creating (a budget): kstatd:0:engine shows them */
+void snap_count_create_failures(struct snap *s, uint64_t n);
 
 /* The current kstat chain id (KSTAT_IOC_CHAIN_ID). */
 kid_t snap_chain_id(struct snap *s);

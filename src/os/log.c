@@ -3,6 +3,9 @@
  * Logging to stderr, one line per message, prefixed with the level, in the
  * logfmt-free style of bpftool: "kstatd: error: attach sched_switch: ...".
  * A whole line goes out in one write so that threads never interleave.
+ * Control bytes in a message (a name from a hostile provider object or an
+ * interface a user named) go out as \xNN: one message, one line, and no
+ * terminal escape reaches whoever reads the log.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,22 +43,27 @@ enum log_level log_get_level(void)
 
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
-	char line[1024];
-	int n, m;
+	char msg[1024], line[1024 * 4 + 64];
+	size_t n;
+	int m;
 
 	if (lvl > cur_level)
 		return;
-	n = snprintf(line, sizeof(line), "kstatd: %s: ", level_names[lvl]);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (m < 0)
 		return;
-	n += m;
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	/* libbpf messages carry their own newline */
-	if (line[n - 1] != '\n')
-		line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+	n = (size_t)snprintf(line, sizeof(line), "kstatd: %s: ", level_names[lvl]);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		/* libbpf messages carry their own newline */
+		if (*p == '\n' && !p[1])
+			break;
+		if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "\\x%02x", *p);
+		else
+			line[n++] = (char)*p;
+	}
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) < 0)
 		return;
 }
 

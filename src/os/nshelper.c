@@ -2,7 +2,9 @@
 /*
  * The namespace helper (nshelper.h): a forked process with CAP_SYS_ADMIN
  * and CAP_SYS_PTRACE only, on one end of a stream socketpair.  A question
- * is {u32 op, u32 arg}; an answer {i32 status, u32 len} and len bytes.
+ * is {u32 op, u32 arg, u32 arg2}; an answer {i32 status, u32 nfds}, with
+ * nfds descriptors passed alongside (SCM_RIGHTS), which the helper then
+ * closes: it keeps none.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +23,6 @@
 #include "nshelper.h"
 
 #define HELPER_FD 3
-#define MAX_PAYLOAD (4U << 20)
 /* a helper that takes longer is stuck (or stopped): kstatd goes on without it */
 #define ANSWER_TIMEOUT_S 5
 #define MAX_OPS 8
@@ -29,11 +30,12 @@
 struct nsh_question {
 	uint32_t op;
 	uint32_t arg;
+	uint32_t arg2;
 };
 
 struct nsh_answer {
 	int32_t status;
-	uint32_t len;
+	uint32_t nfds;
 };
 
 struct nsh_op {
@@ -64,28 +66,96 @@ static int io_full(int fd, void *buf, size_t len, bool out)
 	return 0;
 }
 
+/* The answer, with fds passed on its first byte */
+static int send_answer(int fd, const struct nsh_answer *a, const int *fds)
+{
+	union {
+		char buf[CMSG_SPACE(NSH_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u = { 0 };
+	struct iovec iov = { (void *)a, sizeof(*a) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (a->nfds) {
+		m.msg_control = u.buf;
+		m.msg_controllen = CMSG_SPACE(a->nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(a->nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, a->nfds * sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return io_full(fd, (char *)a + n, sizeof(*a) - (size_t)n, true);
+}
+
+/* The answer's header and the descriptors that came with it */
+static int recv_answer(int fd, struct nsh_answer *a, int *fds, size_t maxfds, size_t *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(NSH_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { a, sizeof(*a) };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+
+	*nfds = 0;
+	do
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n ? -errno : -EPIPE;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < maxfds)
+				fds[(*nfds)++] = got;
+			else
+				close(got);
+		}
+	}
+	return io_full(fd, (char *)a + n, sizeof(*a) - (size_t)n, false);
+}
+
 /* In the helper: one answer per question, until kstatd closes its end */
 static void __attribute__((noreturn)) serve(void)
 {
 	for (;;) {
 		struct nsh_question q;
 		struct nsh_answer a = {};
-		void *payload = NULL;
-		size_t len = 0;
+		int fds[NSH_MAX_FDS];
+		int err;
 
 		if (io_full(HELPER_FD, &q, sizeof(q), false))
 			_exit(0);
 		a.status = -EINVAL;
 		for (size_t i = 0; i < nops; i++)
 			if (ops[i].op == q.op)
-				a.status = ops[i].answer(q.arg, &payload, &len);
-		a.len = payload && len <= MAX_PAYLOAD ? (uint32_t)len : 0;
-		if (payload && !a.len)
-			a.status = -E2BIG; /* not "found, and empty" */
-		if (io_full(HELPER_FD, &a, sizeof(a), true) ||
-		    (a.len && io_full(HELPER_FD, payload, a.len, true)))
+				a.status = ops[i].answer(q.arg, q.arg2, fds, &a.nfds);
+		if (a.status || a.nfds > NSH_MAX_FDS)
+			a.nfds = 0;
+		err = send_answer(HELPER_FD, &a, fds);
+		for (uint32_t i = 0; i < a.nfds; i++)
+			close(fds[i]);
+		if (err)
 			_exit(0);
-		free(payload);
 	}
 }
 
@@ -203,39 +273,34 @@ void nshelper_stop(void)
 	pthread_mutex_unlock(&lock);
 }
 
-int nshelper_call(uint32_t op, uint32_t arg, int32_t *status, void **payload, size_t *len)
+int nshelper_call(uint32_t op, uint32_t arg, uint32_t arg2, int32_t *status, int *fds,
+		  size_t maxfds, size_t *nfds)
 {
-	struct nsh_question q = { .op = op, .arg = arg };
+	struct nsh_question q = { .op = op, .arg = arg, .arg2 = arg2 };
 	struct nsh_answer a;
-	void *p = NULL;
 	int err = -ENOSYS;
 
-	*payload = NULL;
-	*len = 0;
+	*nfds = 0;
 	pthread_mutex_lock(&lock);
 	if (helper_fd < 0)
 		goto out;
 	err = io_full(helper_fd, &q, sizeof(q), true);
 	if (!err)
-		err = io_full(helper_fd, &a, sizeof(a), false);
-	if (!err && a.len > MAX_PAYLOAD)
+		err = recv_answer(helper_fd, &a, fds, maxfds, nfds);
+	if (!err && a.nfds != *nfds)
 		err = -EPROTO;
-	if (!err && a.len) {
-		p = malloc(a.len);
-		err = p ? io_full(helper_fd, p, a.len, false) : -ENOMEM;
-	}
 	if (err) {
-		free(p);
-		log_warn("namespace helper (pid %d): %s: from now on, interfaces of other "
-			 "network namespaces are named if<ifindex> and non-root writers refused",
+		for (size_t i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		log_warn("namespace helper (pid %d): %s: from now on, network namespaces "
+			 "kstatd has not entered yet are not read",
 			 (int)helper_pid, strerror(-err));
 		reap();
 		err = -EPIPE;
 		goto out;
 	}
 	*status = a.status;
-	*payload = p;
-	*len = a.len;
 out:
 	pthread_mutex_unlock(&lock);
 	return err;

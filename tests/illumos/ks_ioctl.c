@@ -308,6 +308,8 @@ static int follow(int n)
 	kstat_t *sm = NULL;
 	int ok = 0;
 
+	/* whole lines only, whenever the test stops us */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 0; i < n; i++, usleep(100000)) {
 		kcid = ioctl(kd, KSTAT_IOC_CHAIN_ID, NULL);
 		if (kcid == -1) {

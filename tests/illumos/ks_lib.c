@@ -266,6 +266,8 @@ static int follow(kstat_ctl_t *kc, int n)
 	kstat_t *ksp;
 	int ok = 0;
 
+	/* whole lines only, whenever the test stops us */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 0; i < n; i++, (void)poll(NULL, 0, 100)) {
 		if (kstat_chain_update(kc) == -1) {
 			printf("err chain %s\n", ks_errname(errno));

@@ -24,16 +24,17 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "builtin.h"
 #include "engine/snapshot.h"
 #include "kidstore.h"
 #include "loader.h"
 #include "os/log.h"
 #include "pins.h"
 #include "provider.h"
-#include "tp_names.h"
 #include "provider_dir.h"
+#include "providers/builtin/builtin.h"
+#include "providers/builtin/provider_ext.h"
 #include "providers/maps/pmap.h"
+#include "providers/maps/refresh.h"
 #include "providers/maps/schema.h"
 
 struct preference {
@@ -45,9 +46,10 @@ struct loader {
 	struct snap *snap;
 	char *pin_path;
 	int pin_lock_fd;
-	struct kidstore *kids; /* kids unique across restarts */
-	struct tp_names *tps;  /* the kernel's tracepoints, read once for the loads up to a sync */
-	bool tps_tried;
+	unsigned int max_kstats; /* per map */
+	struct kidstore *kids;   /* kids unique across restarts */
+	struct btf *vmlinux;     /* the kernel's BTF, parsed once for the loads up to a sync */
+	bool vmlinux_tried;
 	pthread_mutex_t lock;
 	int kick_fd;              /* eventfd: wakes loader_wait() */
 	struct pdir *dir;         /* the provider directory, or NULL */
@@ -70,7 +72,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static struct provider *loader_find(struct loader *ld, const char *name)
+struct provider *loader_find(struct loader *ld, const char *name)
 {
 	for (size_t i = 0; i < ld->nprovs; i++)
 		if (strcmp(ld->provs[i]->name, name) == 0)
@@ -84,17 +86,19 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 	struct provider_env env = {
 		.snap = ld->snap,
 		.pin_path = ld->pin_path,
+		.max_kstats = ld->max_kstats,
 		.loaded = ld->provs,
 		.nloaded = ld->nprovs,
 	};
 	struct provider **np;
 	int ret;
 
-	if (!ld->tps_tried) {
-		ld->tps = tp_names_load();
-		ld->tps_tried = true;
+	/* megabytes, and libbpf parses its own for each object (1.1 takes no parsed one) */
+	if (!ld->vmlinux_tried) {
+		ld->vmlinux = btf__load_vmlinux_btf();
+		ld->vmlinux_tried = true;
 	}
-	env.tps = ld->tps;
+	env.vmlinux = ld->vmlinux;
 
 	if (loader_find(ld, p->name)) {
 		snprintf(err, errlen, "a provider called %s is already loaded", p->name);
@@ -162,10 +166,20 @@ static int add_builtin(struct loader *ld, const struct builtin *b)
 		log_err("%s: open: %s", b->name, strerror(errno));
 		return ret;
 	}
+	p->ext = builtin_ext(b->name);
 	ret = loader_add(ld, p, err, sizeof(err));
 	if (ret) {
 		log_err("%s: %s", b->name, err);
 		provider_free(p);
+	}
+	/*
+	 * The kernel has none of the books a refresh program reads (or the
+	 * provider whose map this one shares was left out for that): serve
+	 * the rest.
+	 */
+	if (ret == -ENODATA || (ret == -ENOENT && strstr(err, "kstat.shared"))) {
+		log_err("%s: not loaded: its kstats are absent on this kernel", b->name);
+		ret = 0;
 	}
 	return ret;
 }
@@ -431,6 +445,9 @@ int loader_sync(struct loader *ld)
 		} else if (!want && p->attached) {
 			provider_detach(p);
 		}
+		/* keyed maps get their entries, and 32-bit counts are widened in time */
+		if (p->attached && p->refresh)
+			(void)refresh_run(p->refresh, 0);
 		for (size_t m = 0; m < p->npmaps; m++) {
 			int r = pmap_reconcile(p->pmaps[m], p->attached);
 
@@ -442,11 +459,21 @@ int loader_sync(struct loader *ld)
 				changes += r;
 			}
 		}
+		if (p->ext) {
+			int r = p->ext->sync(p->ext_priv, p->attached);
+
+			if (r < 0) {
+				log_warn("%s: %s", p->name, strerror(-r));
+				ret = r;
+			} else {
+				changes += r;
+			}
+		}
 	}
 	/* a provider file added later parses it again */
-	tp_names_free(ld->tps);
-	ld->tps = NULL;
-	ld->tps_tried = false;
+	btf__free(ld->vmlinux);
+	ld->vmlinux = NULL;
+	ld->vmlinux_tried = false;
 	return ret < 0 && changes == 0 ? ret : changes;
 }
 
@@ -517,6 +544,7 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 		return NULL;
 	libbpf_set_print(libbpf_print);
 	ld->snap = s;
+	ld->max_kstats = opts->max_kstats ? opts->max_kstats : LOADER_MAX_KSTATS;
 	ld->kick_fd = -1;
 	ld->pin_lock_fd = -1;
 	ld->cfg_stale = true;
@@ -571,7 +599,7 @@ void loader_free(struct loader *ld)
 	free(ld->cfg_meta);
 	free(ld->provs);
 	pdir_free(ld->dir);
-	tp_names_free(ld->tps);
+	btf__free(ld->vmlinux);
 	free(ld->prefs);
 	kidstore_free(ld->kids);
 	if (ld->pin_lock_fd >= 0)

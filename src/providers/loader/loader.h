@@ -14,12 +14,17 @@
 
 struct snap;
 struct loader;
+struct provider;
 
 struct loader_opts {
-	const char *pin_path; /* bpffs directory; NULL: no pinning */
-	bool reset;           /* remove pinned maps first: counters start at 0 */
-	bool no_builtin;      /* only the providers added by file */
+	const char *pin_path;    /* bpffs directory; NULL: no pinning */
+	bool reset;              /* remove pinned maps first: counters start at 0 */
+	bool no_builtin;         /* only the providers added by file */
+	unsigned int max_kstats; /* per map of a provider; 0: LOADER_MAX_KSTATS */
 };
+
+/* kstats one map may have: a map that declares more is refused, one that holds more truncated */
+#define LOADER_MAX_KSTATS 131072
 
 /*
  * Take the pin path (one kstatd per pin path), load the built-in
@@ -70,6 +75,11 @@ void loader_wait(struct loader *ld, int timeout_ms);
 /* Wake loader_wait() (for shutdown). */
 void loader_kick(struct loader *ld);
 
+/*
+ * For tests: the provider called name (provider.h), or NULL.  Only the
+ * sync thread may use it: it alone changes the set.
+ */
+struct provider *loader_find(struct loader *ld, const char *name);
 /* For tests and logs: is a provider attached now?  -ENOENT if unknown. */
 int loader_attached(struct loader *ld, const char *name);
 /* Number of providers, and the name of the i-th (NULL past the end). */

@@ -21,19 +21,23 @@
 #include <bpf/libbpf.h>
 
 #include "engine/snapshot.h"
+#include "kidstore.h"
 #include "os/log.h"
+#include "percpu_btf.h"
 #include "pins.h"
 #include "provider.h"
-#include "tp_names.h"
+#include "providers/builtin/provider_ext.h"
 #include "providers/maps/btf_check.h"
 #include "providers/maps/pmap.h"
+#include "providers/maps/refresh.h"
 #include "providers/maps/schema.h"
 
 #define DROPS_VAR "kstat_map_drops"
 /* Providers are a few hundred KiB: anything much larger is not one */
 #define PROVIDER_FILE_MAX (64 << 20)
 
-static const char *reserved_names[] = { "config", "engine" };
+/* kstatd:0:<provider> would clash with these, <pin path>/<provider> with the kid counter */
+static const char *reserved_names[] = { "config", "engine", KIDSTORE_PIN };
 
 /*
  * Maps tagged KSTAT_SHARED("prov", "map") are that provider's map: its
@@ -89,16 +93,18 @@ static int share_maps(const struct provider_env *env, struct provider *p, char *
 }
 
 /* Programs whose tracepoint this kernel lacks are left out, with a note */
-static void skip_missing_tracepoints(struct provider *p, const struct tp_names *tps)
+static void skip_missing_tracepoints(struct provider *p, const struct btf *vmlinux)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, p->obj) {
 		const char *sec = bpf_program__section_name(prog);
+		char tname[160];
 
-		if (!tps || strncmp(sec, "tp_btf/", 7) != 0)
+		if (!vmlinux || strncmp(sec, "tp_btf/", 7) != 0)
 			continue;
-		if (tp_names_has(tps, sec + 7))
+		snprintf(tname, sizeof(tname), "btf_trace_%s", sec + 7);
+		if (btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) >= 0)
 			continue;
 		log_info("%s: this kernel has no tracepoint %s: %s stays unloaded", p->name,
 			 sec + 7, bpf_program__name(prog));
@@ -157,10 +163,15 @@ void provider_free(struct provider *p)
 		return;
 	if (p->self)
 		snap_delete(p->snap, p->self);
+	free(p->self_data);
+	free(p->self_meta);
+	if (p->ext)
+		p->ext->close(p->ext_priv);
 	for (size_t i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	for (size_t i = 0; i < p->npmaps; i++)
 		pmap_free(p->pmaps[i]);
+	refresh_free(p->refresh);
 	free(p->links);
 	free(p->pmaps);
 	if (p->bss)
@@ -186,6 +197,55 @@ static bool valid_provider_name(const char *name)
 	return true;
 }
 
+/*
+ * An array has every entry it declares, each a kstat when keyed: one that
+ * declares more than the budget is refused rather than truncated (a
+ * keyed array of 2^18 entries made 262144 kstats and 308 MB).  A hash
+ * holds what its programs put in: it is truncated at the budget instead.
+ */
+static int over_budget(const struct provider_env *env, const struct bpf_map *map,
+		       const struct schema *sc, char *err, size_t errlen)
+{
+	enum bpf_map_type t = bpf_map__type(map);
+
+	if (sc->instance != SI_KEY || (t != BPF_MAP_TYPE_ARRAY && t != BPF_MAP_TYPE_PERCPU_ARRAY) ||
+	    bpf_map__max_entries(map) <= env->max_kstats)
+		return 0;
+	snprintf(err, errlen,
+		 "map %s: a keyed array of %u entries would make as many kstats, more than the "
+		 "budget of %u (--provider-max-kstats)",
+		 bpf_map__name(map), bpf_map__max_entries(map), env->max_kstats);
+	return -E2BIG;
+}
+
+/*
+ * A provider from a file may not add to a module another provider serves:
+ * its kstats would pass for theirs (a fake cpu:0:sys beside the real one)
+ * and its statistics could give a metric family a second type.  Built-in
+ * providers share modules among themselves (cpu, for one).
+ */
+static int module_taken(const struct provider_env *env, const struct provider *p,
+			const char *module, char *err, size_t errlen)
+{
+	if (!p->path)
+		return 0;
+	for (size_t i = 0; i < env->nloaded; i++) {
+		const struct provider *o = env->loaded[i];
+
+		if (o == p || strcmp(o->name, p->name) == 0)
+			continue;
+		for (size_t j = 0; j < o->npmaps; j++) {
+			if (strcmp(pmap_schema(o->pmaps[j])->module, module) != 0)
+				continue;
+			snprintf(err, errlen,
+				 "module '%s' is provider %s's: use a module of its own", module,
+				 o->name);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
 int provider_load(struct provider *p, const struct provider_env *env, char *err, size_t errlen)
 {
 	size_t nmaps = 0, nshared = 0;
@@ -195,7 +255,14 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 	int ret;
 
 	p->snap = env->snap;
-	skip_missing_tracepoints(p, env->tps);
+	skip_missing_tracepoints(p, env->vmlinux);
+	ret = percpu_btf_fill(p->obj, env->vmlinux, p->name);
+	if (p->ext && p->ext->prepare)
+		p->ext->prepare(p->obj);
+	if (ret < 0) {
+		snprintf(err, errlen, "refresh programs' kernel facts: %s", strerror(-ret));
+		return ret;
+	}
 
 	bpf_object__for_each_map(map, p->obj) {
 		struct schema *sc;
@@ -205,12 +272,17 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 			return ret;
 		if (ret > 0) {
 			nmaps++;
+			ret = over_budget(env, map, sc, err, errlen);
+			if (!ret)
+				ret = module_taken(env, p, sc->module, err, errlen);
 			schema_free(sc);
+			if (ret)
+				return ret;
 		} else if (schema_shared(bpf_object__btf(p->obj), map, target, sizeof(target))) {
 			nshared++;
 		}
 	}
-	if (nmaps + nshared == 0) {
+	if (nmaps + nshared == 0 && !p->ext) {
 		snprintf(err, errlen,
 			 "no map carries kstat tags (KSTAT_MODULE, KSTAT_SHARED, ...): not a kstat "
 			 "provider");
@@ -235,6 +307,9 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 			 strerror(-ret));
 		goto err_unpin;
 	}
+	ret = refresh_new(p->obj, p->name, &p->refresh, err, errlen);
+	if (ret)
+		return ret;
 	p->pmaps = calloc(nmaps ? nmaps : 1, sizeof(*p->pmaps));
 	if (!p->pmaps) {
 		ret = -ENOMEM;
@@ -248,11 +323,21 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 			.value_size = bpf_map__value_size(map),
 			.max_entries = bpf_map__max_entries(map),
 			.counters_since = pins_since(bpf_map__pin_path(map)),
+			.max_kstats = env->max_kstats,
 		};
 		struct schema *sc;
 
 		if (schema_parse(bpf_object__btf(p->obj), map, &sc, err, errlen) <= 0)
 			continue;
+		/* copies of the kernel's books count since boot, not since the pin */
+		if (p->refresh)
+			info.counters_since = 1;
+		if (refresh_trim(p->refresh, sc, &info) > 0 && sc->nstats == 0) {
+			log_info("%s: %s:*:%s is absent: this kernel keeps none of its statistics",
+				 p->name, sc->module, sc->name);
+			schema_free(sc);
+			continue;
+		}
 		p->pmaps[p->npmaps] = pmap_new(env->snap, sc, &info);
 		if (!p->pmaps[p->npmaps]) {
 			ret = -errno;
@@ -260,9 +345,15 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 			snprintf(err, errlen, "map %s: %s", bpf_map__name(map), strerror(errno));
 			goto err_unpin;
 		}
+		pmap_set_refresh(p->pmaps[p->npmaps], p->refresh);
 		p->npmaps++;
 	}
 	find_drops(p);
+	if (p->ext && !(p->ext_priv = p->ext->open(env->snap, p->obj))) {
+		ret = -errno;
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto err_unpin;
+	}
 	return 0;
 
 err_unpin:
@@ -292,7 +383,10 @@ int provider_attach(struct provider *p)
 	bpf_object__for_each_program(prog, p->obj) {
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog))
+		/* refresh programs run on demand; iterators are read by their provider's userspace */
+		if (!bpf_program__autoload(prog) || refresh_is_prog(prog) ||
+		    (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING &&
+		     bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER))
 			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {

@@ -22,7 +22,10 @@ struct bpf_object;
 struct bpf_link;
 struct btf;
 struct pmap;
+struct provider_ext;
+struct refresh;
 struct snap;
+struct snap_stat_meta;
 
 enum provider_self_stat {
 	SELF_ATTACHED,
@@ -48,22 +51,25 @@ struct provider {
 	size_t npmaps;
 	struct bpf_link **links;
 	size_t nlinks;
-	bool attached;                  /* the sync thread's view */
-	bool want;                      /* the loader's, under its lock */
+	struct refresh *refresh; /* its refresh programs (providers/maps/refresh.h), or NULL */
+	bool attached;           /* the sync thread's view */
+	bool want;               /* the loader's, under its lock */
 	const volatile uint64_t *drops; /* kstat_map_drops in the mmapped .bss */
 	void *bss;
 	size_t bss_size;
 	kstat_t *self;
-	kstat_named_t self_data[SELF_NSTATS];
+	kstat_named_t *self_data; /* SELF_NSTATS, then the extension's */
+	struct snap_stat_meta *self_meta;
+	const struct provider_ext *ext; /* a built-in's own userspace, or NULL */
+	void *ext_priv;
 };
 
 /* What loading a provider needs of what is around it */
-struct tp_names;
-
 struct provider_env {
 	struct snap *snap;
-	const char *pin_path;       /* bpffs directory; NULL: no pinning */
-	const struct tp_names *tps; /* the kernel's tracepoints; NULL if it has no BTF */
+	const char *pin_path;      /* bpffs directory; NULL: no pinning */
+	const struct btf *vmlinux; /* the kernel's BTF, parsed once; NULL if it has none */
+	unsigned int max_kstats;   /* per map */
 	/* the providers loaded before: kstat.shared maps are theirs */
 	struct provider *const *loaded;
 	size_t nloaded;

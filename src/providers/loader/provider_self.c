@@ -9,6 +9,7 @@
 
 #include "engine/snapshot.h"
 #include "provider.h"
+#include "providers/builtin/provider_ext.h"
 #include "providers/maps/pmap.h"
 #include "providers/maps/schema.h"
 
@@ -65,6 +66,8 @@ static int self_update(kstat_t *ksp, int rw)
 			run_ns += info.run_time_ns;
 		}
 	}
+	if (p->ext)
+		kstats += p->ext->count(p->ext_priv);
 	kn[SELF_ATTACHED].value.ui64 = __atomic_load_n(&p->attached, __ATOMIC_RELAXED);
 	kn[SELF_KSTATS].value.ui64 = kstats;
 	kn[SELF_MAPS].value.ui64 = p->npmaps;
@@ -74,23 +77,41 @@ static int self_update(kstat_t *ksp, int rw)
 	kn[SELF_MAP_DROPS].value.ui64 = p->drops ? *p->drops : 0;
 	kn[SELF_MAP_ENTRIES].value.ui64 = entries;
 	kn[SELF_MAP_CAPACITY].value.ui64 = capacity;
+	if (p->ext && p->ext->nstats) {
+		uint64_t v[p->ext->nstats];
+
+		p->ext->stats(p->ext_priv, v);
+		for (uint32_t i = 0; i < p->ext->nstats; i++)
+			kn[SELF_NSTATS + i].value.ui64 = v[i];
+	}
 	return 0;
 }
 
 int provider_self_create(struct provider *p)
 {
+	uint32_t next = p->ext ? p->ext->nstats : 0, n = SELF_NSTATS + next;
 	kstat_t *ksp;
 
-	ksp = snap_create(p->snap, "kstatd", 0, p->name, "provider", KSTAT_TYPE_NAMED, SELF_NSTATS,
+	p->self_data = calloc(n, sizeof(*p->self_data));
+	p->self_meta = calloc(n, sizeof(*p->self_meta));
+	if (!p->self_data || !p->self_meta)
+		return -ENOMEM;
+	ksp = snap_create(p->snap, "kstatd", 0, p->name, "provider", KSTAT_TYPE_NAMED, n,
 			  KSTAT_FLAG_VIRTUAL);
 	if (!ksp)
 		return -errno;
-	for (int i = 0; i < SELF_NSTATS; i++)
-		snap_named_init(&p->self_data[i], self_names[i], KSTAT_DATA_UINT64);
+	for (uint32_t i = 0; i < n; i++) {
+		bool own = i < SELF_NSTATS;
+
+		snap_named_init(&p->self_data[i],
+				own ? self_names[i] : p->ext->stat_names[i - SELF_NSTATS],
+				KSTAT_DATA_UINT64);
+		p->self_meta[i] = own ? self_meta[i] : p->ext->stat_meta[i - SELF_NSTATS];
+	}
 	ksp->ks_data = p->self_data;
 	ksp->ks_private = p;
 	ksp->ks_update = self_update;
-	snap_set_meta(ksp, self_meta);
+	snap_set_meta(ksp, p->self_meta);
 	p->self = ksp;
 	snap_install(p->snap, ksp);
 	return 0;

@@ -2,7 +2,8 @@
 /*
  * The key decoders: block devices from /sys/dev/block, IRQs from
  * /sys/kernel/irq, system calls from the build's own table.  Network
- * interfaces, which live in namespaces, are in keydec_net.c.
+ * interfaces, which live in namespaces, are in keydec_net.c, packet drop
+ * reasons in keydec_drop.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -319,10 +320,7 @@ static const struct keydec_ops keydec_syscall = {
 };
 
 static const struct keydec_ops *const decoders[] = {
-	&keydec_blkdev,
-	&keydec_netdev,
-	&keydec_irq,
-	&keydec_syscall,
+	&keydec_blkdev, &keydec_netdev, &keydec_irq, &keydec_syscall, &keydec_skb_drop,
 };
 
 const struct keydec_ops *keydec_find(const char *name)
@@ -335,7 +333,7 @@ const struct keydec_ops *keydec_find(const char *name)
 
 const char *keydec_names(void)
 {
-	return "blkdev, netdev, irq, syscall";
+	return "blkdev, netdev, irq, syscall, skb_drop_reason";
 }
 
 const char *keydec_name(const struct keydec_ops *ops)

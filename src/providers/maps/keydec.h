@@ -30,9 +30,9 @@ struct keydec_ent {
 	char name[KSTAT_STRLEN]; /* empty: the provider's own name for it */
 };
 
-/* The decoder called name ("blkdev", "netdev", "irq", "syscall"), or NULL */
+/* The decoder called name ("blkdev", "netdev", "irq", "syscall", "skb_drop_reason"), or NULL */
 const struct keydec_ops *keydec_find(const char *name);
-/* "blkdev, netdev, irq, syscall": for error messages */
+/* "blkdev, netdev, irq, syscall, skb_drop_reason": for error messages */
 const char *keydec_names(void);
 const char *keydec_name(const struct keydec_ops *ops);
 /* The size of the map key the decoder reads: 4 or 8 */
@@ -67,13 +67,9 @@ struct keydec_ops {
 };
 
 extern const struct keydec_ops keydec_netdev;
+extern const struct keydec_ops keydec_skb_drop;
 /* What the netdev decoder holds of the namespace of inode ino: 1 alive, -1 gone, 0 nothing */
 int keydec_net_state(uint32_t ino);
-/*
- * Register the questions the decoders ask the namespace helper
- * (sys/nshelper.h), before it starts.  0 or -errno.
- */
-int keydec_net_register(void);
 
 /* Append key to a growing array; for enumerate(). 0 or -ENOMEM */
 int keydec_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key);

@@ -19,6 +19,7 @@
 #include "os/cpus.h"
 #include "os/log.h"
 #include "pmap_impl.h"
+#include "refresh.h"
 
 #define INST_BUCKETS_MIN 64
 #define STACK_VALUES 4096
@@ -98,10 +99,13 @@ static int inst_update(kstat_t *ksp, int rw)
 	 * after the copy; a clock read later would count past that.
 	 */
 	now = (uint64_t)snap_now();
+	if (pm->refresh && (err = -refresh_run(pm->refresh, 0)))
+		goto out_free;
 	if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags))
 		err = errno == ENOENT ? ENXIO : errno; /* the entry went: so does the kstat */
 	else
 		pmap_fill(in, buf, now);
+out_free:
 	if (buf != stackbuf)
 		free(buf);
 	return err;
@@ -194,43 +198,73 @@ static void inst_unlink(struct pmap *pm, struct inst *in)
 }
 
 /*
- * Read every entry: one batch lookup (a few if the map is large), or a
- * key walk on kernels without batch support for this map type.
+ * Room for n entries in the batch buffers.  They grow with what the map
+ * holds, not with what it declares: a hash of 2^24 entries holding 16
+ * costs 16 entries' worth.
+ */
+static int grow_buffers(struct pmap *pm, size_t n)
+{
+	size_t cap = pm->cap ? pm->cap : 16;
+	void *keys, *vals;
+	struct inst **hint;
+
+	if (n <= pm->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	keys = realloc(pm->keys, cap * pm->info.key_size);
+	if (keys)
+		pm->keys = keys;
+	vals = keys ? realloc(pm->vals, cap * pm->vsize) : NULL;
+	if (vals)
+		pm->vals = vals;
+	hint = vals ? realloc(pm->hint, cap * sizeof(*hint)) : NULL;
+	if (!hint)
+		return -ENOMEM; /* the buffers that grew are kept, cap stays */
+	memset(hint + pm->cap, 0, (cap - pm->cap) * sizeof(*hint));
+	pm->hint = hint;
+	pm->cap = cap;
+	return 0;
+}
+
+/*
+ * Read every entry, or the first max_kstats + 1 (the rest would get no
+ * kstat): batch lookups into buffers that grow as needed, or a key walk
+ * on kernels without batch support for this map type.
  */
 static int read_all(struct pmap *pm, size_t *count)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = pm->lookup_flags);
-	uint32_t ks = pm->info.key_size, max = pm->info.max_entries;
+	uint32_t ks = pm->info.key_size;
+	size_t max = pm->info.max_entries;
 	unsigned char key[8], next[8];
 	uint64_t in_tok = 0, out_tok = 0;
 	size_t total = 0;
 	bool first = true;
+	int err;
 
-	if (!pm->keys) {
-		void *keys = calloc(max, ks), *vals = calloc(max, pm->vsize);
-		struct inst **hint = calloc(max, sizeof(*hint));
-
-		/* all or none: a later call must not find half of them */
-		if (!keys || !vals || !hint) {
-			free(keys);
-			free(vals);
-			free(hint);
-			return -ENOMEM;
-		}
-		pm->keys = keys;
-		pm->vals = vals;
-		pm->hint = hint;
-	}
+	if (pm->info.max_kstats && max > (size_t)pm->info.max_kstats + 1)
+		max = (size_t)pm->info.max_kstats + 1;
+	err = grow_buffers(pm, pm->cap ? pm->cap : (max < 64 ? max : 64));
+	if (err)
+		return err;
 	while (!pm->no_batch && total < max) {
-		__u32 cnt = max - (uint32_t)total;
-		int err = bpf_map_lookup_batch(pm->info.fd, first ? NULL : &in_tok, &out_tok,
-					       (char *)pm->keys + total * ks,
-					       (char *)pm->vals + total * pm->vsize, &cnt, &opts);
+		__u32 cnt;
+
+		if (total == pm->cap && grow_buffers(pm, total + 1))
+			return -ENOMEM;
+		cnt = (__u32)((pm->cap < max ? pm->cap : max) - total);
+		err = bpf_map_lookup_batch(pm->info.fd, first ? NULL : &in_tok, &out_tok,
+					   (char *)pm->keys + total * ks,
+					   (char *)pm->vals + total * pm->vsize, &cnt, &opts);
 
 		total += cnt;
 		if (err) {
 			if (errno == ENOENT)
 				break;
+			/* ENOSPC: a hash bucket bigger than the room left */
+			if (errno == ENOSPC && cnt == 0 && !grow_buffers(pm, pm->cap + 1))
+				continue;
 			if ((errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP) && first) {
 				pm->no_batch = true;
 				total = 0;
@@ -252,6 +286,8 @@ static int read_all(struct pmap *pm, size_t *count)
 		 */
 		while (total < max && tries++ < 2 * (size_t)max + 2 &&
 		       bpf_map_get_next_key(pm->info.fd, prev, next) == 0) {
+			if (total == pm->cap && grow_buffers(pm, total + 1))
+				return -ENOMEM;
 			if (bpf_map_lookup_elem_flags(pm->info.fd, next,
 						      (char *)pm->vals + total * pm->vsize,
 						      pm->lookup_flags))
@@ -277,6 +313,8 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 
 	pthread_mutex_lock(&pm->lock);
 	if (pm->ninst == 0)
+		goto out_unlock;
+	if (pm->refresh && (err = refresh_run(pm->refresh, gen)))
 		goto out_unlock;
 	if (pm->sc->instance != SI_KEY) {
 		unsigned char key[8];
@@ -346,6 +384,7 @@ static void entry_name(const struct pmap *pm, const void *vals, char *name)
 			len = KSTAT_STRLEN - 1;
 		memcpy(name, src, len);
 		name[len] = '\0';
+		schema_clean_name(name);
 		return;
 	}
 }
@@ -359,8 +398,10 @@ static int decode_entry(struct keydec_pass *kp, struct pending *pe)
 	if (st == KD_GONE)
 		return st;
 	pe->instance = ent.instance;
-	if (ent.name[0])
+	if (ent.name[0]) {
 		memcpy(pe->name, ent.name, sizeof(pe->name));
+		schema_clean_name(pe->name);
+	}
 	return st;
 }
 
@@ -464,6 +505,10 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 		have[nhave++] = pe.key;
 		entry_name(pm, (const char *)pm->vals + i * pm->vsize, pe.name);
 		if (kp && decode_entry(kp, &pe) == KD_GONE) {
+			/* an array's slot cannot go: it stands for nothing, and has no kstat */
+			if (pm->info.map_type == BPF_MAP_TYPE_ARRAY ||
+			    pm->info.map_type == BPF_MAP_TYPE_PERCPU_ARRAY)
+				continue;
 			log_dbg("%s: map %s: key %#llx is gone", pm->sc->module, pm->sc->map_name,
 				(unsigned long long)pe.key);
 			(void)bpf_map_delete_elem(pm->info.fd, kb);
@@ -476,6 +521,17 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 		qsort(have, nhave, sizeof(*have), cmp_u64);
 		err = add_listed(pm, kp, have, nhave, &add, &nadd);
 	}
+	if (!err && pm->info.max_kstats && pm->ninst + nadd > pm->info.max_kstats) {
+		size_t room = pm->ninst < pm->info.max_kstats ? pm->info.max_kstats - pm->ninst : 0;
+
+		if (!pm->over_budget)
+			log_warn("%s: map %s holds more entries than its budget of %u kstats: the "
+				 "rest get none (--provider-max-kstats)",
+				 pm->sc->module, pm->sc->map_name, pm->info.max_kstats);
+		pm->over_budget = true;
+		snap_count_create_failures(pm->snap, nadd - room);
+		nadd = room;
+	}
 out:
 	keydec_end(kp);
 	free(have);
@@ -486,6 +542,26 @@ out:
 	*addp = add;
 	*naddp = nadd;
 	return 0;
+}
+
+/*
+ * A kstat that cannot be created is tried again at every sync: say so
+ * once per entry (up to PMAP_SAID_MAX of them, then once for the map),
+ * not at every sync; kstatd:0:engine counts every try.
+ */
+static void say_once(struct pmap *pm, const struct pending *p, int err)
+{
+	uint64_t id = p->key ^ ((uint64_t)(uint32_t)p->cpu << 32);
+
+	for (size_t i = 0; i < pm->nsaid; i++)
+		if (pm->said[i] == id)
+			return;
+	if (pm->nsaid == PMAP_SAID_MAX)
+		return;
+	pm->said[pm->nsaid++] = id;
+	log_warn("%s:%d:%s: cannot create kstat: %s%s", pm->sc->module, p->instance, p->name,
+		 strerror(err),
+		 pm->nsaid == PMAP_SAID_MAX ? " (further ones of this map are not logged)" : "");
 }
 
 static kstat_t *create_kstat(struct pmap *pm, const struct pending *p, struct inst *in)
@@ -659,7 +735,7 @@ int pmap_reconcile(struct pmap *pm, bool present)
 	for (size_t i = 0; i < ngone; i++)
 		inst_unlink(pm, gone[i]);
 	if (ngone && pm->hint) /* they are freed below: no hint may point at them */
-		memset(pm->hint, 0, pm->info.max_entries * sizeof(*pm->hint));
+		memset(pm->hint, 0, pm->cap * sizeof(*pm->hint));
 out_unlock:
 	pthread_mutex_unlock(&pm->lock);
 	if (err)
@@ -685,8 +761,7 @@ out_unlock:
 		in->cpu = add[i].cpu;
 		ksp = create_kstat(pm, &add[i], in);
 		if (!ksp) {
-			log_warn("%s:%d:%s: cannot create kstat: %s", pm->sc->module, in->instance,
-				 add[i].name, strerror(errno));
+			say_once(pm, &add[i], errno);
 			free(in);
 			continue;
 		}
@@ -757,6 +832,11 @@ int pmap_close_open(struct pmap *pm)
 	}
 	pthread_mutex_unlock(&pm->lock);
 	return err;
+}
+
+void pmap_set_refresh(struct pmap *pm, struct refresh *r)
+{
+	pm->refresh = r;
 }
 
 uint32_t pmap_count(const struct pmap *pm)

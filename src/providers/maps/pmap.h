@@ -13,6 +13,7 @@
 struct snap;
 struct schema;
 struct pmap;
+struct refresh;
 
 struct pmap_info {
 	int fd;
@@ -22,6 +23,7 @@ struct pmap_info {
 	uint32_t max_entries;
 	/* when the map's counters began (its pin's time, CLOCK_MONOTONIC ns); 0 unknown */
 	int64_t counters_since;
+	uint32_t max_kstats; /* entries beyond this many get no kstat; 0: no limit */
 };
 
 /*
@@ -46,6 +48,9 @@ int pmap_reconcile(struct pmap *pm, bool present);
  * did not stop cleanly left behind are zeroed.  Returns 0 or -errno.
  */
 int pmap_close_open(struct pmap *pm);
+
+/* Run the refresh programs r (src/providers/maps/refresh.h) before each read of this map. */
+void pmap_set_refresh(struct pmap *pm, struct refresh *r);
 
 /* Number of kstats currently served */
 uint32_t pmap_count(const struct pmap *pm);

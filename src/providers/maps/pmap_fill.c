@@ -145,6 +145,12 @@ static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_
 			 */
 			if (st->open && v < kn->value.ui64)
 				v = kn->value.ui64;
+			/*
+			 * Two readers may store what they read in either order;
+			 * the kernel's books never go back, so neither may this.
+			 */
+			if (pm->refresh && st->kind == SK_COUNTER && v < kn->value.ui64)
+				v = kn->value.ui64;
 			store_named(kn, v);
 		}
 	}

@@ -21,6 +21,8 @@ struct inst {
 	struct inst *next; /* hash chain */
 };
 
+#define PMAP_SAID_MAX 64
+
 struct pmap {
 	struct snap_source src; /* first: the engine hands it back to collect() */
 	struct snap *snap;
@@ -36,10 +38,16 @@ struct pmap {
 	struct inst **tab;
 	size_t nbuckets, ninst;
 	uint64_t rgen;
-	bool no_batch;      /* kernel without batch ops for this map type */
-	bool fresh;         /* the next reconcile's kstats count since info.counters_since */
-	void *keys, *vals;  /* batch buffers, max_entries entries each */
-	struct inst **hint; /* the instance of each entry of the last batch */
+	bool no_batch; /* kernel without batch ops for this map type */
+	bool fresh;    /* the next reconcile's kstats count since info.counters_since */
+	/* entries whose kstat could not be created, said once each (kstatd:0:engine counts) */
+	uint64_t said[PMAP_SAID_MAX];
+	size_t nsaid;
+	bool over_budget;  /* said once */
+	void *keys, *vals; /* batch buffers, cap entries each */
+	size_t cap;
+	struct inst **hint;      /* the instance of each entry of the last batch */
+	struct refresh *refresh; /* the provider's refresh programs, run before a read */
 };
 
 /* One CPU's copy of a per-CPU value, as the kernel lays them out */

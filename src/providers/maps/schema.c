@@ -59,6 +59,41 @@ static bool copy_name(char *dst, const char *src)
 	return true;
 }
 
+/*
+ * Names end up in kstat -p lines (split on ':' and tabs), on terminals and
+ * in Prometheus names and labels, so they hold only what all of these take
+ * as it is.  A module becomes part of every metric name (kstat_<module>_*):
+ * lower case, digits and '_' only, so that no two modules mangle alike
+ * (CPU and cpu, a:b and a_b would).  kstatd and unix are kstatd's own.
+ */
+static bool valid_module(const char *s)
+{
+	if (!(*s >= 'a' && *s <= 'z'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+void schema_clean_name(char *s)
+{
+	for (; *s; s++)
+		if (!schema_valid_name((char[]){ *s, '\0' }))
+			*s = '_';
+}
+
+bool schema_valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_-.,+", *s)))
+			return false;
+	return true;
+}
+
 /* A BTF string, or "" when the offset is bad: the BTF is untrusted */
 /* Skip typedefs and qualifiers */
 static const struct btf_type *resolve(const struct btf *btf, __u32 id, __u32 *out_id)
@@ -139,6 +174,10 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 		sc->writable = true;
 		return 0;
 	}
+	if (KEY_IS("pinned") && !v) {
+		sc->pinned = true;
+		return 0;
+	}
 	if (!v)
 		return fail(c, "tag 'kstat.%s' needs a value", tag);
 	if (KEY_IS("shared")) {
@@ -146,15 +185,22 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 			return fail(c, "kstat.shared '%s': expected provider/map", v);
 		snprintf(sc->shared, sizeof(sc->shared), "%s", v);
 	} else if (KEY_IS("module")) {
-		if (!copy_name(sc->module, v))
-			return fail(c, "kstat.module '%s': 1 to %d characters", v,
-				    KSTAT_STRLEN - 1);
+		if (!valid_module(v) || !copy_name(sc->module, v))
+			return fail(
+				c,
+				"kstat.module '%s': 1 to %d lower-case letters, digits and '_', "
+				"a letter first",
+				v, KSTAT_STRLEN - 1);
+		if (strcmp(v, "kstatd") == 0 || strcmp(v, "unix") == 0)
+			return fail(c, "kstat.module '%s' is kstatd's own", v);
 	} else if (KEY_IS("name")) {
-		if (!copy_name(sc->name, v))
-			return fail(c, "kstat.name '%s': 1 to %d characters", v, KSTAT_STRLEN - 1);
+		if (!schema_valid_name(v) || !copy_name(sc->name, v))
+			return fail(c, "kstat.name '%s': 1 to %d letters, digits and _-.,+", v,
+				    KSTAT_STRLEN - 1);
 	} else if (KEY_IS("class")) {
-		if (!copy_name(sc->ks_class, v))
-			return fail(c, "kstat.class '%s': 1 to %d characters", v, KSTAT_STRLEN - 1);
+		if (!schema_valid_name(v) || !copy_name(sc->ks_class, v))
+			return fail(c, "kstat.class '%s': 1 to %d letters, digits and _-.,+", v,
+				    KSTAT_STRLEN - 1);
 	} else if (KEY_IS("type")) {
 		if (strcmp(v, "named") == 0)
 			sc->type = KSTAT_TYPE_NAMED;
@@ -390,6 +436,30 @@ static int parse_named(struct parse_ctx *c, struct schema *sc, const struct btf_
 	return err;
 }
 
+static int cmp_stat_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct schema_stat *const *)a)->name,
+		      (*(const struct schema_stat *const *)b)->name);
+}
+
+/* A statistic name used twice, found by sorting (60000 members took 16 s pairwise) */
+static int twice(struct parse_ctx *c, const struct schema *sc)
+{
+	const struct schema_stat **v = calloc(sc->nstats, sizeof(*v));
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 i = 0; i < sc->nstats; i++)
+		v[i] = &sc->stats[i];
+	qsort(v, sc->nstats, sizeof(*v), cmp_stat_name);
+	for (__u32 i = 1; i < sc->nstats && !err; i++)
+		if (strcmp(v[i]->name, v[i - 1]->name) == 0)
+			err = fail(c, "statistic '%s' appears twice", v[i]->name);
+	free(v);
+	return err;
+}
+
 static int parse_members(struct parse_ctx *c, struct schema *sc, const struct btf_type *st,
 			 const struct tag_ref *refs, size_t nrefs)
 {
@@ -470,11 +540,10 @@ static int parse_members(struct parse_ctx *c, struct schema *sc, const struct bt
 	}
 	if (sc->nstats == 0)
 		return fail(c, "value struct has no KSTAT_COUNTER/GAUGE/MIN/MAX/HIST member");
-	for (__u32 i = 0; i < sc->nstats; i++)
-		for (__u32 j = 0; j < i; j++)
-			if (strcmp(sc->stats[i].name, sc->stats[j].name) == 0)
-				return fail(c, "statistic '%s' appears twice", sc->stats[i].name);
-	return 0;
+	if (sc->ndata > SCHEMA_MAX_NDATA)
+		return fail(c, "%u statistics (histogram slots counted): at most %u per kstat",
+			    sc->ndata, SCHEMA_MAX_NDATA);
+	return twice(c, sc);
 }
 
 /* IO, INTR and TIMER values: the illumos fields, found by member name */
@@ -630,6 +699,11 @@ int schema_parse_map(const struct btf *btf, const struct schema_map *map, struct
 	/* it names a pin file: nothing that could climb out of the provider's directory */
 	if (!schema_valid_map_name(map->name)) {
 		ret = fail(&c, "a map name may only hold letters, digits and '_'");
+		goto err_free;
+	}
+	if (sc->pinned) {
+		/* kept across restarts for a built-in's own userspace: no kstats here */
+		ret = ntags == 1 ? 0 : fail(&c, "a kstat.pinned map has no other kstat tags");
 		goto err_free;
 	}
 	if (sc->shared[0]) {

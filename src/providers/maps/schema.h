@@ -57,6 +57,9 @@ struct schema_stat {
 	struct schema_field since, flag;
 };
 
+/* statistics of one NAMED kstat (histogram slots counted): illumos has a few hundred at most */
+#define SCHEMA_MAX_NDATA 8192
+
 struct schema {
 	char map_name[64];
 	char shared[96]; /* kstat.shared: "provider/map" (parsing only) */
@@ -69,6 +72,7 @@ struct schema {
 	struct schema_field name_field;
 	const struct keydec_ops *key; /* KSTAT_KEY: what the keys are (src/keydec.h) */
 	bool writable;
+	bool pinned;         /* kstat.pinned: pinned, no kstats */
 	bool spin_lock;      /* the value holds a bpf_spin_lock: read it with BPF_F_LOCK */
 	uint32_t value_size; /* sizeof the value struct */
 	/* NAMED: the statistics, one record each (histograms: one per slot) */
@@ -102,6 +106,18 @@ void schema_free(struct schema *sc);
 
 /* Letters, digits and '_' only: what a kstat map may be called (it names a pin) */
 bool schema_valid_map_name(const char *name);
+/*
+ * What a kstat name or class may hold: letters, digits and _-.,+ (no ':',
+ * no space or control byte: it is printed in kstat -p lines and labels).
+ */
+bool schema_valid_name(const char *s);
+/*
+ * Make a name found at run time (an interface, a disk, an IRQ handler, a
+ * name field) valid: every other byte becomes '_'.  An interface a user
+ * named "x\e[1A" in a namespace of its own must not bring a terminal
+ * escape into root's kstat -p, nor a ':' that splits its lines.
+ */
+void schema_clean_name(char *s);
 
 /*
  * Does map carry kstat.shared=provider/map (KSTAT_SHARED): is it another

@@ -60,12 +60,15 @@ enum engine_stat {
 	ENG_DELETES,
 	ENG_MAP_DROPS,
 	ENG_PROVIDERS_REFUSED,
+	ENG_CREATE_FAILURES,
 	ENG_NSTATS,
 };
 
 static const char *const engine_names[ENG_NSTATS] = {
-	"snapshots", "snapshot_time",     "reads", "writes", "kstats", "creates", "deletes",
-	"map_drops", "providers_refused",
+	"snapshots",       "snapshot_time", "reads",
+	"writes",          "kstats",        "creates",
+	"deletes",         "map_drops",     "providers_refused",
+	"create_failures",
 };
 
 static const struct snap_stat_meta engine_meta[ENG_NSTATS] = {
@@ -80,6 +83,8 @@ static const struct snap_stat_meta engine_meta[ENG_NSTATS] = {
 	  NULL, 0 },
 	{ SNAP_COUNTER, "count",
 	  "Provider files refused (not BPF, breaking the convention, unsafe)", NULL, 0 },
+	{ SNAP_COUNTER, "count",
+	  "kstats that could not be created (a name taken, over a budget), each try", NULL, 0 },
 };
 
 struct sysmisc {
@@ -202,6 +207,7 @@ static int engine_update(kstat_t *ksp, int rw)
 	kn[ENG_DELETES].value.ui64 = st.deletes;
 	kn[ENG_MAP_DROPS].value.ui64 = sm->ld ? loader_map_drops(sm->ld) : 0;
 	kn[ENG_PROVIDERS_REFUSED].value.ui64 = sm->ld ? loader_refusals(sm->ld) : 0;
+	kn[ENG_CREATE_FAILURES].value.ui64 = st.create_failures;
 	return 0;
 }
 

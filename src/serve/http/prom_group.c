@@ -9,7 +9,13 @@
  *   TIMER	kstat_<module>_timer_{events,elapsed_seconds}_total and
  *		_timer_{min,max}_seconds, labelled timer="<record>"
  *
- * labelled ks_instance and ks_name.  kstatd's own kstats become the
+ * labelled ks_instance and ks_name, and the kstats of a network namespace
+ * (a numeric statistic "netns") with its identity: ks_netns and, where
+ * they are set, ks_netns_name, ks_container, ks_pod and kind, which are
+ * then not series of their own.  Block devices (IO kstats of class
+ * disk, partition or stacked, and their NAMED <driver>info companions of
+ * class disk_info) share the families kstat_disk_*, labelled with their
+ * driver (the module) and class too.  kstatd's own kstats become the
  * exporter's self metrics: kstatd_provider_*{provider}, kstatd_engine_*.
  */
 #include <errno.h>
@@ -25,6 +31,7 @@
 void prom_group_init(struct prom_group *g)
 {
 	memset(g, 0, sizeof(*g));
+	g->cur_netns = PG_NONE;
 	outbuf_init(&g->strings, 0);
 }
 
@@ -36,6 +43,7 @@ void prom_group_free(struct prom_group *g)
 	free(g->buckets);
 	free(g->used);
 	free(g->memo_fam);
+	free(g->netns);
 	outbuf_free(&g->strings);
 	memset(g, 0, sizeof(*g));
 }
@@ -141,6 +149,19 @@ static void copy_str(char *dst, const char *src, size_t max)
 	dst[n] = '\0';
 }
 
+static const char *const disk_classes[] = { "disk", "partition", "stacked" };
+
+/* The class of a block device's IO kstat, as a static string; NULL for any other */
+static const char *disk_class_of(const kstat_t *ks)
+{
+	if (ks->ks_type != KSTAT_TYPE_IO)
+		return NULL;
+	for (size_t i = 0; i < sizeof(disk_classes) / sizeof(disk_classes[0]); i++)
+		if (strcmp(ks->ks_class, disk_classes[i]) == 0)
+			return disk_classes[i];
+	return NULL;
+}
+
 /* Append a sample to fam; NULL if it repeats the last one of that kstat or on ENOMEM */
 static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const kstat_t *ks,
 				    enum pg_labels labels, const char *lname, const char *xname,
@@ -172,12 +193,21 @@ static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const ks
 	sm = &g->samples[idx];
 	memset(sm, 0, sizeof(*sm));
 	sm->next = PG_NONE;
+	sm->netns = ks ? g->cur_netns : PG_NONE;
 	sm->kid = ks ? ks->ks_kid : -1;
 	sm->instance = ks ? ks->ks_instance : 0;
 	sm->labels = (uint8_t)labels;
 	sm->name = lname ? lname : "";
 	sm->xname = xname;
 	sm->xval = xval ? xval : "";
+	if (labels == PG_LABELS_DISK) {
+		bool info = strcmp(ks->ks_class, "disk_info") == 0;
+		size_t ml = strnlen(ks->ks_module, KSTAT_STRLEN - 1);
+
+		sm->driver = ks->ks_module;
+		sm->driver_len = (uint8_t)(info && ml > 4 ? ml - 4 : ml); /* <driver>info */
+		sm->kclass = info ? NULL : disk_class_of(ks);
+	}
 	if (f->last == PG_NONE)
 		f->first = idx;
 	else
@@ -230,10 +260,25 @@ static int kctx_init(struct kctx *k, const kstat_t *ks)
 		k->lname = NULL;
 		return 0;
 	}
+	if (prom_group_is_disk(ks)) {
+		k->labels = PG_LABELS_DISK;
+		snprintf(k->prefix, sizeof(k->prefix), "kstat_disk");
+		return 0;
+	}
 	k->labels = PG_LABELS_KS;
 	memcpy(k->prefix, "kstat_", 7);
 	n = prom_name_snake(k->prefix, 6, sizeof(k->prefix), ks->ks_module);
 	return n < 0 ? -ENAMETOOLONG : 0;
+}
+
+bool prom_group_is_disk(const kstat_t *ks)
+{
+	size_t ml = strnlen(ks->ks_module, KSTAT_STRLEN);
+
+	if (ks->ks_type == KSTAT_TYPE_NAMED)
+		return strcmp(ks->ks_class, "disk_info") == 0 && ml > 4 &&
+		       strcmp(ks->ks_module + ml - 4, "info") == 0;
+	return disk_class_of(ks) != NULL;
 }
 
 /* Family of one statistic in k's prefix; PG_NONE when its name does not fit */
@@ -357,6 +402,66 @@ static int add_hist(struct prom_group *g, const struct kctx *k, const kstat_name
 	return 0;
 }
 
+/* A string record's text into strings: its offset, or PG_NONE when empty */
+static uint32_t put_str(struct prom_group *g, const kstat_named_t *kn)
+{
+	const char *p = KSTAT_NAMED_STR_PTR(kn);
+	size_t len = p ? strnlen(p, KSTAT_NAMED_STR_BUFLEN(kn)) : 0;
+	uint32_t off = (uint32_t)g->strings.len;
+
+	if (!len)
+		return PG_NONE;
+	outbuf_put(&g->strings, p, len);
+	outbuf_putc(&g->strings, '\0');
+	if (g->strings.failed || g->strings.len > UINT32_MAX) {
+		g->failed = true;
+		return PG_NONE;
+	}
+	return off;
+}
+
+/*
+ * A kstat of a network namespace carries its identity (a numeric
+ * statistic netns): those statistics become labels, not series.  Returns
+ * the labels' index in netns[], or PG_NONE.
+ */
+static uint32_t netns_labels(struct prom_group *g, const kstat_named_t *kn, uint_t n)
+{
+	struct pg_netns ns = { 0, PG_NONE, PG_NONE, PG_NONE, PG_NONE };
+	bool has = false;
+
+	for (uint_t i = 0; i < n && !has; i++)
+		if (numeric(&kn[i]) && strncmp(kn[i].name, "netns", KSTAT_STRLEN) == 0) {
+			ns.ino = kn[i].value.ui64;
+			has = true;
+		}
+	if (!has)
+		return PG_NONE;
+	for (uint_t i = 0; i < n; i++) {
+		const char *name = kn[i].name;
+
+		if (numeric(&kn[i]) && (strncmp(name, "netns", KSTAT_STRLEN) == 0 ||
+					strncmp(name, "netns_cookie", KSTAT_STRLEN) == 0))
+			g->used[i] = 1;
+		if (kn[i].data_type != KSTAT_DATA_STRING)
+			continue;
+		if (strncmp(name, "netns_name", KSTAT_STRLEN) == 0)
+			ns.name = put_str(g, &kn[i]);
+		else if (strncmp(name, "container", KSTAT_STRLEN) == 0)
+			ns.container = put_str(g, &kn[i]);
+		else if (strncmp(name, "pod", KSTAT_STRLEN) == 0)
+			ns.pod = put_str(g, &kn[i]);
+		else if (strncmp(name, "kind", KSTAT_STRLEN) == 0)
+			ns.kind = put_str(g, &kn[i]);
+	}
+	if (!grow((void **)&g->netns, &g->capnetns, g->nnetns + 1, sizeof(*g->netns))) {
+		g->failed = true;
+		return PG_NONE;
+	}
+	g->netns[g->nnetns] = ns;
+	return g->nnetns++;
+}
+
 static bool memo_hit(struct prom_group *g, const struct kctx *k, const struct snap_stat_meta *meta,
 		     uint_t n)
 {
@@ -391,6 +496,7 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 		snprintf(g->memo_prefix, sizeof(g->memo_prefix), "%s", k->prefix);
 	}
 	memset(g->used, 0, n);
+	g->cur_netns = netns_labels(g, kn, n);
 	for (uint_t i = 0; meta && i < n; i++)
 		if (meta[i].kind == SNAP_HIST && (i == 0 || !same_hist(&meta[i - 1], &meta[i]))) {
 			int sum = find_sum(kn, meta, n, &meta[i]);
@@ -499,6 +605,7 @@ int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_
 {
 	struct kctx k;
 
+	g->cur_netns = PG_NONE;
 	if (kctx_init(&k, ks) < 0) {
 		g->dropped++;
 		return 0;

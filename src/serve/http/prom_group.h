@@ -31,6 +31,7 @@ enum pg_labels {
 	PG_LABELS_KS,       /* ks_instance, ks_name */
 	PG_LABELS_PROVIDER, /* provider (kstatd's own kstats) */
 	PG_LABELS_NONE,
+	PG_LABELS_DISK, /* ks_instance, ks_name, driver, ks_class (block devices) */
 };
 
 struct pg_family {
@@ -59,8 +60,18 @@ struct pg_bucket {
 	struct pg_value n;
 };
 
+/*
+ * A network namespace's labels (docs/metrics.md): its inode, and offsets
+ * in strings of its names and the link's kind, PG_NONE where empty
+ */
+struct pg_netns {
+	uint64_t ino;
+	uint32_t name, container, pod, kind;
+};
+
 struct pg_sample {
 	uint32_t next;
+	uint32_t netns; /* in netns[], or PG_NONE */
 	kid_t kid;
 	int instance;
 	uint8_t labels;       /* enum pg_labels */
@@ -71,6 +82,9 @@ struct pg_sample {
 	const char *xname;    /* one more label (static), or NULL */
 	const char *xval;     /* its value: its first KSTAT_STRLEN - 1 bytes */
 	struct pg_value val;
+	const char *driver;        /* PG_LABELS_DISK: the module, its first driver_len bytes */
+	uint8_t driver_len;        /* without the "info" of a <driver>info companion */
+	const char *kclass;        /* PG_LABELS_DISK: ks_class (static), or NULL */
 	uint32_t bucket, nbuckets; /* histograms: in buckets */
 };
 
@@ -100,7 +114,10 @@ struct prom_group {
 	struct pg_bucket *buckets;
 	uint32_t nbuckets, capbuckets;
 	struct outbuf strings;
-	uint8_t *used; /* per record of the current kstat: taken by a histogram */
+	struct pg_netns *netns;
+	uint32_t nnetns, capnetns;
+	uint32_t cur_netns; /* the current kstat's, or PG_NONE */
+	uint8_t *used;      /* per record of the current kstat: taken by a histogram */
 	size_t capused;
 	/* the families of the last NAMED kstat, reused by the next with the same schema */
 	const struct snap_stat_meta *memo_meta;
@@ -114,6 +131,11 @@ struct prom_group {
 void prom_group_init(struct prom_group *g);
 void prom_group_free(struct prom_group *g);
 
+/*
+ * A block device's kstat (docs/metrics.md): its families are kstat_disk_*,
+ * whatever its driver, labelled driver and ks_class
+ */
+bool prom_group_is_disk(const kstat_t *ks);
 /*
  * Add every statistic of one kstat, as snap_walk_keep() emits it: the
  * samples point into ks's data, which must outlive g's use.  -ENOMEM

@@ -16,10 +16,11 @@ struct unit_map {
 };
 
 static const struct unit_map units[] = {
-	{ "ns", "seconds", 9 },   { "nsec", "seconds", 9 }, { "us", "seconds", 6 },
-	{ "usec", "seconds", 6 }, { "ms", "seconds", 3 },   { "msec", "seconds", 3 },
-	{ "s", "seconds", 0 },    { "sec", "seconds", 0 },  { "seconds", "seconds", 0 },
-	{ "bytes", "bytes", 0 },  { "byte", "bytes", 0 },
+	{ "ns", "seconds", 9 },    { "nsec", "seconds", 9 }, { "us", "seconds", 6 },
+	{ "usec", "seconds", 6 },  { "ms", "seconds", 3 },   { "msec", "seconds", 3 },
+	{ "s", "seconds", 0 },     { "sec", "seconds", 0 },  { "seconds", "seconds", 0 },
+	{ "bytes", "bytes", 0 },   { "byte", "bytes", 0 },   { "Hz", "hertz", 0 },
+	{ "MHz", "megahertz", 0 },
 };
 
 /* Tokens a statistic's name may use for the unit it is now converted from */
@@ -30,6 +31,9 @@ static const char *const time_tokens[] = {
 };
 
 static const char *const byte_tokens[] = { "byte", "bytes" };
+
+/* MHz in snake case is m_hz: both tokens go, as a name never says hz of hertz */
+static const char *const freq_tokens[] = { "hz", "m", "mhz" };
 
 void prom_name_unit(const char *unit, struct prom_unit *u)
 {
@@ -143,8 +147,12 @@ size_t prom_name_family(char *out, size_t len, const char *prefix, const char *s
 	if (u->suffix && strcmp(u->suffix, "seconds") == 0)
 		n = drop_tokens(snake, n, time_tokens,
 				sizeof(time_tokens) / sizeof(time_tokens[0]));
-	else if (u->suffix)
+	else if (u->suffix && strcmp(u->suffix, "bytes") == 0)
 		n = drop_tokens(snake, n, byte_tokens, 2);
+	else if (u->suffix && strcmp(u->suffix, "hertz") == 0)
+		n = drop_tokens(snake, n, freq_tokens, 1);
+	else if (u->suffix)
+		n = drop_tokens(snake, n, freq_tokens, 3);
 	else
 		n = drop_tokens(snake, n, NULL, 0);
 

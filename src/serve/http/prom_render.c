@@ -43,6 +43,7 @@ static __thread struct le_text le_cache[1 << LE_CACHE_BITS]
 struct writer {
 	struct outbuf *ob;
 	enum prom_format fmt;
+	const struct prom_group *g;
 };
 
 struct render {
@@ -58,7 +59,9 @@ static bool want(const kstat_t *hdr, void *arg)
 	bool listed = false;
 
 	for (size_t i = 0; i < r->f->n; i++) {
-		if (strcmp(hdr->ks_module, r->f->modules[i]) == 0) {
+		/* disks' modules are their drivers: "disk" is every block device's */
+		if (strcmp(hdr->ks_module, r->f->modules[i]) == 0 ||
+		    (strcmp(r->f->modules[i], "disk") == 0 && prom_group_is_disk(hdr))) {
 			r->seen[i] = true;
 			listed = true;
 		}
@@ -143,6 +146,20 @@ static void put_le(struct writer *w, bool *first, const struct pg_bucket *b, uns
 	outbuf_putc(w->ob, '"');
 }
 
+/* A network namespace's labels (prom_group.h) */
+static void put_netns(struct writer *w, bool *first, const struct pg_netns *ns)
+{
+	static const char *const names[] = { "ks_netns_name", "ks_container", "ks_pod", "kind" };
+	const uint32_t offs[] = { ns->name, ns->container, ns->pod, ns->kind };
+	char ino[24];
+
+	snprintf(ino, sizeof(ino), "%llu", (unsigned long long)ns->ino);
+	put_label(w->ob, first, "ks_netns", ino, sizeof(ino));
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		if (offs[i] != PG_NONE)
+			put_label(w->ob, first, names[i], w->g->strings.buf + offs[i], SIZE_MAX);
+}
+
 /* name + suffix + labels (and le) + ' ' */
 static void put_series(struct writer *w, const char *name, const char *suffix,
 		       const struct pg_sample *sm, const struct pg_bucket *le)
@@ -160,12 +177,24 @@ static void put_series(struct writer *w, const char *name, const char *suffix,
 		first = false;
 		put_label(ob, &first, "ks_name", sm->name, KSTAT_STRLEN - 1);
 		break;
+	case PG_LABELS_DISK:
+		outbuf_put(ob, "{ks_instance=\"", 14);
+		outbuf_i64(ob, sm->instance);
+		outbuf_putc(ob, '"');
+		first = false;
+		put_label(ob, &first, "ks_name", sm->name, KSTAT_STRLEN - 1);
+		put_label(ob, &first, "driver", sm->driver, sm->driver_len);
+		if (sm->kclass)
+			put_label(ob, &first, "ks_class", sm->kclass, KSTAT_STRLEN);
+		break;
 	case PG_LABELS_PROVIDER:
 		put_label(ob, &first, "provider", sm->name, KSTAT_STRLEN - 1);
 		break;
 	default:
 		break;
 	}
+	if (sm->netns != PG_NONE)
+		put_netns(w, &first, &w->g->netns[sm->netns]);
 	if (sm->xname)
 		put_label(ob, &first, sm->xname, sm->xval, KSTAT_STRLEN - 1);
 	if (le)
@@ -331,7 +360,7 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	struct render r = { .f = f ? f : &none };
 	hrtime_t t0 = snap_now();
 	const struct pg_family **order = NULL;
-	struct writer w = { .ob = ob, .fmt = fmt };
+	struct writer w = { .ob = ob, .fmt = fmt, .g = &r.g };
 	struct snap_keep keep = { 0 };
 	int ret;
 
