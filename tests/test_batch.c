@@ -422,6 +422,7 @@ Test(batch, an_old_client_and_the_illumos_errors_are_unchanged)
 	k.ks_kid = 999999;
 	cr_expect_eq(kstat_read(kc, &k, NULL), -1);
 	cr_expect_eq(errno, ENXIO);
+	free(k.ks_data);
 	kstat_close(kc);
 }
 
