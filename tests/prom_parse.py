@@ -20,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families as text_pars
 # samples whose value changes between two scrapes
 MOVING = ("kstatd_scrape_duration_seconds", "kstat_cpu_", "kstatd_engine_",
           "kstat_unix_", "kstatd_provider_run_", "kstat_khist_", "kstat_ktest_",
-          "kstat_disk_", "kstat_link_", "kstat_irq_", "kstat_syscall_")
+          "kstat_disk_", "kstat_link_", "kstat_irq_", "kstat_syscall_",
+          "kstat_ip_", "kstat_icmp_", "kstat_tcp_", "kstat_udp_")
 
 
 def families(parse, path):
