@@ -9,6 +9,7 @@
  * there is no reader here, are left out.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,9 +233,17 @@ static struct ks_instance *ks_instance_new(const struct ks_cfg *cfg, struct ks_r
  */
 int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 {
+	kstat_t **ksps = NULL;
+	size_t nk = 0, kcap = 0;
 	bool eio = false;
+	int *errs;
 
 	memset(r, 0, sizeof(*r));
+	/* sized for the whole chain at once: no copies of 100k instances while growing */
+	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next)
+		r->cap++;
+	r->ksi = ks_alloc_or_die(malloc((r->cap + 1) * sizeof(*r->ksi)));
+	r->cap++;
 	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next) {
 		struct ks_instance *ksi;
 
@@ -245,11 +254,25 @@ int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 		ksi = ks_instance_new(cfg, r, ksp);
 		if (!ksi)
 			continue;
+		/* room for its statistics and the pseudo ones at once: no doubling */
+		ksi->nvcap = (ksp->ks_type == KSTAT_TYPE_NAMED ? ksp->ks_ndata : 15) + 3;
+		ksi->nv = ks_alloc_or_die(calloc(ksi->nvcap, sizeof(*ksi->nv)));
 		ks_nv_hrtime(ksi, "crtime", ksp->ks_crtime);
 		if (cfg->pflg)
 			ks_nv_str(ksi, "class", ksi->class, strlen(ksi->class));
-		if (kstat_read(kc, ksp, NULL) == -1) {
-			eio |= errno == EIO;
+		ksps = ks_grow(ksps, nk, &kcap, sizeof(*ksps));
+		ksps[nk++] = ksp;
+	}
+	/* only the selected kstats are read: in batches when kstatd offers them */
+	errs = ks_alloc_or_die(calloc(nk + 1, sizeof(*errs)));
+	if (nk > INT_MAX || kstat_read_batch(kc, ksps, (int)nk, errs) == -1)
+		ks_alloc_or_die(NULL);
+	for (size_t i = 0; i < nk; i++) {
+		struct ks_instance *ksi = &r->ksi[i];
+		kstat_t *ksp = ksps[i];
+
+		if (errs[i]) {
+			eio |= errs[i] == EIO;
 			continue;
 		}
 		ks_nv_hrtime(ksi, "snaptime", ksp->ks_snaptime);
@@ -264,6 +287,8 @@ int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 			break;
 		}
 	}
+	free(errs);
+	free(ksps);
 	if (r->n)
 		qsort(r->ksi, r->n, sizeof(*r->ksi), ks_instance_cmp);
 	for (size_t i = 0; i < r->n; i++)
