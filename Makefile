@@ -125,6 +125,7 @@ USERSPACE_SRCS := \
 	src/providers/userspace/zfs_kstats.c \
 	#
 IOCTL_SRCS := \
+	src/serve/ioctl/ioc_batch.c \
 	src/serve/ioctl/ioc_request.c \
 	src/serve/ioctl/ioctl_compat.c \
 	#
@@ -172,6 +173,7 @@ TEST_SUITES := \
 	test_abi \
 	test_ioc \
 	test_libkstat \
+	test_batch \
 	test_engine \
 	test_cpu_sys \
 	test_pmap \
@@ -212,6 +214,7 @@ CMD_SRCS := \
 
 # libkstat and the preload shim share one client of the socket protocol
 LIBKSTAT_SRCS := \
+	lib/kstat_batch.c \
 	lib/kstat_client.c \
 	lib/libkstat.c \
 	#
@@ -220,7 +223,7 @@ SHIM_SRCS := \
 	lib/kstat_preload.c \
 	#
 LIB_HDRS := include/kstat.h include/sys/kstat.h include/sys/sysinfo.h lib/kstat_client.h \
-	lib/kstat_wire.h
+	lib/kstat_wire.h lib/kstat_wire_batch.h
 SONAME := libkstat.so.1
 # No sanitizers here: a preloaded library cannot bring ASan's runtime
 LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(DEPFLAGS) $(EXTRA_CFLAGS)
@@ -385,7 +388,7 @@ $(OUTPUT)/bench/snapshot_scale: bench/snapshot_scale.c $(OUTPUT)/libkstatd_core.
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
 # Suites that call libkstat in-process get it built with the suite's flags
-$(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
+$(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat $(OUTPUT)/tests/test_batch: \
 		$(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBKSTAT_SRCS) $(LIB_HDRS) \
 		$(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

@@ -9,6 +9,7 @@
  * those ks_raw.c reads are left out.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,29 +258,53 @@ static struct ks_instance *ks_instance_new(const struct ks_cfg *cfg, struct ks_r
  */
 int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 {
-	const struct ks_raw *raw;
+	kstat_t **ksps = NULL;
+	size_t nk = 0, kcap = 0;
 	bool eio = false;
+	int *errs;
 
 	memset(r, 0, sizeof(*r));
+	/* sized for the whole chain at once: no copies of 100k instances while growing */
+	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next)
+		r->cap++;
+	r->ksi = ks_alloc_or_die(malloc((r->cap + 1) * sizeof(*r->ksi)));
+	r->cap++;
 	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next) {
+		const struct ks_raw *raw;
 		struct ks_instance *ksi;
 
 		if (strncmp(ksp->ks_name, "kstat_", 6) == 0)
 			continue;
 		if (ksp->ks_type >= KSTAT_NUM_TYPES)
 			continue;
-		raw = NULL;
-		if (ksp->ks_type == KSTAT_TYPE_RAW &&
-		    !(raw = ks_raw_lookup(ksp->ks_module, ksp->ks_name)))
+		raw = ksp->ks_type == KSTAT_TYPE_RAW ? ks_raw_lookup(ksp->ks_module, ksp->ks_name)
+						     : NULL;
+		if (ksp->ks_type == KSTAT_TYPE_RAW && !raw)
 			continue;
 		ksi = ks_instance_new(cfg, r, ksp);
 		if (!ksi)
 			continue;
+		/* room for its statistics and the pseudo ones at once: no doubling */
+		ksi->nvcap = (ksp->ks_type == KSTAT_TYPE_NAMED ? ksp->ks_ndata : 15) + 3;
+		if (raw)
+			ksi->nvcap = raw->nfields + 3;
+		ksi->nv = ks_alloc_or_die(calloc(ksi->nvcap, sizeof(*ksi->nv)));
 		ks_nv_hrtime(ksi, "crtime", ksp->ks_crtime);
 		if (cfg->pflg)
 			ks_nv_str(ksi, "class", ksi->class, strlen(ksi->class));
-		if (kstat_read(kc, ksp, NULL) == -1) {
-			eio |= errno == EIO;
+		ksps = ks_grow(ksps, nk, &kcap, sizeof(*ksps));
+		ksps[nk++] = ksp;
+	}
+	/* only the selected kstats are read: in batches when kstatd offers them */
+	errs = ks_alloc_or_die(calloc(nk + 1, sizeof(*errs)));
+	if (nk > INT_MAX || kstat_read_batch(kc, ksps, (int)nk, errs) == -1)
+		ks_alloc_or_die(NULL);
+	for (size_t i = 0; i < nk; i++) {
+		struct ks_instance *ksi = &r->ksi[i];
+		kstat_t *ksp = ksps[i];
+
+		if (errs[i]) {
+			eio |= errs[i] == EIO;
 			continue;
 		}
 		ks_nv_hrtime(ksi, "snaptime", ksp->ks_snaptime);
@@ -288,7 +313,7 @@ int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 			ks_save_named(ksi, ksp);
 			break;
 		case KSTAT_TYPE_RAW:
-			ks_save_raw(ksi, ksp, raw);
+			ks_save_raw(ksi, ksp, ks_raw_lookup(ksp->ks_module, ksp->ks_name));
 			break;
 		case KSTAT_TYPE_INTR:
 		case KSTAT_TYPE_IO:
@@ -297,6 +322,8 @@ int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 			break;
 		}
 	}
+	free(errs);
+	free(ksps);
 	if (r->n)
 		qsort(r->ksi, r->n, sizeof(*r->ksi), ks_instance_cmp);
 	for (size_t i = 0; i < r->n; i++)

@@ -120,6 +120,9 @@ def nm_all(objs):
         parts = rest.split()
         if obj not in syms or len(parts) < 2:
             continue
+        # the sanitizers' own (__odr_asan.*, __asan_*, __ubsan_*): not the file's
+        if parts[-1].startswith("__"):
+            continue
         syms[obj][1 if parts[-2] == "U" else 0].add(parts[-1])
     return syms
 

@@ -60,8 +60,11 @@ readelf -d "$OUTPUT/libkstat.so" | grep -q 'SONAME.*\[libkstat.so.1\]'
 check $? "libkstat.so has the soname libkstat.so.1"
 readelf -d "$OUTPUT/lib32/libkstat.so" | grep -q 'SONAME.*\[libkstat.so.1\]'
 check $? "the 32-bit libkstat.so too"
-[ "$(nm -D --defined-only "$OUTPUT/libkstat.so" | grep -c ' T ')" -eq 7 ]
-check $? "libkstat.so exports the seven kstat(3KSTAT) functions and nothing else"
+[ "$(nm -D --defined-only "$OUTPUT/libkstat.so" | grep -c ' T .*@@KSTAT_1$')" -eq 7 ]
+check $? "libkstat.so exports the seven kstat(3KSTAT) functions as KSTAT_1"
+[ "$(nm -D --defined-only "$OUTPUT/libkstat.so" | awk '$2 == "T" && $3 !~ /@@KSTAT_1$/ { print $3 }')" = \
+	"kstat_read_batch@@KSTATD_1" ]
+check $? "and nothing else but kstatd's kstat_read_batch, as KSTATD_1"
 run env PKG_CONFIG_PATH="$OUTPUT" pkg-config --cflags --libs kstat
 expect_rc 0 "pkg-config --cflags --libs kstat"
 expect_out "-I.*/include" "it gives the include directory"

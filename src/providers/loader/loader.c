@@ -46,6 +46,7 @@ struct loader {
 	struct snap *snap;
 	char *pin_path;
 	int pin_lock_fd;
+	int pin_name_fd;         /* the pin path's name, held (pins_take) */
 	unsigned int max_kstats; /* per map */
 	struct kidstore *kids;   /* kids unique across restarts */
 	struct btf *vmlinux;     /* the kernel's BTF, parsed once for the loads up to a sync */
@@ -547,6 +548,7 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 	ld->max_kstats = opts->max_kstats ? opts->max_kstats : LOADER_MAX_KSTATS;
 	ld->kick_fd = -1;
 	ld->pin_lock_fd = -1;
+	ld->pin_name_fd = -1;
 	ld->cfg_stale = true;
 	pthread_mutex_init(&ld->lock, NULL);
 	ld->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -560,7 +562,7 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 			err = -ENOMEM;
 			goto err_free;
 		}
-		ld->pin_lock_fd = pins_take(opts->pin_path, opts->reset);
+		ld->pin_lock_fd = pins_take(opts->pin_path, opts->reset, &ld->pin_name_fd);
 		if (ld->pin_lock_fd < 0) {
 			err = ld->pin_lock_fd;
 			goto err_free;
@@ -604,6 +606,8 @@ void loader_free(struct loader *ld)
 	kidstore_free(ld->kids);
 	if (ld->pin_lock_fd >= 0)
 		close(ld->pin_lock_fd);
+	if (ld->pin_name_fd >= 0)
+		close(ld->pin_name_fd);
 	if (ld->kick_fd >= 0)
 		close(ld->kick_fd);
 	free(ld->pin_path);

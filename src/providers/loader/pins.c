@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -208,7 +211,44 @@ int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
 	return 0;
 }
 
-int pins_take(const char *pin_path, bool reset)
+/*
+ * The pin path's name, held as an abstract unix socket for as long as
+ * this process lives.  The flock goes with the directory's inode: after an
+ * rm -rf and a new mkdir a second kstatd would find the path free, but no
+ * file system operation can take an abstract name away.  `ss -xlp` shows
+ * who holds it; a path too long for sun_path is named by its FNV-1a hash.
+ */
+static int pins_lock_name(const char *pin_path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const size_t room = sizeof(sa.sun_path) - 1;
+	uint64_t h = 14695981039346656037ULL;
+	char real[PATH_MAX];
+	int fd, len;
+
+	if (!realpath(pin_path, real))
+		return -errno;
+	len = snprintf(sa.sun_path + 1, room, "kstatd-pin-path:%s", real);
+	if (len < 0 || (size_t)len >= room) {
+		for (const char *p = real; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		len = snprintf(sa.sun_path + 1, room, "kstatd-pin-path:#%016llx",
+			       (unsigned long long)h);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len))) {
+		int err = errno == EADDRINUSE ? -EBUSY : -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int pins_take(const char *pin_path, bool reset, int *name_fd)
 {
 	int err = pins_mkdir(pin_path), fd;
 
@@ -236,11 +276,25 @@ int pins_take(const char *pin_path, bool reset)
 			log_err("lock pin path %s: %s", pin_path, strerror(errno));
 		return err == -EWOULDBLOCK ? -EBUSY : err;
 	}
+	*name_fd = pins_lock_name(pin_path);
+	if (*name_fd < 0) {
+		err = *name_fd;
+		close(fd);
+		if (err == -EBUSY)
+			log_err("another kstatd is running with pin path %s (its directory was "
+				"removed and made again): stop it, or give this one its own "
+				"--pin-path",
+				pin_path);
+		else
+			log_err("lock pin path %s: %s", pin_path, strerror(-err));
+		return err;
+	}
 	if (reset) {
 		/* not the kid counter: kids stay unique for clients that outlive us */
 		err = remove_tree(pin_path, KIDSTORE_PIN);
 		if (err) {
 			log_err("--reset: cannot clear %s: %s", pin_path, strerror(-err));
+			close(*name_fd);
 			close(fd);
 			return err;
 		}

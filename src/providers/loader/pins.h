@@ -13,10 +13,12 @@ struct bpf_map;
 int pins_mkdir(const char *path);
 /*
  * Create and lock the pin path (one kstatd per pin path), clearing it
- * first when reset.  Returns the fd holding the lock, or -errno (-EBUSY
- * when another kstatd holds it) after logging why.
+ * first when reset.  Two locks: a flock on the directory (seen from any
+ * network namespace) and its name as an abstract socket (*name_fd), which
+ * removing the directory cannot release.  Returns the flock's fd, or
+ * -errno (-EBUSY when another kstatd holds either) after logging why.
  */
-int pins_take(const char *pin_path, bool reset);
+int pins_take(const char *pin_path, bool reset, int *name_fd);
 /*
  * Point obj's kstat maps at their pins in dir, reusing the compatible
  * ones and removing those whose layout changed (logged, naming provider

@@ -438,7 +438,7 @@ static int conn_read(struct ioc_server *srv, struct conn *c)
 		c->deadline = now_ms() + IOC_IO_TIMEOUT_MS;
 		if (c->hdr_got < sizeof(c->req))
 			return 0;
-		err = ioc_req_check(&c->req);
+		err = ioc_batch_req_check(&c->req);
 		if (err)
 			return conn_frame_error(c, err);
 		if (c->req.body_len) {
@@ -457,8 +457,8 @@ static int conn_read(struct ioc_server *srv, struct conn *c)
 		if (c->body_got < c->req.body_len)
 			return 0;
 	}
-	err = ioc_req_run(srv->snap, &c->req, c->body,
-			  c->req.cmd == KSTAT_IOC_WRITE && conn_may_write(srv, c), &c->out);
+	err = ioc_batch_req_run(srv->snap, &c->req, c->body,
+				c->req.cmd == KSTAT_IOC_WRITE && conn_may_write(srv, c), &c->out);
 	conn_reset_request(c);
 	if (err)
 		return -1;

@@ -59,6 +59,21 @@ int ioc_req_run(struct snap *s, const struct ksw_req *req, void *body, bool priv
 int ioc_reply_error(struct ioc_out *out, int error);
 
 /*
+ * Batched reads (ioc_batch.c, lib/kstat_wire_batch.h).  Offered unless
+ * KSTATD_BATCH=0 was in the environment; a kstatd that does not offer them
+ * answers their commands as the unknown ioctls they then are.
+ */
+bool ioc_batch_offered(void);
+void ioc_batch_set_offered(bool on);
+/* req may carry a body: a batch of reads, while they are offered */
+bool ioc_batch_body_ok(const struct ksw_req *req);
+/* ioc_req_check(), with a batch's body allowed while batches are offered */
+int ioc_batch_req_check(const struct ksw_req *req);
+/* ioc_req_run(), with KSW_CMD_FEATURES and KSW_CMD_READ_BATCH while offered */
+int ioc_batch_req_run(struct snap *s, const struct ksw_req *req, void *body, bool privileged,
+		      struct ioc_out *out);
+
+/*
  * Bind and listen on path (its directory is created; mode 0666, like
  * /dev/kstat).  A stale socket left by a dead daemon is replaced; a live
  * one is refused (-EADDRINUSE), as is a path that is not a socket
