@@ -669,9 +669,13 @@ Test(cpu_sys, sysexec_counts_what_the_test_does)
 	}
 	e1 = sum_cpus("sys", "sysexec");
 	cr_expect_geq(e1 - e0, execs);
-	/* other suites exec too: twice as many would be each exec counted twice */
-	cr_expect_lt(e1 - e0, 2 * execs, "%llu execs counted for %d", (unsigned long long)(e1 - e0),
-		     execs);
+	/*
+	 * Every process on the machine counts: suites running beside this one
+	 * exec hundreds of programs a second, so only a runaway count (every
+	 * system call, say) is caught above.
+	 */
+	cr_expect_lt(e1 - e0, 10 * execs, "%llu execs counted for %d",
+		     (unsigned long long)(e1 - e0), execs);
 }
 
 /* inv_swtch needs the sched provider, which is off by default */
