@@ -319,9 +319,10 @@ Test(cpu_sys, user_kernel_idle_wait_intr_steal_cover_elapsed_time_within_2_perce
 
 	for (int c = 0; c < ncpus; c++)
 		t0[c] = cpu_times(c, &s0[c]);
-	spin_all_cpus(500000);
+	/* long enough that a few ticks either side stay well under 2% */
+	spin_all_cpus(1000000);
 	ping_pong(2000);
-	usleep(1000000);
+	usleep(2500000);
 	for (int c = 0; c < ncpus; c++) {
 		char what[64];
 
