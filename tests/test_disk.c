@@ -224,9 +224,17 @@ static void expect_times(const char *dev, const kstat_io_t *a, const kstat_io_t 
 	fprintf(stderr,
 		"%s: queue time %.3f ms, time_in_queue %.0f ms; rtime %.3f ms, io_ticks %.0f ms\n",
 		dev, lentime, tiq, busy, ticks);
+	/*
+	 * The books count whole milliseconds: 1 ms either way, plus 2%.  And
+	 * the program takes each request's end at block_io_done, a little
+	 * after the kernel took its own: up to 2 us a request on a loaded
+	 * machine (interrupts in between), always on the long side.
+	 */
+	double late = (double)((b->reads - a->reads) + (b->writes - a->writes)) * 0.002;
+
 	cr_expect_gt(tiq, 20, "%s: the test kept the disk busy", dev);
-	/* the books count whole milliseconds: 1 ms either way, plus 2% */
-	cr_expect_leq(lentime, tiq * 1.02 + 1, "%s: queue time within 2%% of time_in_queue", dev);
+	cr_expect_leq(lentime, tiq * 1.02 + 1 + late, "%s: queue time within 2%% of time_in_queue",
+		      dev);
 	cr_expect_geq(lentime, tiq * 0.98 - 1, "%s: queue time within 2%% of time_in_queue", dev);
 	cr_expect_leq(busy, ticks * 1.02 + 1, "%s: rtime within 2%% of io_ticks", dev);
 	cr_expect_geq(busy, ticks * 0.98 - 1, "%s: rtime within 2%% of io_ticks", dev);
