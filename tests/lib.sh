@@ -84,10 +84,24 @@ stop_daemon() {
 	done
 	wait "$DAEMON_PID"
 	_rc=$?
+	# reaped: its pid may soon be another suite's process
+	DAEMON_PIDS=$(echo " $DAEMON_PIDS " | sed "s/ $DAEMON_PID / /")
 }
 
+# Kill what this shell started and is still its child.  pid_max may be
+# 32768: a pid reaped long ago can be another suite's kstatd by now.
 kill_daemons() {
-	for p in $DAEMON_PIDS; do kill -KILL "$p" 2>/dev/null; done
+	kill_ours -KILL $DAEMON_PIDS
+}
+
+# kill_ours [-SIG] PID...: signal those PIDs that are still this shell's children
+kill_ours() {
+	_sig=-TERM
+	case "${1:-}" in -*) _sig=$1 && shift ;; esac
+	for _p in "$@"; do
+		[ "$(awk '{ print $4 }' "/proc/$_p/stat" 2>/dev/null)" = "$$" ] && kill "$_sig" "$_p" 2>/dev/null
+	done
+	return 0
 }
 
 finish() {

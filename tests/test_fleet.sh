@@ -22,8 +22,7 @@ PROM_PID=
 IO_PID=
 cleanup() {
 	kill_daemons
-	[ -n "$IO_PID" ] && kill "$IO_PID" 2>/dev/null
-	[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null
+	kill_ours $IO_PID $PROM_PID
 	wait 2>/dev/null
 	for i in $(seq 1 $N); do
 		ip netns del "kfleet-$$-$i" 2>/dev/null

@@ -18,7 +18,7 @@ PIN=/sys/fs/bpf/kstatd-hostile-test-$$
 TMP=$(mktemp -d)
 chmod 755 "$TMP"
 export KSTAT_SOCKET=$TMP/kstat.sock
-trap 'kill_daemons; kill $HOLD 2>/dev/null; rm -rf "$PIN"; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+trap 'kill_daemons; kill_ours $HOLD; rm -rf "$PIN"; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 HOLD=
 require_root
 

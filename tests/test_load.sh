@@ -15,7 +15,7 @@ SECS=${LOAD_SECONDS:-10}
 [ "${LONG:-0}" = 1 ] && SECS=60
 PIN=/sys/fs/bpf/kstatd-load-test-$$
 TMP=$(mktemp -d)
-trap 'kill_daemons; kill $BG 2>/dev/null; rm -rf "$PIN" "$TMP"' EXIT
+trap 'kill_daemons; kill_ours $BG; rm -rf "$PIN" "$TMP"' EXIT
 BG=
 require_root
 command -v wrk >/dev/null
