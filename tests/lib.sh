@@ -67,7 +67,7 @@ start_daemon() {
 	DAEMON_PID=$!
 	DAEMON_PIDS="$DAEMON_PIDS $DAEMON_PID"
 	for _i in $(seq 1 100); do
-		grep -q "ready" "$DAEMON_LOG" && return 0
+		grep -qE "^(kstatd|ksfixture) ready" "$DAEMON_LOG" && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -23,7 +23,8 @@ expect_rc 2 "--spl-kstat-dir takes only an absolute path"
 expect_err "absolute path" "and says so"
 
 export KSTAT_SOCKET="$TMP/kstat.sock"
-start_daemon "$OUTPUT/kstatd" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --spl-kstat-dir "$SPL"
+start_daemon "$(dirname "$0")/kstatd-test" --socket "$KSTAT_SOCKET" --pin-path "$PIN" \
+	--spl-kstat-dir "$SPL"
 
 # books DIR: what the client's values are held against
 books() {

@@ -31,7 +31,8 @@ truncate -s 16M "$TMP/disk"
 LOOP=$(losetup -f --show "$TMP/disk")
 NAME=${LOOP#/dev/}
 export KSTAT_SOCKET="$TMP/kstat.sock"
-start_daemon "$OUTPUT/kstatd" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --reset --sync-interval 100
+start_daemon "$(dirname "$0")/kstatd-test" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --reset \
+	--sync-interval 100
 sleep 0.3
 
 run "$OUTPUT/kiostat" -x
