@@ -3,8 +3,9 @@
  * kmpstat: an illumos mpstat-style report from cpu:N:sys and cpu:N:vm,
  * read through libkstat: per CPU and per second, page faults (minf) and
  * major ones (mjf), cross-calls (xcal), interrupts, context switches (csw)
- * and involuntary ones (icsw: 0 unless kstatd's sched provider is
- * attached), system calls (syscl: 0 unless the syscall provider is),
+ * and involuntary ones (icsw), migrations (migr: both 0 unless kstatd's
+ * sched provider is attached), system calls (syscl: 0 unless the syscall
+ * provider is),
  * forks and execs; and the shares of time in user mode (usr), in the
  * kernel and its interrupts (sys), waiting for I/O (wt) and idle (idl).
  * The first report covers the time since each kstat was created, the
@@ -41,8 +42,9 @@ static int report(kstat_ctl_t *kc, long n)
 	(void)n;
 	if (kstat_chain_update(kc) == -1)
 		return -1;
-	printf("%3s %7s %5s %6s %7s %7s %6s %8s %5s %5s %3s %3s %3s %3s\n", "CPU", "minf", "mjf",
-	       "xcal", "intr", "csw", "icsw", "syscl", "fork", "exec", "usr", "sys", "wt", "idl");
+	printf("%3s %7s %5s %6s %7s %7s %6s %5s %8s %5s %5s %3s %3s %3s %3s\n", "CPU", "minf",
+	       "mjf", "xcal", "intr", "csw", "icsw", "migr", "syscl", "fork", "exec", "usr", "sys",
+	       "wt", "idl");
 	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next) {
 		uint64_t v[KS_MP_NSTATS] = { 0 };
 		struct ks_mpstat m;
@@ -72,11 +74,11 @@ static int report(kstat_ctl_t *kc, long n)
 		ks_mpstat(c->v, v, ksp->ks_snaptime - c->snap, &m);
 		memcpy(c->v, v, sizeof(v));
 		c->snap = ksp->ks_snaptime;
-		printf("%3d %7.0f %5.0f %6.0f %7.0f %7.0f %6.0f %8.0f %5.0f %5.0f %3.0f %3.0f "
+		printf("%3d %7.0f %5.0f %6.0f %7.0f %7.0f %6.0f %5.0f %8.0f %5.0f %5.0f %3.0f "
 		       "%3.0f "
-		       "%3.0f\n",
-		       ksp->ks_instance, m.minf, m.mjf, m.xcal, m.intr, m.csw, m.icsw, m.syscl,
-		       m.fork, m.exec, m.usr, m.sys, m.wt, m.idl);
+		       "%3.0f %3.0f\n",
+		       ksp->ks_instance, m.minf, m.mjf, m.xcal, m.intr, m.csw, m.icsw, m.migr,
+		       m.syscl, m.fork, m.exec, m.usr, m.sys, m.wt, m.idl);
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
 }

@@ -38,12 +38,13 @@ void ks_iostat(const kstat_io_t *a, const kstat_io_t *b, hrtime_t dt, struct ks_
 }
 
 const char *const ks_mp_stats[KS_MP_NSTATS] = {
-	"as_fault",        "maj_fault",     "xcalls",        "intr",          "pswitch",
-	"inv_swtch",       "syscall",       "sysfork",       "sysexec",       "cpu_nsec_user",
-	"cpu_nsec_kernel", "cpu_nsec_intr", "cpu_nsec_wait", "cpu_nsec_idle", "cpu_nsec_steal",
+	"as_fault",      "maj_fault",     "xcalls",        "intr",
+	"pswitch",       "inv_swtch",     "syscall",       "sysfork",
+	"sysexec",       "cpumigrate",    "cpu_nsec_user", "cpu_nsec_kernel",
+	"cpu_nsec_intr", "cpu_nsec_wait", "cpu_nsec_idle", "cpu_nsec_steal",
 };
 
-#define KS_MP_NRATES 9
+#define KS_MP_NRATES 10
 
 /*
  * illumos's minf counts the faults its address-space layer handled, the
@@ -54,8 +55,10 @@ const char *const ks_mp_stats[KS_MP_NSTATS] = {
 void ks_mpstat(const uint64_t *a, const uint64_t *b, hrtime_t dt, struct ks_mpstat *out)
 {
 	double secs = dt > 0 ? (double)dt / NS_PER_S : 1.0, t[6], total = 0;
-	double *rates[KS_MP_NRATES] = { &out->minf, &out->mjf,   &out->xcal, &out->intr, &out->csw,
-					&out->icsw, &out->syscl, &out->fork, &out->exec };
+	double *rates[KS_MP_NRATES] = {
+		&out->minf, &out->mjf,   &out->xcal, &out->intr, &out->csw,
+		&out->icsw, &out->syscl, &out->fork, &out->exec, &out->migr
+	};
 
 	for (int i = 0; i < KS_MP_NRATES; i++)
 		*rates[i] = (double)(b[i] - a[i]) / secs;

@@ -26,7 +26,7 @@ void ks_iostat(const kstat_io_t *a, const kstat_io_t *b, hrtime_t dt, struct ks_
 
 /* mpstat's per-CPU figures from two readings of cpu:N:vm and cpu:N:sys */
 struct ks_mpstat {
-	double minf, mjf, xcal, intr, csw, icsw, syscl, fork, exec; /* per second */
+	double minf, mjf, xcal, intr, csw, icsw, syscl, fork, exec, migr; /* per second */
 	double usr, sys, wt, idl; /* % of the CPU's time; sys includes interrupts */
 };
 
@@ -34,7 +34,7 @@ struct ks_mpstat {
  * The values mpstat needs, in the order ks_mpstat wants them: the first
  * KS_MP_NVM from cpu:N:vm, the rest from cpu:N:sys.
  */
-#define KS_MP_NSTATS 15
+#define KS_MP_NSTATS 16
 #define KS_MP_NVM 2
 extern const char *const ks_mp_stats[KS_MP_NSTATS];
 

@@ -65,9 +65,11 @@ run "$OUTPUT/kmpstat" 1 2
 expect_rc 0 "kmpstat 1 2"
 [ "$(grep -c '^CPU' "$_out")" -eq 2 ]
 check $? "two reports"
+grep -qE '^CPU +minf +mjf +xcal +intr +csw +icsw +migr +syscl +fork +exec +usr +sys +wt +idl$' "$_out"
+check $? "mpstat's columns, migr among them"
 [ "$(grep -cE '^ +[0-9]+ ' "$_out")" -eq $((2 * $(nproc))) ]
 check $? "a line per CPU in each"
-awk '/^ +[0-9]+ / { t = $11 + $12 + $13 + $14; if (t < 97 || t > 103) bad = 1 } END { exit bad }' "$_out"
+awk '/^ +[0-9]+ / { t = $12 + $13 + $14 + $15; if (t < 97 || t > 103) bad = 1 } END { exit bad }' "$_out"
 check $? "usr, sys, wt and idl add up to 100% (no time stolen here)"
 
 stop_daemon
