@@ -22,12 +22,14 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 PREFIX ?= /usr/local
 
 VERSION := 0.1.0
-CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC \
+# -MMD -MP: each object's header dependencies, in a .d file beside it
+DEPFLAGS := -MMD -MP
+CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(DEPFLAGS) \
 	-DKSTATD_VERSION='"$(VERSION)"' $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 # -mcpu=v3: 32-bit jumps and atomics (compare-and-swap), Linux 5.12 or later
 BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH)
-INCLUDES := -Iinclude -Isrc -I$(OUTPUT) -I$(OUTPUT)/bpf -Ibpf
+INCLUDES := -Iinclude -Isrc -I. -I$(OUTPUT) -I$(OUTPUT)/bpf -Ibpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 zlib libcrypt 2>/dev/null || \
@@ -48,51 +50,103 @@ BPF_PROVIDERS := \
 	disk \
 	net \
 	intr \
+	intr_claims \
 	sched \
 	syscall \
 	syscall_time \
+	skb_drop \
 	#
 # BPF objects of the daemon's own that are not providers (no kstats)
 BPF_HELPERS := \
 	peercred \
 	#
 
-# The engine and the providers: everything of the daemon but main()
-CORE_SRCS := \
-	src/btf_check.c \
-	src/builtin.c \
-	src/ioc_request.c \
-	src/ioctl_compat.c \
-	src/http_auth.c \
-	src/http_export.c \
-	src/http_listen.c \
-	src/http_neg.c \
-	src/json_render.c \
-	src/landing.c \
-	src/keydec.c \
-	src/keydec_net.c \
-	src/kidstore.c \
-	src/loader.c \
-	src/loader_kstats.c \
-	src/pins.c \
-	src/privs.c \
-	src/provider_dir.c \
-	src/log.c \
-	src/mkdirs.c \
-	src/nshelper.c \
-	src/outbuf.c \
-	src/peercred.c \
-	src/prom_group.c \
-	src/prom_name.c \
-	src/prom_render.c \
-	src/provider.c \
-	src/provider_fill.c \
-	src/schema.c \
-	src/snap_rw.c \
-	src/snapshot.c \
-	src/sysmisc.c \
-	src/web_config.c \
+# The daemon but main(), by layer, each directory with a README of what it
+# owns and what it may call: common/ and os/ at the bottom, the engine,
+# the providers (books, maps, builtin, loader, userspace), the front ends
+# on top.
+# The daemon's files include another directory's header by its path under
+# src/ ("engine/snapshot.h"): only src/ and common/ are on their path.
+COMMON_SRCS := \
+	common/jsonw.c \
+	common/kstat_types.c \
+	common/outbuf.c \
 	#
+OS_SRCS := \
+	src/os/cpus.c \
+	src/os/log.c \
+	src/os/mkdirs.c \
+	src/os/netns_enter.c \
+	src/os/nl_link.c \
+	src/os/nshelper.c \
+	src/os/peercred.c \
+	src/os/privs.c \
+	src/os/tick.c \
+	#
+ENGINE_SRCS := \
+	src/engine/snap_rw.c \
+	src/engine/snapshot.c \
+	#
+BOOKS_SRCS := \
+	src/providers/books/mib2.c \
+	src/providers/books/netns.c \
+	#
+MAPS_SRCS := \
+	src/providers/maps/btf_check.c \
+	src/providers/maps/keydec.c \
+	src/providers/maps/keydec_drop.c \
+	src/providers/maps/keydec_net.c \
+	src/providers/maps/pmap.c \
+	src/providers/maps/pmap_fill.c \
+	src/providers/maps/refresh.c \
+	src/providers/maps/schema.c \
+	#
+BUILTIN_SRCS := \
+	src/providers/builtin/builtin.c \
+	src/providers/builtin/cpu_stat_raw.c \
+	src/providers/builtin/disk_dev.c \
+	src/providers/builtin/disk_kstats.c \
+	src/providers/builtin/net_kstats.c \
+	src/providers/builtin/unix_sysinfo.c \
+	#
+LOADER_SRCS := \
+	src/providers/loader/kidstore.c \
+	src/providers/loader/loader.c \
+	src/providers/loader/percpu_btf.c \
+	src/providers/loader/pins.c \
+	src/providers/loader/provider.c \
+	src/providers/loader/provider_dir.c \
+	src/providers/loader/provider_self.c \
+	#
+USERSPACE_SRCS := \
+	src/providers/userspace/cpu_info.c \
+	src/providers/userspace/spl_parse.c \
+	src/providers/userspace/sysmisc.c \
+	src/providers/userspace/unix_kstats.c \
+	src/providers/userspace/zfs_kstats.c \
+	#
+IOCTL_SRCS := \
+	src/serve/ioctl/ioc_batch.c \
+	src/serve/ioctl/ioc_request.c \
+	src/serve/ioctl/ioctl_compat.c \
+	#
+HTTP_SRCS := \
+	src/serve/http/http_auth.c \
+	src/serve/http/http_export.c \
+	src/serve/http/http_listen.c \
+	src/serve/http/http_neg.c \
+	src/serve/http/json_render.c \
+	src/serve/http/landing.c \
+	src/serve/http/prom_group.c \
+	src/serve/http/prom_name.c \
+	src/serve/http/prom_render.c \
+	src/serve/http/web_config.c \
+	#
+CORE_SRCS := $(COMMON_SRCS) $(OS_SRCS) $(ENGINE_SRCS) $(BOOKS_SRCS) $(MAPS_SRCS) \
+	$(BUILTIN_SRCS) $(LOADER_SRCS) $(USERSPACE_SRCS) $(IOCTL_SRCS) $(HTTP_SRCS)
+# Tests, fuzzers and benchmarks include the daemon's headers by name
+SRC_DIRS := $(sort $(dir $(CORE_SRCS)))
+TEST_INCLUDES = $(INCLUDES) $(addprefix -I,$(SRC_DIRS))
 
 # Drop-in providers: a single .bpf.c each, no userspace code (examples/)
 EXAMPLES := \
@@ -111,12 +165,16 @@ TEST_BPF := \
 	bad_shape \
 	ktest_badkey \
 	bad_prog \
+	krefresh \
+	krefresh_bad \
+	knetdev \
 	#
 
 TEST_SUITES := \
 	test_abi \
 	test_ioc \
 	test_libkstat \
+	test_batch \
 	test_engine \
 	test_cpu_sys \
 	test_pmap \
@@ -132,12 +190,15 @@ TEST_SUITES := \
 	test_json \
 	test_kstat_cli \
 	test_disk \
+	test_disk_dev \
 	test_net \
 	test_intr \
 	test_syscall \
 	test_sched \
 	test_keydec \
 	test_ksreport \
+	test_refresh \
+	test_cpu_info \
 	#
 
 # The kstat(1M) command, a client of libkstat
@@ -147,12 +208,14 @@ CMD_SRCS := \
 	cmd/ks_collect.c \
 	cmd/ks_json.c \
 	cmd/ks_print.c \
+	cmd/ks_raw.c \
 	cmd/ks_select.c \
 	cmd/ks_write.c \
 	#
 
 # libkstat and the preload shim share one client of the socket protocol
 LIBKSTAT_SRCS := \
+	lib/kstat_batch.c \
 	lib/kstat_client.c \
 	lib/libkstat.c \
 	#
@@ -160,13 +223,15 @@ SHIM_SRCS := \
 	lib/kstat_client.c \
 	lib/kstat_preload.c \
 	#
-LIB_HDRS := include/kstat.h include/sys/kstat.h lib/kstat_client.h lib/kstat_wire.h
+LIB_HDRS := include/kstat.h include/sys/kstat.h include/sys/sysinfo.h lib/kstat_client.h \
+	lib/kstat_wire.h lib/kstat_wire_batch.h
 SONAME := libkstat.so.1
 # No sanitizers here: a preloaded library cannot bring ASan's runtime
-LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(EXTRA_CFLAGS)
+LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -fPIC $(DEPFLAGS) $(EXTRA_CFLAGS)
 LIB_INCLUDES := -Iinclude -Ilib
 # illumos-style programs the tests build against the library and the shim
 ILLUMOS_PROGS := \
+	ks_consumers \
 	ks_ioctl \
 	ks_lib \
 	#
@@ -177,8 +242,9 @@ REPORTS := \
 	kmpstat \
 	#
 
-CORE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
-CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS))
+CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
+CMD_OBJS := $(patsubst cmd/%.c,$(OUTPUT)/obj/cmd/%.o,$(CMD_SRCS)) \
+	$(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 CMD_LIB_OBJS := $(filter-out $(OUTPUT)/obj/cmd/kstat.o,$(CMD_OBJS))
 REPORT_BINS := $(patsubst %,$(OUTPUT)/%,$(REPORTS))
 LIBS64 := $(OUTPUT)/$(SONAME) $(OUTPUT)/libkstat.so $(OUTPUT)/libkstat.a \
@@ -189,7 +255,10 @@ ILLUMOS_BINS := $(patsubst %,$(OUTPUT)/tests/illumos/%,$(ILLUMOS_PROGS)) \
 	$(patsubst %,$(OUTPUT)/tests/illumos/%32,$(ILLUMOS_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS) $(BPF_HELPERS))
 TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TEST_SUITES))
-TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF))
+# tests/bpf/hostile.bpf.c built once per case
+HOSTILE_BPF := squat array hash widekey
+TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF)) \
+	$(patsubst %,$(OUTPUT)/tests/hostile_%.bpf.o,$(HOSTILE_BPF))
 EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))
 
 .DELETE_ON_ERROR:
@@ -209,9 +278,10 @@ run: deps
 tests: all $(TEST_BINS) $(TEST_BPF_OBJS) $(OUTPUT)/tests/abi32.o $(ILLUMOS_BINS) \
 	$(OUTPUT)/tests/ksfixture $(OUTPUT)/tests/kstat_reader $(OUTPUT)/tests/peer_race
 
+# The fuzzers build only for a run that names test_fuzz.sh: make fuzz runs them
 test:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory tests $(if $(filter test_fuzz%,$(TESTS)),fuzz-build)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
 test-asan:
@@ -260,6 +330,12 @@ $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h |
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
 
+# tests/bpf/hostile.bpf.c, one object per case
+$(OUTPUT)/tests/hostile_%.bpf.o: tests/bpf/hostile.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h \
+		| $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -DHOSTILE_$(shell echo $* | tr a-z A-Z) -c $< -o $@
+
 $(OUTPUT)/examples/%.bpf.o: examples/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/examples
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
@@ -268,30 +344,33 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/obj/builtin.o: $(SKELS)
-$(OUTPUT)/obj/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
-$(OUTPUT)/obj/keydec.o: $(OUTPUT)/syscall_names.h bpf/syscall.h
+$(OUTPUT)/obj/src/providers/builtin/builtin.o: $(SKELS)
+$(OUTPUT)/obj/src/os/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
+$(OUTPUT)/obj/src/providers/maps/keydec.o: $(OUTPUT)/syscall_names.h
 
 # System call names and numbers of this architecture, from its kernel headers
-$(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h: scripts/gen-syscalls.sh | $(OUTPUT)
+# One run writes both: a grouped target (&:), or a second run would leave
+# what the first fed (the BPF objects) older than the header
+$(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h &: scripts/gen-syscalls.sh | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscalls.sh "$(CC)" $(OUTPUT)/syscall_names.h $(OUTPUT)/syscall_nrs.h
 
-$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h | $(OUTPUT)/obj
+$(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -c $< -o $@
 
 $(OUTPUT)/libkstatd_core.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUTPUT)/kstatd: $(OUTPUT)/obj/kstatd.o $(OUTPUT)/libkstatd_core.a
+$(OUTPUT)/kstatd: $(OUTPUT)/obj/src/kstatd.o $(OUTPUT)/libkstatd_core.a
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(DAEMON_LIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -lcriterion -o $@
 
 $(OUTPUT)/bench/%.bpf.o: bench/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
@@ -308,20 +387,20 @@ $(OUTPUT)/bench/attach_empty: bench/attach_empty.c | $(OUTPUT)/bench
 
 $(OUTPUT)/bench/snapshot_scale: bench/snapshot_scale.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/bench
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -o $@
 # Suites that call libkstat in-process get it built with the suite's flags
-$(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat: \
+$(OUTPUT)/tests/test_ioc $(OUTPUT)/tests/test_libkstat $(OUTPUT)/tests/test_batch: \
 		$(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBKSTAT_SRCS) $(LIB_HDRS) \
 		$(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib -Itests $< $(LIBKSTAT_SRCS) \
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -Ilib -Itests $< $(LIBKSTAT_SRCS) \
 		$(OUTPUT)/libkstatd_core.a $(LDFLAGS) $(DAEMON_LIBS) -lcriterion -o $@
 
 # kstat(1M), linked with the static libkstat so that it runs from the build tree
 $(OUTPUT)/obj/cmd/%.o: cmd/%.c cmd/ks.h include/kstat.h include/sys/kstat.h lib/kstat_wire.h \
 		| $(OUTPUT)/obj/cmd
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Ilib -I. -c $< -o $@
 
 $(OUTPUT)/kstat: $(CMD_OBJS) $(OUTPUT)/libkstat.a
 	$(call msg,BINARY,$@)
@@ -335,9 +414,11 @@ $(OUTPUT)/tests/test_kstat_cli: tests/test_kstat_cli.c $(CMD_LIB_OBJS) $(OUTPUT)
 		$(LDFLAGS) -lpthread -lcriterion -o $@
 
 # The reports' arithmetic, without a daemon
-$(OUTPUT)/tests/test_ksreport: tests/test_ksreport.c cmd/ksreport.c cmd/ksreport.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_ksreport: tests/test_ksreport.c cmd/ksreport.c cmd/ksreport.h \
+		$(OUTPUT)/libkstat.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(LDFLAGS) -lcriterion -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -Iinclude -Icmd $< cmd/ksreport.c $(OUTPUT)/libkstat.a $(LDFLAGS) \
+		-lcriterion -lm -lpthread -o $@
 
 # libkstat and the shim, 64-bit and 32-bit
 $(OUTPUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(OUTPUT)/obj/lib
@@ -403,6 +484,17 @@ $(OUTPUT)/tests/illumos/ks_lib32: tests/illumos/ks_lib.c tests/illumos/ks_common
 	$(Q)$(CC) -m32 $(LIB_CFLAGS) -Iinclude $< -L$(OUTPUT)/lib32 -lkstat \
 		-Wl,-rpath,'$$ORIGIN/../../lib32' -o $@
 
+$(OUTPUT)/tests/illumos/ks_consumers: tests/illumos/ks_consumers.c tests/illumos/ks_common.h \
+		include/sys/sysinfo.h $(OUTPUT)/libkstat.so | $(OUTPUT)/tests/illumos
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -Iinclude $< -L$(OUTPUT) -lkstat -Wl,-rpath,'$$ORIGIN/../..' -o $@
+
+$(OUTPUT)/tests/illumos/ks_consumers32: tests/illumos/ks_consumers.c tests/illumos/ks_common.h \
+		include/sys/sysinfo.h $(OUTPUT)/lib32/libkstat.so | $(OUTPUT)/tests/illumos
+	$(call msg,CC-32,$@)
+	$(Q)$(CC) -m32 $(LIB_CFLAGS) -Iinclude $< -L$(OUTPUT)/lib32 -lkstat \
+		-Wl,-rpath,'$$ORIGIN/../../lib32' -o $@
+
 $(OUTPUT)/tests/illumos/ks_ioctl: tests/illumos/ks_ioctl.c tests/illumos/ks_common.h \
 		| $(OUTPUT)/tests/illumos
 	$(call msg,CC,$@)
@@ -428,7 +520,7 @@ $(OUTPUT)/tests/peer_race: tests/peer_race.c $(OUTPUT)/libkstat.a include/kstat.
 # A daemon without BPF serving kstats the built-in providers lack
 $(OUTPUT)/tests/ksfixture: tests/ksfixture.c $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Ilib $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -Ilib $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -o $@
 
 # libFuzzer targets (clang only): tests/fuzz/fuzz_<target>.c on copies of
@@ -446,27 +538,26 @@ FUZZ_TARGETS := \
 FUZZ_OUT ?= build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer $(DEPFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
 # The daemon without what loads BPF into the kernel
-FUZZ_CORE_SRCS := $(filter-out src/builtin.c src/loader.c src/loader_kstats.c src/pins.c \
-	src/kidstore.c src/peercred.c src/provider.c src/provider_dir.c src/sysmisc.c,$(CORE_SRCS))
-FUZZ_CORE_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
+FUZZ_CORE_SRCS := $(filter-out $(LOADER_SRCS) $(BUILTIN_SRCS) $(USERSPACE_SRCS) src/os/peercred.c,$(CORE_SRCS))
+FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
-	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS))
+	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS)) \
+	$(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(COMMON_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
-tests: $(FUZZ_BINS)
 
 $(FUZZ_OUT)/obj $(FUZZ_OUT)/obj/cmd $(FUZZ_OUT)/obj/lib:
 	$(Q)mkdir -p $@
 
-$(FUZZ_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/sys/kstat.h lib/kstat_wire.h \
-		| $(FUZZ_OUT)/obj
+$(FUZZ_OUT)/obj/%.o: %.c | $(FUZZ_OUT)/obj
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Isrc -Ibpf -Ilib -I$(FUZZ_OUT) \
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Isrc -I. -Ilib -I$(FUZZ_OUT) \
 		-c $< -o $@
 
-$(FUZZ_OUT)/obj/keydec.o: $(FUZZ_OUT)/syscall_names.h
+$(FUZZ_OUT)/obj/src/providers/maps/keydec.o: $(FUZZ_OUT)/syscall_names.h
 
 $(FUZZ_OUT)/syscall_names.h: scripts/gen-syscalls.sh | $(FUZZ_OUT)/obj
 	$(call msg,GEN,$@)
@@ -474,7 +565,7 @@ $(FUZZ_OUT)/syscall_names.h: scripts/gen-syscalls.sh | $(FUZZ_OUT)/obj
 
 $(FUZZ_OUT)/obj/cmd/%.o: cmd/%.c cmd/ks.h $(LIB_HDRS) | $(FUZZ_OUT)/obj/cmd
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Ilib -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iinclude -Ilib -I. -c $< -o $@
 
 $(FUZZ_OUT)/obj/lib/%.o: lib/%.c $(LIB_HDRS) | $(FUZZ_OUT)/obj/lib
 	$(call msg,CC-FUZZ,$@)
@@ -489,9 +580,11 @@ $(FUZZ_OUT)/fuzz_kstat_args: tests/fuzz/fuzz_kstat_args.c $(FUZZ_CMD_OBJS) cmd/k
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Ilib -Icmd $< $(FUZZ_CMD_OBJS) \
 		-lpthread -o $@
 
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a $(wildcard src/*.h)
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libcore.a
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Isrc -Ilib $< $(FUZZ_OUT)/libcore.a \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude -Isrc -I. $(addprefix -I,$(SRC_DIRS)) \
+		-Ilib $< \
+		$(FUZZ_OUT)/libcore.a \
 		$(DAEMON_LIBS) -o $@
 
 fuzz-build: $(FUZZ_BINS)
@@ -501,11 +594,11 @@ fuzz: fuzz-build
 		tests/fuzz/run.sh $(FUZZ)
 
 # The ABI's static assertions, checked for i386 too (gcc-multilib)
-$(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/abi32.o: tests/abi32.c include/sys/kstat.h include/sys/sysinfo.h | $(OUTPUT)/tests
 	$(call msg,CC-32,$@)
 	$(Q)$(CC) -m32 -std=c11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
 
-SOURCES = $(shell find bpf include src lib cmd tests examples bench -name '*.[ch]' 2>/dev/null)
+SOURCES = $(shell find bpf include common src lib cmd tests examples bench -name '*.[ch]' 2>/dev/null)
 
 format:
 	$(Q)clang-format -i $(SOURCES)
@@ -513,8 +606,8 @@ format:
 lint:
 	$(Q)clang-format --dry-run --Werror $(SOURCES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude -Isrc -Ilib \
-		src lib cmd 2>&1
+		--suppress=missingIncludeSystem --suppress=unknownMacro --inline-suppr -D__x86_64__ -Iinclude \
+		-Isrc -I. -Ilib common src lib cmd 2>&1
 
 # Installation: PREFIX (default /usr/local) and DESTDIR (a staging root).
 # `make uninstall` with the same PREFIX and DESTDIR removes exactly what
@@ -558,6 +651,7 @@ install: all
 	$(call install_libs,$(LIB32DIR),$(OUTPUT)/lib32)
 	$(Q)install -m 0644 include/kstat.h $(D)$(INCLUDEDIR)/kstat.h
 	$(Q)install -m 0644 include/sys/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h
+	$(Q)install -m 0644 include/sys/sysinfo.h $(D)$(INCLUDEDIR)/sys/sysinfo.h
 	$(Q)install -m 0644 bpf/kstat.bpf.h $(D)$(INCLUDEDIR)/kstatd/kstat.bpf.h
 	$(Q)install -m 0644 docs/kstat.1 $(D)$(MANDIR)/man1/kstat.1
 	$(Q)install -m 0644 docs/libkstat.3 $(D)$(MANDIR)/man3/libkstat.3
@@ -575,7 +669,7 @@ uninstall:
 		$(addprefix $(D)$(BINDIR)/,$(notdir $(REPORT_BINS))) \
 		$(foreach d,$(LIBDIR) $(LIB32DIR),$(addprefix $(D)$(d)/,$(LIBKSTAT_REAL) $(SONAME) \
 			libkstat.so libkstat.a kstat_preload.so pkgconfig/kstat.pc)) \
-		$(D)$(INCLUDEDIR)/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h \
+		$(D)$(INCLUDEDIR)/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h $(D)$(INCLUDEDIR)/sys/sysinfo.h \
 		$(D)$(INCLUDEDIR)/kstatd/kstat.bpf.h \
 		$(D)$(MANDIR)/man1/kstat.1 $(D)$(MANDIR)/man3/libkstat.3 $(D)$(MANDIR)/man8/kstatd.8 \
 		$(patsubst %,$(D)$(MANDIR)/man3/%.3,$(MAN3_LINKS)) \
@@ -591,6 +685,9 @@ deploy/kubernetes/prometheusrule.yaml: deploy/prometheus/kstatd.rules.yml \
 	$(call msg,GEN,$@)
 	$(Q)scripts/prometheusrule.py deploy/prometheus/kstatd.rules.yml \
 		deploy/prometheus/kstatd.alerts.yml > $@
+
+# what -MMD found each object to include (none before the first build)
+-include $(shell find $(OUTPUT) $(FUZZ_OUT) -name '*.d' 2>/dev/null)
 
 clean:
 	$(call msg,CLEAN,build)

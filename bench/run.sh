@@ -71,7 +71,7 @@ for c in bpftrace wrk prometheus-node-exporter curl bpftool python3; do
 done
 
 # The built-in providers, so a run can keep all but some detached
-BUILTINS=$(grep -o '{ "[a-z_]*"' src/builtin.c | tr -d '{ "')
+BUILTINS=$(grep -o '{ "[a-z_]*"' src/providers/builtin/builtin.c | tr -d '{ "')
 
 # start_bg READY_REGEX COMMAND...: run it in the background until a line
 # of its output matches; BG_PID, BG_LOG
@@ -484,6 +484,17 @@ NE_VERSION=$(prometheus-node-exporter --version 2>&1 | awk 'NR == 1 { print $3 }
 scrape node_exporter "$NE_PID" "http://127.0.0.1:$NE_PORT/metrics" >>"$DATA/scrape.txt"
 stop_bg
 
+# memory with the default providers alone, after as many scrapes as wrk made
+# of node_exporter: steady (VmRSS) and peak (VmHWM), beside node_exporter's
+start_kstatd all
+for _ in $(seq 1 50); do curl -s -o /dev/null "$KURL/metrics"; done
+KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -p >/dev/null
+echo "# exporter rss_kb hwm_kb" >"$DATA/memory.txt"
+echo "kstatd $(rss_kb "$BG_PID" VmRSS) $(rss_kb "$BG_PID" VmHWM)" >>"$DATA/memory.txt"
+stop_bg
+awk '$1 == "node_exporter" { r = $11; h = $12 } END { print "node_exporter", r, h }' \
+	"$DATA/scrape.txt" >>"$DATA/memory.txt"
+
 start_kstatd all -- --provider "$B/synth.bpf.o"
 KPID=$BG_PID
 wait_kstats 0
@@ -514,10 +525,22 @@ for n in $SIZES; do
 	for rep in $(seq 1 "$SCALE_REPS"); do
 		curl -s -o "$TMP/body" -w "$n scrape $rep %{time_total} %{size_download}\n" "$KURL/metrics" |
 			awk '{ printf "%s %s %s %.3f %s\n", $1, $2, $3, $4 * 1000, $5 }' >>"$DATA/scale_serve.txt"
+		# one module among n synthetic kstats: what kstatd:0:* costs alone
+		curl -sg -o "$TMP/body" -w "$n scrape_kstatd $rep %{time_total} %{size_download}\n" \
+			"$KURL/metrics?collect[]=kstatd" |
+			awk '{ printf "%s %s %s %.3f %s\n", $1, $2, $3, $4 * 1000, $5 }' >>"$DATA/scale_serve.txt"
 		t0=$EPOCHREALTIME
 		KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -p >"$TMP/body"
 		t1=$EPOCHREALTIME
 		echo "$n kstat_p $rep $t0 $t1 $(wc -c <"$TMP/body")" |
+			awk '{ printf "%s %s %s %.3f %s\n", $1, $2, $3, ($5 - $4) * 1000, $6 }' \
+				>>"$DATA/scale_serve.txt"
+		# the same, one round trip per kstat (KSTAT_BATCH=0): 100k take seconds
+		[ "$n" -le 10000 ] || [ "$rep" -eq 1 ] || continue
+		t0=$EPOCHREALTIME
+		KSTAT_BATCH=0 KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -p >"$TMP/body"
+		t1=$EPOCHREALTIME
+		echo "$n kstat_p_single $rep $t0 $t1 $(wc -c <"$TMP/body")" |
 			awk '{ printf "%s %s %s %.3f %s\n", $1, $2, $3, ($5 - $4) * 1000, $6 }' \
 				>>"$DATA/scale_serve.txt"
 	done

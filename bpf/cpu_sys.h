@@ -1,39 +1,47 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The value of cpu:N:sys, shared by the providers that add to it: cpu_sys
- * (scheduler, interrupts, faults) and syscall (system calls, attached only
- * on demand).  Include kstat.bpf.h first.
+ * (the kernel's own per-CPU books, fork and exec), sched (involuntary
+ * switches and migrations, opt-in) and syscall (system calls, opt-in).  Include
+ * kstat.bpf.h first.
  */
 #ifndef __KSTAT_CPU_SYS_H
 #define __KSTAT_CPU_SYS_H
 
 struct cpu_sys {
 	__u64 pswitch KSTAT_COUNTER(count, "Context switches");
+	/* from the sched provider, while it is attached */
 	__u64 inv_swtch KSTAT_COUNTER(count,
 				      "Involuntary context switches (preempted or still runnable)");
-	__u64 cpu_nsec_idle KSTAT_COUNTER(ns, "Time this CPU ran its idle task")
-		KSTAT_OPEN(since, in_idle);
-	__u64 cpu_nsec_busy KSTAT_COUNTER(ns, "Time this CPU ran any other task")
-		KSTAT_OPEN(since, in_busy);
-	__u64 intr KSTAT_COUNTER(count, "Device interrupt handlers run");
-	__u64 sysfork KSTAT_COUNTER(count, "Processes and threads created (fork, vfork, clone)");
+	__u64 cpu_nsec_user KSTAT_COUNTER(ns, "Time in user mode, niced and guest included");
+	__u64 cpu_nsec_kernel KSTAT_COUNTER(ns, "Time in the kernel, interrupts excluded");
+	__u64 cpu_nsec_idle KSTAT_COUNTER(ns, "Time idle with no I/O pending");
+	__u64 cpu_nsec_wait KSTAT_COUNTER(ns, "Time idle while I/O was pending (iowait)");
+	__u64 cpu_nsec_intr KSTAT_COUNTER(ns, "Time serving hard and soft interrupts");
+	__u64 cpu_nsec_steal KSTAT_COUNTER(ns, "Time the hypervisor ran something else");
+	__u64 cpu_ticks_user KSTAT_COUNTER(count, "cpu_nsec_user in 10 ms ticks");
+	__u64 cpu_ticks_kernel KSTAT_COUNTER(count, "cpu_nsec_kernel in 10 ms ticks");
+	__u64 cpu_ticks_idle KSTAT_COUNTER(count, "cpu_nsec_idle in 10 ms ticks");
+	__u64 cpu_ticks_wait KSTAT_COUNTER(count, "cpu_nsec_wait in 10 ms ticks");
+	__u64 intr KSTAT_COUNTER(count, "Interrupts, device and CPU vectors, as /proc/interrupts");
+	__u64 xcalls KSTAT_COUNTER(count, "Cross-calls (function call and TLB shootdown IPIs)");
+	__u64 sysfork KSTAT_COUNTER(count,
+				    "Processes created (fork, vfork, clone without CLONE_THREAD)");
 	__u64 sysexec KSTAT_COUNTER(count, "Successful execs");
-	__u64 pgfault KSTAT_COUNTER(count, "Page faults, user and kernel");
+	__u64 nthreads KSTAT_COUNTER(count, "Tasks created: processes, threads and kernel threads");
+	/* from the sched provider, while it is attached */
+	__u64 cpumigrate KSTAT_COUNTER(count, "Task migrations the scheduler made on this CPU");
+	__u64 iowait KSTAT_GAUGE(count, "Tasks waiting for I/O that last ran on this CPU");
+	__u64 wait_ticks_io KSTAT_COUNTER(count,
+					  "cpu_ticks_wait: all of Linux's wait time is I/O wait");
 	/* from the syscall provider, while it is attached */
 	__u64 syscall KSTAT_COUNTER(count, "System calls entered");
 	__u64 sysread KSTAT_COUNTER(count, "read, readv, pread64, preadv and preadv2 calls");
 	__u64 syswrite KSTAT_COUNTER(count, "write, writev, pwrite64, pwritev and pwritev2 calls");
 	__u64 readch KSTAT_COUNTER(bytes, "Bytes those reads returned");
 	__u64 writech KSTAT_COUNTER(bytes, "Bytes those writes accepted");
-	/*
-	 * private: the interval since the last switch is still accruing.
-	 * The flags lie before since on purpose: a reader's copy is taken
-	 * word by word in address order, so a copy that sees a flag set sees
-	 * the since written before it (see handle_sched_switch).
-	 */
-	__u32 in_idle;
-	__u32 in_busy;
-	__u64 since;
+	/* private: tasks queued to run, not running (unix:0:sysinfo's runque) */
+	__u64 nr_queued;
 };
 
 #endif /* __KSTAT_CPU_SYS_H */

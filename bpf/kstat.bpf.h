@@ -12,6 +12,8 @@
  *	KSTAT_KEY(blkdev|netdev|irq|syscall)	keyed maps: what a key is
  *	KSTAT_WRITABLE				plain ARRAY maps only
  *	KSTAT_SHARED("prov", "map")		this is that provider's map
+ *	KSTAT_PINNED				no kstats of its own, but pinned
+ *						(a built-in's own userspace reads it)
  * On each member of the value struct that is a statistic:
  *	KSTAT_COUNTER(unit, "help")		only ever goes up
  *	KSTAT_GAUGE(unit, "help")		goes up and down
@@ -35,6 +37,7 @@
 #define KSTAT_KEY(k) __kstat_tag("kstat.key=" #k)
 #define KSTAT_WRITABLE __kstat_tag("kstat.writable")
 #define KSTAT_SHARED(provider, map) __kstat_tag("kstat.shared=" provider "/" map)
+#define KSTAT_PINNED __kstat_tag("kstat.pinned")
 
 #define KSTAT_COUNTER(unit, help) __kstat_tag("kstat.stat=counter," #unit "," help)
 #define KSTAT_GAUGE(unit, help) __kstat_tag("kstat.stat=gauge," #unit "," help)

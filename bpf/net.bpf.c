@@ -1,135 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * link:<netns>:<ifname>, one NAMED kstat per network interface, with the
- * illumos link statistics the tracepoints can give: packets and bytes
- * each way, broadcast and multicast received, transmit errors, drops.
+ * The net provider's one program, on no packet path: a task iterator
+ * that tells kstatd which network namespaces have processes.  The link
+ * and MIB-II statistics themselves are the kernel's own books, read
+ * through netlink and /proc/net from inside each namespace
+ * (src/providers/builtin/net_kstats.c): nothing is counted here.
  *
- * Received is what a driver hands to the stack (netif_receive_skb, once
- * per packet, before GRO merges nothing further), sent what a driver
- * accepted (net_dev_xmit).  Bytes include the link-layer header, as the
- * drivers' own counters do.  A GSO or GRO super-packet counts once, as
- * virtual devices (veth, virtio) count it; a physical NIC counts the
- * segments it puts on the wire.
- *
- * Keys are (network namespace, ifindex): the same ifindex exists in every
- * namespace.  kstatd names them and notices interfaces that went (there
- * is no tracepoint for that) from the netdev key decoder.
+ * kstatd reads the iterator once per sync.  It writes one record per
+ * process whose network namespace is not its parent's: every namespace
+ * with a process has one (follow any process's parents up to init: the
+ * last one inside the namespace is such a process), so a host of many
+ * processes gives few records, about one per container.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-#include "kstat.bpf.h"
+#include "net.h"
 
-#define MAX_LINKS 4096
-#define PACKET_BROADCAST 1
-#define PACKET_MULTICAST 2
-#define NETDEV_TX_BUSY 0x10
-#define NET_XMIT_CN 2
+#define MAX_PID_LEVEL 32
 
-struct link {
-	__u64 ipackets64 KSTAT_COUNTER(count, "Packets received");
-	__u64 rbytes64 KSTAT_COUNTER(bytes, "Bytes received, link-layer headers included");
-	__u64 brdcstrcv KSTAT_COUNTER(count, "Broadcast packets received");
-	__u64 multircv KSTAT_COUNTER(count, "Multicast packets received");
-	__u64 opackets64 KSTAT_COUNTER(count, "Packets the driver accepted to send");
-	__u64 obytes64 KSTAT_COUNTER(bytes, "Bytes sent, link-layer headers included");
-	__u64 oerrors KSTAT_COUNTER(count, "Packets the driver refused with an error");
-	__u64 drops KSTAT_COUNTER(count,
-				  "Packets the kernel dropped while they were on this interface");
-};
-
-/* Entries are made once per interface: not preallocated, as per-CPU values multiply by CPUs */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, MAX_LINKS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64); /* netns inode << 32 | ifindex */
-	__type(value, struct link);
-} link SEC(".maps") KSTAT_MODULE("link") KSTAT_CLASS("net") KSTAT_INSTANCE(key) KSTAT_KEY(netdev);
-
-static const struct link zero_link;
-
-/*
- * dev comes from a tracepoint's typed arguments: its fields, and the chain
- * to its namespace, are read directly (BTF pointers), no probe read on a
- * per-packet path.
- */
-static __always_inline struct link *link_of(struct net_device *dev)
+static __always_inline struct net *net_of(struct task_struct *task)
 {
-	__u32 ino = 0;
-	__u64 key;
+	struct nsproxy *nsp = task->nsproxy;
 
-	/* without CONFIG_NET_NS there is one namespace, which the decoder reads as 0 */
-	if (bpf_core_field_exists(dev->nd_net.net)) {
-		struct net *net = dev->nd_net.net;
+	/* an exiting task has none any more */
+	return nsp ? nsp->net_ns : NULL;
+}
 
-		if (net)
-			ino = net->ns.inum;
-	}
-	key = (__u64)ino << 32 | (__u32)dev->ifindex;
-	return kstat_lookup_or_init(&link, &key, &zero_link);
+/* The cookie of a namespace: a u64 since 5.14 (an atomic64_t before): 8 bytes either way */
+static __always_inline __u64 net_cookie(struct net *net)
+{
+	__u64 cookie = 0;
+
+	if (bpf_core_field_exists(net->net_cookie))
+		bpf_core_read(&cookie, sizeof(cookie), &net->net_cookie);
+	return cookie;
 }
 
 /*
- * The driver pulled the link-layer header already: its bytes are counted
- * back from the tracepoint's own sk_buff, read directly (tp_btf arguments
- * are typed and trusted).
+ * The pid of task in the pid namespace of the process reading the
+ * iterator (the iterator walks that namespace's tasks, but tgid is the
+ * global pid): the helper finds the process under /proc by it.
  */
-SEC("tp_btf/netif_receive_skb")
-int BPF_PROG(handle_netif_receive_skb, struct sk_buff *skb)
+static __always_inline __u32 pid_for_reader(struct task_struct *task)
 {
-	struct net_device *dev = skb->dev;
-	__u64 head, data, mac;
-	__u8 type;
-	struct link *l;
+	struct task_struct *me = bpf_get_current_task_btf();
+	struct pid *mine = me->thread_pid, *its = task->thread_pid;
+	unsigned long at;
+	struct upid u = {};
+	unsigned int lvl;
 
-	if (!dev || !(l = link_of(dev)))
+	if (!mine || !its)
 		return 0;
-	/* the driver pulled the link-layer header already: count it back */
-	head = (__u64)skb->head;
-	data = (__u64)skb->data;
-	mac = skb->mac_header;
-	type = BPF_CORE_READ_BITFIELD(skb, pkt_type);
-	l->ipackets64++;
-	l->rbytes64 += skb->len;
-	if (mac != (__u16)~0U && data >= head + mac)
-		l->rbytes64 += data - (head + mac);
-	if (type == PACKET_BROADCAST)
-		l->brdcstrcv++;
-	else if (type == PACKET_MULTICAST)
-		l->multircv++;
-	return 0;
+	lvl = mine->level;
+	if (lvl >= MAX_PID_LEVEL || its->level < lvl)
+		return 0;
+	at = (unsigned long)its + bpf_core_field_offset(struct pid, numbers) +
+	     lvl * sizeof(struct upid);
+	if (bpf_probe_read_kernel(&u, sizeof(u), (void *)at))
+		return 0;
+	return u.nr > 0 ? (__u32)u.nr : 0;
 }
 
-SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(handle_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
-	     unsigned int skb_len)
+SEC("iter/task")
+int netns_tasks(struct bpf_iter__task *ctx)
 {
-	struct link *l;
+	struct task_struct *task = ctx->task, *parent;
+	struct netns_rec r = {};
+	struct net *net, *pnet;
 
-	/* busy: the packet stays queued and comes back */
-	if (rc == NETDEV_TX_BUSY || !dev || !(l = link_of(dev)))
+	/* one thread per process: the namespace is per thread, but threads rarely differ */
+	if (!task || task->pid != task->tgid)
 		return 0;
-	if (rc == NETDEV_TX_OK || rc == NET_XMIT_CN) {
-		l->opackets64++;
-		l->obytes64 += skb_len;
-	} else {
-		l->oerrors++;
-	}
-	return 0;
-}
-
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
-{
-	struct net_device *dev = skb->dev;
-	struct link *l;
-
-	if (reason == SKB_CONSUMED || !dev || !(l = link_of(dev)))
+	net = net_of(task);
+	if (!net)
 		return 0;
-	l->drops++;
+	r.ino = net->ns.inum;
+	parent = task->real_parent;
+	pnet = parent && parent->pid ? net_of(parent) : NULL;
+	if (pnet && pnet->ns.inum == r.ino)
+		return 0;
+	r.cookie = net_cookie(net);
+	r.pid = pid_for_reader(task);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }
 

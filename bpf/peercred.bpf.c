@@ -17,7 +17,7 @@
 
 #include "peercred_rec.h"
 
-/* set by kstatd before each run; runs are serialised (src/peercred.c) */
+/* set by kstatd before each run; runs are serialised (src/os/peercred.c) */
 __u64 target_ino;
 
 SEC("iter/unix")

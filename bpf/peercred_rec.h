@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What peercred.bpf.c reports of one socket: the credentials its peer had
- * when it connected.  Shared by the iterator and src/peercred.c.
+ * when it connected.  Shared by the iterator and src/os/peercred.c.
  */
 #ifndef __KSTAT_PEERCRED_REC_H
 #define __KSTAT_PEERCRED_REC_H

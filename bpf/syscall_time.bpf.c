@@ -139,7 +139,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	}
 	l = bpf_map_lookup_elem(&latency, &zero);
 	if (l) {
-		l->lat[kstat_log2_slot(d, LAT_SLOTS)]++;
+		l->lat[log2_slot(d, LAT_SLOTS)]++;
 		l->lat_sum += d;
 	}
 	return 0;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * kiostat: illumos iostat -x from the disk kstats kstatd serves (class
- * "disk", KSTAT_TYPE_IO), read through libkstat.  The first report covers
+ * kiostat: illumos iostat -x from the disk kstats kstatd serves
+ * (KSTAT_TYPE_IO of class "disk" or "stacked", and "partition" with -p,
+ * as iostat -xp), read through libkstat.  The first report covers
  * the time since each kstat was created, the next ones each interval.
  * Disks that appear or go between reports come and go with the chain.
  */
@@ -26,11 +27,12 @@ struct dev {
 };
 
 static struct dev *devs;
+static int partitions; /* -p */
 static size_t ndevs, cap;
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kiostat [-x] [interval [count]]\n");
+	fprintf(stderr, "usage: kiostat [-xp] [interval [count]]\n");
 }
 
 /* The device of a kstat, new ones starting from zero at their creation */
@@ -70,7 +72,9 @@ static int report(kstat_ctl_t *kc, long gen)
 		kstat_io_t io;
 		struct dev *d;
 
-		if (ksp->ks_type != KSTAT_TYPE_IO || strcmp(ksp->ks_class, "disk"))
+		if (ksp->ks_type != KSTAT_TYPE_IO ||
+		    (strcmp(ksp->ks_class, "disk") && strcmp(ksp->ks_class, "stacked") &&
+		     (!partitions || strcmp(ksp->ks_class, "partition"))))
 			continue;
 		if (kstat_read(kc, ksp, &io) == -1)
 			continue; /* it went: the next chain update drops it */
@@ -102,13 +106,13 @@ static int report(kstat_ctl_t *kc, long gen)
 
 int main(int argc, char **argv)
 {
-	struct timespec start;
-	kstat_ctl_t *kc;
-	int opt, interval;
+	int opt, interval, ret;
 	long count;
 
-	while ((opt = getopt(argc, argv, "x")) != -1) {
-		if (opt != 'x') {
+	while ((opt = getopt(argc, argv, "xp")) != -1) {
+		if (opt == 'p') {
+			partitions = 1;
+		} else if (opt != 'x') {
 			usage();
 			return 2;
 		}
@@ -117,25 +121,7 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	kc = kstat_open();
-	if (!kc) {
-		fprintf(stderr, "kiostat: cannot reach kstatd: %s (is it running? KSTAT_SOCKET)\n",
-			strerror(errno));
-		return 1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (long n = 0; count < 0 || n < count; n++) {
-		if (n) {
-			ks_sleep_until(&start, interval, n);
-			putchar('\n');
-		}
-		if (report(kc, n + 1)) {
-			fprintf(stderr, "kiostat: %s\n", strerror(errno));
-			kstat_close(kc);
-			return 1;
-		}
-	}
-	kstat_close(kc);
+	ret = ks_report_loop("kiostat", interval, count, report);
 	free(devs);
-	return 0;
+	return ret;
 }

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * kmpstat: an illumos mpstat-style report from cpu:N:sys, read through
- * libkstat: per CPU and per second, page faults (flt: minor and major
- * together, Linux's tracepoints do not tell them apart), device
- * interrupts, context switches (csw) and involuntary ones (icsw), system
- * calls (syscl: 0 unless kstatd's syscall provider is attached), forks
- * and execs, and the share of time busy and idle.  The first report
- * covers the time since each kstat was created, the next ones each
- * interval.
+ * kmpstat: an illumos mpstat-style report from cpu:N:sys and cpu:N:vm,
+ * read through libkstat: per CPU and per second, page faults (minf) and
+ * major ones (mjf), cross-calls (xcal), interrupts, context switches (csw)
+ * and involuntary ones (icsw), migrations (migr: both 0 unless kstatd's
+ * sched provider is attached), system calls (syscl: 0 unless the syscall
+ * provider is),
+ * forks and execs; and the shares of time in user mode (usr), in the
+ * kernel and its interrupts (sys), waiting for I/O (wt) and idle (idl).
+ * The first report covers the time since each kstat was created, the
+ * next ones each interval.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,23 +37,31 @@ static void usage(void)
 	fprintf(stderr, "usage: kmpstat [interval [count]]\n");
 }
 
-static int report(kstat_ctl_t *kc)
+static int report(kstat_ctl_t *kc, long n)
 {
+	(void)n;
 	if (kstat_chain_update(kc) == -1)
 		return -1;
-	printf("%3s %7s %7s %7s %7s %8s %6s %6s %4s %4s\n", "CPU", "flt", "intr", "csw", "icsw",
-	       "syscl", "fork", "exec", "busy", "idl");
+	printf("%3s %7s %5s %6s %7s %7s %6s %5s %8s %5s %5s %3s %3s %3s %3s\n", "CPU", "minf",
+	       "mjf", "xcal", "intr", "csw", "icsw", "migr", "syscl", "fork", "exec", "usr", "sys",
+	       "wt", "idl");
 	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next) {
 		uint64_t v[KS_MP_NSTATS] = { 0 };
 		struct ks_mpstat m;
+		kstat_t *vm;
 		struct cpu *c;
 
 		if (strcmp(ksp->ks_module, "cpu") || strcmp(ksp->ks_name, "sys") ||
 		    ksp->ks_instance < 0 || ksp->ks_instance >= MAX_CPUS ||
 		    kstat_read(kc, ksp, NULL) == -1)
 			continue;
+		vm = kstat_lookup(kc, "cpu", ksp->ks_instance, "vm");
+		if (vm && kstat_read(kc, vm, NULL) == -1)
+			vm = NULL;
 		for (int i = 0; i < KS_MP_NSTATS; i++) {
-			const kstat_named_t *kn = kstat_data_lookup(ksp, ks_mp_stats[i]);
+			const kstat_named_t *kn =
+				i < KS_MP_NVM ? (vm ? kstat_data_lookup(vm, ks_mp_stats[i]) : NULL)
+					      : kstat_data_lookup(ksp, ks_mp_stats[i]);
 
 			v[i] = kn ? kn->value.ui64 : 0;
 		}
@@ -64,17 +74,17 @@ static int report(kstat_ctl_t *kc)
 		ks_mpstat(c->v, v, ksp->ks_snaptime - c->snap, &m);
 		memcpy(c->v, v, sizeof(v));
 		c->snap = ksp->ks_snaptime;
-		printf("%3d %7.0f %7.0f %7.0f %7.0f %8.0f %6.0f %6.0f %4.0f %4.0f\n",
-		       ksp->ks_instance, m.flt, m.intr, m.csw, m.icsw, m.syscl, m.fork, m.exec,
-		       m.busy, m.idle);
+		printf("%3d %7.0f %5.0f %6.0f %7.0f %7.0f %6.0f %5.0f %8.0f %5.0f %5.0f %3.0f "
+		       "%3.0f "
+		       "%3.0f %3.0f\n",
+		       ksp->ks_instance, m.minf, m.mjf, m.xcal, m.intr, m.csw, m.icsw, m.migr,
+		       m.syscl, m.fork, m.exec, m.usr, m.sys, m.wt, m.idl);
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
-	struct timespec start;
-	kstat_ctl_t *kc;
 	int interval;
 	long count;
 
@@ -86,24 +96,5 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	kc = kstat_open();
-	if (!kc) {
-		fprintf(stderr, "kmpstat: cannot reach kstatd: %s (is it running? KSTAT_SOCKET)\n",
-			strerror(errno));
-		return 1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (long n = 0; count < 0 || n < count; n++) {
-		if (n) {
-			ks_sleep_until(&start, interval, n);
-			putchar('\n');
-		}
-		if (report(kc)) {
-			fprintf(stderr, "kmpstat: %s\n", strerror(errno));
-			kstat_close(kc);
-			return 1;
-		}
-	}
-	kstat_close(kc);
-	return 0;
+	return ks_report_loop("kmpstat", interval, count, report);
 }

@@ -69,6 +69,22 @@ struct ks_instance {
 	size_t nvcap;
 };
 
+/* A RAW kstat kstat(1M) can read (ks_raw.c): its struct's size and members */
+struct ks_raw_field {
+	const char *name;
+	size_t offset;
+	uchar_t data_type; /* KSTAT_DATA_INT32, UINT32 or UINT64 */
+};
+struct ks_raw {
+	const char *key; /* module:name without digits, as illumos matches them */
+	size_t size;
+	const struct ks_raw_field *fields;
+	size_t nfields;
+};
+
+/* The reader of a RAW kstat of this module and name, or NULL */
+const struct ks_raw *ks_raw_lookup(const char *module, const char *name);
+
 struct ks_report {
 	struct ks_instance *ksi;
 	size_t n;

@@ -5,15 +5,17 @@
  * by module (ignoring case), numeric instance, then name; statistics by
  * name ignoring case; an equal key goes before the ones already there.
  * Pseudo-statistics: crtime always, class with -p/-l/-C, snaptime once the
- * read succeeded.  kstat_* kstats (kid 0, kid 1) and RAW kstats, for which
- * there is no reader here, are left out.
+ * read succeeded.  kstat_* kstats (kid 0, kid 1) and RAW kstats other than
+ * those ks_raw.c reads are left out.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/kstat_types.h"
 #include "ks.h"
 
 /* Out of memory is fatal, as in illumos kstat */
@@ -140,54 +142,54 @@ static void ks_save_named(struct ks_instance *ksi, const kstat_t *ksp)
 	}
 }
 
-/* The five counters of an INTR kstat, under illumos kstat's names */
-static void ks_save_intr(struct ks_instance *ksi, const kstat_t *ksp)
+/*
+ * The fields of an IO or INTR kstat, or of the first timer of a TIMER
+ * kstat (illumos shows no more), under illumos kstat's names
+ */
+static void ks_save_fixed(struct ks_instance *ksi, const kstat_t *ksp)
 {
-	static const char *const names[KSTAT_NUM_INTRS] = { "hard", "soft", "watchdog", "spurious",
-							    "multiple_service" };
-	const kstat_intr_t *ki = ksp->ks_data;
+	const struct kt_type *kt = kt_type(ksp->ks_type);
 
-	if (ksp->ks_data_size < sizeof(*ki))
+	if ((ksp->ks_type == KSTAT_TYPE_TIMER && ksp->ks_ndata < 1) || ksp->ks_data_size < kt->size)
 		return;
-	for (int i = 0; i < KSTAT_NUM_INTRS; i++)
-		ks_nv_u32(ksi, names[i], ki->intrs[i]);
+	if (ksp->ks_type == KSTAT_TYPE_TIMER) {
+		const kstat_timer_t *t = ksp->ks_data;
+
+		ks_nv_str(ksi, "name", t->name, strnlen(t->name, KSTAT_STRLEN - 1));
+	}
+	for (unsigned int i = 0; i < kt->nfields; i++) {
+		const struct kt_field *f = &kt->fields[i];
+
+		if (f->size == 4)
+			ks_nv_u32(ksi, f->name, (uint32_t)kt_get(ksp->ks_data, f));
+		else
+			ks_nv_u64(ksi, f->name, kt_get(ksp->ks_data, f));
+	}
 }
 
-/* The twelve fields of an IO kstat, under illumos kstat's names */
-static void ks_save_io(struct ks_instance *ksi, const kstat_t *ksp)
+/* The members of a RAW kstat of a known kind, if it has its struct's size */
+static void ks_save_raw(struct ks_instance *ksi, const kstat_t *ksp, const struct ks_raw *raw)
 {
-	const kstat_io_t *io = ksp->ks_data;
+	const char *base = ksp->ks_data;
 
-	if (ksp->ks_data_size < sizeof(*io))
+	if (ksp->ks_data_size != raw->size)
 		return;
-	ks_nv_u64(ksi, "nread", io->nread);
-	ks_nv_u64(ksi, "nwritten", io->nwritten);
-	ks_nv_u32(ksi, "reads", io->reads);
-	ks_nv_u32(ksi, "writes", io->writes);
-	ks_nv_u64(ksi, "wtime", (uint64_t)io->wtime);
-	ks_nv_u64(ksi, "wlentime", (uint64_t)io->wlentime);
-	ks_nv_u64(ksi, "wlastupdate", (uint64_t)io->wlastupdate);
-	ks_nv_u64(ksi, "rtime", (uint64_t)io->rtime);
-	ks_nv_u64(ksi, "rlentime", (uint64_t)io->rlentime);
-	ks_nv_u64(ksi, "rlastupdate", (uint64_t)io->rlastupdate);
-	ks_nv_u32(ksi, "wcnt", io->wcnt);
-	ks_nv_u32(ksi, "rcnt", io->rcnt);
-}
+	for (size_t i = 0; i < raw->nfields; i++) {
+		const struct ks_raw_field *f = &raw->fields[i];
+		uint32_t v32;
+		uint64_t v64;
 
-/* Only the first timer of a TIMER kstat is shown, as illumos does */
-static void ks_save_timer(struct ks_instance *ksi, const kstat_t *ksp)
-{
-	const kstat_timer_t *kt = ksp->ks_data;
-
-	if (ksp->ks_ndata < 1 || ksp->ks_data_size < sizeof(*kt))
-		return;
-	ks_nv_str(ksi, "name", kt->name, strnlen(kt->name, KSTAT_STRLEN - 1));
-	ks_nv_u64(ksi, "num_events", kt->num_events);
-	ks_nv_u64(ksi, "elapsed_time", (uint64_t)kt->elapsed_time);
-	ks_nv_u64(ksi, "min_time", (uint64_t)kt->min_time);
-	ks_nv_u64(ksi, "max_time", (uint64_t)kt->max_time);
-	ks_nv_u64(ksi, "start_time", (uint64_t)kt->start_time);
-	ks_nv_u64(ksi, "stop_time", (uint64_t)kt->stop_time);
+		if (f->data_type == KSTAT_DATA_UINT64) {
+			memcpy(&v64, base + f->offset, sizeof(v64));
+			ks_nv_u64(ksi, f->name, v64);
+			continue;
+		}
+		memcpy(&v32, base + f->offset, sizeof(v32));
+		if (f->data_type == KSTAT_DATA_INT32)
+			ks_nv_add(ksi, f->name, KSTAT_DATA_INT32)->value.i32 = (int32_t)v32;
+		else
+			ks_nv_u32(ksi, f->name, v32);
+	}
 }
 
 /* Could any selector pick this kstat?  Statistics are matched when printing */
@@ -256,24 +258,53 @@ static struct ks_instance *ks_instance_new(const struct ks_cfg *cfg, struct ks_r
  */
 int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 {
+	kstat_t **ksps = NULL;
+	size_t nk = 0, kcap = 0;
 	bool eio = false;
+	int *errs;
 
 	memset(r, 0, sizeof(*r));
+	/* sized for the whole chain at once: no copies of 100k instances while growing */
+	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next)
+		r->cap++;
+	r->ksi = ks_alloc_or_die(malloc((r->cap + 1) * sizeof(*r->ksi)));
+	r->cap++;
 	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next) {
+		const struct ks_raw *raw;
 		struct ks_instance *ksi;
 
 		if (strncmp(ksp->ks_name, "kstat_", 6) == 0)
 			continue;
-		if (ksp->ks_type == KSTAT_TYPE_RAW || ksp->ks_type >= KSTAT_NUM_TYPES)
+		if (ksp->ks_type >= KSTAT_NUM_TYPES)
+			continue;
+		raw = ksp->ks_type == KSTAT_TYPE_RAW ? ks_raw_lookup(ksp->ks_module, ksp->ks_name)
+						     : NULL;
+		if (ksp->ks_type == KSTAT_TYPE_RAW && !raw)
 			continue;
 		ksi = ks_instance_new(cfg, r, ksp);
 		if (!ksi)
 			continue;
+		/* room for its statistics and the pseudo ones at once: no doubling */
+		ksi->nvcap = (ksp->ks_type == KSTAT_TYPE_NAMED ? ksp->ks_ndata : 15) + 3;
+		if (raw)
+			ksi->nvcap = raw->nfields + 3;
+		ksi->nv = ks_alloc_or_die(calloc(ksi->nvcap, sizeof(*ksi->nv)));
 		ks_nv_hrtime(ksi, "crtime", ksp->ks_crtime);
 		if (cfg->pflg)
 			ks_nv_str(ksi, "class", ksi->class, strlen(ksi->class));
-		if (kstat_read(kc, ksp, NULL) == -1) {
-			eio |= errno == EIO;
+		ksps = ks_grow(ksps, nk, &kcap, sizeof(*ksps));
+		ksps[nk++] = ksp;
+	}
+	/* only the selected kstats are read: in batches when kstatd offers them */
+	errs = ks_alloc_or_die(calloc(nk + 1, sizeof(*errs)));
+	if (nk > INT_MAX || kstat_read_batch(kc, ksps, (int)nk, errs) == -1)
+		ks_alloc_or_die(NULL);
+	for (size_t i = 0; i < nk; i++) {
+		struct ks_instance *ksi = &r->ksi[i];
+		kstat_t *ksp = ksps[i];
+
+		if (errs[i]) {
+			eio |= errs[i] == EIO;
 			continue;
 		}
 		ks_nv_hrtime(ksi, "snaptime", ksp->ks_snaptime);
@@ -281,17 +312,18 @@ int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r)
 		case KSTAT_TYPE_NAMED:
 			ks_save_named(ksi, ksp);
 			break;
+		case KSTAT_TYPE_RAW:
+			ks_save_raw(ksi, ksp, ks_raw_lookup(ksp->ks_module, ksp->ks_name));
+			break;
 		case KSTAT_TYPE_INTR:
-			ks_save_intr(ksi, ksp);
-			break;
 		case KSTAT_TYPE_IO:
-			ks_save_io(ksi, ksp);
-			break;
 		case KSTAT_TYPE_TIMER:
-			ks_save_timer(ksi, ksp);
+			ks_save_fixed(ksi, ksp);
 			break;
 		}
 	}
+	free(errs);
+	free(ksps);
 	if (r->n)
 		qsort(r->ksi, r->n, sizeof(*r->ksi), ks_instance_cmp);
 	for (size_t i = 0; i < r->n; i++)

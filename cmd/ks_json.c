@@ -1,103 +1,65 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * kstat -j: the layout of illumos kstat's JSON, byte for byte, through an
- * escaping writer.  Where illumos writes invalid JSON we do not follow:
- * it escapes '?' as "\?", prints CHAR values unquoted, puts a comma after
- * the last statistic when -s or an operand leaves out the kstat's last
- * one, and starts a second interval's array with "[, {".  Here every
- * string is a JSON string (valid UTF-8 kept, control characters escaped,
- * a byte that is not UTF-8 becomes U+FFFD) and every report is an array
- * of its own.
+ * kstat -j: the layout of illumos kstat's JSON, byte for byte, through
+ * the writer kstatd's /kstat uses too (common/jsonw.c).  Where illumos
+ * writes invalid JSON we do not follow: it puts a comma after the last
+ * statistic when -s or an operand leaves out the kstat's last one, and
+ * starts a second interval's array with "[, {".  Here every report is an
+ * array of its own.
  */
 #include <stdint.h>
+#include <stdlib.h>
 
+#include "common/jsonw.h"
+#include "common/outbuf.h"
 #include "ks.h"
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid */
-static size_t ks_utf8_len(const unsigned char *s, size_t n)
+/* Out of memory is fatal, as in illumos kstat */
+static void ks_json_flush(FILE *out, struct outbuf *ob)
 {
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	/* no overlong forms, no surrogates, nothing past U+10FFFF */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
+	if (ob->failed) {
+		perror("kstat");
+		exit(KS_EXIT_FATAL);
+	}
+	fwrite(ob->buf, 1, ob->len, out);
+	outbuf_free(ob);
 }
 
-/* s as a JSON string, stopping at len bytes or a NUL */
 void ks_json_string(FILE *out, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	struct outbuf ob;
 
-	fputc('"', out);
-	while (i < len && p[i]) {
-		size_t n = ks_utf8_len(p + i, len - i);
-
-		if (n == 0) {
-			fputs("\\ufffd", out);
-			i++;
-			continue;
-		}
-		if (n > 1) {
-			fwrite(p + i, 1, n, out);
-			i += n;
-			continue;
-		}
-		switch (p[i]) {
-		case '"':
-		case '\\':
-			fputc('\\', out);
-			fputc(p[i], out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (p[i] < 0x20 || p[i] == 0x7f)
-				fprintf(out, "\\u%04x", p[i]);
-			else
-				fputc(p[i], out);
-		}
-		i++;
-	}
-	fputc('"', out);
+	outbuf_init(&ob, 0);
+	jsonw_string(&ob, s, len);
+	ks_json_flush(out, &ob);
 }
 
 /* A statistic's value as JSON: strings and chars quoted, numbers bare */
-static void ks_json_value(FILE *out, const struct ks_nvpair *nv)
+static void ks_json_value(struct outbuf *ob, const struct ks_nvpair *nv)
 {
-	if (nv->data_type == KSTAT_DATA_STRING)
-		ks_json_string(out, nv->str, SIZE_MAX);
-	else if (nv->data_type == KSTAT_DATA_CHAR)
-		ks_json_string(out, nv->value.c, sizeof(nv->value.c));
-	else
-		ks_value_print(out, nv);
+	switch (nv->data_type) {
+	case KSTAT_DATA_CHAR:
+		jsonw_string(ob, nv->value.c, sizeof(nv->value.c));
+		break;
+	case KSTAT_DATA_INT32:
+		outbuf_i64(ob, nv->value.i32);
+		break;
+	case KSTAT_DATA_UINT32:
+		outbuf_u64(ob, nv->value.ui32);
+		break;
+	case KSTAT_DATA_INT64:
+		outbuf_i64(ob, nv->value.i64);
+		break;
+	case KSTAT_DATA_UINT64:
+		outbuf_u64(ob, nv->value.ui64);
+		break;
+	case KSTAT_DATA_STRING:
+		jsonw_string(ob, nv->str, SIZE_MAX);
+		break;
+	case KS_DATA_HRTIME:
+		outbuf_hrtime(ob, nv->value.i64);
+		break;
+	}
 }
 
 /*
@@ -108,23 +70,17 @@ static void ks_json_value(FILE *out, const struct ks_nvpair *nv)
 void ks_json_kstat(FILE *out, const struct ks_instance *ksi, const struct ks_nvpair *const *nv,
 		   size_t n, bool first)
 {
+	struct outbuf ob;
+
+	outbuf_init(&ob, 0);
 	if (!first)
-		fputs(", ", out);
-	fputs("{\n\t\"module\": ", out);
-	ks_json_string(out, ksi->module, SIZE_MAX);
-	fprintf(out, ",\n\t\"instance\": %d,\n\t\"name\": ", ksi->instance);
-	ks_json_string(out, ksi->name, SIZE_MAX);
-	fputs(",\n\t\"class\": ", out);
-	ks_json_string(out, ksi->class, SIZE_MAX);
-	fprintf(out, ",\n\t\"type\": %d,\n\t\"snaptime\": ", ksi->type);
-	ks_hrtime_print(out, ksi->snaptime);
-	fputs(",\n\t\"data\": {\n", out);
+		outbuf_put(&ob, ", ", 2);
+	jsonw_kstat_begin(&ob, ksi->module, ksi->instance, ksi->name, ksi->class, ksi->type,
+			  ksi->snaptime);
 	for (size_t i = 0; i < n; i++) {
-		fputs("\t\t", out);
-		ks_json_string(out, nv[i]->name, SIZE_MAX);
-		fputs(": ", out);
-		ks_json_value(out, nv[i]);
-		fputs(i + 1 < n ? ",\n" : "\n", out);
+		jsonw_stat(&ob, nv[i]->name, i);
+		ks_json_value(&ob, nv[i]);
 	}
-	fputs("\t}\n}", out);
+	jsonw_kstat_end(&ob, n);
+	ks_json_flush(out, &ob);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/outbuf.h"
 #include "ks.h"
 
 #define KS_DFLT_FMT                          \
@@ -22,23 +23,15 @@
 #define KS_DFMT "\t%-30s  "
 #define KS_PFMT "%s:%d:%s:%s"
 
-#define KS_NSEC_PER_SEC UINT64_C(1000000000)
-
-/*
- * Nanoseconds as seconds with nine decimals, "0" for 0.  illumos divides
- * a double, which rounds the last digit once the value passes 2^52 ns
- * (52 days); integer arithmetic prints the same digits, always exact.
- */
+/* Nanoseconds as seconds with nine decimals, "0" for 0 (common/outbuf.h) */
 void ks_hrtime_print(FILE *out, int64_t ns)
 {
-	uint64_t abs = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	struct outbuf ob;
 
-	if (ns == 0) {
-		fputc('0', out);
-		return;
-	}
-	fprintf(out, "%s%" PRIu64 ".%09" PRIu64, ns < 0 ? "-" : "", abs / KS_NSEC_PER_SEC,
-		abs % KS_NSEC_PER_SEC);
+	outbuf_init(&ob, 32);
+	outbuf_hrtime(&ob, ns);
+	fwrite(ob.buf, 1, ob.len, out);
+	outbuf_free(&ob);
 }
 
 void ks_value_print(FILE *out, const struct ks_nvpair *nv)

@@ -38,21 +38,40 @@ void ks_iostat(const kstat_io_t *a, const kstat_io_t *b, hrtime_t dt, struct ks_
 }
 
 const char *const ks_mp_stats[KS_MP_NSTATS] = {
-	"pgfault", "intr",    "pswitch",       "inv_swtch",     "syscall",
-	"sysfork", "sysexec", "cpu_nsec_busy", "cpu_nsec_idle",
+	"as_fault",      "maj_fault",     "xcalls",        "intr",
+	"pswitch",       "inv_swtch",     "syscall",       "sysfork",
+	"sysexec",       "cpumigrate",    "cpu_nsec_user", "cpu_nsec_kernel",
+	"cpu_nsec_intr", "cpu_nsec_wait", "cpu_nsec_idle", "cpu_nsec_steal",
 };
 
+#define KS_MP_NRATES 10
+
+/*
+ * illumos's minf counts the faults its address-space layer handled, the
+ * major ones among them too; Linux's page fault count (as_fault) is that.
+ * mpstat has no column for interrupt time: it is in sys, as in illumos
+ * where interrupt threads' time is kernel time.  Stolen time is in none.
+ */
 void ks_mpstat(const uint64_t *a, const uint64_t *b, hrtime_t dt, struct ks_mpstat *out)
 {
-	double secs = dt > 0 ? (double)dt / NS_PER_S : 1.0;
-	double busy = (double)(b[7] - a[7]), idle = (double)(b[8] - a[8]);
-	double *rates[] = { &out->flt,   &out->intr, &out->csw, &out->icsw,
-			    &out->syscl, &out->fork, &out->exec };
+	double secs = dt > 0 ? (double)dt / NS_PER_S : 1.0, t[6], total = 0;
+	double *rates[KS_MP_NRATES] = {
+		&out->minf, &out->mjf,   &out->xcal, &out->intr, &out->csw,
+		&out->icsw, &out->syscl, &out->fork, &out->exec, &out->migr
+	};
 
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < KS_MP_NRATES; i++)
 		*rates[i] = (double)(b[i] - a[i]) / secs;
-	out->busy = busy + idle > 0 ? 100.0 * busy / (busy + idle) : 0.0;
-	out->idle = busy + idle > 0 ? 100.0 * idle / (busy + idle) : 0.0;
+	for (int i = 0; i < 6; i++) {
+		t[i] = (double)(b[KS_MP_NRATES + i] - a[KS_MP_NRATES + i]);
+		total += t[i];
+	}
+	if (total <= 0)
+		total = 1;
+	out->usr = 100.0 * t[0] / total;
+	out->sys = 100.0 * (t[1] + t[2]) / total;
+	out->wt = 100.0 * t[3] / total;
+	out->idl = 100.0 * t[4] / total;
 }
 
 static bool operand(const char *arg, const char *what, long *out)
@@ -100,4 +119,32 @@ void ks_sleep_until(const struct timespec *start, int interval, long n)
 	t.tv_sec += (time_t)interval * n;
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
 		;
+}
+
+int ks_report_loop(const char *prog, int interval, long count,
+		   int (*report)(kstat_ctl_t *kc, long n))
+{
+	struct timespec start;
+	kstat_ctl_t *kc;
+
+	kc = kstat_open();
+	if (!kc) {
+		fprintf(stderr, "%s: cannot reach kstatd: %s (is it running? KSTAT_SOCKET)\n", prog,
+			strerror(errno));
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (long n = 0; count < 0 || n < count; n++) {
+		if (n) {
+			ks_sleep_until(&start, interval, n);
+			putchar('\n');
+		}
+		if (report(kc, n + 1)) {
+			fprintf(stderr, "%s: %s\n", prog, strerror(errno));
+			kstat_close(kc);
+			return 1;
+		}
+	}
+	kstat_close(kc);
+	return 0;
 }

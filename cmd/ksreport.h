@@ -24,14 +24,18 @@ struct ks_iostat {
 /* a: the earlier reading (zeroes for "since the kstat was created"); dt in ns */
 void ks_iostat(const kstat_io_t *a, const kstat_io_t *b, hrtime_t dt, struct ks_iostat *out);
 
-/* mpstat's per-CPU figures from two readings of cpu:N:sys */
+/* mpstat's per-CPU figures from two readings of cpu:N:vm and cpu:N:sys */
 struct ks_mpstat {
-	double flt, intr, csw, icsw, syscl, fork, exec; /* per second */
-	double busy, idle;                              /* % of the CPU's time */
+	double minf, mjf, xcal, intr, csw, icsw, syscl, fork, exec, migr; /* per second */
+	double usr, sys, wt, idl; /* % of the CPU's time; sys includes interrupts */
 };
 
-/* The values of cpu:N:sys mpstat needs, in the order ks_mpstat wants them */
-#define KS_MP_NSTATS 9
+/*
+ * The values mpstat needs, in the order ks_mpstat wants them: the first
+ * KS_MP_NVM from cpu:N:vm, the rest from cpu:N:sys.
+ */
+#define KS_MP_NSTATS 16
+#define KS_MP_NVM 2
 extern const char *const ks_mp_stats[KS_MP_NSTATS];
 
 void ks_mpstat(const uint64_t *a, const uint64_t *b, hrtime_t dt, struct ks_mpstat *out);
@@ -43,5 +47,14 @@ void ks_mpstat(const uint64_t *a, const uint64_t *b, hrtime_t dt, struct ks_mpst
 bool ks_parse_interval(int argc, char **argv, int *interval, long *count);
 /* Sleep until the next multiple of interval seconds after start: no drift */
 void ks_sleep_until(const struct timespec *start, int interval, long n);
+
+/*
+ * A report's life: reach kstatd, call report(kc, n) count times (n from
+ * 1; count -1: forever) every interval seconds, a blank line between two,
+ * and say what went wrong as prog.  Returns the exit status: 0, or 1 when
+ * kstatd cannot be reached or a report fails (report returns -1, errno set).
+ */
+int ks_report_loop(const char *prog, int interval, long count,
+		   int (*report)(kstat_ctl_t *kc, long n));
 
 #endif /* __KSTATD_KSREPORT_H */

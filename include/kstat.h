@@ -33,6 +33,14 @@ extern kid_t kstat_chain_update(kstat_ctl_t *);
 extern kstat_t *kstat_lookup(kstat_ctl_t *, const char *, int, const char *);
 extern void *kstat_data_lookup(kstat_t *, const char *);
 
+/*
+ * Not in illumos: kstat_read(kc, ksps[i], NULL) for each of n kstats, in
+ * one round trip per batch when kstatd offers it (libkstat(3)).  errs[i]
+ * (errs may be NULL) gets 0 or the errno that kstat_read() would have
+ * set.  Returns how many were read, or -1 with errno for bad arguments.
+ */
+extern int kstat_read_batch(kstat_ctl_t *, kstat_t **, int, int *);
+
 #ifdef __cplusplus
 }
 #endif

@@ -286,3 +286,29 @@ int kcl_ioctl(int fd, unsigned long cmd, void *arg)
 	errno = err;
 	return ret;
 }
+
+/* The pieces the batch client (kstat_batch.c) shares with the one above */
+pthread_mutex_t *kcl_lock_of(int fd)
+{
+	return &locks[(unsigned int)fd % NLOCKS];
+}
+
+int kcl_send(int fd, const void *hdr, size_t hlen, const void *body, size_t blen)
+{
+	return send_all(fd, hdr, hlen, body, blen);
+}
+
+int kcl_recv(int fd, void *buf, size_t len)
+{
+	return recv_all(fd, buf, len);
+}
+
+int kcl_broken(int fd, bool *lost)
+{
+	return broken(fd, lost);
+}
+
+int kcl_reconnect(int fd)
+{
+	return reconnect(fd);
+}

@@ -33,4 +33,19 @@ KCL_HIDDEN int kcl_connect(void);
  */
 KCL_HIDDEN int kcl_ioctl(int fd, unsigned long cmd, void *arg);
 
+/*
+ * For the batch client (kstat_batch.c): the lock that serialises fd's
+ * exchanges, whole sends and receives (-1 with errno), a broken exchange
+ * (shuts fd down, sets *lost; -1 with ETIMEDOUT or EIO) and a new
+ * connection in place of fd.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+KCL_HIDDEN pthread_mutex_t *kcl_lock_of(int fd);
+KCL_HIDDEN int kcl_send(int fd, const void *hdr, size_t hlen, const void *body, size_t blen);
+KCL_HIDDEN int kcl_recv(int fd, void *buf, size_t len);
+KCL_HIDDEN int kcl_broken(int fd, bool *lost);
+KCL_HIDDEN int kcl_reconnect(int fd);
+
 #endif /* __KSTATD_KSTAT_CLIENT_H */

@@ -2,7 +2,7 @@
 /*
  * The /dev/kstat ioctls over kstatd's unix socket: one request frame, one
  * reply frame, in the host's byte order (both ends are on one machine).
- * Shared by the daemon (src/ioctl_compat.c) and the one client that
+ * Shared by the daemon (src/serve/ioctl/ioctl_compat.c) and the one client that
  * libkstat and the preload shim use (lib/kstat_client.c).  Every field has
  * a fixed width, so 32-bit and 64-bit clients send the same bytes; the
  * caller's data model travels in the request.  See docs/protocol.md.

@@ -22,17 +22,22 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ioctl_compat.h"
-#include "http_export.h"
-#include "http_listen.h"
-#include "loader.h"
-#include "log.h"
-#include "nshelper.h"
-#include "peercred.h"
-#include "privs.h"
-#include "snapshot.h"
-#include "sysmisc.h"
-#include "web_config.h"
+#include "engine/snapshot.h"
+#include "os/log.h"
+#include "os/nshelper.h"
+#include "os/peercred.h"
+#include "os/privs.h"
+#include "os/tick.h"
+#include "providers/books/netns.h"
+#include "providers/loader/loader.h"
+#include "providers/userspace/cpu_info.h"
+#include "providers/userspace/sysmisc.h"
+#include "providers/userspace/unix_kstats.h"
+#include "providers/userspace/zfs_kstats.h"
+#include "serve/http/http_export.h"
+#include "serve/http/http_listen.h"
+#include "serve/http/web_config.h"
+#include "serve/ioctl/ioctl_compat.h"
 
 #define DEFAULT_PIN_PATH "/sys/fs/bpf/kstatd"
 #define DEFAULT_PROVIDER_DIR "/etc/kstatd/providers.d"
@@ -59,6 +64,8 @@ enum {
 	OPT_WEB_CONFIG,
 	OPT_WEB_MAX_REQUESTS,
 	OPT_KEEP_CAPS,
+	OPT_PROVIDER_MAX_KSTATS,
+	OPT_SPL_KSTAT_DIR,
 };
 
 static struct env {
@@ -74,14 +81,18 @@ static struct env {
 	bool toggle_on[MAX_PROVIDER_FILES];
 	int ntoggles;
 	int sync_ms;
+	unsigned int max_kstats;
 	struct http_opts web;
 	const char *web_config;
 	bool keep_caps;
+	const char *spl_kstat_dir;
 } env = {
 	.pin_path = DEFAULT_PIN_PATH,
+	.spl_kstat_dir = ZFS_KSTATS_DIR,
 	.provider_dir = DEFAULT_PROVIDER_DIR,
 	.socket_path = DEFAULT_SOCKET,
 	.sync_ms = DEFAULT_SYNC_MS,
+	.max_kstats = LOADER_MAX_KSTATS,
 };
 
 static volatile sig_atomic_t exiting;
@@ -118,6 +129,7 @@ static const char doc[] =
 	"    kstatd --provider tcp.bpf.o     # also serve a drop-in provider\n"
 	"    kstatd --provider-dir /srv/prov # providers dropped in there, live\n"
 	"    kstatd --disable cpu_sys        # start with cpu:N:sys detached\n"
+	"    kstatd --spl-kstat-dir=''       # no OpenZFS kstats from /proc/spl/kstat\n"
 	"    kstatd --log.level=debug        # libbpf and verifier messages too\n"
 	"    kstatd --web.listen-address=127.0.0.1:8738 \\\n"
 	"           --web.listen-address=[::1]:8738  # loopback only, IPv4 and IPv6\n"
@@ -140,6 +152,12 @@ static const struct argp_option opts[] = {
 	  "Attach this provider at start even if it is off by default (repeatable)", 0 },
 	{ "disable", OPT_DISABLE, "PROVIDER", 0,
 	  "Do not attach this provider at start (repeatable; kstatd:0:config can later)", 0 },
+	{ "provider-max-kstats", OPT_PROVIDER_MAX_KSTATS, "N", 0,
+	  "kstats one map of a provider may have (default 131072); a map declaring more is "
+	  "refused",
+	  0 },
+	{ "spl-kstat-dir", OPT_SPL_KSTAT_DIR, "DIR", 0,
+	  "Serve the OpenZFS (SPL) kstats under DIR (default " ZFS_KSTATS_DIR "; empty: none)", 0 },
 	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
 	  "How often new and vanished map entries become kstats (default 500)", 0 },
@@ -206,6 +224,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				   arg);
 		log_set_level((enum log_level)v);
 		break;
+	case OPT_PROVIDER_MAX_KSTATS:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 1 || v > 16777216)
+			argp_error(state,
+				   "--provider-max-kstats: '%s' is not a number in 1..16777216",
+				   arg);
+		env.max_kstats = (unsigned int)v;
+		break;
 	case OPT_SYNC_INTERVAL:
 		errno = 0;
 		v = strtol(arg, &end, 10);
@@ -241,6 +268,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_KEEP_CAPS:
 		env.keep_caps = true;
+		break;
+	case OPT_SPL_KSTAT_DIR:
+		if (arg[0] && (arg[0] != '/' || strlen(arg) >= PATH_MAX - 256))
+			argp_error(state, "--spl-kstat-dir must be an absolute path: '%s'", arg);
+		env.spl_kstat_dir = arg[0] ? arg : NULL;
 		break;
 	case OPT_WEB_MAX_REQUESTS:
 		errno = 0;
@@ -449,10 +481,13 @@ static void start_nshelper(void)
 
 	if (env.keep_caps || !(privs_have(CAP_SYS_ADMIN) || privs_have(CAP_SYS_PTRACE)))
 		return;
-	pid = nshelper_start(nshelper_privs);
+	/* the questions it answers, asked by the namespace registry */
+	pid = netns_helper_register();
+	if (pid == 0)
+		pid = nshelper_start(nshelper_privs);
 	if (pid < 0)
-		log_warn("namespace helper: %s: interfaces of other network namespaces will be "
-			 "named if<ifindex>",
+		log_warn("namespace helper: %s: other network namespaces will not be read (no "
+			 "link or MIB-II kstats of theirs)",
 			 strerror(-pid));
 	else
 		log_dbg("namespace helper: pid %d keeps cap_sys_admin and cap_sys_ptrace", pid);
@@ -528,6 +563,9 @@ int main(int argc, char **argv)
 	struct peercred *pc = NULL;
 	struct web_config *wc = NULL;
 	struct sysmisc *sm = NULL;
+	struct cpu_info *ci = NULL;
+	struct unix_kstats *uk = NULL;
+	struct zfs_kstats *zk = NULL;
 	struct loader *ld = NULL;
 	struct http *http = NULL;
 	struct snap *s = NULL;
@@ -575,6 +613,7 @@ int main(int argc, char **argv)
 	}
 	lopts.pin_path = env.no_pin ? NULL : env.pin_path;
 	lopts.reset = env.reset;
+	lopts.max_kstats = env.max_kstats;
 	ld = loader_new(s, &lopts);
 	if (!ld) {
 		err = -errno;
@@ -614,6 +653,18 @@ int main(int argc, char **argv)
 		log_err("cannot create unix:0:system_misc: %s", strerror(errno));
 		goto cleanup;
 	}
+	ci = cpu_info_new(s);
+	if (!ci)
+		log_warn("cannot create cpu_info:N:cpu_infoN: %s", strerror(errno));
+	uk = unix_kstats_new(s);
+	if (!uk)
+		log_warn("cannot create unix:0:system_pages and vminfo: %s", strerror(errno));
+	if (env.spl_kstat_dir) {
+		zk = zfs_kstats_new(s, env.spl_kstat_dir);
+		if (!zk || zfs_kstats_sync(zk) < 0)
+			log_warn("%s: cannot serve its kstats: %s", env.spl_kstat_dir,
+				 strerror(errno));
+	}
 	err = loader_sync(ld);
 	if (err < 0) {
 		log_err("cannot create the providers' kstats: %s", strerror(-err));
@@ -642,6 +693,12 @@ int main(int argc, char **argv)
 	err = drop_privileges();
 	if (err)
 		goto cleanup;
+	/* the first thread: it must not keep what was just dropped */
+	err = tick_start();
+	if (err) {
+		log_err("cannot start the 1 Hz tick: %s", strerror(-err));
+		goto cleanup;
+	}
 	err = ioc_start(srv);
 	if (err)
 		goto cleanup;
@@ -668,6 +725,8 @@ int main(int argc, char **argv)
 		if (exiting)
 			break;
 		(void)loader_sync(ld);
+		if (zk)
+			(void)zfs_kstats_sync(zk);
 	}
 	err = 0;
 	(void)privs_notify("STOPPING=1");
@@ -681,6 +740,10 @@ cleanup:
 	ioc_free(srv);
 	peercred_free(pc);
 	http_stop(http);
+	tick_stop();
+	zfs_kstats_free(zk);
+	unix_kstats_free(uk);
+	cpu_info_free(ci);
 	sysmisc_free(sm);
 	loader_free(ld);
 	nshelper_stop();

@@ -66,7 +66,9 @@ static size_t counters(const kstat_t *ksp, uint64_t *v)
 {
 	size_t n = 0;
 
-	if (ksp->ks_type == KSTAT_TYPE_IO && strcmp(ksp->ks_module, "disk") == 0) {
+	if (ksp->ks_type == KSTAT_TYPE_IO &&
+	    (!strcmp(ksp->ks_class, "disk") || !strcmp(ksp->ks_class, "partition") ||
+	     !strcmp(ksp->ks_class, "stacked"))) {
 		const kstat_io_t *io = ksp->ks_data;
 
 		v[n++] = io->nread;
@@ -80,7 +82,7 @@ static size_t counters(const kstat_t *ksp, uint64_t *v)
 		return n;
 	}
 	if (ksp->ks_type == KSTAT_TYPE_NAMED &&
-	    (strcmp(ksp->ks_module, "link") == 0 || strcmp(ksp->ks_module, "disk_lat") == 0)) {
+	    (strcmp(ksp->ks_module, "link") == 0 || strcmp(ksp->ks_class, "disk_info") == 0)) {
 		const kstat_named_t *kn = ksp->ks_data;
 
 		for (uint_t i = 0; i < ksp->ks_ndata && n < MAX_VALS; i++)

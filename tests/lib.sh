@@ -67,7 +67,7 @@ start_daemon() {
 	DAEMON_PID=$!
 	DAEMON_PIDS="$DAEMON_PIDS $DAEMON_PID"
 	for _i in $(seq 1 100); do
-		grep -q "ready" "$DAEMON_LOG" && return 0
+		grep -qE "^(kstatd|ksfixture) ready" "$DAEMON_LOG" && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -84,10 +84,24 @@ stop_daemon() {
 	done
 	wait "$DAEMON_PID"
 	_rc=$?
+	# reaped: its pid may soon be another suite's process
+	DAEMON_PIDS=$(echo " $DAEMON_PIDS " | sed "s/ $DAEMON_PID / /")
 }
 
+# Kill what this shell started and is still its child.  pid_max may be
+# 32768: a pid reaped long ago can be another suite's kstatd by now.
 kill_daemons() {
-	for p in $DAEMON_PIDS; do kill -KILL "$p" 2>/dev/null; done
+	kill_ours -KILL $DAEMON_PIDS
+}
+
+# kill_ours [-SIG] PID...: signal those PIDs that are still this shell's children
+kill_ours() {
+	_sig=-TERM
+	case "${1:-}" in -*) _sig=$1 && shift ;; esac
+	for _p in "$@"; do
+		[ "$(awk '{ print $4 }' "/proc/$_p/stat" 2>/dev/null)" = "$$" ] && kill "$_sig" "$_p" 2>/dev/null
+	done
+	return 0
 }
 
 finish() {
@@ -95,6 +109,19 @@ finish() {
 	echo "$_checks checks, $_fails failed"
 	[ "$_fails" -eq 0 ] && exit 0
 	exit 1
+}
+
+# nobody_bin DIR FILE...: copies of build files (paths under $OUTPUT) under
+# DIR, keeping those paths, for what a test runs as another uid: the
+# checkout may lie in a home that no one else may enter (root's is 0700).
+# DIR and the directories above it must be open to all (mktemp -d, chmod 755).
+nobody_bin() {
+	_nbd=$1
+	shift
+	for _f in "$@"; do
+		mkdir -p "$_nbd/$(dirname "$_f")" && cp "$OUTPUT/$_f" "$_nbd/$_f" || return 1
+	done
+	chmod -R a+rX "$_nbd"
 }
 
 # daemon_url [N]: the N-th (default 1st) URL kstatd logged as "http: serving URL/path"

@@ -20,7 +20,14 @@ from prometheus_client.parser import text_string_to_metric_families as text_pars
 # samples whose value changes between two scrapes
 MOVING = ("kstatd_scrape_duration_seconds", "kstat_cpu_", "kstatd_engine_",
           "kstat_unix_", "kstatd_provider_run_", "kstat_khist_", "kstat_ktest_",
-          "kstat_disk_", "kstat_disk_lat_", "kstat_link_", "kstat_irq_", "kstat_syscall_")
+          "kstat_disk_", "kstat_link_", "kstat_irq_", "kstat_syscall_",
+          "kstat_ip_", "kstat_icmp_", "kstat_tcp_", "kstat_udp_",
+          # the disk and net providers' books: requests untimed and reconciled,
+          # namespaces met, links read
+          "kstatd_provider_untimed", "kstatd_provider_reconciled", "kstatd_provider_missed",
+          "kstatd_provider_entered", "kstatd_provider_discover", "kstatd_provider_namespaces",
+          "kstatd_provider_links", "kstatd_provider_kstats", "kstatd_provider_map_entries",
+          "kstat_zfs", "kstat_cpu_stat")
 
 
 def families(parse, path):

@@ -5,6 +5,8 @@
 #include <criterion/criterion.h>
 
 #include <sys/kstat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
 
 Test(abi, struct_sizes_match_illumos_lp64)
 {
@@ -117,4 +119,30 @@ Test(abi, named_string_accessors)
 	KSTAT_NAMED_STR_BUFLEN(&kn) = sizeof(s);
 	cr_expect_eq(kn.value.str.addr.ptr, s);
 	cr_expect_eq(kn.value.str.len, 6);
+}
+
+/* <sys/sysinfo.h>: the RAW layouts cpu_stat, sysinfo and vminfo, as illumos has them */
+Test(abi, sysinfo_layouts_match_illumos)
+{
+	cr_expect_eq(sizeof(cpu_stat_t), 380);
+	cr_expect_eq(offsetof(cpu_stat_t, cpu_sysinfo.cpu[CPU_WAIT]), 8 + 3 * 4);
+	cr_expect_eq(offsetof(cpu_stat_t, cpu_sysinfo.win_suo_cnt), 8 + 58 * 4);
+	cr_expect_eq(offsetof(cpu_stat_t, cpu_syswait.iowait), 244);
+	cr_expect_eq(offsetof(cpu_stat_t, cpu_vminfo.fsfree), 256 + 30 * 4);
+	cr_expect_eq(sizeof(sysinfo_t), 24);
+	cr_expect_eq(offsetof(sysinfo_t, waiting), 20);
+	cr_expect_eq(sizeof(vminfo_t), 48);
+	cr_expect_eq(offsetof(vminfo_t, swap_free), 32);
+	cr_expect_eq(CPU_STATES, 4);
+	cr_expect_eq(W_STATES, 3);
+}
+
+/* glibc's <sys/sysinfo.h> is still there: both worlds build from one include */
+Test(abi, sysinfo_h_keeps_glibcs_sysinfo)
+{
+	struct sysinfo si;
+
+	cr_assert_eq(sysinfo(&si), 0);
+	cr_expect_gt(si.uptime, 0);
+	cr_expect_eq(get_nprocs(), (int)sysconf(_SC_NPROCESSORS_ONLN));
 }

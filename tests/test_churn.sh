@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 # Devices that come and go under readers: loop devices (with I/O) and veth
 # pairs (one end in a namespace of the test's, with traffic) are created
-# and removed in a loop, so that disk, disk_lat and link kstats appear
-# and vanish, while 8 libkstat readers (tests/kstat_reader.c) walk and
+# and removed in a loop, so that disk (loop:N:loopN, loopinfo) and link
+# kstats appear and vanish, while 8 libkstat readers (tests/kstat_reader.c) walk and
 # read the chain and wrk scrapes /metrics, all against one kstatd:
 #   - no crash, and kstatd stops cleanly;
 #   - the readers see no error but ENXIO (a kstat that went) and EAGAIN,

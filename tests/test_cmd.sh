@@ -31,7 +31,8 @@ truncate -s 16M "$TMP/disk"
 LOOP=$(losetup -f --show "$TMP/disk")
 NAME=${LOOP#/dev/}
 export KSTAT_SOCKET="$TMP/kstat.sock"
-start_daemon "$OUTPUT/kstatd" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --reset --sync-interval 100
+start_daemon "$(dirname "$0")/kstatd-test" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --reset \
+	--sync-interval 100
 sleep 0.3
 
 run "$OUTPUT/kiostat" -x
@@ -56,14 +57,20 @@ check $? "the second shows ~400 r/s, ~1600 kr/s for $NAME"
 echo "$line" | awk '{ exit !($6 >= 0 && $7 >= 0 && $8 >= 0 && $9 <= 100 && $10 <= 100) }'
 check $? "queue lengths, service time and shares in range (the arithmetic: test_ksreport)"
 
+run "$OUTPUT/kiostat" -xp
+expect_rc 0 "kiostat -xp: partitions too, as iostat -xp"
+expect_out "^$NAME " "the test's loop device"
+
 run "$OUTPUT/kmpstat" 1 2
 expect_rc 0 "kmpstat 1 2"
 [ "$(grep -c '^CPU' "$_out")" -eq 2 ]
 check $? "two reports"
+grep -qE '^CPU +minf +mjf +xcal +intr +csw +icsw +migr +syscl +fork +exec +usr +sys +wt +idl$' "$_out"
+check $? "mpstat's columns, migr among them"
 [ "$(grep -cE '^ +[0-9]+ ' "$_out")" -eq $((2 * $(nproc))) ]
 check $? "a line per CPU in each"
-awk '/^ +[0-9]+ / { if ($9 + $10 < 98 || $9 + $10 > 102) bad = 1 } END { exit bad }' "$_out"
-check $? "busy and idle add up to 100%"
+awk '/^ +[0-9]+ / { t = $12 + $13 + $14 + $15; if (t < 97 || t > 103) bad = 1 } END { exit bad }' "$_out"
+check $? "usr, sys, wt and idl add up to 100% (no time stolen here)"
 
 stop_daemon
 expect_rc 0 "kstatd stops cleanly"

@@ -3,14 +3,15 @@
 # build/kstatd as a user meets it: --help, bad flags (exit 2), missing
 # privileges or bpffs (exit 1, one line saying what to do), a clean start
 # with its "ready" line only once its socket accepts, a clean stop on
-# SIGTERM, one daemon per pin path and per socket, and a stale socket of
-# a killed daemon replaced.
+# SIGTERM, one daemon per pin path (even after rm -rf of it) and per
+# socket, and a stale socket of a killed daemon replaced.
 set -u
 . "$(dirname "$0")/lib.sh"
 KSTATD=$(dirname "$0")/kstatd-test
 PIN=/sys/fs/bpf/kstatd-daemon-test-$$
-trap 'kill_daemons; rm -rf "$PIN" "$PIN-2" "$TMP"' EXIT
+trap 'kill_daemons; rm -rf "$PIN" "$PIN-2" "$PIN-3" "$TMP"' EXIT
 TMP=$(mktemp -d)
+chmod 755 "$TMP"
 
 run "$KSTATD" --help
 expect_rc 0 "--help"
@@ -38,8 +39,10 @@ expect_err "longer than 107 bytes" "a long socket path is refused, not truncated
 
 require_root
 SOCK=$TMP/run/kstat.sock
-run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$KSTATD" --pin-path "$PIN" \
-	--socket "$SOCK"
+# uid 65534 runs a copy: the checkout may be where it cannot go
+nobody_bin "$TMP/bin" kstatd
+run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$TMP/bin/kstatd" \
+	--pin-path "$PIN" --socket "$SOCK" --web.listen-address 127.0.0.1:0 --provider-dir=
 expect_rc 1 "no privileges"
 expect_err "needs CAP_BPF and CAP_PERFMON" "missing privileges are named"
 expect_err "setcap" "and how to grant them"
@@ -51,7 +54,7 @@ expect_err "is not on a bpffs" "a pin path off bpffs is explained"
 
 start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK" --web.listen-address 127.0.0.1:0
 expect_file "$DAEMON_LOG" "kstatd ready: .* providers attached: cpu_sys" "ready line names the providers"
-expect_file "$DAEMON_LOG" "cpu_sys: attached 6 programs" "attach is logged"
+expect_file "$DAEMON_LOG" "cpu_sys: attached 2 programs" "attach is logged"
 expect_file "$DAEMON_LOG" "ready: .*socket $SOCK" "the ready line names the socket"
 [ -S "$SOCK" ] && [ "$(stat -c %a "$SOCK")" = 666 ]
 check $? "the socket (in a directory kstatd made) is world-connectable, like /dev/kstat"
@@ -84,5 +87,19 @@ start_daemon "$KSTATD" --pin-path "$PIN" --socket "$SOCK"
 expect_file "$DAEMON_LOG" "replacing the stale socket" "the next one replaces the stale socket"
 stop_daemon
 expect_rc 0 "and stops cleanly"
+
+# the pin path's name is held as well as its directory: rm -rf frees neither
+start_daemon "$KSTATD" --pin-path "$PIN-3" --socket "$TMP/3.sock"
+ss -xl | grep -qF "@kstatd-pin-path:$PIN-3 "
+check $? "the pin path's name is held as an abstract socket"
+rm -rf "$PIN-3"
+run "$KSTATD" --pin-path "$PIN-3" --socket "$TMP/4.sock"
+expect_rc 1 "a second daemon on a pin path removed and made again"
+expect_err "another kstatd is running with pin path .*removed and made again" "says why"
+stop_daemon
+expect_rc 0 "the first stops cleanly without its pin path"
+start_daemon "$KSTATD" --pin-path "$PIN-3" --socket "$TMP/4.sock"
+check 0 "once it stopped, the pin path is free"
+stop_daemon
 
 finish

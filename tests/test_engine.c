@@ -600,6 +600,96 @@ Test(engine, walks_visit_valid_kstats_in_kid_order)
 	cr_expect_eq(c.with_meta, 1);
 }
 
+/* A source that counts its collects and sets its kstats' value to the walk's generation */
+struct counting_source {
+	struct snap_source src;
+	kstat_t *ks[2];
+	int collects;
+};
+
+static int count_collect(struct snap_source *src, uint64_t gen)
+{
+	struct counting_source *cs = (struct counting_source *)src;
+
+	cs->collects++;
+	for (int i = 0; i < 2; i++) {
+		snap_ks_lock(cs->ks[i]);
+		((kstat_named_t *)cs->ks[i]->ks_data)[0].value.ui64 = gen;
+		snap_mark_fresh(cs->ks[i], gen);
+		snap_ks_unlock(cs->ks[i]);
+	}
+	return 0;
+}
+
+static bool want_name_a(const kstat_t *h, void *arg)
+{
+	(void)arg;
+	return strcmp(h->ks_name, "a") == 0;
+}
+
+static bool want_nothing(const kstat_t *h, void *arg)
+{
+	(void)h;
+	(void)arg;
+	return false;
+}
+
+Test(engine, a_walk_asks_only_the_sources_of_kstats_it_wants_once_each)
+{
+	struct counting_source cs = { .src.collect = count_collect };
+	struct walk_ctx c = { .last = -1 };
+
+	cs.ks[0] = make_named("a", 1, 0);
+	cs.ks[1] = make_named("b", 1, 0);
+	snap_source_add(s, &cs.src);
+	for (int i = 0; i < 2; i++) {
+		snap_set_source(cs.ks[i], &cs.src);
+		snap_install(s, cs.ks[i]);
+	}
+	cr_expect_eq(snap_walk(s, want_nothing, emit_count, &c), 0);
+	cr_expect_eq(cs.collects, 0, "wanting none of its kstats costs a source nothing");
+	cr_expect_eq(snap_walk(s, want_test, emit_count, &c), 0);
+	cr_expect_eq(cs.collects, 1, "one collect for both of its kstats");
+	cr_expect_eq(c.n, 2);
+	c = (struct walk_ctx){ .last = -1 };
+	cr_expect_eq(snap_walk(s, want_name_a, emit_count, &c), 0);
+	cr_expect_eq(cs.collects, 2);
+	cr_expect_eq(c.n, 1);
+	cr_expect_gt(c.sum, 0, "the kstat holds what its source collected in this walk");
+	snap_source_remove(s, &cs.src);
+}
+
+static int keep_pointers(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	const kstat_t **kept = arg;
+
+	(void)meta;
+	kept[kept[0] ? 1 : 0] = ks;
+	return 0;
+}
+
+Test(engine, a_kept_walk_leaves_its_copies_readable_after_it)
+{
+	const kstat_t *kept[2] = { NULL, NULL };
+	struct snap_keep keep = { 0 };
+	kstat_t *a = make_named("a", 3, 0), *b = make_named("b", 1, 0);
+
+	snap_install(s, a);
+	snap_install(s, b);
+	cr_assert_eq(snap_walk_keep(s, want_test, keep_pointers, kept, &keep), 0);
+	/* the kstats change and go: the copies stay as the walk saw them */
+	((kstat_named_t *)a->ks_data)[2].value.ui64 = 7;
+	snap_delete(s, a);
+	snap_delete(s, b);
+	cr_assert(kept[0] && kept[1]);
+	cr_expect_str_eq(kept[0]->ks_name, "a");
+	cr_expect_eq(kept[0]->ks_ndata, 3);
+	cr_expect_eq(((const kstat_named_t *)kept[0]->ks_data)[2].value.ui64, 102);
+	cr_expect_str_eq(kept[1]->ks_name, "b");
+	cr_expect_eq(((const kstat_named_t *)kept[1]->ks_data)[0].value.ui64, 100);
+	snap_keep_free(&keep);
+}
+
 Test(engine, a_persistent_kstat_deleted_before_install_is_simply_gone)
 {
 	kstat_t *a = make_named("p", 1, KSTAT_FLAG_PERSISTENT), *b;

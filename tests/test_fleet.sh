@@ -22,8 +22,7 @@ PROM_PID=
 IO_PID=
 cleanup() {
 	kill_daemons
-	[ -n "$IO_PID" ] && kill "$IO_PID" 2>/dev/null
-	[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null
+	kill_ours $IO_PID $PROM_PID
 	wait 2>/dev/null
 	for i in $(seq 1 $N); do
 		ip netns del "kfleet-$$-$i" 2>/dev/null
@@ -61,10 +60,10 @@ for i in $(seq 1 $N); do
 	check $? "  kstatd serves on http://$a.2:$PORT, reached through the veth"
 	TARGETS="$TARGETS${TARGETS:+, }'$a.2:$PORT'"
 done
-# host 1 also counts and times system calls (detached by default), for the dashboard
+# host 1 also counts and times system calls and run queues (detached by default), for the dashboard
 KSTAT_SOCKET="$TMP/host1.sock" "$OUTPUT/kstat" -w kstatd:0:config:syscall=1 \
-	kstatd:0:config:syscall_time=1
-check $? "host 1 attaches its syscall and syscall_time providers"
+	-w kstatd:0:config:syscall_time=1 -w kstatd:0:config:sched=1
+check $? "host 1 attaches its syscall, syscall_time and sched providers"
 # some direct disk I/O while Prometheus scrapes, for the disk panels
 sh -c "while :; do dd if=/dev/zero of='$TMP/io' bs=64k count=16 oflag=direct 2>/dev/null; sleep 1; done" &
 IO_PID=$!
@@ -153,12 +152,24 @@ same_sum "context switches per second" 'job:kstat_cpu_pswitch:rate1m' \
 same_sum "forks per second" 'job:kstat_cpu_sysfork:rate1m' \
 	'instance:kstat_cpu_sysfork:rate1m' 'rate(kstat_cpu_sysfork_total{job="kstatd"}[1m])'
 same_sum "CPU seconds busy per second" 'job:kstat_cpu_busy_seconds:rate1m' \
-	'instance:kstat_cpu_busy_seconds:rate1m' 'rate(kstat_cpu_cpu_busy_seconds_total{job="kstatd"}[1m])'
+	'instance:kstat_cpu_busy_seconds:rate1m' \
+	'rate(kstat_cpu_cpu_user_seconds_total{job="kstatd"}[1m]) + rate(kstat_cpu_cpu_kernel_seconds_total{job="kstatd"}[1m]) + rate(kstat_cpu_cpu_intr_seconds_total{job="kstatd"}[1m])'
 same_sum "network bytes per second" 'job:kstat_link_bytes:rate1m' \
 	'sum by (job, instance) (instance_link:kstat_link_rbytes:rate1m) + on (job, instance) sum by (job, instance) (instance_link:kstat_link_obytes:rate1m)' \
 	'rate(kstat_link_rbytes64_bytes_total{job="kstatd"}[1m]) + rate(kstat_link_obytes64_bytes_total{job="kstatd"}[1m])'
 same_sum "online CPUs" 'job:kstat_unix_ncpus:sum' 'instance:kstat_unix_ncpus:sum' \
 	'kstat_unix_ncpus{job="kstatd"}'
+# disks: the fleet counts whole disks only (ks_class="disk"), never the same
+# I/O again through a partition or a stacked device
+T=$(query 'timestamp(job:kstat_disk_bytes:rate1m)' | cut -d' ' -f2)
+FLEET=$(query 'job:kstat_disk_bytes:rate1m' "$T" | cut -d' ' -f2)
+RAW=$(query 'sum(rate(kstat_disk_nread_bytes_total{job="kstatd",ks_class="disk"}[1m]) + on (instance, driver, ks_name) rate(kstat_disk_nwritten_bytes_total{job="kstatd",ks_class="disk"}[1m]))' "$T" | cut -d' ' -f2)
+"$PY" -c 'import sys; f, r = float(sys.argv[1]), float(sys.argv[2]); sys.exit(abs(f - r) > 1e-9 * max(f, 1))' \
+	"${FLEET:-nan}" "${RAW:-0}"
+check $? "disk bytes per second: fleet $FLEET = the whole disks' $RAW"
+[ -z "$(query 'count(kstat_disk_reads_total{job="kstatd",ks_class=""})')" ] &&
+	[ -n "$(query 'count(kstat_disk_reads_total{job="kstatd",ks_class="disk"})')" ]
+check $? "every disk series says its class"
 
 curl -s "$API/rules" | "$PY" -c 'import json, sys
 groups = json.load(sys.stdin)["data"]["groups"]

@@ -6,7 +6,7 @@
 # heatmaps fed by histogram buckets by le), every variable it uses is
 # defined, promtool parses every expression (with Grafana's variables
 # replaced), and every metric they name is one a real kstatd serves, with
-# its syscall and syscall_time providers attached, or a rule deploy/prometheus records.
+# its syscall, syscall_time and sched providers attached, or a rule deploy/prometheus records.
 # tests/test_fleet.sh runs every expression against a fleet's Prometheus.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -87,11 +87,14 @@ check $? "  and a broken one would not parse"
 
 require_root
 start_daemon "$KSTATD" --pin-path "$PIN" --socket "$TMP/kstat.sock"
-# the system-call panels need the syscall providers, detached by default
+# the system-call and run-queue panels need the syscall, syscall_time and sched providers,
+# detached by default
 KSTAT_SOCKET="$TMP/kstat.sock" "$OUTPUT/kstat" -w kstatd:0:config:syscall=1 \
-	kstatd:0:config:syscall_time=1
+	-w kstatd:0:config:syscall_time=1 -w kstatd:0:config:sched=1
 for _i in $(seq 1 30); do
-	curl -s "$(daemon_url)/metrics" | grep -q '^kstat_syscall_lat_seconds_bucket' && break
+	curl -s "$(daemon_url)/metrics" >"$TMP/metrics"
+	grep -q '^kstat_syscall_lat_seconds_bucket' "$TMP/metrics" &&
+		grep -q '^kstat_cpu_runq_lat_seconds_bucket' "$TMP/metrics" && break
 	sleep 0.1
 done
 curl -s "$(daemon_url)/metrics" >"$TMP/metrics"

@@ -34,6 +34,7 @@ include/kstat.h
 include/kstatd/kstat.bpf.h
 include/sys/kstat.h
 include/sys/other.h
+include/sys/sysinfo.h
 lib/kstat_preload.so
 lib/libkstat.a
 lib/libkstat.so -> libkstat.so.1

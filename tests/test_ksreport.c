@@ -63,21 +63,30 @@ Test(ksreport, an_idle_disk_and_an_empty_interval_are_zero)
 
 Test(ksreport, mpstat_rates_and_shares)
 {
-	uint64_t a[KS_MP_NSTATS] = { 10, 20, 30, 40, 50, 60, 70, 0, 0 };
-	uint64_t b[KS_MP_NSTATS] = { 110, 220, 330, 440, 550, 660, 770, SEC / 4, 3 * SEC / 4 };
+	uint64_t a[KS_MP_NSTATS] = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 0, 0, 0, 0, 0, 0 };
+	uint64_t b[KS_MP_NSTATS] = { 110, 220,  330,      440,     550,      660,      770,     880,
+				     990, 1100, SEC / 10, SEC / 5, SEC / 10, SEC / 10, SEC / 2, 0 };
 	struct ks_mpstat m;
 
-	cr_assert_str_eq(ks_mp_stats[7], "cpu_nsec_busy");
+	cr_assert_str_eq(ks_mp_stats[0], "as_fault");
+	cr_assert_str_eq(ks_mp_stats[KS_MP_NVM], "xcalls");
+	cr_assert_str_eq(ks_mp_stats[9], "cpumigrate");
+	cr_assert_str_eq(ks_mp_stats[10], "cpu_nsec_user");
 	ks_mpstat(a, b, 2 * SEC, &m);
-	expect_near(m.flt, 50, "flt");
-	expect_near(m.intr, 100, "intr");
-	expect_near(m.csw, 150, "csw");
-	expect_near(m.icsw, 200, "icsw");
-	expect_near(m.syscl, 250, "syscl");
-	expect_near(m.fork, 300, "fork");
-	expect_near(m.exec, 350, "exec");
-	expect_near(m.busy, 25, "busy");
-	expect_near(m.idle, 75, "idl");
+	expect_near(m.minf, 50, "minf");
+	expect_near(m.mjf, 100, "mjf");
+	expect_near(m.xcal, 150, "xcal");
+	expect_near(m.intr, 200, "intr");
+	expect_near(m.csw, 250, "csw");
+	expect_near(m.icsw, 300, "icsw");
+	expect_near(m.syscl, 350, "syscl");
+	expect_near(m.fork, 400, "fork");
+	expect_near(m.exec, 450, "exec");
+	expect_near(m.migr, 500, "migr");
+	expect_near(m.usr, 10, "usr");
+	expect_near(m.sys, 30, "sys: kernel and interrupts");
+	expect_near(m.wt, 10, "wt");
+	expect_near(m.idl, 50, "idl");
 }
 
 Test(ksreport, interval_and_count_as_illumos_parses_them)

@@ -15,7 +15,7 @@ SECS=${LOAD_SECONDS:-10}
 [ "${LONG:-0}" = 1 ] && SECS=60
 PIN=/sys/fs/bpf/kstatd-load-test-$$
 TMP=$(mktemp -d)
-trap 'kill_daemons; kill $BG 2>/dev/null; rm -rf "$PIN" "$TMP"' EXIT
+trap 'kill_daemons; kill_ours $BG; rm -rf "$PIN" "$TMP"' EXIT
 BG=
 require_root
 command -v wrk >/dev/null
@@ -60,8 +60,11 @@ echo "    probe: $probe"
 sed 's/^/    | /' "$_err" | head -5
 p99=$(echo "$probe" | sed -n 's/.* p99 \([0-9.]*\) .*/\1/p')
 count=$(echo "$probe" | sed -n 's/^count \([0-9]*\) .*/\1/p')
-[ "${count:-0}" -ge $((SECS * 5)) ]
-check $? "the probe scraped often enough to measure (${count:-0} scrapes)"
+# a sanitized scrape under this load takes about a second: fewer to count
+want=$((SECS * 5))
+[ "$SANITIZED" = 1 ] && want=3
+[ "${count:-0}" -ge "$want" ]
+check $? "the probe scraped often enough to measure (${count:-0} scrapes, at least $want)"
 if [ "$SANITIZED" = 1 ]; then
 	echo "    (ASan and UBSan build: p99 ${p99:-?} ms not checked)"
 else

@@ -45,7 +45,7 @@ for f in $(nm -D --defined-only "$OUTPUT/libkstat.so" | awk '$2 == "T" { sub(/@.
 	grep -q "^\.BI\? .*$f" docs/libkstat.3 || MISSING="$MISSING $f"
 done
 N=$(nm -D --defined-only "$OUTPUT/libkstat.so" | awk '$2 == "T"' | wc -l)
-[ -z "$MISSING" ] && [ "$N" -eq 7 ]
+[ -z "$MISSING" ] && [ "$N" -eq 8 ]
 check $? "libkstat(3) has each of the $N functions libkstat.so exports${MISSING:+ (missing:$MISSING)}"
 
 MISSING=

@@ -74,6 +74,9 @@ Test(prom, names_are_snake_case_in_base_units)
 	name_is("kstat_m", "odd-name.x", NULL, "kstat_m_odd_name_x");
 	name_is("kstat_m", "__x__y__", NULL, "kstat_m_x_y");
 	name_is("kstat_m", "avenrun_1min", "fscale", "kstat_m_avenrun_1min");
+	name_is("kstat_cpu_info", "clock_MHz", "MHz", "kstat_cpu_info_clock_megahertz");
+	name_is("kstat_cpu_info", "current_clock_Hz", "Hz", "kstat_cpu_info_current_clock_hertz");
+	name_is("kstat_m", "mtu", "count", "kstat_m_mtu");
 }
 
 Test(prom, numbers_are_canonical)
@@ -325,16 +328,22 @@ Test(prom, io_intr_and_timer_kstats_have_their_families)
 	snap_install(s, tm);
 
 	out = scrape(PROM_FMT_TEXT);
-	cr_expect(fx_has_line(out,
-			      "kstat_sd_nread_bytes_total{ks_instance=\"1\",ks_name=\"sd1\"} 512"),
+	/* a disk: the families of every driver's disks, labelled with the driver and class */
+	cr_expect(fx_has_line(out, "kstat_disk_nread_bytes_total{ks_instance=\"1\",ks_name=\"sd1\","
+				   "driver=\"sd\",ks_class=\"disk\"} 512"),
 		  "%s", out);
-	cr_expect(fx_has_line(out, "kstat_sd_reads_total{ks_instance=\"1\",ks_name=\"sd1\"} 2"));
+	cr_expect(fx_has_line(out, "kstat_disk_reads_total{ks_instance=\"1\",ks_name=\"sd1\","
+				   "driver=\"sd\",ks_class=\"disk\"} 2"));
 	cr_expect(fx_has_line(out,
-			      "kstat_sd_rtime_seconds_total{ks_instance=\"1\",ks_name=\"sd1\"} 3"));
-	cr_expect(fx_has_line(
-		out, "kstat_sd_rlentime_seconds_total{ks_instance=\"1\",ks_name=\"sd1\"} 4.5"));
-	cr_expect(fx_has_line(out, "kstat_sd_wcnt{ks_instance=\"1\",ks_name=\"sd1\"} 1"));
-	cr_expect(fx_has_line(out, "# TYPE kstat_sd_wcnt gauge"));
+			      "kstat_disk_rtime_seconds_total{ks_instance=\"1\",ks_name=\"sd1\","
+			      "driver=\"sd\",ks_class=\"disk\"} 3"));
+	cr_expect(fx_has_line(out, "kstat_disk_rlentime_seconds_total{ks_instance=\"1\","
+				   "ks_name=\"sd1\",driver=\"sd\",ks_class=\"disk\"} 4.5"));
+	cr_expect(fx_has_line(out,
+			      "kstat_disk_wcnt{ks_instance=\"1\",ks_name=\"sd1\",driver=\"sd\","
+			      "ks_class=\"disk\"} 1"));
+	cr_expect(fx_has_line(out, "# TYPE kstat_disk_wcnt gauge"));
+	cr_expect_null(strstr(out, "kstat_sd_"), "no family per driver");
 	cr_expect_null(strstr(out, "lastupdate"), "timestamps are not exported");
 	cr_expect(fx_has_line(out, "kstat_tq_interrupts_total{ks_instance=\"0\",ks_name=\"irq9\","
 				   "intr=\"hard\"} 7"));
@@ -542,4 +551,47 @@ Test(prom, one_snapshot_per_scrape)
 		     (unsigned long long)(after.walks - before.walks));
 	cr_expect_eq(after.reads, before.reads, "and no kstat read on its own");
 	free(out);
+}
+
+Test(prom, disk_companions_join_their_disks_and_other_io_kstats_keep_their_module)
+{
+	kstat_t *info = snap_create(s, "vdinfo", 0, "vda", "disk_info", KSTAT_TYPE_NAMED, 1, 0);
+	kstat_t *part = snap_create(s, "vd", 0, "vda1", "partition", KSTAT_TYPE_IO, 1, 0);
+	kstat_t *nfs = snap_create(s, "nfs", 3, "nfs3", "nfs", KSTAT_TYPE_IO, 1, 0);
+	kstat_named_t *kn;
+	char *out;
+
+	cr_assert(info && part && nfs);
+	kn = info->ks_data;
+	snap_named_init(kn, "major", KSTAT_DATA_UINT64);
+	kn->value.ui64 = 254;
+	((kstat_io_t *)part->ks_data)->reads = 5;
+	((kstat_io_t *)nfs->ks_data)->reads = 6;
+	snap_install(s, info);
+	snap_install(s, part);
+	snap_install(s, nfs);
+	out = scrape(PROM_FMT_TEXT);
+	cr_expect(fx_has_line(out,
+			      "kstat_disk_major{ks_instance=\"0\",ks_name=\"vda\",driver=\"vd\"} "
+			      "254"),
+		  "%s", out);
+	cr_expect(fx_has_line(out, "kstat_disk_reads_total{ks_instance=\"0\",ks_name=\"vda1\","
+				   "driver=\"vd\",ks_class=\"partition\"} 5"));
+	cr_expect(fx_has_line(out, "kstat_nfs_reads_total{ks_instance=\"3\",ks_name=\"nfs3\"} 6"),
+		  "an IO kstat of another class keeps the general rule");
+	free(out);
+	{
+		struct prom_filter f = { .modules = { "disk" }, .n = 1 };
+		int err;
+
+		out = fx_render(s, PROM_FMT_TEXT, &f, -1, &err, NULL);
+		cr_expect_eq(err, 0, "collect[]=disk: every block device, whatever its driver");
+		cr_expect_not_null(strstr(out, "ks_name=\"vda1\""), "%s", out);
+		cr_expect_not_null(strstr(out, "kstat_disk_major{"));
+		cr_expect_null(strstr(out, "kstat_nfs_"));
+		free(out);
+	}
+	snap_delete(s, info);
+	snap_delete(s, part);
+	snap_delete(s, nfs);
 }

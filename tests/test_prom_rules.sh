@@ -59,7 +59,8 @@ check $? "every alert has a severity, a summary and a description"
 sed 's/^/    | /' "$_out"
 
 require_root
-start_daemon "$KSTATD" --pin-path "$PIN" --socket "$TMP/kstat.sock"
+# the run-queue rules need the sched provider, detached by default
+start_daemon "$KSTATD" --pin-path "$PIN" --socket "$TMP/kstat.sock" --enable=sched
 curl -s "$(daemon_url)/metrics" >"$TMP/metrics"
 stop_daemon
 run "$PY" tests/promql_names.py check "$TMP/metrics" "$D/kstatd.rules.yml" "$D/kstatd.alerts.yml"

@@ -30,18 +30,18 @@ start() { start_daemon "$KSTATD" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --di
 crtime() { "$OUTPUT/kstat" -p ktest:0:timer:crtime | cut -f2; }
 start
 CR0=$(crtime)
-"$ILL/ks_lib" follow 120 >"$TMP/lib.out" 2>&1 &
+"$ILL/ks_lib" follow 600 >"$TMP/lib.out" 2>&1 &
 CLIENTS="$CLIENTS $!"
-LD_PRELOAD=$OUTPUT/kstat_preload.so "$ILL/ks_ioctl" follow 120 >"$TMP/shim.out" 2>&1 &
+LD_PRELOAD=$OUTPUT/kstat_preload.so "$ILL/ks_ioctl" follow 600 >"$TMP/shim.out" 2>&1 &
 CLIENTS="$CLIENTS $!"
 if [ -n "$QEMU32" ]; then
-	"$QEMU32" -E LD_PRELOAD="$OUTPUT/lib32/kstat_preload.so" "$ILL/ks_ioctl32" follow 120 \
+	"$QEMU32" -E LD_PRELOAD="$OUTPUT/lib32/kstat_preload.so" "$ILL/ks_ioctl32" follow 600 \
 		>"$TMP/shim32.out" 2>&1 &
 else
-	LD_PRELOAD=$OUTPUT/lib32/kstat_preload.so "$ILL/ks_ioctl32" follow 120 >"$TMP/shim32.out" 2>&1 &
+	LD_PRELOAD=$OUTPUT/lib32/kstat_preload.so "$ILL/ks_ioctl32" follow 600 >"$TMP/shim32.out" 2>&1 &
 fi
 CLIENTS="$CLIENTS $!"
-"$OUTPUT/kstat" -p unix:0:system_misc:lbolt 1 13 >"$TMP/kstat.out" 2>"$TMP/kstat.err" &
+"$OUTPUT/kstat" -p unix:0:system_misc:lbolt 1 60 >"$TMP/kstat.out" 2>"$TMP/kstat.err" &
 KSTAT_PID=$!
 sleep 3
 stop_daemon
@@ -54,9 +54,18 @@ wait "$DAEMON_PID" 2>/dev/null
 sleep 0.5
 start
 CR2=$(crtime)
+# the clients run on (60 s at most): give each 15 s to read from the third kstatd
+chains() { awk '$1 == "ok" { print $2 }' "$1" | uniq | wc -l; }
+for _ in $(seq 1 150); do
+	[ "$(chains "$TMP/lib.out")" -ge 3 ] && [ "$(chains "$TMP/shim.out")" -ge 3 ] &&
+		[ "$(chains "$TMP/shim32.out")" -ge 3 ] &&
+		[ "$(grep -c 'kstatd is back' "$TMP/kstat.err")" -ge 2 ] && break
+	sleep 0.1
+done
+sleep 1.2 # a pass or a report more from each
+kill $CLIENTS "$KSTAT_PID" 2>/dev/null
 for p in $CLIENTS; do wait "$p"; done
 wait "$KSTAT_PID"
-KRC=$?
 CLIENTS=
 
 # each client: ok passes in all three daemons' lifetimes, the last pass ok
@@ -70,8 +79,8 @@ for c in lib shim shim32; do
 	check $? "  and failed only with EIO or ENXIO while kstatd was away"
 done
 n=$(grep -c 'unix:0:system_misc:lbolt' "$TMP/kstat.out")
-[ "$KRC" -eq 0 ] && [ "$n" -ge 9 ]
-check $? "kstat 1 13 printed through both restarts and exited 0 ($n reports, exit $KRC)"
+[ "$n" -ge 5 ] && [ "$(grep -c 'kstatd is back' "$TMP/kstat.err")" -eq 2 ]
+check $? "kstat 1 60 printed reports through both restarts ($n reports)"
 grep -q 'retrying' "$TMP/kstat.err" && grep -q 'kstatd is back' "$TMP/kstat.err"
 check $? "  and said when it lost kstatd and when it was back"
 sed 's/^/    | /' "$TMP/kstat.err"

@@ -109,6 +109,22 @@ Test(schema, a_map_without_kstat_tags_is_private_state)
 	cr_expect_null(sc);
 }
 
+Test(schema, a_pinned_map_has_no_kstats_and_no_other_tags)
+{
+	static const char *const pinned[] = { "kstat.pinned", NULL };
+	static const char *const mixed[] = { "kstat.pinned", "kstat.module=mod", NULL };
+	int st = btf__add_struct(btf, "v", 8);
+	struct schema *sc = (void *)1;
+
+	btf__add_field(btf, "x", u64_id, 0, 0);
+	map_var("sums", pinned);
+	cr_expect_eq(parse("sums", BPF_MAP_TYPE_PERCPU_ARRAY, 8, st, &sc), 0);
+	cr_expect_null(sc, "a built-in's own userspace serves it");
+	map_var("both", mixed);
+	cr_expect_eq(parse("both", BPF_MAP_TYPE_ARRAY, 8, st, &sc), -EINVAL);
+	cr_expect(strstr(err, "kstat.pinned map has no other kstat tags"), "%s", err);
+}
+
 /* Expect a refusal whose message contains what */
 static void refused(const char *name, uint32_t type, uint32_t value_size, int st, const char *what)
 {
@@ -214,9 +230,9 @@ Test(schema, a_map_name_that_could_leave_the_pin_directory_is_refused)
 	btf__add_decl_tag(btf, "kstat.stat=counter,count,X", st, 0);
 	map_var("../../x", named_tags);
 	refused("../../x", BPF_MAP_TYPE_ARRAY, 8, st, "a map name may only hold letters");
-	cr_expect(valid_map_name("cpu_sys"));
-	cr_expect_not(valid_map_name("a.b"));
-	cr_expect_not(valid_map_name(""));
+	cr_expect(schema_valid_map_name("cpu_sys"));
+	cr_expect_not(schema_valid_map_name("a.b"));
+	cr_expect_not(schema_valid_map_name(""));
 }
 
 Test(schema, writable_maps_hold_only_plain_statistics)
@@ -283,4 +299,87 @@ Test(schema, thousands_of_tagged_members_each_keep_their_own_tags)
 		cr_assert_str_eq(sc->stats[i].help, i % 2 ? "Odd" : "Even");
 	}
 	schema_free(sc);
+}
+
+/* Names reach kstat -p lines, terminals, metric names and labels as they are */
+Test(schema, hostile_module_name_and_class_values_are_refused)
+{
+	static const char *const bad[] = {
+		"kstat.module=a:b",    "kstat.module=CPU",    "kstat.module=x\ny",
+		"kstat.module=kstatd", "kstat.module=unix",   "kstat.module=9lives",
+		"kstat.name=a:b",      "kstat.name=x\033[1A", "kstat.name=\xff\xfe",
+		"kstat.name=a b",      "kstat.class=x\ny",    "kstat.class=c:d",
+	};
+	int st = btf__add_struct(btf, "v", 8);
+
+	btf__add_field(btf, "x", u64_id, 0, 0);
+	btf__add_decl_tag(btf, "kstat.stat=counter,count,X", st, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *tags[] = {
+			strncmp(bad[i], "kstat.module", 12) == 0 ? bad[i] : "kstat.module=m",
+			strncmp(bad[i], "kstat.module", 12) == 0 ? "kstat.name=n" : bad[i], NULL
+		};
+		char name[16];
+		struct schema *sc;
+
+		snprintf(name, sizeof(name), "h%zu", i);
+		map_var(name, tags);
+		cr_expect_lt(parse(name, BPF_MAP_TYPE_ARRAY, 8, st, &sc), 0, "%s accepted", bad[i]);
+		cr_expect(strstr(err, "kstat.") != NULL, "%s: %s", bad[i], err);
+	}
+}
+
+Test(schema, names_found_at_run_time_are_made_safe)
+{
+	char ifname[] = "x\033[1A\033[2Kpwn";
+	char irq[] = "ACPI:Ged";
+	char fine[] = "virtio2-req.0";
+
+	schema_clean_name(ifname);
+	schema_clean_name(irq);
+	schema_clean_name(fine);
+	cr_expect_str_eq(ifname, "x__1A__2Kpwn");
+	cr_expect_str_eq(irq, "ACPI_Ged");
+	cr_expect_str_eq(fine, "virtio2-req.0");
+	cr_expect(schema_valid_name("sd0,a"));
+	cr_expect_not(schema_valid_name("a:b"));
+}
+
+/* 60000 statistics: refused, in linear time (the pairwise name check took 16 s) */
+Test(schema, a_kstat_of_too_many_statistics_is_refused)
+{
+	const int n = 60000;
+	int st = btf__add_struct(btf, "huge", (uint32_t)n * 8);
+	struct schema *sc;
+
+	for (int i = 0; i < n; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", i);
+		btf__add_field(btf, name, u64_id, (uint32_t)i * 64, 0);
+	}
+	for (int i = 0; i < n; i++)
+		btf__add_decl_tag(btf, "kstat.stat=counter,count,C", st, i);
+	map_var("huge", named_tags);
+	cr_expect_lt(parse("huge", BPF_MAP_TYPE_ARRAY, (uint32_t)n * 8, st, &sc), 0);
+	cr_expect(strstr(err, "60000 statistics") != NULL, "err: %s", err);
+}
+
+Test(schema, a_statistic_name_used_twice_is_found_among_thousands)
+{
+	const int n = 6000;
+	int st = btf__add_struct(btf, "dup", (uint32_t)n * 8);
+	struct schema *sc;
+
+	for (int i = 0; i < n; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", i == n - 1 ? 17 : i);
+		btf__add_field(btf, name, u64_id, (uint32_t)i * 64, 0);
+	}
+	for (int i = 0; i < n; i++)
+		btf__add_decl_tag(btf, "kstat.stat=counter,count,C", st, i);
+	map_var("dup", named_tags);
+	cr_expect_lt(parse("dup", BPF_MAP_TYPE_ARRAY, (uint32_t)n * 8, st, &sc), 0);
+	cr_expect(strstr(err, "statistic 's17' appears twice") != NULL, "err: %s", err);
 }

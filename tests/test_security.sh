@@ -32,10 +32,7 @@ trap 'kill_daemons; rm -rf "$PIN" "$TMP"' EXIT
 require_root
 export KSTAT_SOCKET=$SOCK
 # what nobody runs, where nobody can reach it (the checkout may be in a 0700 home)
-mkdir "$TMP/bin"
-cp "$OUTPUT/kstat" "$OUTPUT/kstat_preload.so" "$OUTPUT/tests/illumos/ks_ioctl" \
-	"$OUTPUT/tests/peer_race" "$TMP/bin/"
-chmod -R a+rX "$TMP/bin"
+nobody_bin "$TMP/bin" kstat kstat_preload.so tests/illumos/ks_ioctl tests/peer_race
 KSTAT=$TMP/bin/kstat
 
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
@@ -89,7 +86,7 @@ run $NOBODY "$KSTAT" -p
 expect_rc 0 "nobody reads every kstat with kstat -p"
 [ "$(grep -c . "$_out")" -gt 100 ]
 check $? "and gets their statistics ($(grep -c . "$_out") lines)"
-run $NOBODY env LD_PRELOAD="$TMP/bin/kstat_preload.so" "$TMP/bin/ks_ioctl" unpriv
+run $NOBODY env LD_PRELOAD="$TMP/bin/kstat_preload.so" "$TMP/bin/tests/illumos/ks_ioctl" unpriv
 expect_rc 0 "nobody's ioctl()s through the shim read every kstat and get EPERM on every write"
 
 "$KSTAT" -p 'kstatd:0:config' 'ktest:0:knobs' | grep -v snaptime >"$TMP/before"
@@ -122,10 +119,10 @@ check $? "and the value is the one the privileged writer wrote"
 # --- the privilege race: connect, keep the connection in a child, exec su
 SU=$(command -v su)
 if [ -u "$SU" ]; then
-	"$TMP/bin/peer_race" --busy 200 >"$TMP/busy.out" 2>&1 &
+	"$TMP/bin/tests/peer_race" --busy 200 >"$TMP/busy.out" 2>&1 &
 	BUSY=$!
 	for _ in $(seq 1 50); do grep -q '^busy 200' "$TMP/busy.out" && break; sleep 0.1; done
-	run $NOBODY "$TMP/bin/peer_race" 100 "$SU" root -c true
+	run $NOBODY "$TMP/bin/tests/peer_race" 100 "$SU" root -c true
 	kill "$BUSY"
 	wait "$BUSY" 2>/dev/null
 	sed 's/^/    /' "$_out"

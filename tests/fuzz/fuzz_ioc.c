@@ -3,8 +3,8 @@
  * libFuzzer target for the request decoder: the input is a stream of
  * frames as a client would send them, run against an engine that holds
  * every kind of kstat (named with strings and longs, writable, raw,
- * var-size, INVALID).  Frames are checked with ioc_req_check and run
- * with ioc_req_run, privileged or not by one bit of the input.
+ * var-size, INVALID).  Frames are checked with ioc_batch_req_check (batches too) and run
+ * with ioc_batch_req_run, privileged or not by one bit of the input.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 				req.ks_data_size = req.body_len;
 			req.ks_kid = (int32_t)((uint32_t)req.ks_kid % 8);
 		}
-		if (ioc_req_check(&req))
+		if (ioc_batch_req_check(&req))
 			break;
 		if (req.body_len > size)
 			break;
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		}
 		data += req.body_len;
 		size -= req.body_len;
-		if (ioc_req_run(s, &req, body, priv, &out) == 0) {
+		if (ioc_batch_req_run(s, &req, body, priv, &out) == 0) {
 			const struct ksw_rep *rep = out.buf;
 
 			if (out.len != sizeof(*rep) + rep->body_len ||

@@ -35,9 +35,8 @@ static bool inside(const struct schema *sc, const struct schema_field *f, uint32
 /* Does every field the schema names lie inside the value struct? */
 static bool schema_inside(const struct schema *sc)
 {
-	size_t nfixed = sc->type == KSTAT_TYPE_IO     ? SCHEMA_IO_FIELDS
-			: sc->type == KSTAT_TYPE_INTR ? SCHEMA_INTR_FIELDS
-						      : SCHEMA_TIMER_FIELDS;
+	const struct kt_type *kt = kt_type(sc->type);
+	size_t nfixed = kt ? kt->nfields : 0;
 
 	if (sc->value_size == 0 || !inside(sc, &sc->name_field, 1))
 		return false;
@@ -64,7 +63,7 @@ static void dump(const struct schema *sc)
 	for (uint32_t i = 0; i < sc->nstats; i++)
 		fprintf(stderr, "  stat %s at %u+%u x%u\n", sc->stats[i].name, sc->stats[i].f.off,
 			sc->stats[i].f.size, sc->stats[i].nelem);
-	for (size_t i = 0; sc->type != KSTAT_TYPE_NAMED && i < SCHEMA_MAX_FIELDS; i++)
+	for (size_t i = 0; sc->type != KSTAT_TYPE_NAMED && i < KT_MAX_FIELDS; i++)
 		fprintf(stderr, "  field %zu at %u+%u\n", i, sc->fields[i].off, sc->fields[i].size);
 }
 

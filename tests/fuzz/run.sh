@@ -56,7 +56,9 @@ fuzz_one() {
 replay() {
 	fails=0
 	for t in $ALL; do
-		"$FUZZ_OUT/fuzz_$t" -runs=0 -max_len="$(max_len "$t")" "tests/fuzz/corpus/$t" \
+		mkdir -p "$FUZZ_OUT/artifacts"
+		"$FUZZ_OUT/fuzz_$t" -runs=0 -max_len="$(max_len "$t")" \
+			-artifact_prefix="$FUZZ_OUT/artifacts/$t-" "tests/fuzz/corpus/$t" \
 			>"$FUZZ_OUT/replay_$t.log" 2>&1
 		rc=$?
 		grep -qE 'ERROR: |runtime error:|deadly signal' "$FUZZ_OUT/replay_$t.log" && rc=1

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The namespace helper (nshelper.h): a forked process with CAP_SYS_ADMIN
+ * and CAP_SYS_PTRACE only, on one end of a stream socketpair.  A question
+ * is {u32 op, u32 arg, u32 arg2}; an answer {i32 status, u32 nfds}, with
+ * nfds descriptors passed alongside (SCM_RIGHTS), which the helper then
+ * closes: it keeps none.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "nshelper.h"
+
+#define HELPER_FD 3
+/* a helper that takes longer is stuck (or stopped): kstatd goes on without it */
+#define ANSWER_TIMEOUT_S 5
+#define MAX_OPS 8
+
+struct nsh_question {
+	uint32_t op;
+	uint32_t arg;
+	uint32_t arg2;
+};
+
+struct nsh_answer {
+	int32_t status;
+	uint32_t nfds;
+};
+
+struct nsh_op {
+	uint32_t op;
+	nshelper_answer_fn *answer;
+};
+
+static struct nsh_op ops[MAX_OPS];
+static size_t nops;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int helper_fd = -1;
+static pid_t helper_pid;
+
+static int io_full(int fd, void *buf, size_t len, bool out)
+{
+	char *b = buf;
+
+	while (len) {
+		ssize_t n = out ? send(fd, b, len, MSG_NOSIGNAL) : recv(fd, b, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EPIPE;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The answer, with fds passed on its first byte */
+static int send_answer(int fd, const struct nsh_answer *a, const int *fds)
+{
+	union {
+		char buf[CMSG_SPACE(NSH_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u = { 0 };
+	struct iovec iov = { (void *)a, sizeof(*a) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (a->nfds) {
+		m.msg_control = u.buf;
+		m.msg_controllen = CMSG_SPACE(a->nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(a->nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, a->nfds * sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return io_full(fd, (char *)a + n, sizeof(*a) - (size_t)n, true);
+}
+
+/* The answer's header and the descriptors that came with it */
+static int recv_answer(int fd, struct nsh_answer *a, int *fds, size_t maxfds, size_t *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(NSH_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { a, sizeof(*a) };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+
+	*nfds = 0;
+	do
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n ? -errno : -EPIPE;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < maxfds)
+				fds[(*nfds)++] = got;
+			else
+				close(got);
+		}
+	}
+	return io_full(fd, (char *)a + n, sizeof(*a) - (size_t)n, false);
+}
+
+/* In the helper: one answer per question, until kstatd closes its end */
+static void __attribute__((noreturn)) serve(void)
+{
+	for (;;) {
+		struct nsh_question q;
+		struct nsh_answer a = {};
+		int fds[NSH_MAX_FDS];
+		int err;
+
+		if (io_full(HELPER_FD, &q, sizeof(q), false))
+			_exit(0);
+		a.status = -EINVAL;
+		for (size_t i = 0; i < nops; i++)
+			if (ops[i].op == q.op)
+				a.status = ops[i].answer(q.arg, q.arg2, fds, &a.nfds);
+		if (a.status || a.nfds > NSH_MAX_FDS)
+			a.nfds = 0;
+		err = send_answer(HELPER_FD, &a, fds);
+		for (uint32_t i = 0; i < a.nfds; i++)
+			close(fds[i]);
+		if (err)
+			_exit(0);
+	}
+}
+
+/* A helper that answered wrongly, or late, may be stuck: it goes for good */
+static void reap(void)
+{
+	close(helper_fd);
+	helper_fd = -1;
+	kill(helper_pid, SIGKILL);
+	while (waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Every descriptor above HELPER_FD, also where close_range (5.9) is missing */
+static int close_from(unsigned int first)
+{
+	struct rlimit rl;
+
+	if (syscall(SYS_close_range, first, ~0U, 0) == 0)
+		return 0;
+	if (errno != ENOSYS || getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	for (rlim_t fd = first; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+		close((int)fd);
+	return 0;
+}
+
+/* In the child: a clean slate of descriptors and signals, then its privileges */
+static void __attribute__((noreturn)) helper_main(pid_t parent, int sock, int (*keep_privs)(void))
+{
+	sigset_t all;
+	int null;
+	char ready = 1;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(1);
+	/* nothing of kstatd's: no listening socket, no map, no program */
+	if (dup2(sock, HELPER_FD) < 0)
+		_exit(1);
+	/* opened after the dup2, so that it cannot be HELPER_FD itself */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || close_from(HELPER_FD + 1))
+		_exit(1);
+	/* stderr stays kstatd's log unless it was a descriptor kstatd reused */
+	if (fcntl(2, F_GETFD) < 0 || fcntl(2, F_GETFL) < 0)
+		(void)dup2(0, 2);
+	/* kstatd blocks SIGINT and SIGTERM for its signal thread: not here */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	(void)prctl(PR_SET_NAME, "kstatd-nshelper");
+	if (keep_privs() || io_full(HELPER_FD, &ready, 1, true))
+		_exit(1);
+	serve();
+}
+
+int nshelper_register(uint32_t op, nshelper_answer_fn *answer)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nops; i++)
+		if (ops[i].op == op)
+			err = -EEXIST;
+	if (!err && (op == 0 || !answer || helper_fd >= 0))
+		err = -EINVAL;
+	if (!err && nops == MAX_OPS)
+		err = -ENOSPC;
+	if (!err)
+		ops[nops++] = (struct nsh_op){ .op = op, .answer = answer };
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
+int nshelper_start(int (*keep_privs)(void))
+{
+	struct timeval tv = { .tv_sec = ANSWER_TIMEOUT_S };
+	pid_t parent = getpid(), pid;
+	int sv[2], err;
+	char ready;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(sv[0]); /* kstatd's end: questions come only from kstatd */
+		helper_main(parent, sv[1], keep_privs); /* kstatd is one thread: no lock held */
+	}
+	close(sv[1]);
+	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		err = -errno;
+	else
+		err = io_full(sv[0], &ready, 1, false); /* -EPIPE: it could not start */
+	pthread_mutex_lock(&lock);
+	helper_fd = sv[0];
+	helper_pid = pid;
+	if (err)
+		reap();
+	pthread_mutex_unlock(&lock);
+	return err ? err : (int)pid;
+}
+
+void nshelper_stop(void)
+{
+	pthread_mutex_lock(&lock);
+	if (helper_fd >= 0)
+		reap();
+	pthread_mutex_unlock(&lock);
+}
+
+int nshelper_call(uint32_t op, uint32_t arg, uint32_t arg2, int32_t *status, int *fds,
+		  size_t maxfds, size_t *nfds)
+{
+	struct nsh_question q = { .op = op, .arg = arg, .arg2 = arg2 };
+	struct nsh_answer a;
+	int err = -ENOSYS;
+
+	*nfds = 0;
+	pthread_mutex_lock(&lock);
+	if (helper_fd < 0)
+		goto out;
+	err = io_full(helper_fd, &q, sizeof(q), true);
+	if (!err)
+		err = recv_answer(helper_fd, &a, fds, maxfds, nfds);
+	if (!err && a.nfds != *nfds)
+		err = -EPROTO;
+	if (err) {
+		for (size_t i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		log_warn("namespace helper (pid %d): %s: from now on, network namespaces "
+			 "kstatd has not entered yet are not read",
+			 (int)helper_pid, strerror(-err));
+		reap();
+		err = -EPIPE;
+		goto out;
+	}
+	*status = a.status;
+out:
+	pthread_mutex_unlock(&lock);
+	return err;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A built-in provider's own userspace: kstats that its maps cannot
+ * describe by themselves, because they join the maps with the kernel's
+ * books (the disk provider: /proc/diskstats and sysfs).  The loader calls
+ * these beside its generic handling of the provider's kstat maps.
+ */
+#ifndef __KSTATD_PROVIDER_EXT_H
+#define __KSTATD_PROVIDER_EXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct snap;
+struct snap_stat_meta;
+struct bpf_object;
+struct refresh;
+
+struct provider_ext {
+	/* Before the object is loaded (programs to leave out, say); may be NULL */
+	void (*prepare)(struct bpf_object *obj);
+	/* After the object is loaded: private state, or NULL with errno */
+	void *(*open)(struct snap *s, struct bpf_object *obj);
+	/*
+	 * Right after open: the provider's refresh programs (src/refresh.h),
+	 * to run before reading maps they fill, or NULL; may be NULL
+	 */
+	void (*use_refresh)(void *priv, struct refresh *r);
+	/*
+	 * At each sync, after the programs were attached or detached: bring
+	 * the kstats in step.  Returns the kstats created plus deleted, or
+	 * -errno.
+	 */
+	int (*sync)(void *priv, bool attached);
+	/* Delete every kstat and free; NULL is accepted */
+	void (*close)(void *priv);
+	/* Number of kstats it serves */
+	uint32_t (*count)(void *priv);
+	/* More statistics of kstatd:0:<provider>, all UINT64 */
+	uint32_t nstats;
+	const char *const *stat_names;
+	const struct snap_stat_meta *stat_meta;
+	void (*stats)(void *priv, uint64_t *out);
+};
+
+#endif /* __KSTATD_PROVIDER_EXT_H */

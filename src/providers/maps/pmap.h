@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A pmap: one BPF map of a provider turned into kstats: one kstat per CPU, per key or a
+ * single one, as its schema says.  Individual reads look up one key;
+ * walks read the whole map with one batch lookup.
+ */
+#ifndef __KSTATD_PMAP_H
+#define __KSTATD_PMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct snap;
+struct schema;
+struct pmap;
+struct refresh;
+
+struct pmap_info {
+	int fd;
+	uint32_t map_type; /* enum bpf_map_type */
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	/* when the map's counters began (its pin's time, CLOCK_MONOTONIC ns); 0 unknown */
+	int64_t counters_since;
+	uint32_t max_kstats; /* entries beyond this many get no kstat; 0: no limit */
+};
+
+/*
+ * Serve map (described by sc, which the pmap takes over) as kstats in s.
+ * No kstat exists until pmap_reconcile().  NULL with errno on failure.
+ */
+struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info *info);
+/*
+ * Create the kstats of entries that appeared and delete those of entries
+ * that went (all of them when present is false: the provider's programs
+ * are detached, and an IO map's queues are closed too).  Returns the
+ * number of kstats created plus deleted, or -errno.  One caller at a time.
+ */
+int pmap_reconcile(struct pmap *pm, bool present);
+/*
+ * Before the provider's programs attach: commit every KSTAT_OPEN interval
+ * (add now - since to its counter and clear since).  Time accrues only
+ * while the programs run; after a detach or a restart the state they left
+ * is stale, and without this the first event would hand the whole gap to
+ * whatever was running, taking it back from the statistic readers saw it
+ * in.  Likewise an IO map's wait and run queue counts that a kstatd which
+ * did not stop cleanly left behind are zeroed.  Returns 0 or -errno.
+ */
+int pmap_close_open(struct pmap *pm);
+
+/* Run the refresh programs r (src/providers/maps/refresh.h) before each read of this map. */
+void pmap_set_refresh(struct pmap *pm, struct refresh *r);
+
+/* Number of kstats currently served */
+uint32_t pmap_count(const struct pmap *pm);
+const struct schema *pmap_schema(const struct pmap *pm);
+/* Delete every kstat and free; NULL is accepted. */
+void pmap_free(struct pmap *pm);
+
+#endif /* __KSTATD_PMAP_H */

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The middle of a scrape: kstats, as a walk hands them over in kid order,
+ * sorted into metric families (one type each, samples in kid order) so
+ * that each family can be written as one contiguous group.  A sample
+ * points at its value in the walk's copy of the kstat (snap_walk_keep()):
+ * values are not copied again, and the text is written once the walk has
+ * let go of the chain lock.  Only prom_render.c and the tests include this.
+ */
+#ifndef __KSTATD_PROM_GROUP_H
+#define __KSTATD_PROM_GROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/outbuf.h"
+#include "engine/snapshot.h"
+#include "prom_name.h"
+
+#define PG_NONE UINT32_MAX
+
+enum pg_type {
+	PG_UNTYPED,
+	PG_COUNTER,
+	PG_GAUGE,
+	PG_HISTOGRAM,
+	PG_INFO,
+};
+
+enum pg_labels {
+	PG_LABELS_KS,       /* ks_instance, ks_name */
+	PG_LABELS_PROVIDER, /* provider (kstatd's own kstats) */
+	PG_LABELS_NONE,
+	PG_LABELS_DISK, /* ks_instance, ks_name, driver, ks_class (block devices) */
+};
+
+struct pg_family {
+	char name[PROM_NAME_MAX]; /* without _total, _info, _bucket */
+	uint32_t help;            /* offset of its text in strings */
+	const char *unit;         /* "seconds", "bytes" or NULL */
+	enum pg_type type;
+	uint32_t first, last; /* samples, linked through next */
+	uint32_t hash;
+};
+
+/*
+ * A value where the walk's copy of its kstat holds it: ref points at an
+ * integer of type (KSTAT_DATA_INT32, UINT32, INT64 or UINT64).  ref NULL:
+ * the value is v (kstatd's self metrics, which no kstat holds).
+ */
+struct pg_value {
+	const void *ref;
+	uint8_t type;
+	uint64_t v;
+};
+
+/* One bucket: le is inclusive, in the provider's unit; UINT64_MAX is +Inf.  Its own count. */
+struct pg_bucket {
+	uint64_t le;
+	struct pg_value n;
+};
+
+/*
+ * A network namespace's labels (docs/metrics.md): its inode, and offsets
+ * in strings of its names and the link's kind, PG_NONE where empty
+ */
+struct pg_netns {
+	uint64_t ino;
+	uint32_t name, container, pod, kind;
+};
+
+struct pg_sample {
+	uint32_t next;
+	uint32_t netns; /* in netns[], or PG_NONE */
+	kid_t kid;
+	int instance;
+	uint8_t labels;       /* enum pg_labels */
+	uint8_t decimals;     /* the value / 10^decimals is in base units */
+	uint8_t has_sum;      /* histograms: val is the sum */
+	uint8_t sum_decimals; /* histograms: val / 10^sum_decimals is the sum in base units */
+	const char *name;     /* ks_name, or the provider: its first KSTAT_STRLEN - 1 bytes */
+	const char *xname;    /* one more label (static), or NULL */
+	const char *xval;     /* its value: its first KSTAT_STRLEN - 1 bytes */
+	struct pg_value val;
+	const char *driver;        /* PG_LABELS_DISK: the module, its first driver_len bytes */
+	uint8_t driver_len;        /* without the "info" of a <driver>info companion */
+	const char *kclass;        /* PG_LABELS_DISK: ks_class (static), or NULL */
+	uint32_t bucket, nbuckets; /* histograms: in buckets */
+};
+
+/* The value, widened to 64 bits; *is_signed says whether as an int64_t */
+static inline uint64_t pg_value(const struct pg_value *pv, bool *is_signed)
+{
+	*is_signed = pv->ref && (pv->type == KSTAT_DATA_INT32 || pv->type == KSTAT_DATA_INT64);
+	if (!pv->ref)
+		return pv->v;
+	switch (pv->type) {
+	case KSTAT_DATA_INT32:
+		return (uint64_t)(int64_t) * (const int32_t *)pv->ref;
+	case KSTAT_DATA_UINT32:
+		return *(const uint32_t *)pv->ref;
+	default:
+		return *(const uint64_t *)pv->ref;
+	}
+}
+
+struct prom_group {
+	struct pg_family *fams;
+	uint32_t nfams, capfams;
+	uint32_t *tab; /* open addressing: family index + 1, 0 is empty */
+	uint32_t tabsize;
+	struct pg_sample *samples;
+	uint32_t nsamples, capsamples;
+	struct pg_bucket *buckets;
+	uint32_t nbuckets, capbuckets;
+	struct outbuf strings;
+	struct pg_netns *netns;
+	uint32_t nnetns, capnetns;
+	uint32_t cur_netns; /* the current kstat's, or PG_NONE */
+	uint8_t *used;      /* per record of the current kstat: taken by a histogram */
+	size_t capused;
+	/* the families of the last NAMED kstat, reused by the next with the same schema */
+	const struct snap_stat_meta *memo_meta;
+	char memo_prefix[PROM_NAME_MAX];
+	uint32_t *memo_fam;
+	uint32_t memo_n, memo_cap;
+	uint64_t dropped; /* samples left out: their family has another type */
+	bool failed;      /* out of memory */
+};
+
+void prom_group_init(struct prom_group *g);
+void prom_group_free(struct prom_group *g);
+
+/*
+ * A block device's kstat (docs/metrics.md): its families are kstat_disk_*,
+ * whatever its driver, labelled driver and ks_class
+ */
+bool prom_group_is_disk(const kstat_t *ks);
+/*
+ * Add every statistic of one kstat, as snap_walk_keep() emits it: the
+ * samples point into ks's data, which must outlive g's use.  -ENOMEM
+ */
+int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_stat_meta *meta);
+
+/*
+ * Find or make family name of type t.  PG_NONE when it exists with
+ * another type (counted in dropped) or memory ran out.
+ */
+uint32_t prom_group_family(struct prom_group *g, const char *name, enum pg_type t, const char *unit,
+			   const char *help);
+
+/* Append an unlabelled sample to family fam (kstatd's self metrics); NULL on failure */
+struct pg_sample *prom_group_self(struct prom_group *g, uint32_t fam);
+
+static inline const char *prom_group_help(const struct prom_group *g, const struct pg_family *f)
+{
+	return g->strings.buf + f->help;
+}
+
+#endif /* __KSTATD_PROM_GROUP_H */

@@ -1,0 +1,123 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+# Providers and names that ask for more than they may (docs/security.md):
+#   - a drop-in that adds to another provider's module (a fake cpu:N:sys2
+#     beside cpu_sys's) is refused, naming its file and the owner;
+#   - a keyed array declaring 2^18 entries (as many kstats) is refused;
+#   - a hash declaring 2^24 entries and holding 16 costs 16 entries of
+#     memory, and unloads in under 1 s;
+#   - entries whose kstats cannot be created are logged once, counted in
+#     kstatd:0:engine:create_failures at every try;
+#   - an interface a user names with terminal escapes in a network
+#     namespace of its own reaches kstat -p and /metrics with no control
+#     byte.
+set -u
+. "$(dirname "$0")/lib.sh"
+KSTATD=$(dirname "$0")/kstatd-test
+PIN=/sys/fs/bpf/kstatd-hostile-test-$$
+TMP=$(mktemp -d)
+chmod 755 "$TMP"
+export KSTAT_SOCKET=$TMP/kstat.sock
+trap 'kill_daemons; kill_ours $HOLD; rm -rf "$PIN"; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+HOLD=
+require_root
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
+
+mkdir "$TMP/prov"
+start_daemon "$KSTATD" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --provider-dir "$TMP/prov" \
+	--sync-interval 100
+URL=$(daemon_url)
+rss0=$(rss_kb "$DAEMON_PID")
+
+cp "$OUTPUT/tests/hostile_squat.bpf.o" "$OUTPUT/tests/hostile_array.bpf.o" "$TMP/prov/"
+for _ in $(seq 1 50); do
+	[ "$(grep -c 'hostile_\(squat\|array\).bpf.o refused' "$DAEMON_LOG")" -eq 2 ] && break
+	sleep 0.1
+done
+expect_file "$DAEMON_LOG" "hostile_squat.bpf.o refused: module 'cpu' is provider cpu_sys's" \
+	"a drop-in adding to cpu_sys's module is refused, naming its file and the owner"
+! "$OUTPUT/kstat" -q cpu:0:sys2
+check $? "  and no cpu:0:sys2 appears"
+expect_file "$DAEMON_LOG" \
+	"hostile_array.bpf.o refused: map wide: a keyed array of 262144 entries would make as many kstats, more than the budget of 131072" \
+	"a keyed array of 2^18 entries is refused against the budget"
+[ ! -e "$PIN/hostile_array" ] && [ ! -e "$PIN/hostile_squat" ]
+check $? "  and neither leaves pins behind"
+
+cp "$OUTPUT/tests/hostile_hash.bpf.o" "$TMP/prov/"
+for _ in $(seq 1 50); do
+	[ -e "$PIN/hostile_hash/deep" ] && break
+	sleep 0.1
+done
+for k in $(seq 1 16); do
+	bpftool map update pinned "$PIN/hostile_hash/deep" key hex $(le32 "$k") \
+		value hex $(le64 "$k")
+done
+for _ in $(seq 1 50); do
+	[ "$("$OUTPUT/kstat" -l deep | grep -c ':events$')" -eq 16 ] && break
+	sleep 0.1
+done
+[ "$("$OUTPUT/kstat" -l deep | grep -c ':events$')" -eq 16 ]
+check $? "a hash declaring 2^24 entries serves the 16 it holds"
+rss1=$(rss_kb "$DAEMON_PID")
+[ "$rss1" -lt $((rss0 + 16384)) ]
+check $? "  and kstatd's memory follows what it holds (RSS $rss0 -> $rss1 kB)"
+t0=$(date +%s%N)
+rm "$TMP/prov/hostile_hash.bpf.o"
+for _ in $(seq 1 100); do
+	"$OUTPUT/kstat" -q deep || break
+	sleep 0.01
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+! "$OUTPUT/kstat" -q deep && [ "$ms" -lt 1000 ]
+check $? "  and unloads in under 1 s ($ms ms)"
+
+# an interface named with terminal escapes, in a namespace of its own
+NAME=$(printf 'x\033[1A\033[2Kp')
+setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urn sh -c '
+	ip link set lo name "$1" && ip link set "$1" up &&
+	/usr/bin/python3 -c "import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(40):
+    s.sendto(b\"x\", (\"127.0.0.1\", 9)); time.sleep(0.1)"; sleep 2' sh "$NAME" &
+HOLD=$!
+sleep 4
+"$OUTPUT/kstat" -p link >"$TMP/link.txt"
+curl -s "$URL/metrics" >"$TMP/metrics.txt"
+kill $HOLD 2>/dev/null
+wait $HOLD 2>/dev/null
+HOLD=
+! LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$TMP/link.txt" "$TMP/metrics.txt"
+check $? "no control byte reaches kstat -p or /metrics"
+grep -q 'x__1A__2Kp' "$TMP/link.txt"
+check $? "  the interface is there under its name made safe (x__1A__2Kp)"
+! grep -q "$(printf '\033')" "$DAEMON_LOG"
+check $? "  and none reaches the log"
+
+# entries whose kstats cannot be made (keys alike in their low 32 bits, the
+# instance): each said once, counted at every sync
+cp "$OUTPUT/tests/hostile_widekey.bpf.o" "$TMP/prov/"
+for _ in $(seq 1 50); do
+	[ -e "$PIN/hostile_widekey/same" ] && break
+	sleep 0.1
+done
+for k in 7 $(((1 << 32) + 7)) $(((2 << 32) + 7)); do
+	bpftool map update pinned "$PIN/hostile_widekey/same" key hex $(le64 "$k") value hex $(le64 1)
+done
+cf0=$("$OUTPUT/kstat" -p kstatd:0:engine:create_failures | cut -f2)
+sleep 2 # 20 syncs
+cf1=$("$OUTPUT/kstat" -p kstatd:0:engine:create_failures | cut -f2)
+"$OUTPUT/kstat" -q same:7
+check $? "one of the three alike entries has its kstat"
+n=$(grep -c 'same:7:same: cannot create kstat' "$DAEMON_LOG")
+[ "$n" -eq 2 ]
+check $? "  the other two are said once each over 20 syncs ($n lines)"
+[ "$cf1" -ge $((cf0 + 20)) ]
+check $? "  and counted at every try in kstatd:0:engine:create_failures ($cf0 -> $cf1)"
+
+stop_daemon
+expect_rc 0 "kstatd stops cleanly"
+expect_no_sanitizer_report "$DAEMON_LOG" "no sanitizer report"
+finish
