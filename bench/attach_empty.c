@@ -150,7 +150,8 @@ static int attach_object(struct bpf_object *obj, int n, char **which, struct bpf
 			continue;
 		links[nlinks] = bpf_program__attach(prog);
 		if (!links[nlinks]) {
-			fprintf(stderr, "attach_empty: attach %s failed\n", bpf_program__name(prog));
+			fprintf(stderr, "attach_empty: attach %s failed\n",
+				bpf_program__name(prog));
 			return -1;
 		}
 		print_prog(bpf_program__fd(prog), hook_of(prog));

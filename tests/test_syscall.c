@@ -67,8 +67,8 @@ static int count_module(const char *module, bool ia32)
 
 	for (uint_t i = 0; i < n; i++)
 		found += strcmp(h[i].ks_module, module) == 0 &&
-			 (!ia32 || ((h[i].ks_instance & 0x10000) &&
-				    strncmp(h[i].ks_name, "ia32_", 5) == 0));
+			 (!ia32 ||
+			  ((h[i].ks_instance & 0x10000) && strncmp(h[i].ks_name, "ia32_", 5) == 0));
 	free(h);
 	return found;
 }
@@ -234,7 +234,8 @@ Test(syscall, reads_and_writes_count_calls_and_the_bytes_they_moved)
 {
 	static const char *const stats[] = { "sysread", "syswrite", "readch", "writech" };
 	uint64_t v0[4], v1[4], r0, r1, rb0, rb1, w0, w1, wb0, wb1;
-	int in = open("/dev/zero", O_RDONLY | O_CLOEXEC), out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int in = open("/dev/zero", O_RDONLY | O_CLOEXEC),
+	    out = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	int empty = memfd_create("syscall-test", MFD_CLOEXEC);
 	char buf[RW_SIZE];
 	struct iovec iov = { buf, RW_SIZE };
@@ -342,7 +343,8 @@ Test(syscall, a_thread_under_the_filter_is_timed_exactly)
 	worker_stop(&w);
 
 	fprintf(stderr,
-		"getppid x %d: num_events +%llu, elapsed %lld ns of %.0f ns of wall time, min %lld, "
+		"getppid x %d: num_events +%llu, elapsed %lld ns of %.0f ns of wall time, min "
+		"%lld, "
 		"max %lld\n",
 		N, (unsigned long long)(t1.num_events - t0.num_events),
 		t1.elapsed_time - t0.elapsed_time, wall, t1.min_time, t1.max_time);

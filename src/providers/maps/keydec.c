@@ -340,7 +340,7 @@ static const struct keydec_ops keydec_syscall_slot = {
 };
 
 static const struct keydec_ops *const decoders[] = {
-	&keydec_blkdev, &keydec_netdev,    &keydec_irq,
+	&keydec_blkdev,  &keydec_netdev,       &keydec_irq,
 	&keydec_syscall, &keydec_syscall_slot, &keydec_skb_drop,
 };
 
