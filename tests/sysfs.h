@@ -121,7 +121,10 @@ static inline void write_stat(struct snap *s, const char *module, int instance, 
 	free(kn);
 }
 
-/* A log2 histogram <hist>_<bound> of a NAMED kstat, and its <hist>_sum */
+/*
+ * A log2 histogram of a NAMED kstat: its slots <hist>_NN_lt_<bound> and
+ * <hist>_NN_inf, in slot order (NN), and its <hist>_sum
+ */
 struct hist {
 	int n;
 	uint64_t le[64]; /* exclusive upper bound; 0 for the last, open slot */
@@ -138,11 +141,20 @@ static inline struct hist hist_read(const void *data, uint_t n, const char *name
 
 	for (uint_t i = 0; i < n && h.n < 64; i++) {
 		const char *b = kn[i].name + len + 1;
+		unsigned int nn;
+		int end = 0;
 
 		if (strncmp(kn[i].name, name, len) || kn[i].name[len] != '_' ||
-		    (strcmp(b, "inf") && (*b < '0' || *b > '9')))
+		    sscanf(b, "%2u%n", &nn, &end) != 1 || end != 2)
 			continue;
-		h.le[h.n] = strcmp(b, "inf") == 0 ? 0 : strtoull(b, NULL, 10);
+		cr_assert_eq(nn, (unsigned int)h.n, "%s: slot %u where %d was due", kn[i].name, nn,
+			     h.n);
+		if (strcmp(b + 2, "_inf") == 0)
+			h.le[h.n] = 0;
+		else if (strncmp(b + 2, "_lt_", 4) == 0)
+			h.le[h.n] = strtoull(b + 6, NULL, 10);
+		else
+			continue;
 		h.slot[h.n++] = kn[i].value.ui64;
 	}
 	cr_assert_gt(h.n, 1, "no histogram %s", name);

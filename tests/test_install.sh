@@ -27,6 +27,7 @@ run $MAKE install DESTDIR="$ROOT"
 expect_rc 0 "make install DESTDIR=... (PREFIX $P)"
 
 cat >"$TMP/want" <<EOF2
+bin/khist
 bin/kiostat
 bin/kmpstat
 bin/kstat
@@ -54,6 +55,7 @@ share/kstatd/examples/cgroup_stats.bpf.c
 share/kstatd/examples/cgroup_stats.bpf.o
 share/kstatd/examples/signals.bpf.c
 share/kstatd/examples/signals.bpf.o
+share/man/man1/khist.1
 share/man/man1/kstat.1
 share/man/man3/kstat_chain_update.3
 share/man/man3/kstat_close.3

@@ -59,10 +59,10 @@ name:   vda                             class:    test
 	crtime                          T
 	events                          $((5 * N))
 	hi                              9
-	lat_2                           $N
-	lat_4                           $((2 * N))
-	lat_8                           $((3 * N))
-	lat_inf                         $((4 * N))
+	lat_00_lt_2                     $N
+	lat_01_lt_4                     $((2 * N))
+	lat_02_lt_8                     $((3 * N))
+	lat_03_inf                      $((4 * N))
 	level                           $((-3 * N))
 	lo                              7
 	small                           $((8 * N))
@@ -91,10 +91,10 @@ name:   vdb                             class:    test
 	crtime                          T
 	events                          $N
 	hi                              2
-	lat_2                           0
-	lat_4                           0
-	lat_8                           0
-	lat_inf                         $N
+	lat_00_lt_2                     0
+	lat_01_lt_4                     0
+	lat_02_lt_8                     0
+	lat_03_inf                      $N
 	level                           $((4 * N))
 	lo                              2
 	small                           $N
@@ -139,10 +139,10 @@ ktest:2:vda:class	test
 ktest:2:vda:crtime	T
 ktest:2:vda:events	$((5 * N))
 ktest:2:vda:hi	9
-ktest:2:vda:lat_2	$N
-ktest:2:vda:lat_4	$((2 * N))
-ktest:2:vda:lat_8	$((3 * N))
-ktest:2:vda:lat_inf	$((4 * N))
+ktest:2:vda:lat_00_lt_2	$N
+ktest:2:vda:lat_01_lt_4	$((2 * N))
+ktest:2:vda:lat_02_lt_8	$((3 * N))
+ktest:2:vda:lat_03_inf	$((4 * N))
 ktest:2:vda:level	$((-3 * N))
 ktest:2:vda:lo	7
 ktest:2:vda:small	$((8 * N))
@@ -167,10 +167,10 @@ ktest:10:vdb:class	test
 ktest:10:vdb:crtime	T
 ktest:10:vdb:events	$N
 ktest:10:vdb:hi	2
-ktest:10:vdb:lat_2	0
-ktest:10:vdb:lat_4	0
-ktest:10:vdb:lat_8	0
-ktest:10:vdb:lat_inf	$N
+ktest:10:vdb:lat_00_lt_2	0
+ktest:10:vdb:lat_01_lt_4	0
+ktest:10:vdb:lat_02_lt_8	0
+ktest:10:vdb:lat_03_inf	$N
 ktest:10:vdb:level	$((4 * N))
 ktest:10:vdb:lo	2
 ktest:10:vdb:small	$N
@@ -263,10 +263,10 @@ cat >"$TMP/expected" <<EOF
 		"crtime": T,
 		"events": $((5 * N)),
 		"hi": 9,
-		"lat_2": $N,
-		"lat_4": $((2 * N)),
-		"lat_8": $((3 * N)),
-		"lat_inf": $((4 * N)),
+		"lat_00_lt_2": $N,
+		"lat_01_lt_4": $((2 * N)),
+		"lat_02_lt_8": $((3 * N)),
+		"lat_03_inf": $((4 * N)),
 		"level": $((-3 * N)),
 		"lo": 7,
 		"small": $((8 * N)),
@@ -307,10 +307,10 @@ cat >"$TMP/expected" <<EOF
 		"crtime": T,
 		"events": $N,
 		"hi": 2,
-		"lat_2": 0,
-		"lat_4": 0,
-		"lat_8": 0,
-		"lat_inf": $N,
+		"lat_00_lt_2": 0,
+		"lat_01_lt_4": 0,
+		"lat_02_lt_8": 0,
+		"lat_03_inf": $N,
 		"level": $((4 * N)),
 		"lo": 2,
 		"small": $N,

@@ -40,10 +40,10 @@ selects "glob ktest:?:vd?:lo" "ktest:2:vda:lo${TAB}7
 selects "glob ktest:*:vd?:lo" "ktest:2:vda:lo${TAB}7
 ktest:10:vdb:lo${TAB}2
 " -p 'ktest:*:vd?:lo'
-selects "glob with a bracket and a star on instance and statistic" "ktest:10:vdb:lat_2${TAB}0
-ktest:10:vdb:lat_4${TAB}0
-ktest:10:vdb:lat_8${TAB}0
-ktest:10:vdb:lat_inf${TAB}$N
+selects "glob with a bracket and a star on instance and statistic" "ktest:10:vdb:lat_00_lt_2${TAB}0
+ktest:10:vdb:lat_01_lt_4${TAB}0
+ktest:10:vdb:lat_02_lt_8${TAB}0
+ktest:10:vdb:lat_03_inf${TAB}$N
 ktest:10:vdb:level${TAB}$((4 * N))
 ktest:10:vdb:lo${TAB}2
 " -p 'ktest:1*:vd[b-c]:l*'

@@ -181,10 +181,10 @@ Test(pmap, per_cpu_copies_combine_by_kind)
 	cr_expect_eq(kn->value.i64, -3, "signed gauges sum as signed");
 	cr_expect_eq(named_find(data, hdr.ks_ndata, "lo")->value.ui64, 9, "min ignores CPUs at 0");
 	cr_expect_eq(named_find(data, hdr.ks_ndata, "hi")->value.ui64, 9, "max");
-	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_2")->value.ui64, 1);
-	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_4")->value.ui64, 3);
-	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_8")->value.ui64, 0);
-	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_inf")->value.ui64, 5);
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_00_lt_2")->value.ui64, 1);
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_01_lt_4")->value.ui64, 3);
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_02_lt_8")->value.ui64, 0);
+	cr_expect_eq(named_find(data, hdr.ks_ndata, "lat_03_inf")->value.ui64, 5);
 	kn = named_find(data, hdr.ks_ndata, "small");
 	cr_expect_eq(kn->data_type, KSTAT_DATA_UINT32);
 	cr_expect_eq(kn->value.ui32, 8);
@@ -267,7 +267,7 @@ Test(pmap, a_tracepoint_counts_exactly_what_the_test_does)
 		     "the write reached the BPF array");
 	fork_children(50);
 	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "events"), 50);
-	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "lat_inf"), 50,
+	cr_expect_eq(read_u64(fx.s, "ktest", (int)me, "self", "lat_03_inf"), 50,
 		     "100 is beyond the last slot");
 	write_knobs(0, 0);
 	fork_children(5);

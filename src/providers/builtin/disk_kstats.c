@@ -35,6 +35,7 @@
 #include "disk_dev.h"
 #include "disk_kstats.h"
 #include "os/log.h"
+#include "providers/maps/schema.h"
 #include "engine/snapshot.h"
 
 #define SYSFS "/sys"
@@ -512,10 +513,8 @@ static struct dk *dk_new(struct disk_src *ds, const struct disk_dev *dev, int in
 			snprintf(nm, sizeof(nm), "%s", names[i]);
 		else if (h == DISK_LAT_SLOTS)
 			snprintf(nm, sizeof(nm), "%s_sum", hist);
-		else if (h + 1 == DISK_LAT_SLOTS)
-			snprintf(nm, sizeof(nm), "%s_inf", hist);
 		else
-			snprintf(nm, sizeof(nm), "%s_%llu", hist, 1ULL << (h + 1));
+			schema_slot_name(hist, h, DISK_LAT_SLOTS, nm, sizeof(nm));
 		snap_named_init(&kn[i], nm, KSTAT_DATA_UINT64);
 	}
 	snap_set_meta(d->info, info_meta);

@@ -340,12 +340,23 @@ static int parse_name_field(struct parse_ctx *c, struct schema *sc, const struct
 	return 0;
 }
 
+/*
+ * Slot names sort in slot order and say what they count: <hist>_NN_lt_B
+ * the values below B = 2^(NN+1) (and at least half of it, but for slot
+ * 00, which holds 0 and 1), <hist>_NN_inf the rest.  The slot number
+ * comes first, two digits: kstat(1) sorts statistics by name.
+ */
+void schema_slot_name(const char *hist, uint32_t slot, uint32_t nslots, char *buf, size_t len)
+{
+	if (slot + 1 == nslots)
+		snprintf(buf, len, "%s_%02u_inf", hist, slot);
+	else
+		snprintf(buf, len, "%s_%02u_lt_%llu", hist, slot, 1ULL << (slot + 1));
+}
+
 void schema_hist_slot_name(const struct schema_stat *st, uint32_t slot, char *buf, size_t len)
 {
-	if (slot + 1 == st->nelem)
-		snprintf(buf, len, "%s_inf", st->name);
-	else
-		snprintf(buf, len, "%s_%llu", st->name, 1ULL << (slot + 1));
+	schema_slot_name(st->name, slot, st->nelem, buf, len);
 }
 
 /* A decl tag on a struct, by the index of the member it tags */

@@ -132,7 +132,12 @@ int schema_shared(const struct btf *btf, const struct bpf_map *map, char *out, s
  */
 const char *schema_btf_str(const struct btf *btf, uint32_t off);
 
-/* Name of a histogram slot's statistic: "<name>_<upper bound>" */
+/*
+ * The statistic of a log2 histogram's slot: "<hist>_NN_lt_<2^(NN+1)>",
+ * the last one "<hist>_NN_inf"; its sum is "<hist>_sum"
+ */
+void schema_slot_name(const char *hist, uint32_t slot, uint32_t nslots, char *buf, size_t len);
+/* The same for a histogram of the schema */
 void schema_hist_slot_name(const struct schema_stat *st, uint32_t slot, char *buf, size_t len);
 
 #endif /* __KSTATD_SCHEMA_H */
