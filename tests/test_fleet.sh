@@ -153,10 +153,10 @@ same_sum "forks per second" 'job:kstat_cpu_sysfork:rate1m' \
 	'instance:kstat_cpu_sysfork:rate1m' 'rate(kstat_cpu_sysfork_total{job="kstatd"}[1m])'
 same_sum "CPU seconds busy per second" 'job:kstat_cpu_busy_seconds:rate1m' \
 	'instance:kstat_cpu_busy_seconds:rate1m' \
-	'rate(kstat_cpu_cpu_user_seconds_total{job="kstatd"}[1m]) + rate(kstat_cpu_cpu_kernel_seconds_total{job="kstatd"}[1m]) + rate(kstat_cpu_cpu_intr_seconds_total{job="kstatd"}[1m])'
+	'rate(kstat_cpu_user_seconds_total{job="kstatd"}[1m]) + rate(kstat_cpu_kernel_seconds_total{job="kstatd"}[1m]) + rate(kstat_cpu_intr_seconds_total{job="kstatd"}[1m])'
 same_sum "network bytes per second" 'job:kstat_link_bytes:rate1m' \
 	'sum by (job, instance) (instance_link:kstat_link_rbytes:rate1m) + on (job, instance) sum by (job, instance) (instance_link:kstat_link_obytes:rate1m)' \
-	'rate(kstat_link_rbytes64_bytes_total{job="kstatd"}[1m]) + rate(kstat_link_obytes64_bytes_total{job="kstatd"}[1m])'
+	'rate(kstat_link_rbytes_total{job="kstatd"}[1m]) + rate(kstat_link_obytes_total{job="kstatd"}[1m])'
 same_sum "online CPUs" 'job:kstat_unix_ncpus:sum' 'instance:kstat_unix_ncpus:sum' \
 	'kstat_unix_ncpus{job="kstatd"}'
 # disks: the fleet counts whole disks only (ks_class="disk"), never the same

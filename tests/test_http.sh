@@ -102,12 +102,25 @@ run "$PY" tests/prom_parse.py "$TMP/text.txt" "$TMP/om.txt" kstat_ktest_events:c
 	kstat_ktest_lat_seconds:histogram kstat_khist_lat_seconds:histogram \
 	kstat_khist_queue_seconds:gauge kstat_khist_rx_bytes:counter kstat_ktest_level:gauge \
 	kstat_ktest_interrupts:counter kstat_ktest_timer_elapsed_seconds:counter \
-	kstat_cpu_pswitch:counter kstat_cpu_cpu_idle_seconds:counter kstat_unix_nproc:gauge \
+	kstat_cpu_pswitch:counter kstat_cpu_idle_seconds:counter kstat_unix_nproc:gauge \
 	kstatd_provider_run_count:counter kstatd_provider_run_time_seconds:counter \
 	kstatd_provider_map_drops:counter kstatd_engine_map_drops:counter kstatd_build:info \
 	kstatd_scrape_duration_seconds:gauge
 expect_rc 0 "prometheus_client parses every family of both formats, and they agree"
 sed 's/^/    | /' "$_out" | head -10
+
+# no word twice (docs/metrics.md): no family repeats its module or a unit,
+# and a counter kept twice by illumos (X, X64) is one family, X
+/usr/bin/python3 - "$TMP/text.txt" <<'PY' >"$TMP/stutter"
+import re, sys
+fams = {l.split()[2] for l in open(sys.argv[1]) if l.startswith("# TYPE ")}
+bad = [f for f in fams if re.match(r"kstat_([a-z0-9_]+?)_\1_", f) or
+       re.search(r"_(bytes|seconds)_\1(_|$)|bytes_bytes|64(_|$)", f)]
+print(len(fams), " ".join(sorted(set(bad))[:5]))
+PY
+read -r nfam bad <"$TMP/stutter"
+[ "${nfam:-0}" -gt 50 ] && [ -z "$bad" ]
+check $? "no family of the scrape says a word twice (${nfam:-0} families) $bad"
 
 grep -qx "kstat_ktest_events_total{ks_instance=\"$FORKER\",ks_name=\"keyed\"} 25" "$TMP/text.txt"
 check $? "25 forks counted in BPF reach /metrics exactly"

@@ -735,7 +735,7 @@ Test(net, a_namespace_is_known_by_inode_cookie_and_name_in_kstats_and_labels)
 	metrics = scrape();
 	snprintf(
 		want, sizeof(want),
-		"kstat_link_rbytes64_bytes_total{ks_instance=\"%d\",ks_name=\"%s\",ks_netns=\"%u\","
+		"kstat_link_rbytes_total{ks_instance=\"%d\",ks_name=\"%s\",ks_netns=\"%u\","
 		"ks_netns_name=\"%s\",kind=\"veth\"} ",
 		ib, ifb, ino, ns);
 	cr_expect(strstr(metrics, want), "no %s in the scrape", want);

@@ -62,8 +62,14 @@ static void name_is(const char *prefix, const char *stat, const char *unit, cons
 
 Test(prom, names_are_snake_case_in_base_units)
 {
-	name_is("kstat_cpu", "cpu_nsec_idle", "ns", "kstat_cpu_cpu_idle_seconds");
+	name_is("kstat_cpu", "cpu_nsec_idle", "ns", "kstat_cpu_idle_seconds");
 	name_is("kstat_cpu", "pswitch", "count", "kstat_cpu_pswitch");
+	/* no word twice: the module's, the unit's */
+	name_is("kstat_cpu", "cpu_ticks_idle", "count", "kstat_cpu_ticks_idle");
+	name_is("kstat_link", "link_state", NULL, "kstat_link_state");
+	name_is("kstat_cpu", "cpumigrate", "count", "kstat_cpu_cpumigrate");
+	name_is("kstat_tcp", "tcp", NULL, "kstat_tcp_tcp");
+	name_is("kstat_link", "rbytes", "bytes", "kstat_link_rbytes");
 	name_is("kstat_sd", "nread", "bytes", "kstat_sd_nread_bytes");
 	name_is("kstat_m", "bytes", "bytes", "kstat_m_bytes");
 	name_is("kstat_m", "rxBytes", "bytes", "kstat_m_rx_bytes");
@@ -131,9 +137,8 @@ Test(prom, text_has_types_units_and_labels)
 	cr_expect(fx_has_line(out, "# TYPE kstat_tm_cpu_busy_seconds_total counter"));
 	cr_expect(fx_has_line(
 		out, "kstat_tm_cpu_busy_seconds_total{ks_instance=\"3\",ks_name=\"busy\"} 2.5"));
-	cr_expect(fx_has_line(out,
-			      "kstat_tm_rbytes_bytes_total{ks_instance=\"3\",ks_name=\"busy\"} "
-			      "4096"),
+	cr_expect(fx_has_line(out, "kstat_tm_rbytes_total{ks_instance=\"3\",ks_name=\"busy\"} "
+				   "4096"),
 		  "the unit is named even when the name has it inside a word");
 	cr_expect(fx_has_line(out, "# TYPE kstat_tm_ops_done_total counter"));
 	cr_expect(fx_has_line(out, "# TYPE kstat_tm_level gauge"));

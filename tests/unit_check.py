@@ -103,6 +103,10 @@ def main():
             problem("mapping made executable: " + l)
         paths = re.findall(r'(?:pathname|sun_path)="([^"]*)"|"(/[^"]*)"', l)
         paths = [a or b for a, b in paths]
+        # readlink's second string is what the link holds, not a path it touched
+        # (/proc/self/exe: the checkout's build, where the unit runs /usr/sbin/kstatd)
+        if name in ("readlink", "readlinkat") and len(paths) > 1:
+            paths = paths[:1]
         for p in paths:
             if any(p == h.rstrip("/") or p.startswith(h) for h in hidden):
                 problem("%s touches %s, which the unit hides" % (name, p))

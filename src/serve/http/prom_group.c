@@ -320,6 +320,31 @@ static bool numeric(const kstat_named_t *kn)
 	return false;
 }
 
+/* g->used[i]: a record exported under another's name, or under its own without "64" */
+#define PG_USED 1
+#define PG_TWIN64 2
+
+/*
+ * illumos keeps a counter twice, X in 32 bits and X64 whole (link's
+ * rbytes and rbytes64): Prometheus gets one family, X, from X64's value.
+ */
+static void mark_twins(struct prom_group *g, const kstat_named_t *kn, uint_t n)
+{
+	for (uint_t i = 0; i < n; i++) {
+		size_t len = strnlen(kn[i].name, KSTAT_STRLEN);
+
+		if (len < 3 || strcmp(kn[i].name + len - 2, "64") || g->used[i])
+			continue;
+		for (uint_t j = 0; j < n; j++)
+			if (j != i && strncmp(kn[j].name, kn[i].name, len - 2) == 0 &&
+			    kn[j].name[len - 2] == '\0' && numeric(&kn[j])) {
+				g->used[j] = PG_USED;
+				g->used[i] = PG_TWIN64;
+				break;
+			}
+	}
+}
+
 static enum pg_type kind_type(const struct snap_stat_meta *m)
 {
 	if (!m)
@@ -504,6 +529,7 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 			if (sum >= 0)
 				g->used[sum] = 1;
 		}
+	mark_twins(g, kn, n);
 
 	for (uint_t i = 0; i < n; i++) {
 		const struct snap_stat_meta *m = meta ? &meta[i] : NULL;
@@ -512,7 +538,7 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 		const char *lname;
 		uint32_t fam;
 
-		if (g->used[i] || !numeric(&kn[i]) || !kn[i].name[0])
+		if (g->used[i] == PG_USED || !numeric(&kn[i]) || !kn[i].name[0])
 			continue;
 		if (m && m->kind == SNAP_HIST && m->hist) {
 			uint_t end = i + 1;
@@ -533,6 +559,8 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 			char stat[KSTAT_STRLEN];
 
 			copy_str(stat, kn[i].name, sizeof(stat));
+			if (g->used[i] == PG_TWIN64)
+				stat[strlen(stat) - 2] = '\0';
 			fam = stat_family(g, k, stat, m ? m->unit : NULL, kind_type(m),
 					  m && m->help ? m->help : "kstat statistic without help",
 					  &u);

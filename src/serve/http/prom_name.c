@@ -134,8 +134,42 @@ static size_t drop_tokens(char *snake, size_t n, const char *const *set, size_t 
 	return w;
 }
 
+/*
+ * The statistic's name says its module again (cpu:N:sys's cpu_nsec_idle,
+ * link's link_state): drop the module's words from its front, when
+ * something is left.  prefix is "kstat_<module>".
+ */
+static size_t drop_module(char *snake, size_t n, const char *prefix)
+{
+	size_t ml;
+
+	if (strncmp(prefix, "kstat_", 6) != 0)
+		return n;
+	prefix += 6;
+	ml = strlen(prefix);
+	if (!ml || n <= ml + 1 || memcmp(snake, prefix, ml) != 0 || snake[ml] != '_')
+		return n;
+	memmove(snake, snake + ml + 1, n - ml);
+	return n - ml - 1;
+}
+
+/* Does a token of snake[0..n) end with word, after something (rbytes: bytes)? */
+static bool token_ends_with(const char *snake, size_t n, const char *word)
+{
+	size_t wl = strlen(word);
+
+	for (size_t end = 0, start = 0; end <= n; end++) {
+		if (end < n && snake[end] != '_')
+			continue;
+		if (end - start > wl && memcmp(snake + end - wl, word, wl) == 0)
+			return true;
+		start = end + 1;
+	}
+	return false;
+}
+
 size_t prom_name_family(char *out, size_t len, const char *prefix, const char *stat,
-			const struct prom_unit *u)
+			struct prom_unit *u)
 {
 	char snake[PROM_NAME_MAX];
 	int sn = prom_name_snake(snake, 0, sizeof(snake), stat);
@@ -155,6 +189,10 @@ size_t prom_name_family(char *out, size_t len, const char *prefix, const char *s
 		n = drop_tokens(snake, n, freq_tokens, 3);
 	else
 		n = drop_tokens(snake, n, NULL, 0);
+	n = drop_module(snake, n, prefix);
+	/* illumos's rbytes and obytes say their unit already: no _bytes_bytes */
+	if (u->suffix && token_ends_with(snake, n, u->suffix))
+		u->suffix = NULL;
 
 	pos = strlen(prefix);
 	if (pos + 1 >= len)

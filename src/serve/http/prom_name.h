@@ -34,12 +34,14 @@ int prom_name_snake(char *out, size_t pos, size_t len, const char *s);
 
 /*
  * The family name prefix_<stat>_<unit suffix>: stat in snake case, without
- * a trailing "total" token and without the tokens that named its own unit
- * (nsec in cpu_nsec_idle, which is exported in seconds).  Counters get
- * their _total from the renderer.  Returns the length, or 0 if the name
- * does not fit in len bytes.
+ * a trailing "total" token, without the tokens that named its own unit
+ * (nsec in cpu_nsec_idle, which is exported in seconds), and without the
+ * module's words in front (prefix kstat_cpu: cpu_nsec_idle is idle); no
+ * suffix when a token already ends with it (rbytes), and u->suffix is
+ * then NULL.  Counters get their _total from the renderer.  Returns the
+ * length, or 0 if the name does not fit in len bytes.
  */
 size_t prom_name_family(char *out, size_t len, const char *prefix, const char *stat,
-			const struct prom_unit *u);
+			struct prom_unit *u);
 
 #endif /* __KSTATD_PROM_NAME_H */
