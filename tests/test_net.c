@@ -733,11 +733,10 @@ Test(net, a_namespace_is_known_by_inode_cookie_and_name_in_kstats_and_labels)
 	expect_eq_u64(read_u64(s, "link", 0, "lo", "netns"), netns_own_ino(), "link:0:lo netns");
 
 	metrics = scrape();
-	snprintf(
-		want, sizeof(want),
-		"kstat_link_rbytes_total{ks_instance=\"%d\",ks_name=\"%s\",ks_netns=\"%u\","
-		"ks_netns_name=\"%s\",kind=\"veth\"} ",
-		ib, ifb, ino, ns);
+	snprintf(want, sizeof(want),
+		 "kstat_link_rbytes_total{ks_instance=\"%d\",ks_name=\"%s\",ks_netns=\"%u\","
+		 "ks_netns_name=\"%s\",kind=\"veth\"} ",
+		 ib, ifb, ino, ns);
 	cr_expect(strstr(metrics, want), "no %s in the scrape", want);
 	snprintf(want, sizeof(want),
 		 "kstat_tcp_active_opens_total{ks_instance=\"%d\",ks_name=\"tcp\",ks_netns=\"%u\","
