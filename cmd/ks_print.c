@@ -16,6 +16,7 @@
 
 #include "common/outbuf.h"
 #include "ks.h"
+#include "ksreport.h"
 
 #define KS_DFLT_FMT                          \
 	"module: %-30.30s  instance: %-6d\n" \
@@ -64,16 +65,8 @@ void ks_value_print(FILE *out, const struct ks_nvpair *nv)
 /* -T u: seconds since the epoch; -T d: date(1)'s format in the user's locale */
 void ks_timestamp_print(FILE *out, enum ks_date date)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	char buf[128];
-
-	if (date == KS_UDATE) {
-		fprintf(out, "%lld\n", (long long)now);
-	} else if (date == KS_DDATE && localtime_r(&now, &tm) &&
-		   strftime(buf, sizeof(buf), nl_langinfo(_DATE_FMT), &tm) > 0) {
-		fprintf(out, "%s\n", buf);
-	}
+	if (date != KS_NODATE)
+		ks_date_print(out, date == KS_UDATE ? 'u' : 'd');
 }
 
 /* One kstat in the default, -p, -C or -l format */

@@ -7,6 +7,7 @@
  * I/O spent queued and running (Little's law: length / throughput).
  */
 #include <errno.h>
+#include <langinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,10 @@ void ks_iostat(const kstat_io_t *a, const kstat_io_t *b, hrtime_t dt, struct ks_
 	out->wait = (double)(b->wlentime - a->wlentime) / ns;
 	out->actv = (double)(b->rlentime - a->rlentime) / ns;
 	out->svc_t = ios > 0 ? queued / ios / 1e6 : 0.0;
+	out->wsvc_t = ios > 0 ? (double)(b->wlentime - a->wlentime) / ios / 1e6 : 0.0;
+	out->asvc_t = ios > 0 ? (double)(b->rlentime - a->rlentime) / ios / 1e6 : 0.0;
+	out->idle = ios == 0 && queued == 0 && b->wtime == a->wtime && b->rtime == a->rtime &&
+		    b->nread == a->nread && b->nwritten == a->nwritten;
 	out->pct_w = (double)(b->wtime - a->wtime) / ns * 100.0;
 	out->pct_b = (double)(b->rtime - a->rtime) / ns * 100.0;
 	if (out->pct_w > 100.0)
@@ -91,6 +96,20 @@ static bool operand(const char *arg, const char *what, long *out)
 	}
 	*out = v;
 	return true;
+}
+
+void ks_date_print(FILE *out, char how)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char buf[128];
+
+	if (how == 'u') {
+		fprintf(out, "%lld\n", (long long)now);
+	} else if (localtime_r(&now, &tm) &&
+		   strftime(buf, sizeof(buf), nl_langinfo(_DATE_FMT), &tm) > 0) {
+		fprintf(out, "%s\n", buf);
+	}
 }
 
 bool ks_parse_interval(int argc, char **argv, int *interval, long *count)

@@ -8,6 +8,7 @@
 #define __KSTATD_KSREPORT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <kstat.h>
 
@@ -17,6 +18,9 @@ struct ks_iostat {
 	double krps, kwps; /* KiB read and written per second */
 	double wait, actv; /* mean wait and run queue lengths */
 	double svc_t;      /* mean response time (wait + run) of an I/O, ms */
+	double wsvc_t;     /* of which waiting, ms (iostat -xn) */
+	double asvc_t;     /* of which running: active service time, ms */
+	bool idle;         /* nothing counted at all over the interval (-z) */
 	double pct_w;      /* % of the time something waited */
 	double pct_b;      /* % of the time something ran: busy */
 };
@@ -39,6 +43,9 @@ struct ks_mpstat {
 extern const char *const ks_mp_stats[KS_MP_NSTATS];
 
 void ks_mpstat(const uint64_t *a, const uint64_t *b, hrtime_t dt, struct ks_mpstat *out);
+
+/* -T's timestamp line: 'u' seconds since the epoch, 'd' in date(1)'s format */
+void ks_date_print(FILE *out, char how);
 
 /*
  * Parse [interval [count]] as illumos does: an interval alone repeats

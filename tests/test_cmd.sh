@@ -61,6 +61,67 @@ run "$OUTPUT/kiostat" -xp
 expect_rc 0 "kiostat -xp: partitions too, as iostat -xp"
 expect_out "^$NAME " "the test's loop device"
 
+# illumos iostat's options, in the formats kiostat(1) gives
+run "$OUTPUT/kiostat" -xn
+expect_out "^ +r/s +w/s +kr/s +kw/s +wait +actv +wsvc_t +asvc_t +%w +%b device$" "-xn: iostat -xn's columns, the device last"
+expect_out " $NAME$" "  and the loop device at the end of its line"
+grep " $NAME\$" "$_out" | awk '{ exit !($7 ~ /^[0-9]+\.[0-9][0-9][0-9]$/ && $8 ~ /^[0-9]+\.[0-9][0-9][0-9]$/) }'
+check $? "  wsvc_t and asvc_t in ms to the microsecond"
+run "$OUTPUT/kiostat" -xM
+expect_out "^device +r/s +w/s +Mr/s +Mw/s " "-M: MB/s columns"
+mb=$(grep "^$NAME " "$_out" | awk '{ print $4 }')
+kb=$("$OUTPUT/kiostat" -x | awk -v d="$NAME" '$1 == d { print $4 }')
+echo "$mb $kb" | awk '{ exit !($2 > 0 && $1 >= $2 / 1024 * 0.8 - 0.05 && $1 <= $2 / 1024 * 1.2 + 0.05) }'
+check $? "  in MB/s what -x gives in KB/s ($mb against $kb)"
+run "$OUTPUT/kiostat" -xr
+expect_out "^device,r/s,w/s,kr/s,kw/s,wait,actv,svc_t,%w,%b$" "-r: comma-separated header"
+expect_out "^$NAME,[0-9.]+,[0-9.]+," "  and values"
+run "$OUTPUT/kiostat" -xe
+expect_out "---- errors ---" "-e: the error columns' title"
+expect_out "s/w +h/w +trn +tot$" "  and their names"
+run "$OUTPUT/kiostat" -x -T u
+now=$(date +%s)
+t=$(head -1 "$_out")
+[ "$t" -ge $((now - 2)) ] 2>/dev/null && [ "$t" -le "$now" ]
+check $? "-T u: seconds since the epoch before the report ($t, now $now)"
+run "$OUTPUT/kiostat" -x -T d
+head -1 "$_out" | grep -q "$(date +%Y)"
+check $? "-T d: the date before the report"
+run "$OUTPUT/kiostat" -T x
+expect_rc 2 "-T x: exit 2"
+expect_err "-T takes u or d" "  is explained"
+truncate -s 16M "$TMP/idle"
+IDLE=$(losetup -f --show "$TMP/idle")
+sleep 0.3
+run "$OUTPUT/kiostat" -xz 1 2
+! tail -n +3 "$_out" | sed -n '/^$/,$p' | grep -q "^${IDLE#/dev/} "
+check $? "-z: an idle device has no line in an interval report"
+losetup -d "$IDLE"
+
+# the first report after a restart: the kernel's counts since the disk came
+# to be, over the time since then (crtime), as /proc/diskstats gives them
+stop_daemon
+start_daemon "$(dirname "$0")/kstatd-test" --socket "$KSTAT_SOCKET" --pin-path "$PIN" \
+	--sync-interval 100
+run "$OUTPUT/kiostat" -x
+up=$(cut -d' ' -f1 /proc/uptime)
+best=$(awk '$4 > 1000 && $3 !~ /^(loop|ram|zram|dm-)/ && $3 !~ /[0-9]$/ { print $4, $3 }' /proc/diskstats |
+	sort -rn | head -1)
+disk=${best#* }
+if [ -n "$best" ] && grep -q "^$disk " "$_out"; then
+	grep "^$disk " "$_out" | awk -v n="${best% *}" -v up="$up" \
+		'{ want = n / up; exit !($2 >= want * 0.95 && $2 <= want * 1.05) }'
+	check $? "first report after a restart: $disk $(grep "^$disk " "$_out" | awk '{ print $2 }') r/s, /proc/diskstats since boot $(echo "$best $up" | awk '{ printf "%.1f", $1 / $3 }')"
+else
+	echo "    (no whole disk with reads since boot to compare: skipped)"
+fi
+run "$OUTPUT/kmpstat"
+up=$(cut -d' ' -f1 /proc/uptime)
+ctxt=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
+csw=$(awk '/^ +[0-9]+ / { s += $6 } END { print s }' "$_out")
+echo "$csw $ctxt $up" | awk '{ want = $2 / $3; exit !($1 >= want * 0.95 && $1 <= want * 1.05) }'
+check $? "and kmpstat's: $csw csw/s over the CPUs, /proc/stat ctxt since boot $(echo "$ctxt $up" | awk '{ printf "%.0f", $1 / $2 }')"
+
 run "$OUTPUT/kmpstat" 1 2
 expect_rc 0 "kmpstat 1 2"
 [ "$(grep -c '^CPU' "$_out")" -eq 2 ]

@@ -35,6 +35,7 @@
 #include "disk_dev.h"
 #include "disk_kstats.h"
 #include "os/log.h"
+#include "os/since.h"
 #include "providers/maps/schema.h"
 #include "engine/snapshot.h"
 
@@ -476,8 +477,9 @@ static void dk_free(struct disk_src *ds, struct dk *d)
 
 static struct dk *dk_new(struct disk_src *ds, const struct disk_dev *dev, int instance)
 {
-	char module[KSTAT_STRLEN + 8];
+	char module[KSTAT_STRLEN + 8], path[sizeof(SYSFS "/class/block/") + DISK_NAME_MAX];
 	struct dk *d = calloc(1, sizeof(*d));
+	int64_t born;
 	uint_t ninfo;
 	kstat_named_t *kn;
 
@@ -499,6 +501,14 @@ static struct dk *dk_new(struct disk_src *ds, const struct disk_dev *dev, int in
 			      KSTAT_TYPE_NAMED, ninfo, 0);
 	if (!d->info)
 		goto err_free;
+	/*
+	 * The counts are the kernel's, since the device came to be: so is
+	 * crtime, so that a first report's rates (kiostat) are right
+	 */
+	snprintf(path, sizeof(path), SYSFS "/class/block/%s", dev->name);
+	born = since_ctime(path);
+	if (born)
+		d->io->ks_crtime = d->info->ks_crtime = born;
 	kn = d->info->ks_data;
 	for (uint_t i = 0; i < ninfo; i++) {
 		static const char *const names[INFO_NBASE] = {

@@ -27,6 +27,7 @@
 #include "kidstore.h"
 #include "os/log.h"
 #include "os/mkdirs.h"
+#include "os/since.h"
 #include "pins.h"
 #include "providers/maps/schema.h"
 
@@ -306,18 +307,7 @@ int pins_take(const char *pin_path, bool reset, int *name_fd)
 
 int64_t pins_since(const char *path)
 {
-	struct timespec real, mono;
-	int64_t age, now;
-	struct stat st;
-
-	if (!path || stat(path, &st) || clock_gettime(CLOCK_REALTIME, &real) ||
-	    clock_gettime(CLOCK_MONOTONIC, &mono))
-		return 0;
-	age = (real.tv_sec - st.st_ctim.tv_sec) * 1000000000LL + real.tv_nsec - st.st_ctim.tv_nsec;
-	now = mono.tv_sec * 1000000000LL + mono.tv_nsec;
-	if (age < 0)
-		age = 0;
-	return age < now ? now - age : 1;
+	return since_ctime(path);
 }
 
 int pins_remove(const char *dir)
