@@ -658,6 +658,7 @@ install: all
 	$(Q)install -m 0644 bpf/kstat.bpf.h $(D)$(INCLUDEDIR)/kstatd/kstat.bpf.h
 	$(Q)install -m 0644 docs/kstat.1 $(D)$(MANDIR)/man1/kstat.1
 	$(Q)install -m 0644 docs/kiostat.1 $(D)$(MANDIR)/man1/kiostat.1
+	$(Q)install -m 0644 docs/kmpstat.1 $(D)$(MANDIR)/man1/kmpstat.1
 	$(Q)install -m 0644 docs/khist.1 $(D)$(MANDIR)/man1/khist.1
 	$(Q)install -m 0644 docs/libkstat.3 $(D)$(MANDIR)/man3/libkstat.3
 	$(Q)for f in $(MAN3_LINKS); do echo '.so man3/libkstat.3' > $(D)$(MANDIR)/man3/$$f.3; done
@@ -676,7 +677,8 @@ uninstall:
 			libkstat.so libkstat.a kstat_preload.so pkgconfig/kstat.pc)) \
 		$(D)$(INCLUDEDIR)/kstat.h $(D)$(INCLUDEDIR)/sys/kstat.h $(D)$(INCLUDEDIR)/sys/sysinfo.h \
 		$(D)$(INCLUDEDIR)/kstatd/kstat.bpf.h \
-		$(D)$(MANDIR)/man1/kstat.1 $(D)$(MANDIR)/man1/khist.1 $(D)$(MANDIR)/man1/kiostat.1 $(D)$(MANDIR)/man3/libkstat.3 $(D)$(MANDIR)/man8/kstatd.8 \
+		$(D)$(MANDIR)/man1/kstat.1 $(D)$(MANDIR)/man1/khist.1 $(D)$(MANDIR)/man1/kiostat.1 $(D)$(MANDIR)/man1/kmpstat.1 \
+		$(D)$(MANDIR)/man3/libkstat.3 $(D)$(MANDIR)/man8/kstatd.8 \
 		$(patsubst %,$(D)$(MANDIR)/man3/%.3,$(MAN3_LINKS)) \
 		$(foreach e,$(EXAMPLES),$(D)$(DATADIR)/kstatd/examples/$(e).bpf.c \
 			$(D)$(DATADIR)/kstatd/examples/$(e).bpf.o) \

@@ -118,7 +118,7 @@ fi
 run "$OUTPUT/kmpstat"
 up=$(cut -d' ' -f1 /proc/uptime)
 ctxt=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
-csw=$(awk '/^ +[0-9]+ / { s += $6 } END { print s }' "$_out")
+csw=$(awk '/^ +[0-9]+ / { s += $7 } END { print s }' "$_out")
 echo "$csw $ctxt $up" | awk '{ want = $2 / $3; exit !($1 >= want * 0.95 && $1 <= want * 1.05) }'
 check $? "and kmpstat's: $csw csw/s over the CPUs, /proc/stat ctxt since boot $(echo "$ctxt $up" | awk '{ printf "%.0f", $1 / $2 }')"
 
@@ -126,12 +126,25 @@ run "$OUTPUT/kmpstat" 1 2
 expect_rc 0 "kmpstat 1 2"
 [ "$(grep -c '^CPU' "$_out")" -eq 2 ]
 check $? "two reports"
-grep -qE '^CPU +minf +mjf +xcal +intr +csw +icsw +migr +syscl +fork +exec +usr +sys +wt +idl$' "$_out"
-check $? "mpstat's columns, migr among them"
+grep -qE '^CPU +minf +mjf +xcal +intr +ithr +csw +icsw +migr +smtx +srw +syscl +usr +sys +wt +idl$' "$_out"
+check $? "illumos mpstat's columns"
 [ "$(grep -cE '^ +[0-9]+ ' "$_out")" -eq $((2 * $(nproc))) ]
 check $? "a line per CPU in each"
-awk '/^ +[0-9]+ / { t = $12 + $13 + $14 + $15; if (t < 97 || t > 103) bad = 1 } END { exit bad }' "$_out"
+awk '/^ +[0-9]+ / { t = $13 + $14 + $15 + $16; if (t < 97 || t > 103) bad = 1 } END { exit bad }' "$_out"
 check $? "usr, sys, wt and idl add up to 100% (no time stolen here)"
+
+run "$OUTPUT/kmpstat" -a -T u
+t=$(head -1 "$_out")
+now=$(date +%s)
+[ "$t" -ge $((now - 2)) ] 2>/dev/null && [ "$t" -le "$now" ]
+check $? "kmpstat -T u: seconds since the epoch first ($t, now $now)"
+expect_out "^SET +minf +mjf +xcal +intr +ithr +csw +icsw +migr +smtx +srw +syscl +usr +sys +wt +idl +sze$" "kmpstat -a: mpstat -a's columns"
+[ "$(grep -cE '^ +0 ' "$_out")" -eq 1 ] && grep -E '^ +0 ' "$_out" | awk -v n="$(nproc)" '{ exit !($17 == n) }'
+check $? "  one line for the set of all $(nproc) CPUs"
+grep -E '^ +0 ' "$_out" | awk '{ t = $13 + $14 + $15 + $16; exit !(t >= 97 && t <= 103) }'
+check $? "  whose time shares add up to 100%"
+run "$OUTPUT/kmpstat" -T x
+expect_rc 2 "kmpstat -T x: exit 2"
 
 stop_daemon
 expect_rc 0 "kstatd stops cleanly"

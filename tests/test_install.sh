@@ -57,6 +57,7 @@ share/kstatd/examples/signals.bpf.c
 share/kstatd/examples/signals.bpf.o
 share/man/man1/khist.1
 share/man/man1/kiostat.1
+share/man/man1/kmpstat.1
 share/man/man1/kstat.1
 share/man/man3/kstat_chain_update.3
 share/man/man3/kstat_close.3

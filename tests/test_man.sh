@@ -7,7 +7,7 @@
 # letter kstat accepts is in kstat(1).
 set -u
 . "$(dirname "$0")/lib.sh"
-PAGES="docs/kstat.1 docs/khist.1 docs/kiostat.1 docs/libkstat.3 docs/kstatd.8"
+PAGES="docs/kstat.1 docs/khist.1 docs/kiostat.1 docs/kmpstat.1 docs/libkstat.3 docs/kstatd.8"
 VERSION=$("$OUTPUT/kstatd" --version | cut -d' ' -f2)
 
 for p in $PAGES; do
