@@ -81,6 +81,7 @@ OS_SRCS := \
 	src/os/nshelper.c \
 	src/os/peercred.c \
 	src/os/privs.c \
+	src/os/readall.c \
 	src/os/since.c \
 	src/os/tick.c \
 	#

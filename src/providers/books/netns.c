@@ -25,6 +25,7 @@
 #include "bpf/net.h"
 #include "netns.h"
 #include "os/log.h"
+#include "os/readall.h"
 #include "os/netns_enter.h"
 #include "os/nshelper.h"
 
@@ -241,38 +242,15 @@ static int add_found(struct found **v, size_t *n, size_t *cap, const struct foun
 /* The processes whose namespace is not their parent's, from the iterator */
 static int from_iter(int link_fd, struct found **v, size_t *n, size_t *cap)
 {
-	size_t len = 0, bufcap = 4096;
-	char *buf = malloc(bufcap);
-	int fd = bpf_iter_create(link_fd), err = 0;
+	int fd = bpf_iter_create(link_fd), err;
+	size_t len = 0;
+	char *buf = NULL;
 
-	if (fd < 0 || !buf) {
-		err = fd < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (bufcap - len < 4096) {
-			char *nb = realloc(buf, bufcap * 2);
-
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			bufcap *= 2;
-		}
-		r = read(fd, buf + len, bufcap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
+	if (fd < 0)
+		return -errno;
+	/* one record per namespace-changing process: well under 64 MiB */
+	err = readall(fd, 64 << 20, &buf, &len);
+	close(fd);
 	for (size_t off = 0; !err && off + sizeof(struct netns_rec) <= len;
 	     off += sizeof(struct netns_rec)) {
 		struct netns_rec r;
@@ -284,9 +262,6 @@ static int from_iter(int link_fd, struct found **v, size_t *n, size_t *cap)
 		f.cookie = r.cookie;
 		err = add_found(v, n, cap, &f);
 	}
-out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return err;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "os/log.h"
+#include "os/readall.h"
 #include "engine/snapshot.h"
 #include "spl_parse.h"
 #include "zfs_kstats.h"
@@ -51,53 +52,15 @@ struct zfs_kstats {
 };
 
 /* The whole file; 0 or -errno */
-static int read_all(const char *path, char **buf, size_t *len)
+static int read_file(const char *path, char **buf, size_t *len)
 {
-	size_t cap = 4096, n = 0;
-	char *b = malloc(cap), *nb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
 
-	if (fd < 0 || !b) {
-		err = fd < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			if (cap >= FILE_MAX_BYTES) {
-				err = -EFBIG;
-				goto out;
-			}
-			cap *= 2;
-			nb = realloc(b, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		free(b);
-		return err;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
+	if (fd < 0)
+		return -errno;
+	err = readall(fd, FILE_MAX_BYTES, buf, len);
+	close(fd);
+	return err;
 }
 
 static int load(const struct zk_file *f, struct spl_kstat *k)
@@ -108,7 +71,7 @@ static int load(const struct zk_file *f, struct spl_kstat *k)
 
 	if (snprintf(path, sizeof(path), "%s/%s", f->zk->dir, f->rel) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	err = read_all(path, &text, &len);
+	err = read_file(path, &text, &len);
 	if (err)
 		return err;
 	err = spl_parse(text, len, k);
