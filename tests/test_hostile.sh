@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 # Providers and names that ask for more than they may (docs/security.md):
 #   - a drop-in that adds to another provider's module (a fake cpu:N:sys2
-#     beside cpu_sys's) is refused, naming its file and the owner;
+#     beside cpu_sys's), or takes one whose metric names fold into its
+#     (cpu_x), or is named after a built-in provider (cpu_sys.bpf.o), is
+#     refused, naming its file and the owner;
 #   - a keyed array declaring 2^18 entries (as many kstats) is refused;
 #   - a hash declaring 2^24 entries and holding 16 costs 16 entries of
 #     memory, and unloads in under 1 s;
@@ -31,9 +33,10 @@ start_daemon "$KSTATD" --socket "$KSTAT_SOCKET" --pin-path "$PIN" --provider-dir
 URL=$(daemon_url)
 rss0=$(rss_kb "$DAEMON_PID")
 
-cp "$OUTPUT/tests/hostile_squat.bpf.o" "$OUTPUT/tests/hostile_array.bpf.o" "$TMP/prov/"
+cp "$OUTPUT/tests/hostile_squat.bpf.o" "$OUTPUT/tests/hostile_fold.bpf.o" \
+	"$OUTPUT/tests/hostile_array.bpf.o" "$TMP/prov/"
 for _ in $(seq 1 50); do
-	[ "$(grep -c 'hostile_\(squat\|array\).bpf.o refused' "$DAEMON_LOG")" -eq 2 ] && break
+	[ "$(grep -c 'hostile_\(squat\|fold\|array\).bpf.o refused' "$DAEMON_LOG")" -eq 3 ] && break
 	sleep 0.1
 done
 expect_file "$DAEMON_LOG" "hostile_squat.bpf.o refused: module 'cpu' is provider cpu_sys's" \
@@ -41,10 +44,25 @@ expect_file "$DAEMON_LOG" "hostile_squat.bpf.o refused: module 'cpu' is provider
 ! "$OUTPUT/kstat" -q cpu:0:sys2
 check $? "  and no cpu:0:sys2 appears"
 expect_file "$DAEMON_LOG" \
+	"hostile_fold.bpf.o refused: module 'cpu_x' and provider cpu_sys's 'cpu' fold into the same metric names" \
+	"a drop-in whose module folds into cpu_sys's metric names (cpu_x) is refused, naming both"
+! "$OUTPUT/kstat" -q cpu_x:::
+check $? "  and no cpu_x kstat appears"
+# a drop-in named after a built-in provider: kstatd:0:cpu_sys stays the real one's
+cp "$OUTPUT/tests/hostile_squat.bpf.o" "$TMP/prov/cpu_sys.bpf.o"
+for _ in $(seq 1 50); do
+	grep -q 'cpu_sys.bpf.o refused' "$DAEMON_LOG" && break
+	sleep 0.1
+done
+expect_file "$DAEMON_LOG" "cpu_sys.bpf.o refused: a provider called cpu_sys is already loaded" \
+	"a drop-in named after a built-in provider is refused, naming its file"
+[ "$(curl -s "$URL/metrics" | grep -c '^kstatd_provider_attached{provider="cpu_sys"} 1$')" -eq 1 ]
+check $? "  and kstatd_provider_attached has the one cpu_sys, attached"
+expect_file "$DAEMON_LOG" \
 	"hostile_array.bpf.o refused: map wide: a keyed array of 262144 entries would make as many kstats, more than the budget of 131072" \
 	"a keyed array of 2^18 entries is refused against the budget"
-[ ! -e "$PIN/hostile_array" ] && [ ! -e "$PIN/hostile_squat" ]
-check $? "  and neither leaves pins behind"
+[ ! -e "$PIN/hostile_array" ] && [ ! -e "$PIN/hostile_squat" ] && [ ! -e "$PIN/hostile_fold" ]
+check $? "  and none of them leaves pins behind"
 
 cp "$OUTPUT/tests/hostile_hash.bpf.o" "$TMP/prov/"
 for _ in $(seq 1 50); do

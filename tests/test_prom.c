@@ -448,6 +448,33 @@ Test(prom, a_family_keeps_one_type)
 	free(out);
 }
 
+/* kstat_cpu_x_y is module cpu_x's y and module cpu's x_y: the series stay the first module's */
+Test(prom, a_family_keeps_one_module)
+{
+	static const char *const real[] = { "x_y" }, *const fake[] = { "y" },
+				 *const dk[] = { "reads" };
+	static const struct snap_stat_meta m[] = { { SNAP_COUNTER, "count", "c", NULL, 0 } };
+	const uint64_t rv[] = { 7 }, fv[] = { 666 };
+	kstat_t *vda = snap_create(s, "vd", 0, "vda", "disk", KSTAT_TYPE_IO, 1, 0);
+	char *out;
+
+	cr_assert(vda);
+	((kstat_io_t *)vda->ks_data)->reads = 5;
+	snap_install(s, vda);
+	fx_named(s, "cpu", 0, "sys", "misc", 1, real, m, rv);
+	fx_named(s, "cpu_x", 0, "sys", "misc", 1, fake, m, fv);
+	fx_named(s, "disk", 0, "vda", "misc", 1, dk, m, fv);
+	out = scrape(PROM_FMT_OPENMETRICS);
+	cr_expect(fx_has_line(out, "kstat_cpu_x_y_total{ks_instance=\"0\",ks_name=\"sys\"} 7"),
+		  "%s", out);
+	cr_expect(fx_has_line(out, "kstat_disk_reads_total{ks_instance=\"0\",ks_name=\"vda\","
+				   "driver=\"vd\",ks_class=\"disk\"} 5"),
+		  "%s", out);
+	cr_expect_null(strstr(out, " 666"), "no other module's value under its name: %s", out);
+	cr_expect(fx_has_line(out, "kstatd_scrape_dropped_series 2"), "%s", out);
+	free(out);
+}
+
 /* Families are contiguous: every sample belongs to the family of the last TYPE line */
 Test(prom, families_are_contiguous_and_sorted)
 {

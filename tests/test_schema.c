@@ -307,8 +307,9 @@ Test(schema, hostile_module_name_and_class_values_are_refused)
 	static const char *const bad[] = {
 		"kstat.module=a:b",    "kstat.module=CPU",    "kstat.module=x\ny",
 		"kstat.module=kstatd", "kstat.module=unix",   "kstat.module=9lives",
-		"kstat.name=a:b",      "kstat.name=x\033[1A", "kstat.name=\xff\xfe",
-		"kstat.name=a b",      "kstat.class=x\ny",    "kstat.class=c:d",
+		"kstat.module=disk",   "kstat.module=disk_x", "kstat.name=a:b",
+		"kstat.name=x\033[1A", "kstat.name=\xff\xfe", "kstat.name=a b",
+		"kstat.class=x\ny",    "kstat.class=c:d",
 	};
 	int st = btf__add_struct(btf, "v", 8);
 

@@ -218,11 +218,24 @@ static int over_budget(const struct provider_env *env, const struct bpf_map *map
 	return -E2BIG;
 }
 
+/* a and b name the same Prometheus families: kstat_cpu_x_y is cpu_x's y and cpu's x_y */
+static bool modules_fold(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > lb)
+		return strncmp(a, b, lb) == 0 && a[lb] == '_';
+	if (lb > la)
+		return strncmp(b, a, la) == 0 && b[la] == '_';
+	return strcmp(a, b) == 0;
+}
+
 /*
- * A provider from a file may not add to a module another provider serves:
- * its kstats would pass for theirs (a fake cpu:0:sys beside the real one)
- * and its statistics could give a metric family a second type.  Built-in
- * providers share modules among themselves (cpu, for one).
+ * A provider from a file may not add to a module another provider serves,
+ * nor take one whose metric names fold into theirs: its kstats would pass
+ * for theirs (a fake cpu:0:sys beside the real one) and its statistics
+ * could give a metric family a second type.  Built-in providers share
+ * modules among themselves (cpu, for one).
  */
 static int module_taken(const struct provider_env *env, const struct provider *p,
 			const char *module, char *err, size_t errlen)
@@ -235,11 +248,19 @@ static int module_taken(const struct provider_env *env, const struct provider *p
 		if (o == p || strcmp(o->name, p->name) == 0)
 			continue;
 		for (size_t j = 0; j < o->npmaps; j++) {
-			if (strcmp(pmap_schema(o->pmaps[j])->module, module) != 0)
+			const char *theirs = pmap_schema(o->pmaps[j])->module;
+
+			if (!modules_fold(theirs, module))
 				continue;
-			snprintf(err, errlen,
-				 "module '%s' is provider %s's: use a module of its own", module,
-				 o->name);
+			if (strcmp(theirs, module) == 0)
+				snprintf(err, errlen,
+					 "module '%s' is provider %s's: use a module of its own",
+					 module, o->name);
+			else
+				snprintf(err, errlen,
+					 "module '%s' and provider %s's '%s' fold into the same "
+					 "metric names: use a module of its own",
+					 module, o->name, theirs);
 			return -EEXIST;
 		}
 	}

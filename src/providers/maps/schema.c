@@ -191,7 +191,9 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 				"kstat.module '%s': 1 to %d lower-case letters, digits and '_', "
 				"a letter first",
 				v, KSTAT_STRLEN - 1);
-		if (strcmp(v, "kstatd") == 0 || strcmp(v, "unix") == 0)
+		/* kstatd's own, and the block devices' Prometheus families (kstat_disk_*) */
+		if (strcmp(v, "kstatd") == 0 || strcmp(v, "unix") == 0 || strcmp(v, "disk") == 0 ||
+		    strncmp(v, "disk_", 5) == 0)
 			return fail(c, "kstat.module '%s' is kstatd's own", v);
 	} else if (KEY_IS("name")) {
 		if (!schema_valid_name(v) || !copy_name(sc->name, v))

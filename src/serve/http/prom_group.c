@@ -185,6 +185,23 @@ static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const ks
 			return NULL;
 		}
 	}
+	/*
+	 * kstat_<module>_<statistic> is one name for module cpu_x's y and
+	 * module cpu's x_y, and a module "disk" could name the block devices'
+	 * families: a family's series are labelled alike and, for a module's
+	 * own, come from the module that gave its first, so no kstat of
+	 * another can pass for theirs
+	 */
+	if (f->last == PG_NONE) {
+		f->labels = (uint8_t)labels;
+		if (labels == PG_LABELS_KS)
+			copy_str(f->module, ks->ks_module, sizeof(f->module));
+	} else if (f->labels != labels ||
+		   (labels == PG_LABELS_KS &&
+		    strncmp(f->module, ks->ks_module, sizeof(f->module) - 1) != 0)) {
+		g->dropped++;
+		return NULL;
+	}
 	if (!grow((void **)&g->samples, &g->capsamples, g->nsamples + 1, sizeof(*g->samples))) {
 		g->failed = true;
 		return NULL;

@@ -41,6 +41,8 @@ struct pg_family {
 	enum pg_type type;
 	uint32_t first, last; /* samples, linked through next */
 	uint32_t hash;
+	uint8_t labels;            /* enum pg_labels: one kind per family */
+	char module[KSTAT_STRLEN]; /* the one module whose kstats a kstat_<module>_ family holds */
 };
 
 /*
