@@ -84,6 +84,7 @@ OS_SRCS := \
 	src/os/readall.c \
 	src/os/since.c \
 	src/os/tick.c \
+	src/os/unix_owner.c \
 	#
 ENGINE_SRCS := \
 	src/engine/snap_rw.c \

@@ -9,7 +9,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 KSTATD=$(dirname "$0")/kstatd-test
 PIN=/sys/fs/bpf/kstatd-daemon-test-$$
-trap 'kill_daemons; rm -rf "$PIN" "$PIN-2" "$PIN-3" "$TMP"' EXIT
+SQUAT=
+trap 'kill_daemons; kill_ours $SQUAT; rm -rf "$PIN" "$PIN-2" "$PIN-3" "$PIN-4" "$TMP"' EXIT
 TMP=$(mktemp -d)
 chmod 755 "$TMP"
 
@@ -101,5 +102,24 @@ expect_rc 0 "the first stops cleanly without its pin path"
 start_daemon "$KSTATD" --pin-path "$PIN-3" --socket "$TMP/4.sock"
 check 0 "once it stopped, the pin path is free"
 stop_daemon
+
+# any user may bind an abstract name: a user's squat on it does not keep kstatd from starting
+setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("\0kstatd-pin-path:" + sys.argv[1])
+print("bound", flush=True)
+time.sleep(60)' "$PIN-4" >"$TMP/squat.out" 2>&1 &
+SQUAT=$!
+for _ in $(seq 1 50); do grep -q bound "$TMP/squat.out" && break; sleep 0.1; done
+grep -q bound "$TMP/squat.out"
+check $? "nobody binds the name of pin path $PIN-4 first"
+start_daemon "$KSTATD" --pin-path "$PIN-4" --socket "$TMP/5.sock"
+check 0 "kstatd starts on that pin path all the same"
+expect_file "$DAEMON_LOG" "pin path's name @kstatd-pin-path:$PIN-4 is held by uid 65534, not by a kstatd" \
+	"  and says who holds its name"
+run "$KSTATD" --pin-path "$PIN-4" --socket "$TMP/6.sock"
+expect_rc 1 "  and a second kstatd there is still refused (the directory's lock)"
+stop_daemon
+kill_ours "$SQUAT"
 
 finish

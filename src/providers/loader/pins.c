@@ -28,6 +28,7 @@
 #include "os/log.h"
 #include "os/mkdirs.h"
 #include "os/since.h"
+#include "os/unix_owner.h"
 #include "pins.h"
 #include "providers/maps/schema.h"
 
@@ -218,6 +219,9 @@ int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
  * rm -rf and a new mkdir a second kstatd would find the path free, but no
  * file system operation can take an abstract name away.  `ss -xlp` shows
  * who holds it; a path too long for sun_path is named by its FNV-1a hash.
+ * Any local user may bind an abstract name: one held by a user other than
+ * root is not a kstatd's, and kstatd goes on with the flock alone (-1)
+ * rather than let that user keep it from starting.
  */
 static int pins_lock_name(const char *pin_path)
 {
@@ -242,8 +246,17 @@ static int pins_lock_name(const char *pin_path)
 	if (bind(fd, (struct sockaddr *)&sa,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len))) {
 		int err = errno == EADDRINUSE ? -EBUSY : -errno;
+		uid_t owner;
 
 		close(fd);
+		if (err == -EBUSY &&
+		    unix_owner_abstract(sa.sun_path + 1, (size_t)len, &owner) == 0 && owner != 0) {
+			log_warn("the pin path's name @%s is held by uid %u, not by a kstatd: "
+				 "going on "
+				 "with the directory's lock alone",
+				 sa.sun_path + 1, (unsigned int)owner);
+			return -1;
+		}
 		return err;
 	}
 	return fd;
@@ -278,7 +291,7 @@ int pins_take(const char *pin_path, bool reset, int *name_fd)
 		return err == -EWOULDBLOCK ? -EBUSY : err;
 	}
 	*name_fd = pins_lock_name(pin_path);
-	if (*name_fd < 0) {
+	if (*name_fd < -1) {
 		err = *name_fd;
 		close(fd);
 		if (err == -EBUSY)

@@ -15,8 +15,9 @@ int pins_mkdir(const char *path);
  * Create and lock the pin path (one kstatd per pin path), clearing it
  * first when reset.  Two locks: a flock on the directory (seen from any
  * network namespace) and its name as an abstract socket (*name_fd), which
- * removing the directory cannot release.  Returns the flock's fd, or
- * -errno (-EBUSY when another kstatd holds either) after logging why.
+ * removing the directory cannot release (-1 when a user other than root
+ * holds that name, which is logged).  Returns the flock's fd, or -errno
+ * (-EBUSY when another kstatd holds either) after logging why.
  */
 int pins_take(const char *pin_path, bool reset, int *name_fd);
 /*
