@@ -8,11 +8,12 @@
 #ifndef __KSTAT_CPU_SYS_H
 #define __KSTAT_CPU_SYS_H
 
+/* KSTAT_FROM: kept by that provider only while it is attached, and absent from the metrics else */
 struct cpu_sys {
 	__u64 pswitch KSTAT_COUNTER(count, "Context switches");
-	/* from the sched provider, while it is attached */
 	__u64 inv_swtch KSTAT_COUNTER(count,
-				      "Involuntary context switches (preempted or still runnable)");
+				      "Involuntary context switches (preempted or still runnable)")
+		KSTAT_FROM("sched");
 	__u64 cpu_nsec_user KSTAT_COUNTER(ns, "Time in user mode, niced and guest included");
 	__u64 cpu_nsec_kernel KSTAT_COUNTER(ns, "Time in the kernel, interrupts excluded");
 	__u64 cpu_nsec_idle KSTAT_COUNTER(ns, "Time idle with no I/O pending");
@@ -29,17 +30,18 @@ struct cpu_sys {
 				    "Processes created (fork, vfork, clone without CLONE_THREAD)");
 	__u64 sysexec KSTAT_COUNTER(count, "Successful execs");
 	__u64 nthreads KSTAT_COUNTER(count, "Tasks created: processes, threads and kernel threads");
-	/* from the sched provider, while it is attached */
-	__u64 cpumigrate KSTAT_COUNTER(count, "Task migrations the scheduler made on this CPU");
+	__u64 cpumigrate KSTAT_COUNTER(count, "Task migrations the scheduler made on this CPU")
+		KSTAT_FROM("sched");
 	__u64 iowait KSTAT_GAUGE(count, "Tasks waiting for I/O that last ran on this CPU");
 	__u64 wait_ticks_io KSTAT_COUNTER(count,
 					  "cpu_ticks_wait: all of Linux's wait time is I/O wait");
-	/* from the syscall provider, while it is attached */
-	__u64 syscall KSTAT_COUNTER(count, "System calls entered");
-	__u64 sysread KSTAT_COUNTER(count, "read, readv, pread64, preadv and preadv2 calls");
-	__u64 syswrite KSTAT_COUNTER(count, "write, writev, pwrite64, pwritev and pwritev2 calls");
-	__u64 readch KSTAT_COUNTER(bytes, "Bytes those reads returned");
-	__u64 writech KSTAT_COUNTER(bytes, "Bytes those writes accepted");
+	__u64 syscall KSTAT_COUNTER(count, "System calls entered") KSTAT_FROM("syscall");
+	__u64 sysread KSTAT_COUNTER(count, "read, readv, pread64, preadv and preadv2 calls")
+		KSTAT_FROM("syscall");
+	__u64 syswrite KSTAT_COUNTER(count, "write, writev, pwrite64, pwritev and pwritev2 calls")
+		KSTAT_FROM("syscall");
+	__u64 readch KSTAT_COUNTER(bytes, "Bytes those reads returned") KSTAT_FROM("syscall");
+	__u64 writech KSTAT_COUNTER(bytes, "Bytes those writes accepted") KSTAT_FROM("syscall");
 	/* private: tasks queued to run, not running (unix:0:sysinfo's runque) */
 	__u64 nr_queued;
 };

@@ -20,6 +20,9 @@
  *	KSTAT_MIN(unit, "help") / KSTAT_MAX	combined across CPUs by min/max
  *	KSTAT_HIST(unit, "help")		__u64 slots[N], log2 buckets
  *	KSTAT_OPEN(since, flag)			time still accruing (see docs)
+ *	KSTAT_FROM("prov")			filled by that provider (of a
+ *						shared map): absent from the
+ *						metrics while it is detached
  *	KSTAT_NAME_FIELD			char[] member naming the entry
  * Members without a tag are the provider's private state.
  */
@@ -46,6 +49,7 @@
 #define KSTAT_HIST(unit, help) __kstat_tag("kstat.stat=hist," #unit "," help)
 #define KSTAT_OPEN(since, flag) __kstat_tag("kstat.open=" #since "," #flag)
 #define KSTAT_NAME_FIELD __kstat_tag("kstat.name")
+#define KSTAT_FROM(provider) __kstat_tag("kstat.from=" provider)
 
 /* Everything a NAMED kstat map needs on one line */
 #define KSTAT_NAMED_MAP(module, name, class, inst) \

@@ -55,8 +55,10 @@ require_root
 V6=
 have_ipv6 && V6="--web.listen-address [::1]:0"
 # shellcheck disable=SC2086
+export KSTAT_SOCKET="$TMP/kstat.sock"
 start_daemon "$KSTATD" --pin-path "$PIN" --reset --provider "$OUTPUT/tests/ktest.bpf.o" \
-	--provider "$OUTPUT/tests/khist.bpf.o" --web.listen-address 127.0.0.1:0 $V6
+	--provider "$OUTPUT/tests/khist.bpf.o" --web.listen-address 127.0.0.1:0 $V6 \
+	--socket "$KSTAT_SOCKET"
 URL=$(daemon_url 1)
 curl -sf -o "$TMP/first.txt" "$URL/metrics"
 check $? "HTTP answers as soon as 'ready' is printed ($URL)"
@@ -121,6 +123,28 @@ PY
 read -r nfam bad <"$TMP/stutter"
 [ "${nfam:-0}" -gt 50 ] && [ -z "$bad" ]
 check $? "no family of the scrape says a word twice (${nfam:-0} families) $bad"
+
+# a statistic of a detached provider is absent, not 0 (docs/metrics.md)
+families() { curl -s "$URL/metrics" | grep -c "^kstat_cpu_\($1\)_total{"; }
+[ "$(families 'syscall\|cpumigrate\|inv_swtch')" -eq 0 ] && [ "$(families pswitch)" -gt 0 ]
+check $? "syscall and sched detached: cpu:N:sys's syscall, cpumigrate and inv_swtch are absent from /metrics"
+"$OUTPUT/kstat" -w kstatd:0:config:syscall=1
+n=0
+for _i in $(seq 1 50); do
+	n=$(families syscall)
+	[ "$n" -gt 0 ] && break
+	sleep 0.1
+done
+[ "$n" -gt 0 ] && [ "$(families 'cpumigrate\|inv_swtch')" -eq 0 ]
+check $? "  syscall attached: its statistics are there ($n series), sched's still not"
+"$OUTPUT/kstat" -w kstatd:0:config:syscall=0
+for _i in $(seq 1 50); do
+	n=$(families syscall)
+	[ "$n" -eq 0 ] && break
+	sleep 0.1
+done
+[ "$n" -eq 0 ] && "$OUTPUT/kstat" -p cpu:0:sys:syscall | grep -q "^cpu:0:sys:syscall	[0-9]"
+check $? "  detached again: absent again from /metrics, while kstat -p shows the kstat whole"
 
 grep -qx "kstat_ktest_events_total{ks_instance=\"$FORKER\",ks_name=\"keyed\"} 25" "$TMP/text.txt"
 check $? "25 forks counted in BPF reach /metrics exactly"

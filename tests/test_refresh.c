@@ -132,7 +132,7 @@ Test(refresh, a_program_that_fails_its_first_run_refuses_its_provider)
 		      0);
 	cr_expect(strstr(err, "refresh program refresh_bad: returns -95"), "%s", err);
 	cr_expect_eq(loader_attached(ld, "krefresh_bad"), -ENOENT);
-	cr_expect_lt(find_kid(s, "krefresh_bad", 0, "bad"), 0);
+	cr_expect_lt(find_kid(s, "kbadrefresh", 0, "bad"), 0);
 }
 
 /* A SEC("syscall") program has no hook: the provider attaches with no link */

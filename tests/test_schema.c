@@ -235,6 +235,36 @@ Test(schema, a_map_name_that_could_leave_the_pin_directory_is_refused)
 	cr_expect_not(schema_valid_map_name(""));
 }
 
+/* KSTAT_FROM: the provider that keeps a counter of a shared map; not on a histogram */
+Test(schema, a_statistic_kept_by_another_provider)
+{
+	int arr = btf__add_array(btf, u32_id, u64_id, 2);
+	int st = btf__add_struct(btf, "v", 8), st2, st3;
+	struct schema *sc;
+
+	btf__add_field(btf, "calls", u64_id, 0, 0);
+	btf__add_decl_tag(btf, "kstat.stat=counter,count,Calls", st, 0);
+	btf__add_decl_tag(btf, "kstat.from=syscall", st, 0);
+	map_var("fr1", named_tags);
+	cr_assert_eq(parse("fr1", BPF_MAP_TYPE_ARRAY, 8, st, &sc), 1, "%s", err);
+	cr_expect_str_eq(sc->stats[0].from, "syscall");
+	schema_free(sc);
+
+	st2 = btf__add_struct(btf, "v2", 8);
+	btf__add_field(btf, "calls", u64_id, 0, 0);
+	btf__add_decl_tag(btf, "kstat.stat=counter,count,Calls", st2, 0);
+	btf__add_decl_tag(btf, "kstat.from=sys:call", st2, 0);
+	map_var("fr2", named_tags);
+	refused("fr2", BPF_MAP_TYPE_ARRAY, 8, st2, "kstat.from 'sys:call': a provider name");
+
+	st3 = btf__add_struct(btf, "v3", 16);
+	btf__add_field(btf, "h", arr, 0, 0);
+	btf__add_decl_tag(btf, "kstat.stat=hist,ns,H", st3, 0);
+	btf__add_decl_tag(btf, "kstat.from=sched", st3, 0);
+	map_var("fr3", named_tags);
+	refused("fr3", BPF_MAP_TYPE_ARRAY, 16, st3, "member h: kstat.from on a histogram");
+}
+
 Test(schema, writable_maps_hold_only_plain_statistics)
 {
 	static const char *const tags[] = { "kstat.module=m", "kstat.writable", NULL };

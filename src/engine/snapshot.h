@@ -168,6 +168,12 @@ enum snap_kind {
 	SNAP_COUNTER, /* only goes up */
 	SNAP_GAUGE,   /* goes up and down (also min and max) */
 	SNAP_HIST,    /* one bucket of a log2 histogram */
+	/*
+	 * kept by a provider that is detached now: exporters leave it out
+	 * rather than show a count nobody keeps as a zero (its meta's kind
+	 * changes as the provider comes and goes: read it atomically)
+	 */
+	SNAP_ABSENT,
 };
 
 struct snap_stat_meta {

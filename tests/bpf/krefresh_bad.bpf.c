@@ -14,7 +14,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bad);
-} bad SEC(".maps") KSTAT_NAMED_MAP("krefresh_bad", "bad", "test", cpu);
+} bad SEC(".maps") KSTAT_NAMED_MAP("kbadrefresh", "bad", "test", cpu);
 
 SEC("syscall")
 int refresh_bad(void *ctx)

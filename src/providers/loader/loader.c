@@ -82,6 +82,26 @@ struct provider *loader_find(struct loader *ld, const char *name)
 }
 
 /* Load p and make it part of the loader; on failure err says why. */
+/*
+ * The statistics a provider fills in others' maps (KSTAT_FROM: sched's
+ * and syscall's in cpu:N:sys) follow whether it is attached; on the sync
+ * thread, which alone changes the list and the attachments.
+ */
+static void announce(struct loader *ld, const struct provider *p)
+{
+	for (size_t i = 0; i < ld->nprovs; i++)
+		for (size_t m = 0; m < ld->provs[i]->npmaps; m++)
+			pmap_set_attached(ld->provs[i]->pmaps[m], p->name, p->attached);
+}
+
+/* A provider just loaded learns which of those already attached fill its statistics */
+static void learn_attached(struct loader *ld, struct provider *p)
+{
+	for (size_t i = 0; i < ld->nprovs; i++)
+		for (size_t m = 0; m < p->npmaps; m++)
+			pmap_set_attached(p->pmaps[m], ld->provs[i]->name, ld->provs[i]->attached);
+}
+
 static int loader_add(struct loader *ld, struct provider *p, char *err, size_t errlen)
 {
 	struct provider_env env = {
@@ -116,6 +136,7 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 		snprintf(err, errlen, "kstatd:0:%s: %s", p->name, strerror(-ret));
 		return ret;
 	}
+	learn_attached(ld, p);
 	pthread_mutex_lock(&ld->lock);
 	np = realloc(ld->provs, (ld->nprovs + 1) * sizeof(*np));
 	if (np) {
@@ -199,8 +220,10 @@ static void loader_drop(struct loader *ld, struct provider *p)
 		}
 	}
 	pthread_mutex_unlock(&ld->lock);
-	if (p->attached)
+	if (p->attached) {
 		provider_detach(p);
+		announce(ld, p);
+	}
 	provider_free(p);
 }
 
@@ -438,13 +461,17 @@ int loader_sync(struct loader *ld)
 		pthread_mutex_lock(&ld->lock);
 		want = p->want;
 		pthread_mutex_unlock(&ld->lock);
-		if (want && !p->attached && provider_attach(p) < 0) {
-			/* keep serving the rest; the wish stays until the next write */
-			pthread_mutex_lock(&ld->lock);
-			p->want = false;
-			pthread_mutex_unlock(&ld->lock);
+		if (want && !p->attached) {
+			if (provider_attach(p) < 0) {
+				/* keep serving the rest; the wish stays until the next write */
+				pthread_mutex_lock(&ld->lock);
+				p->want = false;
+				pthread_mutex_unlock(&ld->lock);
+			}
+			announce(ld, p);
 		} else if (!want && p->attached) {
 			provider_detach(p);
+			announce(ld, p);
 		}
 		/* keyed maps get their entries, and 32-bit counts are widened in time */
 		if (p->attached && p->refresh)

@@ -183,18 +183,10 @@ void provider_free(struct provider *p)
 
 static bool valid_provider_name(const char *name)
 {
-	size_t len = strlen(name);
-
-	if (len == 0 || len >= KSTAT_STRLEN)
-		return false;
 	for (size_t i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]); i++)
 		if (strcmp(name, reserved_names[i]) == 0)
 			return false;
-	for (const char *c = name; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
-			return false;
-	return true;
+	return schema_valid_provider(name);
 }
 
 /*

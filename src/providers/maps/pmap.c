@@ -873,6 +873,20 @@ const struct schema *pmap_schema(const struct pmap *pm)
 	return pm->sc;
 }
 
+void pmap_set_attached(struct pmap *pm, const char *provider, bool attached)
+{
+	const struct schema *sc = pm->sc;
+
+	/* KSTAT_FROM statistics are single counters or gauges (the schema says so) */
+	for (uint32_t i = 0, rec = 0; pm->meta && i < sc->nstats; rec += sc->stats[i++].nelem)
+		if (strcmp(sc->stats[i].from, provider) == 0)
+			__atomic_store_n(&pm->meta[rec].kind,
+					 !attached                         ? SNAP_ABSENT
+					 : sc->stats[i].kind == SK_COUNTER ? SNAP_COUNTER
+									   : SNAP_GAUGE,
+					 __ATOMIC_RELAXED);
+}
+
 /* What each record means to an exporter, straight from the schema */
 static int build_meta(struct pmap *pm)
 {
@@ -901,6 +915,9 @@ static int build_meta(struct pmap *pm)
 				m->kind = SNAP_GAUGE;
 				break;
 			}
+			/* absent until its provider attaches */
+			if (st->from[0])
+				m->kind = SNAP_ABSENT;
 		}
 	}
 	return 0;

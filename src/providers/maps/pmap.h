@@ -55,6 +55,11 @@ void pmap_set_refresh(struct pmap *pm, struct refresh *r);
 /* Number of kstats currently served */
 uint32_t pmap_count(const struct pmap *pm);
 const struct schema *pmap_schema(const struct pmap *pm);
+/*
+ * provider was attached or detached: the statistics it fills (KSTAT_FROM)
+ * are present in exports, or absent, from now on
+ */
+void pmap_set_attached(struct pmap *pm, const char *provider, bool attached);
 /* Delete every kstat and free; NULL is accepted. */
 void pmap_free(struct pmap *pm);
 

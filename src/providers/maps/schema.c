@@ -94,6 +94,19 @@ bool schema_valid_name(const char *s)
 	return true;
 }
 
+bool schema_valid_provider(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= KSTAT_STRLEN)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
 /* A BTF string, or "" when the offset is bad: the BTF is untrusted */
 /* Skip typedefs and qualifiers */
 static const struct btf_type *resolve(const struct btf *btf, __u32 id, __u32 *out_id)
@@ -502,6 +515,13 @@ static int parse_members(struct parse_ctx *c, struct schema *sc, const struct bt
 			} else if (strncmp(tag, "open=", 5) == 0) {
 				open_tag = tag + 5;
 				has_open = true;
+			} else if (strncmp(tag, "from=", 5) == 0) {
+				if (!schema_valid_provider(tag + 5) || !copy_name(s->from, tag + 5))
+					return fail(
+						c,
+						"member %s: kstat.from '%s': a provider name, 1 "
+						"to %d letters, digits, '_' or '-'",
+						mname, tag + 5, KSTAT_STRLEN - 1);
 			} else if (strcmp(tag, "name") == 0) {
 				err = parse_name_field(c, sc, m, mname,
 						       btf_member_bit_offset(st, (__u32)i));
@@ -521,6 +541,8 @@ static int parse_members(struct parse_ctx *c, struct schema *sc, const struct bt
 		}
 		if (btf_member_bitfield_size(st, (__u32)i))
 			return fail(c, "member %s: bitfields cannot be statistics", mname);
+		if (s->from[0] && s->kind == SK_HIST)
+			return fail(c, "member %s: kstat.from on a histogram", mname);
 		if (!copy_name(s->name, mname))
 			return fail(c, "member %s: statistic names are 1 to %d characters", mname,
 				    KSTAT_STRLEN - 1);

@@ -55,6 +55,7 @@ struct schema_stat {
 	char *help;
 	bool open; /* KSTAT_OPEN: add now - since while flag != 0 */
 	struct schema_field since, flag;
+	char from[KSTAT_STRLEN]; /* KSTAT_FROM: the provider that fills it, or "" */
 };
 
 /* statistics of one NAMED kstat (histogram slots counted): illumos has a few hundred at most */
@@ -111,6 +112,8 @@ bool schema_valid_map_name(const char *name);
  * no space or control byte: it is printed in kstat -p lines and labels).
  */
 bool schema_valid_name(const char *s);
+/* A provider's name: 1 to KSTAT_STRLEN - 1 letters, digits, '_' or '-' */
+bool schema_valid_provider(const char *s);
 /*
  * Make a name found at run time (an interface, a disk, an IRQ handler, a
  * name field) valid: every other byte becomes '_'.  An interface a user

@@ -557,6 +557,9 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 
 		if (g->used[i] == PG_USED || !numeric(&kn[i]) || !kn[i].name[0])
 			continue;
+		/* its provider is detached: no count is kept, and 0 would say there was none */
+		if (m && __atomic_load_n(&m->kind, __ATOMIC_RELAXED) == SNAP_ABSENT)
+			continue;
 		if (m && m->kind == SNAP_HIST && m->hist) {
 			uint_t end = i + 1;
 			int err;
