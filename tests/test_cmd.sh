@@ -67,6 +67,9 @@ expect_out "^ +r/s +w/s +kr/s +kw/s +wait +actv +wsvc_t +asvc_t +%w +%b device$"
 expect_out " $NAME$" "  and the loop device at the end of its line"
 grep " $NAME\$" "$_out" | awk '{ exit !($7 ~ /^[0-9]+\.[0-9][0-9][0-9]$/ && $8 ~ /^[0-9]+\.[0-9][0-9][0-9]$/) }'
 check $? "  wsvc_t and asvc_t in ms to the microsecond"
+/usr/bin/python3 tests/man_format.py docs/kiostat.1 "kiostat -xn 5" "wsvc_t" "$_out" " $NAME\$" \
+	>"$TMP/fmt" 2>&1
+check $? "  the header and the loop device's line as kiostat(1)'s example: $(cat "$TMP/fmt")"
 run "$OUTPUT/kiostat" -xM
 expect_out "^device +r/s +w/s +Mr/s +Mw/s " "-M: MB/s columns"
 mb=$(grep "^$NAME " "$_out" | awk '{ print $4 }')
@@ -132,6 +135,10 @@ check $? "illumos mpstat's columns"
 check $? "a line per CPU in each"
 awk '/^ +[0-9]+ / { t = $13 + $14 + $15 + $16; if (t < 97 || t > 103) bad = 1 } END { exit bad }' "$_out"
 check $? "usr, sys, wt and idl add up to 100% (no time stolen here)"
+
+run "$OUTPUT/kmpstat"
+/usr/bin/python3 tests/man_format.py docs/kmpstat.1 "kmpstat" "^CPU " "$_out" >"$TMP/fmt" 2>&1
+check $? "kmpstat: the header and each CPU's line as kmpstat(1)'s example: $(cat "$TMP/fmt")"
 
 run "$OUTPUT/kmpstat" -a -T u
 t=$(head -1 "$_out")

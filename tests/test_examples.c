@@ -159,6 +159,12 @@ Test(examples, cgroup_stats_counts_a_cgroups_cpu_and_block_io)
 	if (pid == 0)
 		child_work(cg, loopdev);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	/*
+	 * waitpid returns at the child's exit_notify(), before its last
+	 * switch out, which adds its last slice (exit_mm included: long
+	 * under ASan) to the kstat: let that switch happen first
+	 */
+	usleep(100000);
 	usage1 = cpu_usage_usec(cg);
 	cr_assert_eq(loader_sync(ld) >= 1, 1, "the cgroup's entry appeared");
 
