@@ -84,7 +84,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--fill") == 0) {
 		if (atol(argv[3]) < 1 || atol(argv[3]) > 100000) {
-			fprintf(stderr, "snapshot_scale: --fill: 1 to 100000 keys, not %s\n", argv[3]);
+			fprintf(stderr, "snapshot_scale: --fill: 1 to 100000 keys, not %s\n",
+				argv[3]);
 			return 2;
 		}
 		if (fill(argv[2], atol(argv[3]))) {

@@ -16,7 +16,7 @@
 static int match(const struct nlmsghdr *h, const char *name, size_t len, uid_t *uid)
 {
 	const struct unix_diag_msg *m = NLMSG_DATA(h);
-	int rest = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+	int rest = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*m));
 	bool named = false, owned = false;
 	uint32_t owner = 0;
 
@@ -68,7 +68,7 @@ int unix_owner_abstract(const char *name, size_t len, uid_t *uid)
 	/* read the whole dump, so that the answer is the last word */
 	while (!done) {
 		ssize_t r = recv(fd, buf, sizeof(buf), 0);
-		int n = (int)r;
+		size_t got, off;
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -76,19 +76,23 @@ int unix_owner_abstract(const char *name, size_t len, uid_t *uid)
 			err = r < 0 ? -errno : -EIO;
 			goto out;
 		}
-		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+		got = (size_t)r;
+		for (off = 0; off + sizeof(struct nlmsghdr) <= got && !done;) {
+			const struct nlmsghdr *h = (const void *)(buf + off);
+
+			if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > got - off)
+				break;
 			if (h->nlmsg_type == NLMSG_DONE) {
 				done = true;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
+			} else if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 
 				err = e->error ? e->error : -EIO;
 				goto out;
-			}
-			if (err == -ENOENT && h->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+			} else if (err == -ENOENT && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
 				err = match(h, name, len, uid);
+			}
+			off += NLMSG_ALIGN(h->nlmsg_len);
 		}
 	}
 out:
