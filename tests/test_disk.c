@@ -479,8 +479,8 @@ Test(disk, requests_the_program_misses_are_reconciled_from_the_books_and_counted
 	cr_expect_geq(rec, 1, "and reconciled");
 	expect_exact(loopname, &a, &b, &q0, &q1, 4 * K, 4 * K);
 	expect_times(loopname, &a, &b, &q0, &q1);
-	/* and the program's sums carry on from there */
-	direct_io(loopdev, 4, K);
+	/* and the program's sums carry on from there (enough I/O for 20 ms of queue on a quiet host) */
+	direct_io(loopdev, 4, 4 * K);
 	q2 = books(loopname);
 	c = read_io(loopname);
 	expect_times(loopname, &b, &c, &q1, &q2);
