@@ -65,10 +65,16 @@ static void ks_ere_bracket(const char **p)
  */
 static size_t ks_ere_interval(const char **p, unsigned long *lo)
 {
-	const char *s = *p + 1;
+	const char *s = *p + 1, *close = strchr(s, '}');
 	unsigned long hi = 0, n;
 	char *end = (char *)s;
 
+	/* glibc reads {\,9998} as {,9998}: an escape in a count is refused, not guessed at */
+	if (close && memchr(s, '\\', (size_t)(close - s))) {
+		*p = close + 1;
+		*lo = 0;
+		return KS_RE_MAX_COST + 1;
+	}
 	*lo = 0;
 	if (*s >= '0' && *s <= '9')
 		*lo = strtoul(s, &end, 10);
