@@ -222,6 +222,29 @@ static bool modules_fold(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* A module in the chain already whose metric names fold into the one sought */
+struct fold_seek {
+	const char *module;
+	char found[KSTAT_STRLEN];
+};
+
+static bool fold_want(const kstat_t *hdr, void *arg)
+{
+	struct fold_seek *f = arg;
+
+	if (!f->found[0] && modules_fold(hdr->ks_module, f->module))
+		snprintf(f->found, sizeof(f->found), "%s", hdr->ks_module);
+	return false;
+}
+
+static int fold_emit(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	(void)ks;
+	(void)meta;
+	(void)arg;
+	return 0;
+}
+
 /*
  * A provider from a file may not add to a module another provider serves,
  * nor take one whose metric names fold into theirs: its kstats would pass
@@ -253,6 +276,19 @@ static int module_taken(const struct provider_env *env, const struct provider *p
 					 "module '%s' and provider %s's '%s' fold into the same "
 					 "metric names: use a module of its own",
 					 module, o->name, theirs);
+			return -EEXIST;
+		}
+	}
+	/* nor to one kstatd fills from userspace (link, tcp, cpu_info, a disk driver's) */
+	{
+		struct fold_seek f = { .module = module };
+
+		(void)snap_walk(env->snap, fold_want, fold_emit, &f);
+		if (f.found[0]) {
+			snprintf(err, errlen,
+				 "module '%s' would pass for kstatd's own %s:*:*: use a module of "
+				 "its own",
+				 module, f.found);
 			return -EEXIST;
 		}
 	}
