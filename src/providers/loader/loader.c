@@ -81,7 +81,6 @@ struct provider *loader_find(struct loader *ld, const char *name)
 	return NULL;
 }
 
-/* Load p and make it part of the loader; on failure err says why. */
 /*
  * The statistics a provider fills in others' maps (KSTAT_FROM: sched's
  * and syscall's in cpu:N:sys) follow whether it is attached; on the sync
@@ -102,6 +101,7 @@ static void learn_attached(struct loader *ld, struct provider *p)
 			pmap_set_attached(p->pmaps[m], ld->provs[i]->name, ld->provs[i]->attached);
 }
 
+/* Load p and make it part of the loader; on failure err says why. */
 static int loader_add(struct loader *ld, struct provider *p, char *err, size_t errlen)
 {
 	struct provider_env env = {

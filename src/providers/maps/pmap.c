@@ -873,6 +873,19 @@ const struct schema *pmap_schema(const struct pmap *pm)
 	return pm->sc;
 }
 
+/* What an exporter makes of a statistic's kind */
+static enum snap_kind snap_kind_of(enum schema_kind kind)
+{
+	switch (kind) {
+	case SK_COUNTER:
+		return SNAP_COUNTER;
+	case SK_HIST:
+		return SNAP_HIST;
+	default:
+		return SNAP_GAUGE;
+	}
+}
+
 void pmap_set_attached(struct pmap *pm, const char *provider, bool attached)
 {
 	const struct schema *sc = pm->sc;
@@ -881,9 +894,7 @@ void pmap_set_attached(struct pmap *pm, const char *provider, bool attached)
 	for (uint32_t i = 0, rec = 0; pm->meta && i < sc->nstats; rec += sc->stats[i++].nelem)
 		if (strcmp(sc->stats[i].from, provider) == 0)
 			__atomic_store_n(&pm->meta[rec].kind,
-					 !attached                         ? SNAP_ABSENT
-					 : sc->stats[i].kind == SK_COUNTER ? SNAP_COUNTER
-									   : SNAP_GAUGE,
+					 attached ? snap_kind_of(sc->stats[i].kind) : SNAP_ABSENT,
 					 __ATOMIC_RELAXED);
 }
 
@@ -902,22 +913,12 @@ static int build_meta(struct pmap *pm)
 		for (uint32_t e = 0; e < st->nelem; e++, m++) {
 			m->unit = st->unit;
 			m->help = st->help;
-			switch (st->kind) {
-			case SK_COUNTER:
-				m->kind = SNAP_COUNTER;
-				break;
-			case SK_HIST:
-				m->kind = SNAP_HIST;
+			/* absent until its provider attaches */
+			m->kind = st->from[0] ? SNAP_ABSENT : snap_kind_of(st->kind);
+			if (st->kind == SK_HIST) {
 				m->hist = st->name;
 				m->le = e + 1 == st->nelem ? UINT64_MAX : 1ULL << (e + 1);
-				break;
-			default:
-				m->kind = SNAP_GAUGE;
-				break;
 			}
-			/* absent until its provider attaches */
-			if (st->from[0])
-				m->kind = SNAP_ABSENT;
 		}
 	}
 	return 0;
