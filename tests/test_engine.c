@@ -659,6 +659,80 @@ Test(engine, a_walk_asks_only_the_sources_of_kstats_it_wants_once_each)
 	snap_source_remove(s, &cs.src);
 }
 
+/* Kids a walk emitted, in order */
+struct kid_list {
+	kid_t kid[64];
+	int n;
+};
+
+static int note_kid(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	struct kid_list *l = arg;
+
+	(void)meta;
+	cr_assert_lt(l->n, 64);
+	l->kid[l->n++] = ks->ks_kid;
+	return 0;
+}
+
+static const char *const sel_modules[] = { "m1", "m3", "nosuch" };
+static const char *const sel_classes[] = { "c2" };
+
+/* What the selection below asks for, said on the header: the unfiltered path */
+static bool want_selected(const kstat_t *h, void *arg)
+{
+	(void)arg;
+	return strcmp(h->ks_module, "m1") == 0 || strcmp(h->ks_module, "m3") == 0 ||
+	       strcmp(h->ks_class, "c2") == 0;
+}
+
+static void expect_same_selection(const char *when)
+{
+	const struct snap_select sel = { sel_modules, 3, sel_classes, 1 };
+	struct kid_list all = { .n = 0 }, some = { .n = 0 };
+
+	cr_assert_eq(snap_walk(s, want_selected, note_kid, &all), 0);
+	cr_assert_eq(snap_walk_keep(s, &sel, NULL, note_kid, &some, NULL), 0);
+	cr_expect_eq(some.n, all.n, "%s: %d kstats selected, %d wanted", when, some.n, all.n);
+	for (int i = 0; i < all.n && i < some.n; i++)
+		cr_expect_eq(some.kid[i], all.kid[i], "%s: the same kstats in kid order", when);
+}
+
+Test(engine, a_selective_walk_visits_exactly_the_selected_modules_and_classes)
+{
+	kstat_t *k[12];
+	int i;
+
+	/* modules m0..m3 and classes c0..c2 interleaved in kid order; m1 in class c2 too */
+	for (i = 0; i < 12; i++) {
+		char mod[8], cls[8];
+
+		snprintf(mod, sizeof(mod), "m%d", i % 4);
+		snprintf(cls, sizeof(cls), "c%d", i % 3);
+		k[i] = snap_create(s, mod, i, NULL, cls, KSTAT_TYPE_NAMED, 1,
+				   i == 5 ? KSTAT_FLAG_PERSISTENT : 0);
+		cr_assert(k[i]);
+		if (i != 7) /* one stays INVALID: no walk shows it */
+			snap_install(s, k[i]);
+	}
+	expect_same_selection("created");
+	snap_delete(s, k[1]);
+	snap_delete(s, k[5]); /* persistent: DORMANT, still walked */
+	snap_delete(s, k[11]);
+	expect_same_selection("after deletes");
+	k[5] = snap_create(s, "m1", 5, NULL, "c2", KSTAT_TYPE_NAMED, 1, KSTAT_FLAG_PERSISTENT);
+	cr_assert(k[5]);
+	snap_install(s, k[5]);
+	k[1] = snap_create(s, "m1", 1, NULL, "c0", KSTAT_TYPE_NAMED, 1, 0);
+	cr_assert(k[1]);
+	snap_install(s, k[1]);
+	expect_same_selection("after a revival and a new kid");
+	for (i = 0; i < 12; i++)
+		if (i != 11)
+			snap_delete(s, k[i]);
+	expect_same_selection("all gone");
+}
+
 static int keep_pointers(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
 {
 	const kstat_t **kept = arg;
@@ -676,7 +750,7 @@ Test(engine, a_kept_walk_leaves_its_copies_readable_after_it)
 
 	snap_install(s, a);
 	snap_install(s, b);
-	cr_assert_eq(snap_walk_keep(s, want_test, keep_pointers, kept, &keep), 0);
+	cr_assert_eq(snap_walk_keep(s, NULL, want_test, keep_pointers, kept, &keep), 0);
 	/* the kstats change and go: the copies stay as the walk saw them */
 	((kstat_named_t *)a->ks_data)[2].value.ui64 = 7;
 	snap_delete(s, a);

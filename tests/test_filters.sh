@@ -34,6 +34,23 @@ same "$TMP/all.ktest" "$TMP/some.ktest" "collect[]=ktest: the ktest samples of a
 grep -E '^kstat_' "$TMP/some.txt" >"$TMP/some.kstat"
 same "$TMP/some.ktest" "$TMP/some.kstat" "collect[]=ktest: no other module's kstats"
 
+# collect[]=disk: every block device's series (their modules are their
+# drivers), found through the classes of their kstats; values may move
+# between two scrapes of real disks, so the series are compared, not values
+disk_series() {
+	grep -E '^kstat_disk_' "$1" | sed 's/ [^ ]*$//' | sort
+}
+curl -sfg -o "$TMP/disk.txt" "$URL/metrics?collect[]=disk"
+check $? "a scrape of collect[]=disk"
+disk_series "$TMP/all.txt" >"$TMP/all.disk"
+disk_series "$TMP/disk.txt" >"$TMP/some.disk"
+grep -q 'driver="ktest"' "$TMP/some.disk"
+check $? "collect[]=disk has ktest's IO kstat"
+same "$TMP/all.disk" "$TMP/some.disk" "collect[]=disk: the kstat_disk series of a whole scrape"
+grep -E '^kstat_' "$TMP/disk.txt" | grep -vE '^kstat_disk_' >"$TMP/disk.other"
+[ ! -s "$TMP/disk.other" ]
+check $? "collect[]=disk: no other family"
+
 # /kstat: the same kstats and values, times left out (each read stamps its own)
 curl -sf -o "$TMP/all.json" "$URL/kstat"
 curl -sf -o "$TMP/some.json" "$URL/kstat?module=ktest"

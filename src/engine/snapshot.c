@@ -154,19 +154,27 @@ static void names_remove(struct snap *s, struct ekstat *e)
 	}
 }
 
-/* Index of kid in the kid-sorted array, or where it would be inserted. */
-static size_t kid_search(const struct snap *s, kid_t kid, bool *found)
+/* Index of kid in a kid-sorted array of n, or where it would be inserted */
+static size_t kid_search_in(struct ekstat *const *v, size_t n, kid_t kid)
 {
-	size_t lo = 0, hi = s->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (s->bykid[mid]->ks.ks_kid < kid)
+		if (v[mid]->ks.ks_kid < kid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* The same in the registry's array; *found says whether it is there */
+static size_t kid_search(const struct snap *s, kid_t kid, bool *found)
+{
+	size_t lo = kid_search_in(s->bykid, s->n, kid);
+
 	*found = lo < s->n && s->bykid[lo]->ks.ks_kid == kid;
 	return lo;
 }
@@ -208,6 +216,96 @@ static void bykid_remove(struct snap *s, struct ekstat *e)
 		return;
 	memmove(&s->bykid[i], &s->bykid[i + 1], (s->n - i - 1) * sizeof(*s->bykid));
 	s->n--;
+}
+
+static uint64_t tag_hash(int kind, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct snap_tag *tag_find(const struct snap *s, int kind, const char *name)
+{
+	uint64_t h = tag_hash(kind, name);
+	struct snap_tag *t;
+
+	for (t = s->tags[h % SNAP_TAG_BUCKETS]; t; t = t->hnext)
+		if (t->hash == h && t->kind == kind && strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+/* Add e to its module's or class's list, making the list if it is the first */
+static int tag_add(struct snap *s, struct ekstat *e, int kind)
+{
+	const char *name = kind == SNAP_TAG_MODULE ? e->ks.ks_module : e->ks.ks_class;
+	struct snap_tag *t = tag_find(s, kind, name);
+	size_t i;
+
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		t->kind = kind;
+		t->hash = tag_hash(kind, name);
+		strcpy(t->name, name);
+		t->hnext = s->tags[t->hash % SNAP_TAG_BUCKETS];
+		s->tags[t->hash % SNAP_TAG_BUCKETS] = t;
+	}
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 8;
+		struct ekstat **nv = realloc(t->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM; /* an empty new list stays: the next add may fill it */
+		t->v = nv;
+		t->cap = ncap;
+	}
+	i = kid_search_in(t->v, t->n, e->ks.ks_kid);
+	memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(*t->v));
+	t->v[i] = e;
+	t->n++;
+	e->tags[kind] = t;
+	return 0;
+}
+
+static void tag_remove(struct ekstat *e, int kind)
+{
+	struct snap_tag *t = e->tags[kind];
+	size_t i;
+
+	if (!t)
+		return;
+	i = kid_search_in(t->v, t->n, e->ks.ks_kid);
+	if (i < t->n && t->v[i] == e) {
+		memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
+		t->n--;
+	}
+	e->tags[kind] = NULL;
+}
+
+static int tags_add(struct snap *s, struct ekstat *e)
+{
+	if (tag_add(s, e, SNAP_TAG_MODULE) == 0 && tag_add(s, e, SNAP_TAG_CLASS) == 0)
+		return 0;
+	tag_remove(e, SNAP_TAG_MODULE);
+	return -ENOMEM;
+}
+
+static void tags_free(struct snap *s)
+{
+	for (size_t b = 0; b < SNAP_TAG_BUCKETS; b++) {
+		while (s->tags[b]) {
+			struct snap_tag *t = s->tags[b];
+
+			s->tags[b] = t->hnext;
+			free(t->v);
+			free(t);
+		}
+	}
 }
 
 /*
@@ -459,6 +557,11 @@ kstat_t *snap_create(struct snap *s, const char *module, int instance, const cha
 		err = ENOMEM;
 		goto err_unlock;
 	}
+	if (tags_add(s, e) < 0) {
+		bykid_remove(s, e);
+		err = ENOMEM;
+		goto err_unlock;
+	}
 	e->hnext = s->names[e->hash & (s->nbuckets - 1)];
 	s->names[e->hash & (s->nbuckets - 1)] = e;
 	s->ninvalid++;
@@ -531,6 +634,8 @@ void snap_delete(struct snap *s, kstat_t *ksp)
 		return;
 	}
 	bykid_remove(s, e);
+	tag_remove(e, SNAP_TAG_MODULE);
+	tag_remove(e, SNAP_TAG_CLASS);
 	names_remove(s, e);
 	if (ksp->ks_flags & KSTAT_FLAG_INVALID) {
 		s->ninvalid--;
@@ -624,6 +729,7 @@ void snap_free(struct snap *s)
 		ekstat_free(s->bykid[i]);
 	free(s->bykid);
 	free(s->names);
+	tags_free(s);
 	pthread_rwlock_destroy(&s->chain_lock);
 	free(s);
 }
@@ -753,19 +859,76 @@ static void walk_collect(struct walk_sources *ws, struct snap_source *src, uint6
 	(void)src->collect(src, gen);
 }
 
-int snap_walk_keep(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg,
-		   struct snap_keep *keep)
+static int cmp_kid(const void *a, const void *b)
+{
+	kid_t x = (*(struct ekstat *const *)a)->ks.ks_kid,
+	      y = (*(struct ekstat *const *)b)->ks.ks_kid;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The kstats of the selected modules and classes, in kid order, each once:
+ * *listp is malloc'ed (NULL and 0 when none is selected).  Called with the
+ * chain lock held.
+ */
+static int select_kstats(const struct snap *s, const struct snap_select *sel,
+			 struct ekstat ***listp, size_t *np)
+{
+	const char *const *names[2] = { sel->modules, sel->classes };
+	size_t counts[2] = { sel->nmodules, sel->nclasses }, n = 0, lists = 0;
+	struct ekstat **list = NULL;
+
+	for (int kind = 0; kind < 2; kind++) {
+		for (size_t i = 0; i < counts[kind]; i++) {
+			const struct snap_tag *tg = tag_find(s, kind, names[kind][i]);
+			struct ekstat **nl;
+
+			if (!tg || tg->n == 0)
+				continue;
+			nl = realloc(list, (n + tg->n) * sizeof(*list));
+			if (!nl) {
+				free(list);
+				return -ENOMEM;
+			}
+			list = nl;
+			memcpy(list + n, tg->v, tg->n * sizeof(*list));
+			n += tg->n;
+			lists++;
+		}
+	}
+	if (lists > 1) { /* each list is sorted; together they may not be, and may repeat */
+		size_t u = 0;
+
+		qsort(list, n, sizeof(*list), cmp_kid);
+		for (size_t i = 0; i < n; i++)
+			if (u == 0 || list[u - 1] != list[i])
+				list[u++] = list[i];
+		n = u;
+	}
+	*listp = list;
+	*np = n;
+	return 0;
+}
+
+int snap_walk_keep(struct snap *s, const struct snap_select *sel, snap_want_fn want,
+		   snap_emit_fn emit, void *arg, struct snap_keep *keep)
 {
 	uint64_t gen = __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELAXED);
 	struct walk_sources ws = { 0 };
 	hrtime_t t0 = snap_now();
-	size_t bufsize = 0;
+	struct ekstat **list, **chosen = NULL;
+	size_t bufsize = 0, n;
 	void *buf = NULL;
 	int ret = 0;
 
 	pthread_rwlock_rdlock(&s->chain_lock);
-	for (size_t i = 0; i < s->n && ret == 0; i++) {
-		struct ekstat *e = s->bykid[i];
+	list = s->bykid;
+	n = s->n;
+	if (sel && (ret = select_kstats(s, sel, &chosen, &n)) == 0)
+		list = chosen;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		struct ekstat *e = list[i];
 		kstat_t hdr, *hp = &hdr;
 		void *data;
 		int err;
@@ -811,6 +974,7 @@ int snap_walk_keep(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *a
 		ret = emit(hp, e->meta, arg);
 	}
 	pthread_rwlock_unlock(&s->chain_lock);
+	free(chosen);
 	free(buf);
 	free(ws.v);
 	__atomic_add_fetch(&s->stats.walks, 1, __ATOMIC_RELAXED);
@@ -820,7 +984,7 @@ int snap_walk_keep(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *a
 
 int snap_walk(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg)
 {
-	return snap_walk_keep(s, want, emit, arg, NULL);
+	return snap_walk_keep(s, NULL, want, emit, arg, NULL);
 }
 
 /* Lock-free: it is called from kstat updates, under the chain lock. */

@@ -214,13 +214,27 @@ struct snap_keep {
 void snap_keep_free(struct snap_keep *k);
 
 /*
- * snap_walk(), each kstat's header and snapshot copied once, into keep,
+ * A walk's selection: only the kstats whose module is one of modules or
+ * whose class is one of classes.  The engine keeps each module's and each
+ * class's kstats apart, so a walk of one module among 100k kstats costs
+ * what that module's kstats cost.
+ */
+struct snap_select {
+	const char *const *modules;
+	size_t nmodules;
+	const char *const *classes;
+	size_t nclasses;
+};
+
+/*
+ * snap_walk() of the kstats sel selects (every kstat when sel is NULL),
+ * each kstat's header and snapshot copied once, into keep (when not NULL),
  * where they outlive the walk: emit (under the chain lock) may only take
  * note of what it needs, and the caller render it after the walk, with no
  * lock held.  meta is the provider's: it lives only until emit returns.
  */
-int snap_walk_keep(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg,
-		   struct snap_keep *keep);
+int snap_walk_keep(struct snap *s, const struct snap_select *sel, snap_want_fn want,
+		   snap_emit_fn emit, void *arg, struct snap_keep *keep);
 
 /* Number of valid kstats, and engine counters. */
 void snap_get_stats(struct snap *s, struct snap_stats *st);

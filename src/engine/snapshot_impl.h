@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "snapshot.h"
 
@@ -18,7 +19,23 @@ struct ekstat {
 	void *owned_data;                  /* ks_data when the engine allocated it */
 	const struct snap_stat_meta *meta; /* NAMED: per-record meaning, for exporters */
 	struct snap_source *src;           /* refreshes it in walks, or NULL */
+	struct snap_tag *tags[2];          /* its module's and its class's */
 };
+
+/*
+ * The kstats of one module or of one class, sorted by kid, INVALID ones
+ * included: a walk that selects modules or classes visits these alone.
+ */
+enum { SNAP_TAG_MODULE, SNAP_TAG_CLASS };
+struct snap_tag {
+	struct snap_tag *hnext;
+	uint64_t hash;
+	int kind; /* SNAP_TAG_* */
+	char name[KSTAT_STRLEN];
+	struct ekstat **v;
+	size_t n, cap;
+};
+#define SNAP_TAG_BUCKETS 256
 
 struct snap {
 	pthread_rwlock_t chain_lock;
@@ -30,6 +47,7 @@ struct snap {
 	size_t n, cap;
 	struct ekstat **names; /* hash by module, instance, name */
 	size_t nbuckets;
+	struct snap_tag *tags[SNAP_TAG_BUCKETS]; /* by module and by class */
 	size_t nvalid, ninvalid;
 	bool seen_invalid; /* the chain was read while some kstat was INVALID */
 	struct snap_source *sources;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,7 @@ struct pending {
 	uint64_t key;
 	int instance;
 	int cpu;
+	size_t at; /* its index in the batch read, or SIZE_MAX */
 	char name[KSTAT_STRLEN];
 };
 
@@ -447,6 +449,30 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Append pe to *addp, which grows by doubling: it holds *naddp */
+static int pending_add(struct pending **addp, size_t *naddp, const struct pending *pe)
+{
+	size_t n = *naddp;
+
+	if ((n & (n - 1)) == 0) { /* 0, 1, 2, 4...: full */
+		struct pending *v = realloc(*addp, (n ? 2 * n : 1) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		*addp = v;
+	}
+	(*addp)[(*naddp)++] = *pe;
+	return 0;
+}
+
+static int cmp_kid_desc(const void *a, const void *b)
+{
+	kid_t x = (*(struct inst *const *)a)->ksp->ks_kid,
+	      y = (*(struct inst *const *)b)->ksp->ks_kid;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
 /*
  * Objects the decoder lists that have no entry yet get a zeroed one, so
  * a disk or an interface has its kstat before its first event.  have
@@ -456,24 +482,20 @@ static int add_listed(struct pmap *pm, struct keydec_pass *kp, const uint64_t *h
 		      struct pending **addp, size_t *nadd)
 {
 	uint64_t *keys = NULL;
-	struct pending *add;
 	void *zero = NULL;
-	int nk = keydec_enumerate(kp, &keys);
+	int nk = keydec_enumerate(kp, &keys), err = 0;
 
 	if (nk <= 0)
 		return nk;
-	add = realloc(*addp, (*nadd + (size_t)nk + 1) * sizeof(*add));
 	zero = calloc(1, pm->vsize);
-	if (!add || !zero) {
+	if (!zero) {
 		free(keys);
-		free(zero);
-		if (add)
-			*addp = add;
 		return -ENOMEM;
 	}
-	*addp = add;
-	for (int i = 0; i < nk; i++) {
-		struct pending pe = { .key = keys[i], .instance = (int)keys[i], .cpu = -1 };
+	for (int i = 0; i < nk && !err; i++) {
+		struct pending pe = {
+			.key = keys[i], .instance = (int)keys[i], .cpu = -1, .at = SIZE_MAX
+		};
 		unsigned char kb[8];
 
 		if (bsearch(&keys[i], have, nhave, sizeof(*have), cmp_u64))
@@ -488,11 +510,11 @@ static int add_listed(struct pmap *pm, struct keydec_pass *kp, const uint64_t *h
 			continue;
 		}
 		if (needs_kstat(pm, inst_find(pm, pe.key, -1), &pe))
-			add[(*nadd)++] = pe;
+			err = pending_add(addp, nadd, &pe);
 	}
 	free(keys);
 	free(zero);
-	return 0;
+	return err;
 }
 
 /*
@@ -513,20 +535,20 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 		return err;
 	if (pm->sc->key && !(kp = keydec_begin(pm->sc->key)))
 		return -errno;
-	add = calloc(n + 1, sizeof(*add));
-	have = calloc(n + 1, sizeof(*have));
-	if (!add || !have) {
+	/* the keys held matter to a decoder's list only; most syncs add nothing */
+	if (kp && !(have = calloc(n + 1, sizeof(*have)))) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const void *kb = (const char *)pm->keys + i * pm->info.key_size;
-		struct pending pe = { .key = key_value(pm, kb), .cpu = -1 };
+		struct pending pe = { .key = key_value(pm, kb), .cpu = -1, .at = i };
 
 		pe.instance = (int)pe.key;
 		if (unused_entry(pm, (const char *)pm->vals + i * pm->vsize))
 			continue;
-		have[nhave++] = pe.key;
+		if (have)
+			have[nhave++] = pe.key;
 		entry_name(pm, (const char *)pm->vals + i * pm->vsize, pe.name);
 		if (kp && decode_entry(kp, &pe) == KD_GONE) {
 			/* an array's slot cannot go: it stands for nothing, and has no kstat */
@@ -538,8 +560,8 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 			(void)bpf_map_delete_elem(pm->info.fd, kb);
 			continue;
 		}
-		if (needs_kstat(pm, find_at(pm, i), &pe))
-			add[nadd++] = pe;
+		if (needs_kstat(pm, find_at(pm, i), &pe) && (err = pending_add(&add, &nadd, &pe)))
+			goto out;
 	}
 	if (kp) {
 		qsort(have, nhave, sizeof(*have), cmp_u64);
@@ -743,6 +765,7 @@ int pmap_reconcile(struct pmap *pm, bool present)
 			add[nadd].key = 0;
 			add[nadd].instance = cpu >= 0 ? cpu : 0;
 			add[nadd].cpu = cpu;
+			add[nadd].at = SIZE_MAX;
 			strcpy(add[nadd].name, pm->sc->name);
 			nadd++;
 		}
@@ -765,7 +788,12 @@ out_unlock:
 	if (err)
 		goto out_free;
 
-	/* the engine's chain lock comes before ours: no pmap lock held here */
+	/*
+	 * the engine's chain lock comes before ours: no pmap lock held here.
+	 * Newest first: the engine's kid-sorted array then closes up at its
+	 * end, not over every later kstat each time (a map emptied at once).
+	 */
+	qsort(gone, ngone, sizeof(*gone), cmp_kid_desc);
 	for (size_t i = 0; i < ngone; i++) {
 		snap_delete(pm->snap, gone[i]->ksp);
 		free(gone[i]);
@@ -795,6 +823,9 @@ out_unlock:
 		pthread_mutex_lock(&pm->lock);
 		in->seen = pm->rgen;
 		err = inst_insert(pm, in);
+		/* the next walk finds it where this read did (find_at checks the key) */
+		if (!err && add[i].at < pm->cap)
+			pm->hint[add[i].at] = in;
 		pthread_mutex_unlock(&pm->lock);
 		if (err) {
 			snap_delete(pm->snap, ksp);

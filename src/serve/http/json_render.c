@@ -78,6 +78,12 @@ bool json_pattern_ok(const char *pat)
 	return true;
 }
 
+/* A pattern that matches one string only: itself */
+static bool literal(const char *pat)
+{
+	return pat && !strpbrk(pat, "*?");
+}
+
 static bool match(const char *pat, const char *s)
 {
 	return !pat || json_glob(pat, s);
@@ -275,12 +281,21 @@ static int cmp_kstat(const void *a, const void *b)
 int json_render(struct snap *s, const struct json_query *q, struct outbuf *ob)
 {
 	struct jrender r = { .q = q };
+	struct snap_select sel = { 0 };
 	struct snap_keep keep = { 0 };
 	bool first = true;
 	int ret;
 
+	/* a literal module or class: the walk visits its kstats alone */
+	if (literal(q->module)) {
+		sel.modules = &q->module;
+		sel.nmodules = 1;
+	} else if (literal(q->ks_class)) {
+		sel.classes = &q->ks_class;
+		sel.nclasses = 1;
+	}
 	/* the text is written from the walk's copies, with no lock held */
-	ret = snap_walk_keep(s, want, emit, &r, &keep);
+	ret = snap_walk_keep(s, sel.nmodules + sel.nclasses ? &sel : NULL, want, emit, &r, &keep);
 	if (ret < 0)
 		goto free_kstats;
 	if (r.nkstats)

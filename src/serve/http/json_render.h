@@ -37,7 +37,10 @@ struct json_query {
  */
 int json_render(struct snap *s, const struct json_query *q, struct outbuf *ob);
 
-/* Does s match pat (* any run, ? one byte)?  Linear in the lengths, whatever the pattern. */
+/*
+ * Does s match pat (* any run, ? one byte)?  One backtrack point: at worst
+ * the product of the lengths, whatever the pattern.
+ */
 bool json_glob(const char *pat, const char *s);
 
 /* A usable pattern: at most JSON_PATTERN_MAX bytes of printable ASCII */

@@ -149,14 +149,16 @@ static void copy_str(char *dst, const char *src, size_t max)
 	dst[n] = '\0';
 }
 
-static const char *const disk_classes[] = { "disk", "partition", "stacked" };
+/* The classes of block devices' kstats: IO ones, and disk_info last */
+static const char *const disk_classes[] = { "disk", "partition", "stacked", "disk_info" };
+#define NDISK_IO_CLASSES 3
 
 /* The class of a block device's IO kstat, as a static string; NULL for any other */
 static const char *disk_class_of(const kstat_t *ks)
 {
 	if (ks->ks_type != KSTAT_TYPE_IO)
 		return NULL;
-	for (size_t i = 0; i < sizeof(disk_classes) / sizeof(disk_classes[0]); i++)
+	for (size_t i = 0; i < NDISK_IO_CLASSES; i++)
 		if (strcmp(ks->ks_class, disk_classes[i]) == 0)
 			return disk_classes[i];
 	return NULL;
@@ -288,12 +290,18 @@ static int kctx_init(struct kctx *k, const kstat_t *ks)
 	return n < 0 ? -ENAMETOOLONG : 0;
 }
 
+size_t prom_group_disk_classes(const char *const **classes)
+{
+	*classes = disk_classes;
+	return sizeof(disk_classes) / sizeof(disk_classes[0]);
+}
+
 bool prom_group_is_disk(const kstat_t *ks)
 {
 	size_t ml = strnlen(ks->ks_module, KSTAT_STRLEN);
 
 	if (ks->ks_type == KSTAT_TYPE_NAMED)
-		return strcmp(ks->ks_class, "disk_info") == 0 && ml > 4 &&
+		return strcmp(ks->ks_class, disk_classes[NDISK_IO_CLASSES]) == 0 && ml > 4 &&
 		       strcmp(ks->ks_module + ml - 4, "info") == 0;
 	return disk_class_of(ks) != NULL;
 }

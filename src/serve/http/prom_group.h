@@ -138,6 +138,8 @@ void prom_group_free(struct prom_group *g);
  * whatever its driver, labelled driver and ks_class
  */
 bool prom_group_is_disk(const kstat_t *ks);
+/* The classes a block device's kstats may have (a superset of is_disk's): *classes, their count */
+size_t prom_group_disk_classes(const char *const **classes);
 /*
  * Add every statistic of one kstat, as snap_walk_keep() emits it: the
  * samples point into ks's data, which must outlive g's use.  -ENOMEM

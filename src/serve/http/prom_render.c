@@ -71,6 +71,22 @@ static bool want(const kstat_t *hdr, void *arg)
 	return r->f->n == 0 || listed != r->f->exclude;
 }
 
+/*
+ * collect[]: the walk visits the listed modules' kstats alone, and every
+ * block device's for "disk" (their modules are their drivers).  exclude[]
+ * and no filter walk every kstat.
+ */
+static bool select_of(const struct prom_filter *f, struct snap_select *sel)
+{
+	*sel = (struct snap_select){ .modules = f->modules, .nmodules = f->n };
+	if (f->n == 0 || f->exclude)
+		return false;
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->modules[i], "disk") == 0)
+			sel->nclasses = prom_group_disk_classes(&sel->classes);
+	return true;
+}
+
 static int emit(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
 {
 	struct render *r = arg;
@@ -362,12 +378,13 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	const struct pg_family **order = NULL;
 	struct writer w = { .ob = ob, .fmt = fmt, .g = &r.g };
 	struct snap_keep keep = { 0 };
+	struct snap_select sel;
 	int ret;
 
 	*unknown = NULL;
 	prom_group_init(&r.g);
 	/* the samples point into keep: the text is written with no lock held */
-	ret = snap_walk_keep(s, want, emit, &r, &keep);
+	ret = snap_walk_keep(s, select_of(r.f, &sel) ? &sel : NULL, want, emit, &r, &keep);
 	if (ret < 0)
 		goto free_group;
 	for (size_t i = 0; i < r.f->n; i++) {
