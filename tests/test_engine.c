@@ -659,6 +659,72 @@ Test(engine, a_walk_asks_only_the_sources_of_kstats_it_wants_once_each)
 	snap_source_remove(s, &cs.src);
 }
 
+static int updates;
+
+static int count_update(kstat_t *ksp, int rw)
+{
+	(void)ksp;
+	(void)rw;
+	updates++;
+	return 0;
+}
+
+static uint64_t read_value(kid_t kid)
+{
+	kstat_named_t kn[1];
+	struct snap_rhdr hdr;
+	size_t copied;
+
+	cr_assert_eq(rd(kid, SNAP_MODEL_LP64, kn, sizeof(kn), &hdr, &copied), 0);
+	return kn[0].value.ui64;
+}
+
+Test(engine, a_read_batch_reads_a_source_once_when_it_asks_for_enough_of_its_kstats)
+{
+	struct counting_source cs = { .src.collect = count_collect };
+	kstat_t *other[2 * SNAP_BATCH_SHARE];
+	kid_t kids[2];
+
+	cs.ks[0] = make_named("a", 1, 0);
+	cs.ks[1] = make_named("b", 1, 0);
+	snap_source_add(s, &cs.src);
+	for (int i = 0; i < 2; i++) {
+		cs.ks[i]->ks_update = count_update;
+		snap_set_source(cs.ks[i], &cs.src);
+		snap_install(s, cs.ks[i]);
+		kids[i] = cs.ks[i]->ks_kid;
+	}
+	snap_read_batch_begin(s, kids, 2);
+	cr_expect_eq(cs.collects, 1, "both of its kstats asked for: one collect");
+	cr_expect_gt(read_value(kids[0]), 0, "the value the batch's collect read");
+	cr_expect_eq(read_value(kids[1]), read_value(kids[0]));
+	cr_expect_eq(updates, 0, "no update per kstat inside the batch");
+	snap_read_batch_end();
+	(void)read_value(kids[0]);
+	cr_expect_eq(updates, 1, "after the batch, a read updates on its own");
+
+	/* 1 of 2 + 2 * SHARE kstats: too few to pay for reading them all */
+	for (int i = 0; i < 2 * SNAP_BATCH_SHARE; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "x%d", i);
+		other[i] = make_named(name, 1, 0);
+		snap_set_source(other[i], &cs.src);
+		snap_install(s, other[i]);
+	}
+	snap_read_batch_begin(s, kids, 1);
+	cr_expect_eq(cs.collects, 1, "a small share of a source's kstats: no collect");
+	(void)read_value(kids[0]);
+	cr_expect_eq(updates, 2, "read through its own update");
+	snap_read_batch_end();
+	for (int i = 0; i < 2 * SNAP_BATCH_SHARE; i++)
+		snap_delete(s, other[i]);
+	snap_read_batch_begin(s, kids, 1);
+	cr_expect_eq(cs.collects, 2, "deleted kstats leave their source: 1 of 2 is enough again");
+	snap_read_batch_end();
+	snap_source_remove(s, &cs.src);
+}
+
 /* Kids a walk emitted, in order */
 struct kid_list {
 	kid_t kid[64];

@@ -112,7 +112,9 @@ int snap_read(struct snap *s, kid_t kid, enum snap_model model, void *buf, size_
 	__atomic_add_fetch(&s->stats.reads, 1, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&e->lock);
-	err = snap_ks_update(&e->ks, KSTAT_READ);
+	/* refreshed by this thread's read batch: what its source collected */
+	if (!snap_batch_gen || e->fresh_gen != snap_batch_gen)
+		err = snap_ks_update(&e->ks, KSTAT_READ);
 	if (err) {
 		pthread_mutex_unlock(&e->lock);
 		pthread_rwlock_unlock(&s->chain_lock);

@@ -479,6 +479,14 @@ static void ekstat_free(struct ekstat *e)
 	free(e);
 }
 
+/* e leaves its source (deleted, or DORMANT) */
+static void source_leave(struct ekstat *e)
+{
+	if (e->src)
+		__atomic_sub_fetch(&e->src->nkstats, 1, __ATOMIC_RELAXED);
+	e->src = NULL;
+}
+
 kstat_t *snap_create(struct snap *s, const char *module, int instance, const char *name,
 		     const char *ks_class, uchar_t type, uint_t ndata, uchar_t flags)
 {
@@ -627,13 +635,14 @@ void snap_delete(struct snap *s, kstat_t *ksp)
 		ksp->ks_snapshot = NULL;
 		ksp->ks_private = NULL;
 		e->meta = NULL; /* the provider's memory */
-		e->src = NULL;
+		source_leave(e);
 		ksp->ks_flags |= KSTAT_FLAG_DORMANT;
 		pthread_mutex_unlock(&e->lock);
 		pthread_rwlock_unlock(&s->chain_lock);
 		return;
 	}
 	bykid_remove(s, e);
+	source_leave(e);
 	tag_remove(e, SNAP_TAG_MODULE);
 	tag_remove(e, SNAP_TAG_CLASS);
 	names_remove(s, e);
@@ -787,9 +796,75 @@ void snap_named_retype_lp64(kstat_named_t *kn, uint_t n)
 	}
 }
 
+/* Sources a walk or a read batch asked to collect: few, one per provider map */
+struct walk_sources {
+	struct snap_source **v;
+	size_t n, cap;
+};
+
+static int walk_sources_add(struct walk_sources *ws, struct snap_source *src)
+{
+	if (ws->n == ws->cap) {
+		size_t ncap = ws->cap ? ws->cap * 2 : 16;
+		struct snap_source **nv = realloc(ws->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		ws->v = nv;
+		ws->cap = ncap;
+	}
+	ws->v[ws->n++] = src;
+	return 0;
+}
+
 void snap_set_source(kstat_t *ksp, struct snap_source *src)
 {
 	ekstat_of(ksp)->src = src;
+	__atomic_add_fetch(&src->nkstats, 1, __ATOMIC_RELAXED);
+}
+
+__thread uint64_t snap_batch_gen;
+
+void snap_read_batch_begin(struct snap *s, const kid_t *kids, size_t n)
+{
+	uint64_t gen = __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELAXED);
+	struct walk_sources seen = { 0 };
+	size_t *counts = NULL;
+
+	pthread_rwlock_rdlock(&s->chain_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct ekstat *e = snap_find_kid(s, kids[i]);
+		size_t j;
+
+		if (!e || !e->src || (e->ks.ks_flags & KSTAT_FLAG_INVALID))
+			continue;
+		for (j = 0; j < seen.n && seen.v[j] != e->src; j++)
+			;
+		if (j == seen.n) {
+			size_t *nc = realloc(counts, (j + 1) * sizeof(*nc));
+
+			if (!nc || walk_sources_add(&seen, e->src)) {
+				counts = nc ? nc : counts;
+				break; /* what is left reads one kstat at a time */
+			}
+			counts = nc;
+			counts[j] = 0;
+		}
+		counts[j]++;
+	}
+	for (size_t j = 0; j < seen.n; j++)
+		if (counts[j] * SNAP_BATCH_SHARE >=
+		    __atomic_load_n(&seen.v[j]->nkstats, __ATOMIC_RELAXED))
+			(void)seen.v[j]->collect(seen.v[j], gen);
+	pthread_rwlock_unlock(&s->chain_lock);
+	free(counts);
+	free(seen.v);
+	snap_batch_gen = gen;
+}
+
+void snap_read_batch_end(void)
+{
+	snap_batch_gen = 0;
 }
 
 /* One block of a snap_keep: blocks never move, so what emit keeps stays valid */
@@ -834,28 +909,14 @@ void snap_keep_free(struct snap_keep *k)
 	}
 }
 
-/* Sources this walk asked to collect: few, one per provider map */
-struct walk_sources {
-	struct snap_source **v;
-	size_t n, cap;
-};
-
 /* Ask the kstat's source to collect, if this walk has not yet */
 static void walk_collect(struct walk_sources *ws, struct snap_source *src, uint64_t gen)
 {
 	for (size_t i = 0; i < ws->n; i++)
 		if (ws->v[i] == src)
 			return;
-	if (ws->n == ws->cap) {
-		size_t ncap = ws->cap ? ws->cap * 2 : 16;
-		struct snap_source **nv = realloc(ws->v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return; /* the kstats update one by one instead */
-		ws->v = nv;
-		ws->cap = ncap;
-	}
-	ws->v[ws->n++] = src;
+	if (walk_sources_add(ws, src))
+		return; /* the kstats update one by one instead */
 	(void)src->collect(src, gen);
 }
 

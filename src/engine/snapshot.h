@@ -144,11 +144,24 @@ int snap_write(struct snap *s, kid_t kid, enum snap_model model, void *buf, size
 struct snap_source {
 	int (*collect)(struct snap_source *src, uint64_t gen);
 	struct snap_source *next; /* owned by the engine */
+	size_t nkstats;           /* owned by the engine: kstats set on it */
 };
 void snap_source_add(struct snap *s, struct snap_source *src);
 void snap_source_remove(struct snap *s, struct snap_source *src);
 /* Before snap_install(): src refreshes this kstat in walks */
 void snap_set_source(kstat_t *ksp, struct snap_source *src);
+
+/*
+ * A batch of reads on this thread (the socket's batched KSTAT_IOC_READs):
+ * each source with at least 1/SNAP_BATCH_SHARE of its kstats among kids
+ * collects once, and snap_read() of those kstats on this thread takes what
+ * that collect read, until snap_read_batch_end().  One batch map read then
+ * serves thousands of kstats instead of one map lookup each; a batch of a
+ * few kstats of a big map still reads just those.
+ */
+#define SNAP_BATCH_SHARE 8
+void snap_read_batch_begin(struct snap *s, const kid_t *kids, size_t n);
+void snap_read_batch_end(void);
 
 /* Lock and unlock one kstat's data, for sources refreshing it. */
 void snap_ks_lock(kstat_t *ksp);

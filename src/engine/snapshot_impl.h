@@ -66,5 +66,7 @@ int snap_ks_update(kstat_t *ksp, int rw);
 int snap_ks_snapshot(kstat_t *ksp, void *buf, int rw);
 void snap_note_chain_seen(struct snap *s);
 void snap_named_retype_lp64(kstat_named_t *kn, uint_t n);
+/* The gen of this thread's open read batch, or 0 */
+extern __thread uint64_t snap_batch_gen;
 
 #endif /* __KSTATD_SNAPSHOT_IMPL_H */

@@ -12,6 +12,7 @@
 
 #include <sys/kstat.h>
 
+#include "engine/snapshot.h"
 #include "ioctl_compat.h"
 #include "kstat_wire_batch.h"
 
@@ -80,19 +81,31 @@ static int run_batch(struct snap *s, const struct ksw_req *req, const void *body
 	size_t n = (size_t)(req->body_len / sizeof(struct ksw_batch_item)), done;
 	struct ioc_out one = { 0 };
 	struct ksw_rep *rep;
+	kid_t *kids;
 	int err = 0;
 
 	if (!n || req->body_len % sizeof(struct ksw_batch_item))
 		return ioc_reply_error(out, EINVAL);
+	kids = malloc(n * sizeof(*kids));
+	if (!kids)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct ksw_batch_item it;
 
 		memcpy(&it, (const char *)body + i * sizeof(it), sizeof(it));
-		if (it.reserved)
+		kids[i] = (kid_t)it.ks_kid;
+		if (it.reserved) {
+			free(kids);
 			return ioc_reply_error(out, EINVAL);
+		}
 	}
-	if (reply_rval(out, 0))
+	if (reply_rval(out, 0)) {
+		free(kids);
 		return -ENOMEM;
+	}
+	/* the maps most of whose kstats are asked for are read once, in bulk */
+	snap_read_batch_begin(s, kids, n);
+	free(kids);
 	for (done = 0; done < n; done++) {
 		struct ksw_batch_item it;
 		struct ksw_req sub = {
@@ -118,6 +131,7 @@ static int run_batch(struct snap *s, const struct ksw_req *req, const void *body
 		memcpy((char *)out->buf + out->len, one.buf, one.len);
 		out->len += one.len;
 	}
+	snap_read_batch_end();
 	free(one.buf);
 	if (err && !done)
 		return err;
