@@ -526,12 +526,15 @@ for n in $SIZES; do
 	"$B/snapshot_scale" --fill "$PIN" "$n"
 	wait_kstats "$n"
 	for rep in $(seq 1 "$SCALE_REPS"); do
-		curl -s -o "$TMP/body" -w "$n scrape $rep %{time_total} %{size_download}\n" "$KURL/metrics" |
+		# bodies to /dev/null: curl truncates an output file as it writes, and
+		# freeing the last scrape's 25 MB of page cache would count as this one's
+		curl -s -o /dev/null -w "$n scrape $rep %{time_total} %{size_download}\n" "$KURL/metrics" |
 			awk '{ printf "%s %s %s %.3f %s\n", $1, $2, $3, $4 * 1000, $5 }' >>"$DATA/scale_serve.txt"
 		# one module among n synthetic kstats: what kstatd:0:* costs alone
-		curl -sg -o "$TMP/body" -w "$n scrape_kstatd $rep %{time_total} %{size_download}\n" \
+		curl -sg -o /dev/null -w "$n scrape_kstatd $rep %{time_total} %{size_download}\n" \
 			"$KURL/metrics?collect[]=kstatd" |
 			awk '{ printf "%s %s %s %.3f %s\n", $1, $2, $3, $4 * 1000, $5 }' >>"$DATA/scale_serve.txt"
+		rm -f "$TMP/body"
 		t0=$EPOCHREALTIME
 		KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -p >"$TMP/body"
 		t1=$EPOCHREALTIME
@@ -540,6 +543,7 @@ for n in $SIZES; do
 				>>"$DATA/scale_serve.txt"
 		# the same, one round trip per kstat (KSTAT_BATCH=0): 100k take seconds
 		[ "$n" -le 10000 ] || [ "$rep" -eq 1 ] || continue
+		rm -f "$TMP/body"
 		t0=$EPOCHREALTIME
 		KSTAT_BATCH=0 KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -p >"$TMP/body"
 		t1=$EPOCHREALTIME

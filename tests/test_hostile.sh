@@ -84,6 +84,15 @@ for _ in $(seq 1 50); do
 done
 [ "$("$OUTPUT/kstat" -l deep | grep -c ':events$')" -eq 16 ]
 check $? "a hash declaring 2^24 entries serves the 16 it holds"
+# a walk reads so sparse a map by key, not by a batch over 2^24 buckets
+deep_sum() {
+	curl -sg "$URL/metrics?collect[]=deep" | awk '/^kstat_deep_events(_total)?[{ ]/ { s += $NF } END { print s + 0 }'
+}
+[ "$(deep_sum)" = 136 ]
+check $? "  a scrape reads each of its 16 entries (events sum $(deep_sum), want 136)"
+bpftool map update pinned "$PIN/hostile_hash/deep" key hex $(le32 1) value hex $(le64 100)
+[ "$(deep_sum)" = 235 ]
+check $? "  and the next scrape sees an entry change (events sum $(deep_sum), want 235)"
 rss1=$(rss_kb "$DAEMON_PID")
 [ "$rss1" -lt $((rss0 + 16384)) ]
 check $? "  and kstatd's memory follows what it holds (RSS $rss0 -> $rss1 kB)"

@@ -303,6 +303,45 @@ static int read_all(struct pmap *pm, size_t *count)
 	return 0;
 }
 
+/*
+ * A batch read walks every slot of the map (a hash's buckets, an array's
+ * entries), used or not: 0.8 ms for a hash declared for 100k entries
+ * holding 8.  Where the kstats are this few against the slots, one lookup
+ * each (a few microseconds) costs less.
+ */
+#define SPARSE_SLOTS_PER_KSTAT 256
+
+static bool sparse(const struct pmap *pm)
+{
+	return pm->ninst * SPARSE_SLOTS_PER_KSTAT < pm->info.max_entries;
+}
+
+/* Refresh each kstat of a sparse map by its own lookup; called with pm->lock held */
+static int collect_by_key(struct pmap *pm, uint64_t gen, uint64_t now)
+{
+	unsigned char stackbuf[STACK_VALUES], *buf = stackbuf;
+
+	if (pm->vsize > sizeof(stackbuf) && !(buf = malloc(pm->vsize)))
+		return -ENOMEM;
+	for (size_t b = 0; b < pm->nbuckets; b++) {
+		for (struct inst *in = pm->tab[b]; in; in = in->next) {
+			unsigned char key[8];
+
+			key_bytes(pm, in->key, key);
+			/* gone: its kstat reads ENXIO until the next reconcile removes it */
+			if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags))
+				continue;
+			snap_ks_lock(in->ksp);
+			pmap_fill(in, buf, now);
+			snap_mark_fresh(in->ksp, gen);
+			snap_ks_unlock(in->ksp);
+		}
+	}
+	if (buf != stackbuf)
+		free(buf);
+	return 0;
+}
+
 /* snap_source: refresh every kstat of this map from one batch read */
 static int pmap_collect(struct snap_source *src, uint64_t gen)
 {
@@ -338,6 +377,10 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 				snap_ks_unlock(in->ksp);
 			}
 		}
+		goto out_unlock;
+	}
+	if (sparse(pm)) {
+		err = collect_by_key(pm, gen, now);
 		goto out_unlock;
 	}
 	err = read_all(pm, &n);
