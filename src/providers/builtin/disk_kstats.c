@@ -694,16 +694,14 @@ static void disk_close(void *priv)
 }
 
 /* One program: where the kernel accounts a request's end, or the completion before it */
-static void disk_prepare(struct bpf_object *obj)
+static void disk_prepare(struct bpf_object *obj, const struct btf *vmlinux)
 {
 	struct bpf_program *done = bpf_object__find_program_by_name(obj, "handle_block_io_done"),
 			   *complete = bpf_object__find_program_by_name(obj,
 									"handle_block_rq_complete");
-	struct btf *vmlinux = btf__load_vmlinux_btf();
 	bool have = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_block_io_done",
 						      BTF_KIND_TYPEDEF) >= 0;
 
-	btf__free(vmlinux);
 	if (!done || !complete)
 		return;
 	if (have) {

@@ -14,11 +14,16 @@
 struct snap;
 struct snap_stat_meta;
 struct bpf_object;
+struct btf;
 struct refresh;
 
 struct provider_ext {
-	/* Before the object is loaded (programs to leave out, say); may be NULL */
-	void (*prepare)(struct bpf_object *obj);
+	/*
+	 * Before the object is loaded (programs to leave out, say), with the
+	 * kernel's BTF (NULL if it has none), which goes before the load; may
+	 * be NULL
+	 */
+	void (*prepare)(struct bpf_object *obj, const struct btf *vmlinux);
 	/* After the object is loaded: private state, or NULL with errno */
 	void *(*open)(struct snap *s, struct bpf_object *obj);
 	/*

@@ -49,8 +49,6 @@ struct loader {
 	int pin_name_fd;         /* the pin path's name, held (pins_take) */
 	unsigned int max_kstats; /* per map */
 	struct kidstore *kids;   /* kids unique across restarts */
-	struct btf *vmlinux;     /* the kernel's BTF, parsed once for the loads up to a sync */
-	bool vmlinux_tried;
 	pthread_mutex_t lock;
 	int kick_fd;              /* eventfd: wakes loader_wait() */
 	struct pdir *dir;         /* the provider directory, or NULL */
@@ -114,13 +112,6 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 	struct provider **np;
 	int ret;
 
-	/* megabytes, and libbpf parses its own for each object (1.1 takes no parsed one) */
-	if (!ld->vmlinux_tried) {
-		ld->vmlinux = btf__load_vmlinux_btf();
-		ld->vmlinux_tried = true;
-	}
-	env.vmlinux = ld->vmlinux;
-
 	if (loader_find(ld, p->name)) {
 		snprintf(err, errlen, "a provider called %s is already loaded", p->name);
 		return -EEXIST;
@@ -152,17 +143,36 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 	return 0;
 }
 
+/*
+ * The kernel's BTF, parsed for the providers about to be prepared; NULL if
+ * the kernel has none.  Megabytes: freed before any of them loads, as
+ * libbpf (1.1 takes no parsed one) parses its own for each load.
+ */
+static struct btf *vmlinux_parse(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+
+	if (!vmlinux)
+		log_dbg("the kernel's BTF: %s", strerror(errno));
+	return vmlinux;
+}
+
 /* Open and add a provider file; -errno with err filled on failure. */
 static int load_file(struct loader *ld, const char *path, bool enabled, bool from_dir, char *err,
 		     size_t errlen)
 {
 	struct provider *p = provider_open_file(path, enabled, from_dir, err, errlen);
+	struct btf *vmlinux;
 	int ret;
 
 	if (!p)
 		return -EINVAL;
 	p->from_dir = from_dir;
-	ret = loader_add(ld, p, err, errlen);
+	vmlinux = vmlinux_parse();
+	ret = provider_prepare(p, vmlinux, err, errlen);
+	btf__free(vmlinux);
+	if (!ret)
+		ret = loader_add(ld, p, err, errlen);
 	if (ret)
 		provider_free(p);
 	return ret;
@@ -173,23 +183,29 @@ int loader_add_file(struct loader *ld, const char *path, bool enabled, char *err
 	return load_file(ld, path, enabled, false, err, errlen);
 }
 
-static int add_builtin(struct loader *ld, const struct builtin *b)
+/* Open a built-in provider; NULL (said) on failure */
+static struct provider *open_builtin(const struct builtin *b)
 {
 	const void *bytes;
 	struct provider *p;
-	char err[256];
 	size_t size;
-	int ret;
 
 	bytes = b->elf_bytes(&size);
 	p = provider_open_mem(b->name, bytes, size, b->default_on);
 	if (!p) {
-		ret = -errno;
 		log_err("%s: open: %s", b->name, strerror(errno));
-		return ret;
+		return NULL;
 	}
 	p->ext = builtin_ext(b->name);
-	ret = loader_add(ld, p, err, sizeof(err));
+	return p;
+}
+
+/* Add a built-in provider, opened and prepared (ret: how its prepare went) */
+static int add_builtin(struct loader *ld, const struct builtin *b, struct provider *p, int ret,
+		       char *err, size_t errlen)
+{
+	if (!ret)
+		ret = loader_add(ld, p, err, errlen);
 	if (ret) {
 		log_err("%s: %s", b->name, err);
 		provider_free(p);
@@ -498,10 +514,6 @@ int loader_sync(struct loader *ld)
 			}
 		}
 	}
-	/* a provider file added later parses it again */
-	btf__free(ld->vmlinux);
-	ld->vmlinux = NULL;
-	ld->vmlinux_tried = false;
 	return ret < 0 && changes == 0 ? ret : changes;
 }
 
@@ -563,6 +575,44 @@ uint64_t loader_map_drops(struct loader *ld)
 	return sum;
 }
 
+/*
+ * Every built-in provider: all prepared from one parse of the kernel's
+ * BTF, which goes before the first load.
+ */
+static int add_builtins(struct loader *ld)
+{
+	struct provider **p = calloc(builtin_count, sizeof(*p));
+	char(*errs)[256] = calloc(builtin_count, sizeof(*errs));
+	int *prep = calloc(builtin_count, sizeof(*prep)), ret = 0;
+	struct btf *vmlinux;
+
+	if (!p || !errs || !prep) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	vmlinux = vmlinux_parse();
+	for (size_t i = 0; i < builtin_count; i++) {
+		p[i] = open_builtin(&builtins[i]);
+		if (!p[i]) {
+			ret = -EINVAL;
+			break;
+		}
+		prep[i] = provider_prepare(p[i], vmlinux, errs[i], sizeof(errs[i]));
+	}
+	btf__free(vmlinux);
+	for (size_t i = 0; !ret && i < builtin_count; i++) {
+		ret = add_builtin(ld, &builtins[i], p[i], prep[i], errs[i], sizeof(errs[i]));
+		p[i] = NULL; /* the loader's, or freed */
+	}
+out:
+	for (size_t i = 0; p && i < builtin_count; i++)
+		provider_free(p[i]);
+	free(p);
+	free(errs);
+	free(prep);
+	return ret;
+}
+
 struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 {
 	struct loader *ld = calloc(1, sizeof(*ld));
@@ -600,8 +650,8 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 				 "kstatd may mistake new kstats for old ones",
 				 opts->pin_path, KIDSTORE_PIN, strerror(errno));
 	}
-	for (size_t i = 0; !opts->no_builtin && i < builtin_count; i++) {
-		err = add_builtin(ld, &builtins[i]);
+	if (!opts->no_builtin) {
+		err = add_builtins(ld);
 		if (err)
 			goto err_free;
 	}
@@ -628,7 +678,6 @@ void loader_free(struct loader *ld)
 	free(ld->cfg_meta);
 	free(ld->provs);
 	pdir_free(ld->dir);
-	btf__free(ld->vmlinux);
 	free(ld->prefs);
 	kidstore_free(ld->kids);
 	if (ld->pin_lock_fd >= 0)

@@ -295,6 +295,19 @@ static int module_taken(const struct provider_env *env, const struct provider *p
 	return 0;
 }
 
+int provider_prepare(struct provider *p, const struct btf *vmlinux, char *err, size_t errlen)
+{
+	int ret;
+
+	skip_missing_tracepoints(p, vmlinux);
+	ret = percpu_btf_fill(p->obj, vmlinux, p->name);
+	if (p->ext && p->ext->prepare)
+		p->ext->prepare(p->obj, vmlinux);
+	if (ret < 0)
+		snprintf(err, errlen, "refresh programs' kernel facts: %s", strerror(-ret));
+	return ret < 0 ? ret : 0;
+}
+
 int provider_load(struct provider *p, const struct provider_env *env, char *err, size_t errlen)
 {
 	size_t nmaps = 0, nshared = 0;
@@ -304,14 +317,6 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 	int ret;
 
 	p->snap = env->snap;
-	skip_missing_tracepoints(p, env->vmlinux);
-	ret = percpu_btf_fill(p->obj, env->vmlinux, p->name);
-	if (p->ext && p->ext->prepare)
-		p->ext->prepare(p->obj);
-	if (ret < 0) {
-		snprintf(err, errlen, "refresh programs' kernel facts: %s", strerror(-ret));
-		return ret;
-	}
 
 	bpf_object__for_each_map(map, p->obj) {
 		struct schema *sc;

@@ -67,9 +67,8 @@ struct provider {
 /* What loading a provider needs of what is around it */
 struct provider_env {
 	struct snap *snap;
-	const char *pin_path;      /* bpffs directory; NULL: no pinning */
-	const struct btf *vmlinux; /* the kernel's BTF, parsed once; NULL if it has none */
-	unsigned int max_kstats;   /* per map */
+	const char *pin_path;    /* bpffs directory; NULL: no pinning */
+	unsigned int max_kstats; /* per map */
 	/* the providers loaded before: kstat.shared maps are theirs */
 	struct provider *const *loaded;
 	size_t nloaded;
@@ -85,6 +84,15 @@ struct provider *provider_open_file(const char *path, bool enabled, bool from_di
 struct provider *provider_open_mem(const char *name, const void *bytes, size_t size, bool enabled);
 /* Owned by root and writable by no one else: BPF programs run in the kernel */
 bool provider_safe_owner(const struct stat *st);
+
+/*
+ * What p's load needs to know of the kernel, from its BTF (vmlinux, NULL
+ * if it has none): tracepoints it lacks, per-CPU facts, a built-in's own
+ * choices.  Before provider_load(), which does not need the BTF: the
+ * caller frees its parse first, so that it and libbpf's own parse for the
+ * load are never in memory together.  Returns 0 or -errno, err filled.
+ */
+int provider_prepare(struct provider *p, const struct btf *vmlinux, char *err, size_t errlen);
 
 /*
  * Check, pin and load p and make a pmap of each kstat map; its kstats
