@@ -209,6 +209,7 @@ CMD_SRCS := \
 	cmd/kstat.c \
 	cmd/ks_args.c \
 	cmd/ks_collect.c \
+	cmd/ks_heap.c \
 	cmd/ks_json.c \
 	cmd/ks_print.c \
 	cmd/ks_raw.c \

@@ -139,6 +139,9 @@ void ks_selector_fini(struct ks_selector *s);
 bool ks_selector_kstat(const struct ks_selector *s, const struct ks_pattern *class,
 		       const struct ks_instance *ksi);
 
+/* ks_heap.c: room for a report of nkstats kstats, in huge pages if the kernel allows */
+void ks_heap_reserve(size_t nkstats);
+
 /* ks_collect.c */
 int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r);
 void ks_report_free(struct ks_report *r);

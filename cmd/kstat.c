@@ -106,7 +106,11 @@ static int ks_reports(kstat_ctl_t *kc, const struct ks_cfg *cfg)
 	 * fatal.
 	 */
 	bool lost = false;
+	size_t nkstats = 0;
 
+	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next)
+		nkstats++;
+	ks_heap_reserve(nkstats);
 	for (bool first = true;; first = false) {
 		struct ks_report r;
 		int err = 0;

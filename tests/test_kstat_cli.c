@@ -5,8 +5,11 @@
  * UTF-8, nanoseconds as seconds at the limits of hrtime_t, values of each
  * type, and the parsing of patterns and operands.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <criterion/criterion.h>
 
@@ -196,4 +199,66 @@ Test(kstat_cli, operands_split_into_four_patterns_empty_ones_match_all)
 	cr_expect_not(ks_match(&s.statistic, "pswitches"));
 	ks_selector_fini(&s);
 	ks_pattern_fini(&any);
+}
+
+/* Minor faults of this process so far */
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_minflt;
+}
+
+/* Is transparent huge page backing on, always or for regions that ask? */
+static bool thp_allowed(void)
+{
+	char mode[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (f) {
+		if (!fgets(mode, sizeof(mode), f))
+			mode[0] = '\0';
+		fclose(f);
+	}
+	return strstr(mode, "[always]") || strstr(mode, "[madvise]");
+}
+
+Test(kstat_cli, a_big_report_s_small_allocations_fault_in_a_few_huge_pages)
+{
+	enum { NKSTATS = 10000, PIECES = 100000, PIECE = 96 };
+	static void *piece[PIECES];
+	long before, faults;
+
+	if (!thp_allowed())
+		cr_skip_test("transparent huge pages are off here");
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("ASan's allocator keeps its own heap");
+#endif
+	ks_heap_reserve(NKSTATS);
+	before = minor_faults();
+	for (int i = 0; i < PIECES; i++) {
+		piece[i] = malloc(PIECE);
+		cr_assert(piece[i]);
+		memset(piece[i], 0xa5, PIECE);
+	}
+	faults = minor_faults() - before;
+	/* 9.6 MB in 4 KiB pages would be 2300 faults and more */
+	cr_expect_lt(faults, 400, "%ld faults for %d bytes", faults, PIECES * PIECE);
+	for (int i = 0; i < PIECES; i++)
+		free(piece[i]);
+}
+
+Test(kstat_cli, a_small_report_leaves_the_heap_as_it_is)
+{
+	void *p;
+	long before;
+
+	ks_heap_reserve(100);
+	before = minor_faults();
+	p = malloc(8u << 20); /* above the default mmap threshold: its own mapping */
+	cr_assert(p);
+	memset(p, 1, 8u << 20);
+	cr_expect_gt(minor_faults() - before, 1000, "4 KiB pages, as without the reserve");
+	free(p);
 }
