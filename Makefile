@@ -68,6 +68,7 @@ BPF_HELPERS := \
 # The daemon's files include another directory's header by its path under
 # src/ ("engine/snapshot.h"): only src/ and common/ are on their path.
 COMMON_SRCS := \
+	common/hugemem.c \
 	common/jsonw.c \
 	common/kstat_types.c \
 	common/outbuf.c \

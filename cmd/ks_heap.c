@@ -12,25 +12,21 @@
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/hugemem.h"
 #include "ks.h"
 
-#define KS_HUGE (2u << 20)
 /* what a kstat of a report costs the heap, roughly: header, data, statistics */
 #define KS_HEAP_PER_KSTAT 1536
-/* below this, 4 KiB pages fault in fewer than a huge page costs to clear */
-#define KS_HEAP_MIN (4u << 20)
 
 void ks_heap_reserve(size_t nkstats)
 {
 	size_t want = nkstats < (INT32_MAX / 4) / KS_HEAP_PER_KSTAT ? nkstats * KS_HEAP_PER_KSTAT
 								    : INT32_MAX / 4;
-	uintptr_t lo, hi;
 	void *p;
 
-	if (want < KS_HEAP_MIN)
+	if (want < HUGEMEM_MIN)
 		return;
 	/* from the brk heap, kept there when freed, grown by want at once */
 	if (!mallopt(M_MMAP_THRESHOLD, (int)want * 2) ||
@@ -39,9 +35,6 @@ void ks_heap_reserve(size_t nkstats)
 	p = malloc(want); /* untouched: only its header is written */
 	if (!p)
 		return;
-	lo = ((uintptr_t)p + KS_HUGE - 1) & ~(uintptr_t)(KS_HUGE - 1);
-	hi = (uintptr_t)sbrk(0) & ~(uintptr_t)(KS_HUGE - 1);
-	if (hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	hugemem_advise(p, (size_t)((char *)sbrk(0) - (char *)p));
 	free(p);
 }

@@ -310,13 +310,27 @@ Test(disk, queue_time_and_busy_time_follow_the_books)
 	kstat_io_t a, b;
 
 	set_scheduler("mq-deadline");
-	a = read_io(loopname);
-	p = books(loopname);
-	direct_io(loopdev, 4, K);
-	q = books(loopname);
-	b = read_io(loopname);
-	expect_exact(loopname, &a, &b, &p, &q, 4 * K, 4 * K);
-	expect_times(loopname, &a, &b, &p, &q);
+	/*
+	 * Whether 4 streams overlap is the host's doing: on a busy one they
+	 * can run one at a time, and the kernel's books say so (time_in_queue
+	 * no more than io_ticks).  Such a round proves nothing: run another.
+	 */
+	for (int round = 0; round < 3; round++) {
+		a = read_io(loopname);
+		p = books(loopname);
+		direct_io(loopdev, 4, K);
+		q = books(loopname);
+		b = read_io(loopname);
+		expect_exact(loopname, &a, &b, &p, &q, 4 * K, 4 * K);
+		expect_times(loopname, &a, &b, &p, &q);
+		if ((q.tiq_ms - p.tiq_ms) * 10 > (q.ticks_ms - p.ticks_ms) * 11)
+			break;
+		fprintf(stderr,
+			"4 streams ran one at a time by the books (%llu ms in queue, "
+			"%llu ms busy): again\n",
+			(unsigned long long)(q.tiq_ms - p.tiq_ms),
+			(unsigned long long)(q.ticks_ms - p.ticks_ms));
+	}
 	fprintf(stderr, "mq-deadline, 4 streams: wlentime %.3f ms rlentime %.3f ms (actv %.2f)\n",
 		(double)(b.wlentime - a.wlentime) / 1e6, (double)(b.rlentime - a.rlentime) / 1e6,
 		(double)(b.rlentime - a.rlentime) / (double)(b.rtime - a.rtime));
@@ -465,7 +479,8 @@ Test(disk, requests_the_program_misses_are_reconciled_from_the_books_and_counted
 	/* the program goes for a while, behind the provider's back */
 	bpf_link__destroy(p->links[0]);
 	p->links[0] = NULL;
-	direct_io(loopdev, 4, K);
+	/* enough I/O for 20 ms of queue on a quiet host, as below */
+	direct_io(loopdev, 4, 4 * K);
 	p->links[0] = bpf_program__attach(prog);
 	cr_assert(p->links[0]);
 	q1 = books(loopname);
@@ -475,9 +490,9 @@ Test(disk, requests_the_program_misses_are_reconciled_from_the_books_and_counted
 	fprintf(stderr, "missed %llu requests, %llu reconciliations, +%llu ns\n",
 		(unsigned long long)missed, (unsigned long long)rec,
 		(unsigned long long)read_u64(s, "kstatd", 0, "disk", "reconciled_time"));
-	cr_expect_geq(missed, 8 * K, "the requests it missed are counted");
+	cr_expect_geq(missed, 32 * K, "the requests it missed are counted");
 	cr_expect_geq(rec, 1, "and reconciled");
-	expect_exact(loopname, &a, &b, &q0, &q1, 4 * K, 4 * K);
+	expect_exact(loopname, &a, &b, &q0, &q1, 16 * K, 16 * K);
 	expect_times(loopname, &a, &b, &q0, &q1);
 	/* and the program's sums carry on from there (enough I/O for 20 ms of queue on a quiet host) */
 	direct_io(loopdev, 4, 4 * K);

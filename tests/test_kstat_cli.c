@@ -243,8 +243,11 @@ Test(kstat_cli, a_big_report_s_small_allocations_fault_in_a_few_huge_pages)
 		memset(piece[i], 0xa5, PIECE);
 	}
 	faults = minor_faults() - before;
-	/* 9.6 MB in 4 KiB pages would be 2300 faults and more */
-	cr_expect_lt(faults, 400, "%ld faults for %d bytes", faults, PIECES * PIECE);
+	/*
+	 * 9.6 MB in 4 KiB pages is 2344 faults and more; in huge pages, a few,
+	 * and up to 512 small ones before the first 2 MiB boundary of the room
+	 */
+	cr_expect_lt(faults, 1000, "%ld faults for %d bytes", faults, PIECES * PIECE);
 	for (int i = 0; i < PIECES; i++)
 		free(piece[i]);
 }
