@@ -24,6 +24,7 @@ void ks_heap_reserve(size_t nkstats)
 {
 	size_t want = nkstats < (INT32_MAX / 4) / KS_HEAP_PER_KSTAT ? nkstats * KS_HEAP_PER_KSTAT
 								    : INT32_MAX / 4;
+	uintptr_t top;
 	void *p;
 
 	if (want < HUGEMEM_MIN)
@@ -35,6 +36,8 @@ void ks_heap_reserve(size_t nkstats)
 	p = malloc(want); /* untouched: only its header is written */
 	if (!p)
 		return;
-	hugemem_advise(p, (size_t)((char *)sbrk(0) - (char *)p));
+	top = (uintptr_t)sbrk(0);
+	if (top > (uintptr_t)p) /* the room from p to the heap's end */
+		hugemem_advise(p, top - (uintptr_t)p);
 	free(p);
 }
