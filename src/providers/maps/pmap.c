@@ -305,9 +305,9 @@ static int read_all(struct pmap *pm, size_t *count)
 
 /*
  * A batch read walks every slot of the map (a hash's buckets, an array's
- * entries), used or not: 0.8 ms for a hash declared for 100k entries
- * holding 8.  Where the kstats are this few against the slots, one lookup
- * each (a few microseconds) costs less.
+ * entries), used or not: a hash declared for 2^24 entries holding 16 is
+ * 2^24 buckets a read.  Where the kstats are this few against the slots,
+ * one lookup each (a few microseconds) costs less.
  */
 #define SPARSE_SLOTS_PER_KSTAT 256
 
