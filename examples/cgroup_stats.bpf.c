@@ -35,13 +35,46 @@ struct {
 } cgroup_stats SEC(".maps") KSTAT_MODULE("cgroup") KSTAT_CLASS("cgroup") KSTAT_INSTANCE(key)
 	KSTAT_NAME_FROM(field);
 
-/* When the task now on this CPU got it */
+/*
+ * The task now on this CPU, and its runtime when it got the CPU.  The
+ * runtime is the scheduler's own (se.sum_exec_runtime, what cpu.stat's
+ * usage_usec adds up): unlike a clock read here, it leaves out time
+ * stolen by the hypervisor and is current when sched_switch fires.
+ */
+struct oncpu {
+	__u64 task;
+	__u64 runtime;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} oncpu_since SEC(".maps");
+	__type(value, struct oncpu);
+} oncpu SEC(".maps");
+
+#define SCHED_NORMAL 0
+#define SCHED_BATCH 3
+#define SCHED_IDLE 5
+
+/*
+ * prev's time on this CPU.  A switch in may go unseen: the program
+ * attached while prev ran, or the kernel traced no sched_switch for it
+ * (seen here for another process's threads).  The fair class still knows
+ * where its slice began (set_next_entity() keeps it); the other classes
+ * do not, and such a slice of theirs is left out.
+ */
+static __always_inline __u64 slice_time(const struct oncpu *on, const struct task_struct *prev)
+{
+	__u64 now = prev->se.sum_exec_runtime, began = prev->se.prev_sum_exec_runtime;
+
+	if (on->task == (__u64)prev)
+		return now - on->runtime;
+	if (prev->policy != SCHED_NORMAL && prev->policy != SCHED_BATCH &&
+	    prev->policy != SCHED_IDLE)
+		return 0;
+	return now - began;
+}
 
 /* The current task's cgroup entry; named after the cgroup the first time */
 static __always_inline struct cgroup_stats *current_cgroup(void)
@@ -66,16 +99,17 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u32 zero = 0;
-	__u64 *since = bpf_map_lookup_elem(&oncpu_since, &zero), now = bpf_ktime_get_ns();
+	struct oncpu *on = bpf_map_lookup_elem(&oncpu, &zero);
 	struct cgroup_stats *cs;
 
-	if (!since)
+	if (!on)
 		return 0;
-	if (*since && (cs = current_cgroup())) {
-		cs->cpu_time += now - *since;
+	if ((cs = current_cgroup())) {
+		cs->cpu_time += slice_time(on, prev);
 		cs->switches++;
 	}
-	*since = now;
+	on->task = (__u64)next;
+	on->runtime = next->se.sum_exec_runtime;
 	return 0;
 }
 
