@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugemem.h"
 #include "outbuf.h"
 
 #define OUTBUF_MIN 4096
@@ -33,7 +34,7 @@ void outbuf_init(struct outbuf *ob, size_t hint)
 
 void outbuf_free(struct outbuf *ob)
 {
-	free(ob->buf);
+	hugemem_free(ob->buf);
 	ob->buf = NULL;
 	ob->len = 0;
 	ob->cap = 0;
@@ -56,7 +57,7 @@ bool outbuf_reserve(struct outbuf *ob, size_t more)
 		}
 		ncap *= 2;
 	}
-	nb = realloc(ob->buf, ncap);
+	nb = hugemem_realloc(ob->buf, ncap);
 	if (!nb) {
 		ob->failed = true;
 		return false;

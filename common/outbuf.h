@@ -27,7 +27,11 @@ void outbuf_init(struct outbuf *ob, size_t hint);
 void outbuf_free(struct outbuf *ob);
 /* Make room for more bytes; false (and failed set) if it cannot. */
 bool outbuf_reserve(struct outbuf *ob, size_t more);
-/* Hand the bytes over (free() them); *len gets their count.  NULL if failed. */
+/*
+ * Hand the bytes over, to be freed with hugemem_free(); *len gets their
+ * count.  NULL if failed.  A buffer of megabytes is a mapping of its own
+ * in huge pages (common/hugemem.h), not malloc's.
+ */
 char *outbuf_take(struct outbuf *ob, size_t *len);
 
 void outbuf_put(struct outbuf *ob, const void *p, size_t n);

@@ -13,6 +13,7 @@
 
 #include <criterion/criterion.h>
 
+#include "hugemem.h"
 #include "outbuf.h"
 #include "prom_render.h"
 #include "snapshot.h"
@@ -44,7 +45,7 @@ static inline char *fx_render(struct snap *s, enum prom_format fmt, const struct
 	struct prom_self self = { .version = "9.9.9", .bpf_stats_enabled = bpf_stats };
 	const char *u = NULL;
 	struct outbuf ob;
-	char *out;
+	char *taken, *out;
 	size_t len;
 
 	outbuf_init(&ob, 0);
@@ -52,7 +53,10 @@ static inline char *fx_render(struct snap *s, enum prom_format fmt, const struct
 	if (unknown)
 		*unknown = u;
 	outbuf_putc(&ob, '\0');
-	out = outbuf_take(&ob, &len);
+	taken = outbuf_take(&ob, &len);
+	cr_assert(taken);
+	out = strdup(taken);
+	hugemem_free(taken);
 	cr_assert(out);
 	return out;
 }

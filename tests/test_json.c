@@ -51,12 +51,15 @@ static char *render(const struct json_query *q)
 {
 	struct outbuf ob;
 	size_t len;
-	char *out;
+	char *taken, *out;
 
 	outbuf_init(&ob, 0);
 	cr_assert_eq(json_render(s, q, &ob), 0);
 	outbuf_putc(&ob, '\0');
-	out = outbuf_take(&ob, &len);
+	taken = outbuf_take(&ob, &len);
+	cr_assert(taken);
+	out = strdup(taken);
+	hugemem_free(taken);
 	cr_assert(out);
 	mask_times(out);
 	return out;
@@ -216,5 +219,5 @@ Test(json, landing_page_escapes_and_links)
 	cr_expect(strstr(out, "href=\"/kstat?module=tl&amp;instance=0&amp;name=%3Cscript%3E%26\""));
 	cr_expect(strstr(out, "href=\"/metrics\""));
 	cr_expect(strstr(out, "Version 1.2.3."));
-	free(out);
+	hugemem_free(out);
 }

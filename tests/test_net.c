@@ -694,11 +694,15 @@ static char *scrape(void)
 	struct prom_self self = { .version = "test", .bpf_stats_enabled = -1 };
 	const char *unknown;
 	struct outbuf ob;
+	char *text;
 
 	outbuf_init(&ob, 0);
 	cr_assert_eq(prom_render(s, PROM_FMT_TEXT, NULL, &self, &ob, &unknown), 0);
 	outbuf_putc(&ob, '\0');
-	return ob.buf;
+	text = strdup(ob.buf);
+	outbuf_free(&ob);
+	cr_assert(text);
+	return text;
 }
 
 Test(net, a_namespace_is_known_by_inode_cookie_and_name_in_kstats_and_labels)

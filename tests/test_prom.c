@@ -11,6 +11,7 @@
 
 #include <criterion/criterion.h>
 
+#include "hugemem.h"
 #include "ktest.h"
 #include "outbuf.h"
 #include "prom_fx.h"
@@ -626,4 +627,93 @@ Test(prom, disk_companions_join_their_disks_and_other_io_kstats_keep_their_modul
 	snap_delete(s, info);
 	snap_delete(s, part);
 	snap_delete(s, nfs);
+}
+
+/* The mapping of /proc/self/maps that holds p: its length, 0 if none; *start its start */
+static size_t mapping_of(const void *p, uintptr_t *start)
+{
+	unsigned long lo, hi;
+	size_t len = 0;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (uintptr_t)p >= lo &&
+		    (uintptr_t)p < hi) {
+			len = hi - lo;
+			*start = lo;
+		}
+	fclose(f);
+	return len;
+}
+
+Test(hugemem, a_buffer_grown_past_the_threshold_keeps_its_bytes_in_a_mapping_its_free_unmaps)
+{
+	size_t small = 1u << 20, big = HUGEMEM_MIN + 1, bigger = 3 * HUGEMEM_MIN;
+	unsigned char *p, *q;
+	uintptr_t start = 0;
+
+	/* glibc now takes blocks up to 16 MB from its heap, and keeps them */
+	p = malloc(16u << 20);
+	cr_assert(p);
+	p[0] = 1;
+	free(p);
+	p = hugemem_realloc(NULL, small);
+	cr_assert(p);
+	for (size_t i = 0; i < small; i++)
+		p[i] = (unsigned char)(i * 7);
+	q = hugemem_realloc(p, big); /* from malloc into a mapping: copied */
+	cr_assert(q);
+	cr_expect_geq(mapping_of(q, &start), big);
+	cr_expect_eq(start + 16, (uintptr_t)q, "a mapping of its own, not malloc's heap");
+	for (size_t i = 0; i < small; i++)
+		cr_assert_eq(q[i], (unsigned char)(i * 7), "byte %zu", i);
+	memset(q + small, 0xa5, big - small);
+	p = hugemem_realloc(q, bigger); /* a mapping grown: moved, not copied */
+	cr_assert(p);
+	for (size_t i = 0; i < big; i++)
+		cr_assert_eq(p[i], i < small ? (unsigned char)(i * 7) : 0xa5, "byte %zu", i);
+	p[bigger - 1] = 1;
+	cr_expect_eq(hugemem_realloc(p, big), p, "shrinking keeps the mapping");
+	hugemem_free(p);
+	cr_expect_eq(mapping_of(p, &start), 0, "free unmaps it: no arena keeps its pages");
+	hugemem_free(NULL);
+	cr_expect_null(hugemem_realloc(NULL, SIZE_MAX - 8));
+}
+
+/*
+ * A scrape of megabytes: its keep, samples and text take the mapped path,
+ * and every kstat's series is there, in order, as in a small one
+ */
+Test(prom, a_scrape_of_megabytes_has_every_series)
+{
+	static const char *const names[] = { "alpha", "beta" };
+	const int n = 40000;
+	uint64_t vals[2];
+	char want[128], *out, *p;
+	int found = 0;
+
+	for (int i = 0; i < n; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "big%d", i);
+		vals[0] = (uint64_t)i;
+		vals[1] = (uint64_t)i * 3;
+		fx_named(s, "bigmod", i, name, "misc", 2, names, NULL, vals);
+	}
+	out = scrape(PROM_FMT_TEXT);
+	cr_assert_gt(strlen(out), (size_t)HUGEMEM_MIN, "the text passed the threshold");
+	p = out;
+	for (int i = 0; i < n; i++) {
+		snprintf(want, sizeof(want),
+			 "kstat_bigmod_beta{ks_instance=\"%d\",ks_name=\"big%d\"} %d\n", i, i,
+			 i * 3);
+		p = strstr(p, want);
+		if (!p)
+			break;
+		found++;
+	}
+	cr_expect_eq(found, n, "series %d of %d found in order", found, n);
+	free(out);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hugemem.h"
 #include "snapshot.h"
 #include "snapshot_impl.h"
 
@@ -874,7 +875,13 @@ struct snap_keep_block {
 	max_align_t data[];
 };
 
+/*
+ * Blocks double from KEEP_BLOCK_MIN to KEEP_BLOCK_MAX: a walk of 100k
+ * kstats keeps tens of MB, in a few blocks big enough for huge pages
+ * (common/hugemem.h), which are unmapped when the walk's reader is done.
+ */
 #define KEEP_BLOCK_MIN (256 * 1024)
+#define KEEP_BLOCK_MAX (16 * 1024 * 1024)
 
 /* len bytes of keep, 16-byte aligned; NULL if memory ran out */
 static void *keep_alloc(struct snap_keep *k, size_t len)
@@ -884,9 +891,13 @@ static void *keep_alloc(struct snap_keep *k, size_t len)
 	void *p;
 
 	if (!b || b->size - b->used < want) {
-		size_t size = want > KEEP_BLOCK_MIN ? want : KEEP_BLOCK_MIN;
+		size_t size = b ? b->size * 2 : KEEP_BLOCK_MIN;
 
-		b = malloc(sizeof(*b) + size);
+		if (size > KEEP_BLOCK_MAX)
+			size = KEEP_BLOCK_MAX;
+		if (size < want)
+			size = want;
+		b = hugemem_realloc(NULL, sizeof(*b) + size);
 		if (!b)
 			return NULL;
 		b->next = k->blocks;
@@ -905,7 +916,7 @@ void snap_keep_free(struct snap_keep *k)
 		struct snap_keep_block *b = k->blocks;
 
 		k->blocks = b->next;
-		free(b);
+		hugemem_free(b);
 	}
 }
 

@@ -24,6 +24,7 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include "common/hugemem.h"
 #include "common/outbuf.h"
 #include "engine/snapshot.h"
 #include "http_auth.h"
@@ -128,9 +129,9 @@ static enum MHD_Result answer_body(const struct http *h, struct MHD_Connection *
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	r = MHD_create_response_from_buffer_with_free_callback(len, body, hugemem_free);
 	if (!r) {
-		free(body);
+		hugemem_free(body);
 		return MHD_NO;
 	}
 	add_headers(h, r, ctype);
@@ -154,7 +155,7 @@ static char *gzip_body(const char *in, size_t len, size_t *outlen)
 	    deflateInit2(&z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return NULL;
 	cap = deflateBound(&z, (uLong)len) + 32;
-	out = malloc(cap);
+	out = hugemem_realloc(NULL, cap);
 	if (!out) {
 		deflateEnd(&z);
 		return NULL;
@@ -165,7 +166,7 @@ static char *gzip_body(const char *in, size_t len, size_t *outlen)
 	z.avail_out = (uInt)cap;
 	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
 		deflateEnd(&z);
-		free(out);
+		hugemem_free(out);
 		return NULL;
 	}
 	*outlen = z.total_out;
@@ -310,7 +311,7 @@ static enum MHD_Result serve_metrics(struct http *h, struct MHD_Connection *c)
 	if (gzip) {
 		gz = gzip_body(body, len, &gzlen);
 		if (gz) {
-			free(body);
+			hugemem_free(body);
 			body = gz;
 			len = gzlen;
 		} else {

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hugemem.h"
 #include "common/kstat_types.h"
 #include "prom_group.h"
 
@@ -37,13 +38,13 @@ void prom_group_init(struct prom_group *g)
 
 void prom_group_free(struct prom_group *g)
 {
-	free(g->fams);
+	hugemem_free(g->fams);
 	free(g->tab);
-	free(g->samples);
-	free(g->buckets);
+	hugemem_free(g->samples);
+	hugemem_free(g->buckets);
 	free(g->used);
-	free(g->memo_fam);
-	free(g->netns);
+	hugemem_free(g->memo_fam);
+	hugemem_free(g->netns);
 	outbuf_free(&g->strings);
 	memset(g, 0, sizeof(*g));
 }
@@ -61,7 +62,7 @@ static bool grow(void **p, uint32_t *cap, uint32_t need, size_t sz)
 			return false;
 		ncap *= 2;
 	}
-	np = realloc(*p, (size_t)ncap * sz);
+	np = hugemem_realloc(*p, (size_t)ncap * sz);
 	if (!np)
 		return false;
 	*p = np;
