@@ -250,8 +250,10 @@ Test(cpu_sys, iowait_sums_to_procs_blocked_and_wait_ticks_io_is_cpu_ticks_wait)
 static const char *const time_stats[] = { "cpu_nsec_user", "cpu_nsec_kernel", "cpu_nsec_idle",
 					  "cpu_nsec_wait", "cpu_nsec_intr",   "cpu_nsec_steal" };
 
-/* One CPU's times, all from one read (one refresh) */
-static uint64_t cpu_times(int cpu, hrtime_t *snaptime)
+#define NSTATS (sizeof(time_stats) / sizeof(time_stats[0]))
+
+/* One CPU's times, all from one read (one refresh): their sum, each in part[] */
+static uint64_t cpu_times(int cpu, hrtime_t *snaptime, uint64_t part[NSTATS])
 {
 	kid_t kid = find_kid(s, "cpu", cpu, "sys");
 	struct snap_rhdr hdr;
@@ -259,10 +261,11 @@ static uint64_t cpu_times(int cpu, hrtime_t *snaptime)
 	void *data;
 
 	cr_assert_eq(read_kid(s, kid, &data, &hdr), 0);
-	for (size_t i = 0; i < sizeof(time_stats) / sizeof(time_stats[0]); i++) {
+	for (size_t i = 0; i < NSTATS; i++) {
 		const kstat_named_t *kn = named_find(data, hdr.ks_ndata, time_stats[i]);
 
 		cr_assert(kn, "cpu:%d:sys has no %s", cpu, time_stats[i]);
+		part[i] = kn->value.ui64;
 		v += kn->value.ui64;
 	}
 	*snaptime = hdr.ks_snaptime;
@@ -310,11 +313,16 @@ static void spin_all_cpus(int us)
  * count, which /proc/stat does not show): a few microseconds per wakeup,
  * 4% of the time under a pipe ping-pong at 40000 wakeups a second per
  * CPU.  So the workload here is busy, idle and switching, not a storm of
- * wakeups; see docs/kstats.md.
+ * wakeups; see docs/kstats.md.  The other way, user and kernel time are
+ * ticks: a tick that lands in a short busy spell between idle sleeps
+ * charges a whole tick, part of which tick_sched already counted idle.
+ * With the other suites' processes waking on both CPUs that came to 77 ms
+ * too many in 3.54 s (2.2%) on this VM; the kstats equal /proc/stat's
+ * there (the next test), so it is the kernel's books, and the bound is 3%.
  */
-Test(cpu_sys, user_kernel_idle_wait_intr_steal_cover_elapsed_time_within_2_percent)
+Test(cpu_sys, user_kernel_idle_wait_intr_steal_cover_elapsed_time_within_3_percent)
 {
-	uint64_t t0[MAXCPU], t1[MAXCPU];
+	uint64_t t0[MAXCPU], t1[MAXCPU], p0[MAXCPU][NSTATS], p1[NSTATS];
 	hrtime_t s0[MAXCPU], s1[MAXCPU], b0[MAXCPU], a0[MAXCPU], b1[MAXCPU], a1[MAXCPU];
 
 	/*
@@ -325,10 +333,10 @@ Test(cpu_sys, user_kernel_idle_wait_intr_steal_cover_elapsed_time_within_2_perce
 	 */
 	for (int c = 0; c < ncpus; c++) {
 		b0[c] = snap_now();
-		t0[c] = cpu_times(c, &s0[c]);
+		t0[c] = cpu_times(c, &s0[c], p0[c]);
 		a0[c] = snap_now();
 	}
-	/* long enough that a few ticks either side stay well under 2% */
+	/* long enough that a few ticks either side stay well under 3% */
 	spin_all_cpus(1000000);
 	ping_pong(2000);
 	usleep(2500000);
@@ -337,17 +345,20 @@ Test(cpu_sys, user_kernel_idle_wait_intr_steal_cover_elapsed_time_within_2_perce
 		char what[64];
 
 		b1[c] = snap_now();
-		t1[c] = cpu_times(c, &s1[c]);
+		t1[c] = cpu_times(c, &s1[c], p1);
 		a1[c] = snap_now();
 		k = t1[c] - t0[c];
 		inner = (uint64_t)(b1[c] - a0[c]);
 		outer = (uint64_t)(a1[c] - b0[c]);
 		snprintf(what, sizeof(what), "cpu %d: user+kernel+idle+wait+intr+steal", c);
-		fprintf(stderr, "%s: kstat %llu, snaptimes %llu, clock %llu..%llu\n", what,
+		fprintf(stderr, "%s: kstat %llu, snaptimes %llu, clock %llu..%llu; ms", what,
 			(unsigned long long)k, (unsigned long long)(s1[c] - s0[c]),
 			(unsigned long long)inner, (unsigned long long)outer);
-		cr_expect(k >= inner * 0.98 && k <= outer * 1.02,
-			  "%s: kstat %llu not within 2%% of the elapsed %llu..%llu", what,
+		for (size_t i = 0; i < NSTATS; i++)
+			fprintf(stderr, " %s %.1f", time_stats[i] + 9, (p1[i] - p0[c][i]) / 1e6);
+		fputc('\n', stderr);
+		cr_expect(k >= inner * 0.97 && k <= outer * 1.03,
+			  "%s: kstat %llu not within 3%% of the elapsed %llu..%llu", what,
 			  (unsigned long long)k, (unsigned long long)inner,
 			  (unsigned long long)outer);
 	}
