@@ -54,6 +54,7 @@ enum {
 	OPT_PROVIDER,
 	OPT_LOG_LEVEL,
 	OPT_SYNC_INTERVAL,
+	OPT_SYNC_CPU_MAX,
 	OPT_NO_PIN,
 	OPT_PROVIDER_DIR,
 	OPT_ENABLE,
@@ -81,6 +82,7 @@ static struct env {
 	bool toggle_on[MAX_PROVIDER_FILES];
 	int ntoggles;
 	int sync_ms;
+	unsigned int sync_cpu_max; /* percent of a CPU one map's syncs may take; 100: any */
 	unsigned int max_kstats;
 	struct http_opts web;
 	const char *web_config;
@@ -92,6 +94,7 @@ static struct env {
 	.provider_dir = DEFAULT_PROVIDER_DIR,
 	.socket_path = DEFAULT_SOCKET,
 	.sync_ms = DEFAULT_SYNC_MS,
+	.sync_cpu_max = 1,
 	.max_kstats = LOADER_MAX_KSTATS,
 };
 
@@ -161,6 +164,10 @@ static const struct argp_option opts[] = {
 	{ "log.level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "sync-interval", OPT_SYNC_INTERVAL, "MS", 0,
 	  "How often new and vanished map entries become kstats (default 500)", 0 },
+	{ "sync-cpu-max", OPT_SYNC_CPU_MAX, "PCT", 0,
+	  "The share of a CPU the syncs of one map may take, 1..100 (default 1): a map whose "
+	  "sync takes longer is synced less often than --sync-interval",
+	  0 },
 	{ "web.listen-address", OPT_WEB_LISTEN, "ADDR:PORT", 0,
 	  "Serve HTTP here: ADDR:PORT, [IPV6]:PORT or :PORT for every address; repeatable "
 	  "(default " HTTP_DEFAULT_LISTEN ")",
@@ -240,6 +247,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state,
 				   "--sync-interval: '%s' is not a number of ms in 10..60000", arg);
 		env.sync_ms = (int)v;
+		break;
+	case OPT_SYNC_CPU_MAX:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 1 || v > 100)
+			argp_error(state, "--sync-cpu-max: '%s' is not a percentage in 1..100",
+				   arg);
+		env.sync_cpu_max = (unsigned int)v;
 		break;
 	case OPT_WEB_LISTEN: {
 		struct sockaddr_storage ss;
@@ -614,6 +629,8 @@ int main(int argc, char **argv)
 	lopts.pin_path = env.no_pin ? NULL : env.pin_path;
 	lopts.reset = env.reset;
 	lopts.max_kstats = env.max_kstats;
+	/* a sync of t ms, then none for t * pace ms: t / (t + t * pace) of a CPU */
+	lopts.sync_pace = env.sync_cpu_max < 100 ? 100 / env.sync_cpu_max - 1 : 0;
 	ld = loader_new(s, &lopts);
 	if (!ld) {
 		err = -errno;

@@ -57,11 +57,13 @@ struct ktest_fx {
 	int ncpus;
 };
 
-static inline void ktest_start(struct ktest_fx *fx, bool reset)
+/* The ktest provider alone, loaded with o (its pin path and no_builtin are set here) */
+static inline void ktest_start_opts(struct ktest_fx *fx, struct loader_opts o)
 {
-	struct loader_opts o = { .pin_path = test_pin_path(), .reset = reset, .no_builtin = true };
 	char err[512];
 
+	o.pin_path = test_pin_path();
+	o.no_builtin = true;
 	require_bpf();
 	fx->s = snap_new();
 	cr_assert(fx->s);
@@ -73,6 +75,11 @@ static inline void ktest_start(struct ktest_fx *fx, bool reset)
 	cr_assert(fx->sm);
 	cr_assert_geq(loader_sync(fx->ld), 0);
 	fx->ncpus = libbpf_num_possible_cpus();
+}
+
+static inline void ktest_start(struct ktest_fx *fx, bool reset)
+{
+	ktest_start_opts(fx, (struct loader_opts){ .reset = reset });
 }
 
 static inline void ktest_stop(struct ktest_fx *fx)

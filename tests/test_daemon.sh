@@ -30,6 +30,9 @@ expect_rc 2 "a bad log level"
 expect_err "not error, warn, info or debug" "a bad log level is explained"
 run "$KSTATD" --sync-interval=5x
 expect_rc 2 "a bad sync interval"
+run "$KSTATD" --sync-cpu-max=0
+expect_rc 2 "a sync share of no CPU"
+expect_err "not a percentage in 1..100" "a bad sync share is explained"
 run "$KSTATD" --pin-path relative/dir
 expect_rc 2 "a relative pin path"
 run "$KSTATD" extra

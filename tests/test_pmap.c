@@ -575,3 +575,48 @@ Test(pmap, accruing_time_never_reads_lower_than_before)
 		      (unsigned long long)first, (unsigned long long)second);
 	close(fd);
 }
+
+static void paced_setup(void)
+{
+	/* a sync of 10 us waits 10 s: every sync after the first is too soon */
+	ktest_start_opts(&fx, (struct loader_opts){ .reset = true, .sync_pace = 1000000 });
+}
+
+TestSuite(pmap_paced, .init = paced_setup, .fini = teardown, .timeout = 60);
+
+Test(pmap_paced, a_paced_map_waits_for_new_entries_but_never_for_detach_or_attach)
+{
+	struct ktest_val v = { .events = 3 };
+
+	strcpy(v.name, "late");
+	put_keyed(7, &v, true);
+	cr_expect_eq(loader_sync(fx.ld), 0, "too soon after the last sync: paced");
+	cr_expect_eq(find_kid(fx.s, "ktest", 7, "late"), -1);
+
+	write_config(0, 0);
+	cr_expect_eq(loader_sync(fx.ld), 4, "detaching deletes at once");
+	cr_expect_eq(find_kid(fx.s, "ktest", 0, "knobs"), -1);
+	write_config(1, 0);
+	cr_expect_eq(loader_sync(fx.ld), 5, "attaching reads every map at once, the new entry too");
+	cr_expect_eq(read_u64(fx.s, "ktest", 7, "late", "events"), 3ULL * (uint64_t)fx.ncpus,
+		     "and its kstat reads the map");
+	v.events = 4;
+	put_keyed(7, &v, true);
+	cr_expect_eq(read_u64(fx.s, "ktest", 7, "late", "events"), 4ULL * (uint64_t)fx.ncpus,
+		     "an existing kstat is read fresh, paced or not");
+}
+
+Test(pmap_paced, a_sync_waits_in_proportion_to_its_own_cost)
+{
+	struct ktest_val v = { .events = 1 };
+
+	/* the same provider, pins kept, loaded again with a pace of 1 */
+	ktest_stop(&fx);
+	ktest_start_opts(&fx, (struct loader_opts){ .sync_pace = 1 });
+	usleep(200000); /* far more than that sync took */
+	strcpy(v.name, "soon");
+	put_keyed(8, &v, true);
+	cr_expect_eq(loader_sync(fx.ld), 1,
+		     "a sync as long after the last as it took is not paced");
+	cr_expect_geq(find_kid(fx.s, "ktest", 8, "soon"), 0);
+}

@@ -40,10 +40,10 @@ static int save_counters(const kstat_t *ks, const struct snap_stat_meta *meta, v
 {
 	struct counters *c = arg;
 	const kstat_named_t *kn = ks->ks_data;
-	(void)meta;
 
 	for (uint_t i = 0; i < ks->ks_ndata && c->n < 128; i++) {
-		if (kn[i].data_type != KSTAT_DATA_UINT64)
+		/* a gauge (cpu:N:sys:iowait, the tasks waiting now) may go down */
+		if (kn[i].data_type != KSTAT_DATA_UINT64 || (meta && meta[i].kind == SNAP_GAUGE))
 			continue;
 		snprintf(c->key[c->n], sizeof(c->key[0]), "%s:%d:%s:%s", ks->ks_module,
 			 ks->ks_instance, ks->ks_name, kn[i].name);

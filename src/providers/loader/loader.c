@@ -48,7 +48,8 @@ struct loader {
 	int pin_lock_fd;
 	int pin_name_fd;         /* the pin path's name, held (pins_take) */
 	unsigned int max_kstats; /* per map */
-	struct kidstore *kids;   /* kids unique across restarts */
+	unsigned int sync_pace;
+	struct kidstore *kids; /* kids unique across restarts */
 	pthread_mutex_t lock;
 	int kick_fd;              /* eventfd: wakes loader_wait() */
 	struct pdir *dir;         /* the provider directory, or NULL */
@@ -106,6 +107,7 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 		.snap = ld->snap,
 		.pin_path = ld->pin_path,
 		.max_kstats = ld->max_kstats,
+		.sync_pace = ld->sync_pace,
 		.loaded = ld->provs,
 		.nloaded = ld->nprovs,
 	};
@@ -623,6 +625,7 @@ struct loader *loader_new(struct snap *s, const struct loader_opts *opts)
 	libbpf_set_print(libbpf_print);
 	ld->snap = s;
 	ld->max_kstats = opts->max_kstats ? opts->max_kstats : LOADER_MAX_KSTATS;
+	ld->sync_pace = opts->sync_pace;
 	ld->kick_fd = -1;
 	ld->pin_lock_fd = -1;
 	ld->pin_name_fd = -1;

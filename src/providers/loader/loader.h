@@ -21,6 +21,7 @@ struct loader_opts {
 	bool reset;              /* remove pinned maps first: counters start at 0 */
 	bool no_builtin;         /* only the providers added by file */
 	unsigned int max_kstats; /* per map of a provider; 0: LOADER_MAX_KSTATS */
+	unsigned int sync_pace;  /* a map's sync waits this many times its last; 0: never */
 };
 
 /* kstats one map may have: a map that declares more is refused, one that holds more truncated */

@@ -378,6 +378,7 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 			.max_entries = bpf_map__max_entries(map),
 			.counters_since = pins_since(bpf_map__pin_path(map)),
 			.max_kstats = env->max_kstats,
+			.sync_pace = env->sync_pace,
 		};
 		struct schema *sc;
 

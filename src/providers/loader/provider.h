@@ -69,6 +69,7 @@ struct provider_env {
 	struct snap *snap;
 	const char *pin_path;    /* bpffs directory; NULL: no pinning */
 	unsigned int max_kstats; /* per map */
+	unsigned int sync_pace;  /* pmap_info's */
 	/* the providers loaded before: kstat.shared maps are theirs */
 	struct provider *const *loaded;
 	size_t nloaded;

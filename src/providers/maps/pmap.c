@@ -761,7 +761,7 @@ static int io_close(struct pmap *pm, bool commit)
 	return err;
 }
 
-int pmap_reconcile(struct pmap *pm, bool present)
+static int reconcile(struct pmap *pm, bool present)
 {
 	struct pending *add = NULL;
 	struct inst **gone = NULL;
@@ -780,7 +780,10 @@ int pmap_reconcile(struct pmap *pm, bool present)
 	pthread_mutex_lock(&pm->lock);
 	pm->rgen++;
 	if (present && pm->sc->instance == SI_KEY) {
+		hrtime_t t0 = snap_now();
+
 		err = keyed_pending(pm, &add, &nadd);
+		pm->scan_ns = snap_now() - t0;
 		if (err)
 			goto out_unlock;
 	} else if (present) {
@@ -885,6 +888,29 @@ out_free:
 	free(gone);
 	free(online);
 	return err ? err : changes;
+}
+
+/*
+ * A sync must look at every entry to find the new and the gone, and for a
+ * map of 100k entries that is tens of milliseconds of the kernel's batch
+ * lookup, twice a second: pacing keeps it to a share of a CPU, so that a
+ * big map's new entries come later, not at that cost.  What is paced is
+ * that reading of every key; making and deleting kstats costs in
+ * proportion to what changed and does not delay the next sync.  Attach
+ * and detach are never paced.
+ */
+int pmap_reconcile(struct pmap *pm, bool present)
+{
+	hrtime_t now = snap_now();
+	int ret;
+
+	if (pm->info.sync_pace && present && pm->was_present && now < pm->paced_until)
+		return 0;
+	pm->scan_ns = 0;
+	ret = reconcile(pm, present);
+	pm->was_present = present;
+	pm->paced_until = now + pm->scan_ns * (hrtime_t)pm->info.sync_pace;
+	return ret;
 }
 
 int pmap_close_open(struct pmap *pm)

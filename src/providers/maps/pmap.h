@@ -24,6 +24,11 @@ struct pmap_info {
 	/* when the map's counters began (its pin's time, CLOCK_MONOTONIC ns); 0 unknown */
 	int64_t counters_since;
 	uint32_t max_kstats; /* entries beyond this many get no kstat; 0: no limit */
+	/*
+	 * A reconcile that finds the map still present waits sync_pace times
+	 * as long as the last one took (100: at most 1% of a CPU); 0: never
+	 */
+	uint32_t sync_pace;
 };
 
 /*
@@ -36,6 +41,8 @@ struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info 
  * that went (all of them when present is false: the provider's programs
  * are detached, and an IO map's queues are closed too).  Returns the
  * number of kstats created plus deleted, or -errno.  One caller at a time.
+ * With info.sync_pace, a call too soon after the last, with present
+ * unchanged, does nothing and returns 0.
  */
 int pmap_reconcile(struct pmap *pm, bool present);
 /*

@@ -48,6 +48,9 @@ struct pmap {
 	size_t cap;
 	struct inst **hint;      /* the instance of each entry of the last batch */
 	struct refresh *refresh; /* the provider's refresh programs, run before a read */
+	bool was_present;        /* at the last reconcile */
+	hrtime_t scan_ns;        /* the last reconcile's reading of every key */
+	hrtime_t paced_until;    /* info.sync_pace: no reconcile of a present map before */
 };
 
 /* One CPU's copy of a per-CPU value, as the kernel lays them out */
