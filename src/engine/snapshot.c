@@ -798,24 +798,32 @@ void snap_named_retype_lp64(kstat_named_t *kn, uint_t n)
 }
 
 /* Sources a walk or a read batch asked to collect: few, one per provider map */
+/* The sources a walk or a read batch met, each with its kstats asked for */
 struct walk_sources {
-	struct snap_source **v;
+	struct walk_source {
+		struct snap_source *src;
+		size_t count;
+	} * v;
 	size_t n, cap;
 };
 
-static int walk_sources_add(struct walk_sources *ws, struct snap_source *src)
+/* src's entry, added (count 0) if new; NULL if memory ran out */
+static struct walk_source *walk_sources_get(struct walk_sources *ws, struct snap_source *src)
 {
+	for (size_t i = 0; i < ws->n; i++)
+		if (ws->v[i].src == src)
+			return &ws->v[i];
 	if (ws->n == ws->cap) {
 		size_t ncap = ws->cap ? ws->cap * 2 : 16;
-		struct snap_source **nv = realloc(ws->v, ncap * sizeof(*nv));
+		struct walk_source *nv = realloc(ws->v, ncap * sizeof(*nv));
 
 		if (!nv)
-			return -ENOMEM;
+			return NULL;
 		ws->v = nv;
 		ws->cap = ncap;
 	}
-	ws->v[ws->n++] = src;
-	return 0;
+	ws->v[ws->n] = (struct walk_source){ .src = src };
+	return &ws->v[ws->n++];
 }
 
 void snap_set_source(kstat_t *ksp, struct snap_source *src)
@@ -830,35 +838,24 @@ void snap_read_batch_begin(struct snap *s, const kid_t *kids, size_t n)
 {
 	uint64_t gen = __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELAXED);
 	struct walk_sources seen = { 0 };
-	size_t *counts = NULL;
 
 	pthread_rwlock_rdlock(&s->chain_lock);
 	for (size_t i = 0; i < n; i++) {
 		struct ekstat *e = snap_find_kid(s, kids[i]);
-		size_t j;
+		struct walk_source *ws;
 
 		if (!e || !e->src || (e->ks.ks_flags & KSTAT_FLAG_INVALID))
 			continue;
-		for (j = 0; j < seen.n && seen.v[j] != e->src; j++)
-			;
-		if (j == seen.n) {
-			size_t *nc = realloc(counts, (j + 1) * sizeof(*nc));
-
-			if (!nc || walk_sources_add(&seen, e->src)) {
-				counts = nc ? nc : counts;
-				break; /* what is left reads one kstat at a time */
-			}
-			counts = nc;
-			counts[j] = 0;
-		}
-		counts[j]++;
+		ws = walk_sources_get(&seen, e->src);
+		if (!ws)
+			break; /* what is left reads one kstat at a time */
+		ws->count++;
 	}
 	for (size_t j = 0; j < seen.n; j++)
-		if (counts[j] * SNAP_BATCH_SHARE >=
-		    __atomic_load_n(&seen.v[j]->nkstats, __ATOMIC_RELAXED))
-			(void)seen.v[j]->collect(seen.v[j], gen);
+		if (seen.v[j].count * SNAP_BATCH_SHARE >=
+		    __atomic_load_n(&seen.v[j].src->nkstats, __ATOMIC_RELAXED))
+			(void)seen.v[j].src->collect(seen.v[j].src, gen);
 	pthread_rwlock_unlock(&s->chain_lock);
-	free(counts);
 	free(seen.v);
 	snap_batch_gen = gen;
 }
@@ -923,12 +920,12 @@ void snap_keep_free(struct snap_keep *k)
 /* Ask the kstat's source to collect, if this walk has not yet */
 static void walk_collect(struct walk_sources *ws, struct snap_source *src, uint64_t gen)
 {
-	for (size_t i = 0; i < ws->n; i++)
-		if (ws->v[i] == src)
-			return;
-	if (walk_sources_add(ws, src))
+	struct walk_source *w = walk_sources_get(ws, src);
+
+	if (!w)
 		return; /* the kstats update one by one instead */
-	(void)src->collect(src, gen);
+	if (w->count++ == 0)
+		(void)src->collect(src, gen);
 }
 
 static int cmp_kid(const void *a, const void *b)
