@@ -32,9 +32,11 @@ BPFCFLAGS := -g -O2 -Wall -Werror=undef -target bpf -mcpu=v3 -D__TARGET_ARCH_$(A
 INCLUDES := -Iinclude -Isrc -I. -I$(OUTPUT) -I$(OUTPUT)/bpf -Ibpf
 BPF_INCLUDES := -I$(OUTPUT) -Ibpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
-WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 zlib libcrypt 2>/dev/null || \
-	echo -lmicrohttpd -lgnutls -lyaml -lz -lcrypt)
+WEB_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 libdeflate libcrypt 2>/dev/null || \
+	echo -lmicrohttpd -lgnutls -lyaml -ldeflate -lcrypt)
 DAEMON_LIBS := $(LIBBPF_LIBS) -lelf $(WEB_LIBS) -lpthread
+# test_http inflates the gzip bodies with zlib, another implementation than the daemon's
+TEST_LIBS := -lz
 
 ifeq ($(V),1)
 Q =
@@ -378,7 +380,7 @@ $(OUTPUT)/kstatd: $(OUTPUT)/obj/src/kstatd.o $(OUTPUT)/libkstatd_core.a
 $(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUTPUT)/libkstatd_core.a | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
-		$(DAEMON_LIBS) -lcriterion -o $@
+		$(DAEMON_LIBS) -lcriterion $(TEST_LIBS) -o $@
 
 $(OUTPUT)/bench/%.bpf.o: bench/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
 	$(call msg,BPF,$@)

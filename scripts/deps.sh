@@ -5,7 +5,7 @@
 #   scripts/deps.sh build|test|bench
 set -e
 BUILD="make gcc gcc-multilib clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-	libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev"
+	libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev libdeflate-dev"
 TEST="$BUILD libcriterion-dev libclang-rt-14-dev qemu-user iproute2 curl prometheus
 	python3-prometheus-client clang-format cppcheck kmod util-linux openssl strace wrk
 	python3-yaml procps groff-base man-db systemd"
