@@ -1063,6 +1063,23 @@ Test(netparse, mib2_text_gives_what_it_holds_and_no_more)
 		memset(&w, 0, sizeof(w));
 		(void)mib2_parse(text, cut, &w); /* any prefix parses, without reading past it */
 	}
+	/* the headers' layouts are kept: a second read of the same text gives the same */
+	{
+		struct mib2_values again = { 0 };
+
+		cr_expect_eq(mib2_parse(text, sizeof(text) - 1, &again), 12);
+		cr_expect_eq(memcmp(&again, &v, sizeof(v)), 0);
+	}
+	/* more distinct headers than layouts are kept: each still parses, field by field */
+	for (int i = 0; i < 80; i++) {
+		char t[160];
+		struct mib2_values w = { 0 };
+		int n = snprintf(t, sizeof(t), "Tcp: Unknown%d RetransSegs\nTcp: 5 %d\n", i,
+				 1000 + i);
+
+		cr_expect_eq(mib2_parse(t, (size_t)n, &w), 1, "header %d", i);
+		cr_expect_eq(w.v[MIB2_TCP][tcp_retrans], 1000 + i, "header %d", i);
+	}
 }
 
 Test(netparse, an_nsfs_mount_line_gives_the_namespace_and_where)

@@ -250,31 +250,105 @@ static bool to_i64(const char *s, size_t len, int64_t *v)
 	return true;
 }
 
+/* Store x for w and the entries after it of the same (section, field); how many */
+static int set_wanted(const struct wanted *w, const char *sec, size_t slen, int64_t x,
+		      struct mib2_values *out)
+{
+	const char *field = w->field;
+	int n = 0;
+
+	for (; w < index_v + index_n && !cmp_tok(sec, slen, w->section) && !strcmp(w->field, field);
+	     w++, n++) {
+		out->v[w->k][w->i] = x;
+		out->found[w->k][w->i] = true;
+	}
+	return n;
+}
+
+/*
+ * The kernel writes the same header lines on every read: what each field
+ * of a header is to us (the index of its first wanted entry, or -1) is
+ * worked out once per distinct header, not by a search per field per
+ * read.  Layouts are added and never changed, so a reader keeps its
+ * pointer after the lock; when the table is full (IcmpMsg's header grows
+ * with the message types seen) the rest are searched field by field.
+ */
+#define MIB2_LAYOUTS 32
+
+struct layout {
+	char *header; /* the whole header line, without its newline */
+	size_t hlen;
+	size_t nfields;
+	int32_t first[]; /* per field */
+};
+
+static struct layout *layouts[MIB2_LAYOUTS];
+static size_t nlayouts;
+static pthread_mutex_t layouts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct layout *layout_build(const char *h, const char *he, const char *sec, size_t slen)
+{
+	const char *hp = h + slen + 1;
+	size_t n = 0, flen;
+	struct layout *l;
+
+	while (token(&hp, he, &flen))
+		n++;
+	l = malloc(sizeof(*l) + n * sizeof(l->first[0]));
+	if (!l || !(l->header = malloc((size_t)(he - h)))) {
+		free(l);
+		return NULL;
+	}
+	memcpy(l->header, h, (size_t)(he - h));
+	l->hlen = (size_t)(he - h);
+	l->nfields = n;
+	hp = h + slen + 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *f = token(&hp, he, &flen);
+		const struct wanted *w = lookup(sec, slen, f, flen);
+
+		l->first[i] = w ? (int32_t)(w - index_v) : -1;
+	}
+	return l;
+}
+
+/* The layout of header line [h, he), made if new; NULL if there is no room */
+static const struct layout *layout_of(const char *h, const char *he, const char *sec, size_t slen)
+{
+	const struct layout *found = NULL;
+
+	pthread_mutex_lock(&layouts_lock);
+	for (size_t i = 0; i < nlayouts && !found; i++)
+		if (layouts[i]->hlen == (size_t)(he - h) &&
+		    !memcmp(layouts[i]->header, h, layouts[i]->hlen))
+			found = layouts[i];
+	if (!found && nlayouts < MIB2_LAYOUTS &&
+	    (layouts[nlayouts] = layout_build(h, he, sec, slen)))
+		found = layouts[nlayouts++];
+	pthread_mutex_unlock(&layouts_lock);
+	return found;
+}
+
 /* One header line and its values line, both starting with section ':' */
 static int parse_pair(const char *h, const char *he, const char *v, const char *ve, const char *sec,
 		      size_t slen, struct mib2_values *out)
 {
+	const struct layout *l = layout_of(h, he, sec, slen);
 	const char *hp = h + slen + 1, *vp = v + slen + 1;
 	int found = 0;
 
-	for (;;) {
-		size_t flen, vlen;
-		const char *f = token(&hp, he, &flen), *val = token(&vp, ve, &vlen);
+	for (size_t i = 0; l ? i < l->nfields : true; i++) {
+		size_t flen = 0, vlen;
+		const char *f = l ? NULL : token(&hp, he, &flen), *val = token(&vp, ve, &vlen);
 		const struct wanted *w;
 		int64_t x;
 
-		if (!f || !val)
+		if ((!l && !f) || !val)
 			break;
-		if (!to_i64(val, vlen, &x))
-			continue;
-		for (w = lookup(sec, slen, f, flen);
-		     w && w < index_v + index_n && !cmp_tok(sec, slen, w->section) &&
-		     !cmp_tok(f, flen, w->field);
-		     w++) {
-			out->v[w->k][w->i] = x;
-			out->found[w->k][w->i] = true;
-			found++;
-		}
+		w = l ? (l->first[i] < 0 ? NULL : &index_v[l->first[i]])
+		      : lookup(sec, slen, f, flen);
+		if (w && to_i64(val, vlen, &x))
+			found += set_wanted(w, sec, slen, x, out);
 	}
 	return found;
 }
