@@ -41,6 +41,8 @@ static inline void builtin_stop(void)
 {
 	loader_free(ld);
 	snap_free(s);
+	ld = NULL;
+	s = NULL;
 	remove_pin_path();
 }
 

@@ -619,7 +619,8 @@ Test(disk, zram_counts_and_times_match_its_books)
 	if (access("/sys/class/zram-control", F_OK))
 		(void)sh(NULL, 0, "modprobe zram 2>/dev/null");
 	if (access("/sys/class/zram-control", F_OK)) {
-		cr_skip_test("zram is not in this kernel (no /sys/class/zram-control, no module)");
+		skip_after(teardown,
+			   "zram is not in this kernel (no /sys/class/zram-control, no module)");
 		return;
 	}
 	cr_assert_eq(sh(num, sizeof(num), "cat /sys/class/zram-control/hot_add"), 0);
