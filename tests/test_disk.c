@@ -213,6 +213,26 @@ static void expect_exact(const char *dev, const kstat_io_t *a, const kstat_io_t 
 	cr_expect_eq(b->rcnt, 0, "%s: nothing runs at rest", dev);
 }
 
+/* What a kstat and the kernel's books say before and after some I/O */
+struct round {
+	kstat_io_t a, b;
+	struct books p, q;
+};
+
+/* n streams of k blocks each on dev, whose kstat name is name: counts must match exactly */
+static struct round io_round(const char *name, const char *dev, int n, int k)
+{
+	struct round r;
+
+	r.a = read_io(name);
+	r.p = books(name);
+	direct_io(dev, n, k);
+	r.q = books(name);
+	r.b = read_io(name);
+	expect_exact(name, &r.a, &r.b, &r.p, &r.q, n * k, n * k);
+	return r;
+}
+
 /* wlentime + rlentime against time_in_queue, rtime against io_ticks, over an interval */
 static void expect_times(const char *dev, const kstat_io_t *a, const kstat_io_t *b,
 			 const struct books *p, const struct books *q)
@@ -288,26 +308,18 @@ Test(disk, every_block_device_with_a_medium_has_an_io_kstat)
 
 Test(disk, direct_reads_and_writes_match_the_books_exactly)
 {
-	struct books p, q;
-	kstat_io_t a, b;
+	struct round r = io_round(loopname, loopdev, 1, K);
 
-	a = read_io(loopname);
-	p = books(loopname);
-	direct_io(loopdev, 1, K);
-	q = books(loopname);
-	b = read_io(loopname);
-	expect_exact(loopname, &a, &b, &p, &q, K, K);
 	/* busy time in the kernel's jiffies: 512 fast requests may fit in one */
-	cr_expect_geq(b.rtime, a.rtime);
-	cr_expect_eq(b.wtime - a.wtime, b.wlentime - a.wlentime,
+	cr_expect_geq(r.b.rtime, r.a.rtime);
+	cr_expect_eq(r.b.wtime - r.a.wtime, r.b.wlentime - r.a.wlentime,
 		     "one stream: at most one request waits at a time");
-	cr_expect_geq(b.rlastupdate, a.rlastupdate);
+	cr_expect_geq(r.b.rlastupdate, r.a.rlastupdate);
 }
 
 Test(disk, queue_time_and_busy_time_follow_the_books)
 {
-	struct books p, q;
-	kstat_io_t a, b;
+	struct round r;
 
 	set_scheduler("mq-deadline");
 	/*
@@ -316,26 +328,23 @@ Test(disk, queue_time_and_busy_time_follow_the_books)
 	 * no more than io_ticks).  Such a round proves nothing: run another.
 	 */
 	for (int round = 0; round < 3; round++) {
-		a = read_io(loopname);
-		p = books(loopname);
-		direct_io(loopdev, 4, K);
-		q = books(loopname);
-		b = read_io(loopname);
-		expect_exact(loopname, &a, &b, &p, &q, 4 * K, 4 * K);
-		expect_times(loopname, &a, &b, &p, &q);
-		if ((q.tiq_ms - p.tiq_ms) * 10 > (q.ticks_ms - p.ticks_ms) * 11)
+		r = io_round(loopname, loopdev, 4, K);
+		expect_times(loopname, &r.a, &r.b, &r.p, &r.q);
+		if ((r.q.tiq_ms - r.p.tiq_ms) * 10 > (r.q.ticks_ms - r.p.ticks_ms) * 11)
 			break;
 		fprintf(stderr,
 			"4 streams ran one at a time by the books (%llu ms in queue, "
 			"%llu ms busy): again\n",
-			(unsigned long long)(q.tiq_ms - p.tiq_ms),
-			(unsigned long long)(q.ticks_ms - p.ticks_ms));
+			(unsigned long long)(r.q.tiq_ms - r.p.tiq_ms),
+			(unsigned long long)(r.q.ticks_ms - r.p.ticks_ms));
 	}
 	fprintf(stderr, "mq-deadline, 4 streams: wlentime %.3f ms rlentime %.3f ms (actv %.2f)\n",
-		(double)(b.wlentime - a.wlentime) / 1e6, (double)(b.rlentime - a.rlentime) / 1e6,
-		(double)(b.rlentime - a.rlentime) / (double)(b.rtime - a.rtime));
-	cr_expect_gt(b.rlentime - a.rlentime, b.rtime - a.rtime, "more than one runs at a time");
-	cr_expect_leq(b.rlentime - a.rlentime, 4 * (b.rtime - a.rtime) + 4000000,
+		(double)(r.b.wlentime - r.a.wlentime) / 1e6,
+		(double)(r.b.rlentime - r.a.rlentime) / 1e6,
+		(double)(r.b.rlentime - r.a.rlentime) / (double)(r.b.rtime - r.a.rtime));
+	cr_expect_gt(r.b.rlentime - r.a.rlentime, r.b.rtime - r.a.rtime,
+		     "more than one runs at a time");
+	cr_expect_leq(r.b.rlentime - r.a.rlentime, 4 * (r.b.rtime - r.a.rtime) + 4000000,
 		      "never more than 4");
 }
 
@@ -611,8 +620,7 @@ Test(disk, a_partition_is_an_io_kstat_of_its_own)
 Test(disk, zram_counts_and_times_match_its_books)
 {
 	char num[16], name[32], dev[48];
-	struct books p, q;
-	kstat_io_t a, b;
+	struct round r;
 	kstat_t h;
 	int id;
 
@@ -633,15 +641,10 @@ Test(disk, zram_counts_and_times_match_its_books)
 	cr_expect_str_eq(h.ks_module, "zram");
 	cr_expect_eq(h.ks_instance, id);
 	cr_expect_str_eq(h.ks_class, "disk");
-	a = read_io(name);
-	p = books(name);
-	direct_io(dev, 4, K);
-	q = books(name);
-	b = read_io(name);
-	expect_exact(name, &a, &b, &p, &q, 4 * K, 4 * K);
+	r = io_round(name, dev, 4, K);
 	/* bio-based: nothing to time per request, the books' ms are the times */
-	cr_expect_eq(b.rlentime - a.rlentime, (hrtime_t)(q.tiq_ms - p.tiq_ms) * 1000000);
-	cr_expect_eq(b.rtime - a.rtime, (hrtime_t)(q.ticks_ms - p.ticks_ms) * 1000000);
+	cr_expect_eq(r.b.rlentime - r.a.rlentime, (hrtime_t)(r.q.tiq_ms - r.p.tiq_ms) * 1000000);
+	cr_expect_eq(r.b.rtime - r.a.rtime, (hrtime_t)(r.q.ticks_ms - r.p.ticks_ms) * 1000000);
 	cr_expect_eq(sh(NULL, 0, "echo %d > /sys/class/zram-control/hot_remove", id), 0);
 	cr_assert_geq(loader_sync(ld), 0);
 	cr_expect_eq(find_io(name, NULL), -1, "a removed zram device's kstat goes");
