@@ -1073,7 +1073,7 @@ Test(netparse, mib2_text_gives_what_it_holds_and_no_more)
 		cr_expect_eq(mib2_parse(text, sizeof(text) - 1, &again), 12);
 		cr_expect_eq(memcmp(&again, &v, sizeof(v)), 0);
 	}
-	/* more distinct headers than layouts are kept: each still parses, field by field */
+	/* more distinct headers than layouts are kept: each still parses, from a layout made for that read */
 	for (int i = 0; i < 80; i++) {
 		char t[160];
 		struct mib2_values w = { 0 };

@@ -797,13 +797,14 @@ void snap_named_retype_lp64(kstat_named_t *kn, uint_t n)
 	}
 }
 
-/* Sources a walk or a read batch asked to collect: few, one per provider map */
-/* The sources a walk or a read batch met, each with its kstats asked for */
+/* A source a walk or a read batch met (few: one per provider map), and its kstats asked for */
+struct walk_source {
+	struct snap_source *src;
+	size_t count;
+};
+
 struct walk_sources {
-	struct walk_source {
-		struct snap_source *src;
-		size_t count;
-	} * v;
+	struct walk_source *v;
 	size_t n, cap;
 };
 

@@ -271,7 +271,7 @@ static int set_wanted(const struct wanted *w, const char *sec, size_t slen, int6
  * worked out once per distinct header, not by a search per field per
  * read.  Layouts are added and never changed, so a reader keeps its
  * pointer after the lock; when the table is full (IcmpMsg's header grows
- * with the message types seen) the rest are searched field by field.
+ * with the message types seen) a layout is made for one read and freed.
  */
 #define MIB2_LAYOUTS 32
 
@@ -312,11 +312,17 @@ static struct layout *layout_build(const char *h, const char *he, const char *se
 	return l;
 }
 
-/* The layout of header line [h, he), made if new; NULL if there is no room */
-static const struct layout *layout_of(const char *h, const char *he, const char *sec, size_t slen)
+/*
+ * The layout of header line [h, he): kept if new and there is room, else
+ * made for this read alone (*temp set: the caller frees it).  NULL if
+ * memory ran out.
+ */
+static struct layout *layout_of(const char *h, const char *he, const char *sec, size_t slen,
+				bool *temp)
 {
-	const struct layout *found = NULL;
+	struct layout *found = NULL;
 
+	*temp = false;
 	pthread_mutex_lock(&layouts_lock);
 	for (size_t i = 0; i < nlayouts && !found; i++)
 		if (layouts[i]->hlen == (size_t)(he - h) &&
@@ -326,30 +332,41 @@ static const struct layout *layout_of(const char *h, const char *he, const char 
 	    (layouts[nlayouts] = layout_build(h, he, sec, slen)))
 		found = layouts[nlayouts++];
 	pthread_mutex_unlock(&layouts_lock);
+	if (!found) {
+		found = layout_build(h, he, sec, slen);
+		*temp = true;
+	}
 	return found;
+}
+
+static void layout_free(struct layout *l)
+{
+	if (l)
+		free(l->header);
+	free(l);
 }
 
 /* One header line and its values line, both starting with section ':' */
 static int parse_pair(const char *h, const char *he, const char *v, const char *ve, const char *sec,
 		      size_t slen, struct mib2_values *out)
 {
-	const struct layout *l = layout_of(h, he, sec, slen);
-	const char *hp = h + slen + 1, *vp = v + slen + 1;
+	bool temp;
+	struct layout *l = layout_of(h, he, sec, slen, &temp);
+	const char *vp = v + slen + 1;
 	int found = 0;
 
-	for (size_t i = 0; l ? i < l->nfields : true; i++) {
-		size_t flen = 0, vlen;
-		const char *f = l ? NULL : token(&hp, he, &flen), *val = token(&vp, ve, &vlen);
-		const struct wanted *w;
+	for (size_t i = 0; l && i < l->nfields; i++) {
+		size_t vlen;
+		const char *val = token(&vp, ve, &vlen);
 		int64_t x;
 
-		if ((!l && !f) || !val)
+		if (!val)
 			break;
-		w = l ? (l->first[i] < 0 ? NULL : &index_v[l->first[i]])
-		      : lookup(sec, slen, f, flen);
-		if (w && to_i64(val, vlen, &x))
-			found += set_wanted(w, sec, slen, x, out);
+		if (l->first[i] >= 0 && to_i64(val, vlen, &x))
+			found += set_wanted(&index_v[l->first[i]], sec, slen, x, out);
 	}
+	if (temp)
+		layout_free(l);
 	return found;
 }
 

@@ -26,7 +26,8 @@ struct pmap_info {
 	uint32_t max_kstats; /* entries beyond this many get no kstat; 0: no limit */
 	/*
 	 * A reconcile that finds the map still present waits sync_pace times
-	 * as long as the last one took (100: at most 1% of a CPU); 0: never
+	 * as long as the last one's reading of every key took (99: at most 1%
+	 * of a CPU); 0: never
 	 */
 	uint32_t sync_pace;
 };

@@ -38,10 +38,7 @@
 #include "web_config.h"
 
 #define CONN_MEMORY_BYTES 32768
-/*
- * libdeflate's level 1: an 85 KB scrape in 103 us and 11.7 KB, where zlib's
- * level 1 took 648 us (its stream state set up anew each time) for 12.7 KB
- */
+/* libdeflate's fastest: most of the size gain, a body compressed in one call */
 #define GZIP_LEVEL 1
 #define BPF_STATS_PATH "/proc/sys/kernel/bpf_stats_enabled"
 #define REALM "kstatd"
