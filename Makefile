@@ -167,6 +167,8 @@ TEST_BPF := \
 	ktest_v2 \
 	ktest_share \
 	kfill \
+	ktrack \
+	ktrack_share \
 	bad_kind \
 	bad_shape \
 	ktest_badkey \

@@ -366,7 +366,9 @@ p("")
 p("The synthetic provider (a per-CPU hash, 4 statistics per kstat) with N entries. "
   "*walk*: one full snapshot of every kstat in process (`bench/snapshot_scale.c`, "
   "what each scrape and each `kstat` read starts from); *sync*: the periodic look for new "
-  "and vanished entries when nothing changed; *scrape*: `curl` of the whole `/metrics` of a "
+  "and vanished entries when nothing changed (the map is `KSTAT_TRACKED`: its "
+  "`kstat_keys_gen` did not move, so no key is read); *keys read*: the same sync after that "
+  "count moved, reading every key (what an untracked map's sync costs each time); *scrape*: `curl` of the whole `/metrics` of a "
   "kstatd serving the synthetic provider only (plain text, no gzip); *kstat -p*: the CLI "
   "printing every kstat through libkstat and the socket. Medians of "
   f"{meta['scale_reps']} [min-max], ms.")
@@ -375,23 +377,23 @@ p("*collect[]*: a scrape of `collect[]=kstatd`, one small module among N synthet
   "*kstat -p single*: the CLI with `KSTAT_BATCH=0`, one round trip per kstat (one rep at "
   "100k), against *kstat -p* in batches.")
 p("")
-p("| kstats | walk | per kstat | sync | scrape | bytes | collect[] | kstat -p | bytes "
-  "| kstat -p single |")
-p("|---|---|---|---|---|---|---|---|---|---|")
+p("| kstats | walk | per kstat | sync | keys read | scrape | bytes | collect[] | kstat -p "
+  "| bytes | kstat -p single |")
+p("|---|---|---|---|---|---|---|---|---|---|---|")
 serve = {}
 for n, what, rep, ms, b in ss:
     s = serve.setdefault((int(n), what), [[], 0])
     s[0].append(float(ms))
     s[1] = int(b)
 walk = {}
-for n, kst, m, mn, mx, per, sync in sw:
-    walk[int(n)] = (int(kst), float(m), float(sync))
+for n, kst, m, mn, mx, per, sync, sync_read in sw:
+    walk[int(n)] = (int(kst), float(m), float(sync), float(sync_read))
     sc_ = serve.get((int(n), "scrape"), [[], 0])
     kp = serve.get((int(n), "kstat_p"), [[], 0])
     fl = serve.get((int(n), "scrape_kstatd"), [[], 0])
     k1 = serve.get((int(n), "kstat_p_single"), [[], 0])
     p(f"| {n} | {fmt(float(m), 2)} [{fmt(float(mn), 2)}-{fmt(float(mx), 2)}] | {per} ns | "
-      f"{fmt(float(sync), 2)} | {spread(sc_[0], 2)} | {sc_[1]} | {spread(fl[0], 2)} | "
+      f"{fmt(float(sync), 3)} | {fmt(float(sync_read), 2)} | {spread(sc_[0], 2)} | {sc_[1]} | {spread(fl[0], 2)} | "
       f"{spread(kp[0], 2)} | {kp[1]} | {spread(k1[0], 2)} |")
 
 
@@ -465,7 +467,8 @@ if 100000 in walk:
     goals.append(("100k kstats: full walk <= 25 ms", f"{fmt(walk[100000][1], 1)} ms",
                   walk[100000][1] <= 25))
     goals.append(("100k kstats: sync with nothing changed <= 10 ms",
-                  f"{fmt(walk[100000][2], 1)} ms", walk[100000][2] <= 10))
+                  f"{fmt(walk[100000][2], 3)} ms (tracked map; {fmt(walk[100000][3], 1)} ms "
+                  "when its keys are read)", walk[100000][2] <= 10))
 goal_ms("scrape", 100000, 150, "100k kstats: scrape")
 goal_ms("kstat_p", 10000, 100, "10k kstats: kstat -p")
 goal_ms("kstat_p", 100000, 1000, "100k kstats: kstat -p")
@@ -603,12 +606,12 @@ unset multiplot
 # scaling
 lines = []
 for n in sorted(walk):
-    k, m, sync = walk[n]
+    k, m, sync, sync_read = walk[n]
     sc_ = serve.get((n, "scrape"), [[], 0])[0]
     kp = serve.get((n, "kstat_p"), [[], 0])[0]
     k1 = serve.get((n, "kstat_p_single"), [[], 0])[0]
     fl = serve.get((n, "scrape_kstatd"), [[], 0])[0]
-    lines.append(f"{k} {m} {med(sc_) if sc_ else 'NaN'} {med(kp) if kp else 'NaN'} {sync} "
+    lines.append(f"{k} {m} {med(sc_) if sc_ else 'NaN'} {med(kp) if kp else 'NaN'} {sync_read} "
                  f"{med(k1) if k1 else 'NaN'} {med(fl) if fl else 'NaN'}")
 if lines:
     sl_dat = dat("plot_scaling.dat", lines)
@@ -624,6 +627,6 @@ plot '{sl_dat}' using 1:2 with linespoints lw 2 title 'full snapshot (walk)', \
      '' using 1:4 with linespoints lw 2 title 'kstat -p (libkstat, batched)', \
      '' using 1:6 with linespoints title 'kstat -p, one round trip per kstat', \
      '' using 1:7 with linespoints title 'scrape of collect[]=kstatd', \
-     '' using 1:5 with linespoints title 'sync (nothing changed)', \
+     '' using 1:5 with linespoints title 'sync reading every key', \
      '' using 1:($1 * 0.0004) with lines dt 2 lc rgb 'gray' title '400 ns per kstat'
 """)

@@ -2,12 +2,17 @@
 /*
  * Snapshot scaling: serve the synthetic provider with N entries and time
  * full walks of every kstat (what each scrape does), and the sync that
- * looks for new and vanished entries.  One line per size:
+ * looks for new and vanished entries: when nothing changed, and when the
+ * map's kstat_keys_gen moved (its keys are read).  One line per size:
  *	N kstats walk_ms_median walk_ms_min walk_ms_max ns_per_kstat sync_ms_median
+ *	sync_read_ms_median
  *
  *	snapshot_scale OBJ PIN_PATH REPS N...
  *	snapshot_scale --fill PIN_PATH N	keys 1..N of a running kstatd's
  *						synth map
+ *
+ * The synth map is kstat.tracked: like any userspace writer of such a map,
+ * fill adds 1 to the object's kstat_keys_gen after its inserts.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +22,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
@@ -53,6 +59,66 @@ static int count(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg
 	return 0;
 }
 
+/* The .bss of the synth object loaded last: its map id, or 0 */
+static __u32 synth_bss(struct bpf_map_info *info)
+{
+	__u32 id = 0, found = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) && strcmp(mi.name, "synth.bss") == 0) {
+			found = id;
+			*info = mi;
+		}
+		close(fd);
+	}
+	return found;
+}
+
+/* Add 1 to kstat_keys_gen in synth's .bss, found through the map's own BTF */
+static int bump_keys_gen(void)
+{
+	struct bpf_map_info info = {};
+	__u32 id = synth_bss(&info), zero = 0;
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	struct btf *btf;
+	char *val = NULL;
+	int fd = -1, ret = -1;
+
+	if (!id || !info.btf_id || !(btf = btf__load_from_kernel_by_id(info.btf_id))) {
+		errno = ENOENT;
+		return -1;
+	}
+	sec = btf__type_by_id(btf, info.btf_value_type_id);
+	if (!sec || !btf_is_datasec(sec) || (fd = bpf_map_get_fd_by_id(id)) < 0 ||
+	    !(val = malloc(info.value_size)) || bpf_map_lookup_elem(fd, &zero, val))
+		goto out;
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), "kstat_keys_gen") == 0 &&
+		    vs[i].offset + sizeof(uint64_t) <= info.value_size) {
+			(*(uint64_t *)(val + vs[i].offset))++;
+			ret = bpf_map_update_elem(fd, &zero, val, BPF_ANY);
+			goto out;
+		}
+	}
+	errno = ENOENT;
+out:
+	free(val);
+	if (fd >= 0)
+		close(fd);
+	btf__free(btf);
+	return ret;
+}
+
 static int fill(const char *pin_path, long n)
 {
 	int ncpus = libbpf_num_possible_cpus(), fd;
@@ -75,7 +141,7 @@ static int fill(const char *pin_path, long n)
 	}
 	free(v);
 	close(fd);
-	return 0;
+	return bump_keys_gen();
 }
 
 int main(int argc, char **argv)
@@ -103,7 +169,7 @@ int main(int argc, char **argv)
 	for (int a = 4; a < argc; a++) {
 		struct loader_opts o = { .pin_path = argv[2], .reset = true, .no_builtin = true };
 		long n = atol(argv[a]), kstats = 0;
-		double *t = calloc((size_t)reps, sizeof(*t)), s0, sync_ms;
+		double *t = calloc((size_t)reps, sizeof(*t)), s0, sync_ms, sync_read_ms;
 		struct snap *s = snap_new();
 		struct loader *ld = loader_new(s, &o);
 		char err[256];
@@ -122,6 +188,18 @@ int main(int argc, char **argv)
 		}
 		qsort(t, (size_t)reps, sizeof(*t), cmp_double);
 		sync_ms = t[reps / 2];
+		for (int r = 0; r < reps; r++) { /* the count moved: every key is read */
+			if (bump_keys_gen()) {
+				fprintf(stderr, "snapshot_scale: kstat_keys_gen: %s\n",
+					strerror(errno));
+				return 1;
+			}
+			s0 = now_ms();
+			loader_sync(ld);
+			t[r] = now_ms() - s0;
+		}
+		qsort(t, (size_t)reps, sizeof(*t), cmp_double);
+		sync_read_ms = t[reps / 2];
 		for (int i = 0; i < 2; i++) /* warm up: first touch of buffers */
 			snap_walk(s, want_data, count, &kstats);
 		for (int r = 0; r < reps; r++) {
@@ -131,8 +209,8 @@ int main(int argc, char **argv)
 			t[r] = now_ms() - s0;
 		}
 		qsort(t, (size_t)reps, sizeof(*t), cmp_double);
-		printf("%ld %ld %.3f %.3f %.3f %.1f %.3f\n", n, kstats, t[reps / 2], t[0],
-		       t[reps - 1], t[reps / 2] * 1e6 / (double)kstats, sync_ms);
+		printf("%ld %ld %.3f %.3f %.3f %.1f %.3f %.3f\n", n, kstats, t[reps / 2], t[0],
+		       t[reps - 1], t[reps / 2] * 1e6 / (double)kstats, sync_ms, sync_read_ms);
 		fflush(stdout);
 		loader_free(ld);
 		snap_free(s);

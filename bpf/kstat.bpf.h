@@ -14,6 +14,10 @@
  *	KSTAT_SHARED("prov", "map")		this is that provider's map
  *	KSTAT_PINNED				no kstats of its own, but pinned
  *						(a built-in's own userspace reads it)
+ *	KSTAT_TRACKED				hash maps: keys come and go only
+ *						through kstat_lookup_or_init() and
+ *						kstat_delete_key(), so a sync reads
+ *						the keys only when they changed
  * On each member of the value struct that is a statistic:
  *	KSTAT_COUNTER(unit, "help")		only ever goes up
  *	KSTAT_GAUGE(unit, "help")		goes up and down
@@ -41,6 +45,7 @@
 #define KSTAT_WRITABLE __kstat_tag("kstat.writable")
 #define KSTAT_SHARED(provider, map) __kstat_tag("kstat.shared=" provider "/" map)
 #define KSTAT_PINNED __kstat_tag("kstat.pinned")
+#define KSTAT_TRACKED __kstat_tag("kstat.tracked")
 
 #define KSTAT_COUNTER(unit, help) __kstat_tag("kstat.stat=counter," #unit "," help)
 #define KSTAT_GAUGE(unit, help) __kstat_tag("kstat.stat=gauge," #unit "," help)
@@ -62,6 +67,14 @@
 __u64 kstat_map_drops SEC(".bss");
 
 /*
+ * Goes up after every insertion into and deletion from a keyed map made by
+ * the helpers below.  kstatd reads it from the object's .bss: a
+ * KSTAT_TRACKED map whose keys did not change is not read key by key at a
+ * sync.  A userspace writer of such a map adds 1 after its change.
+ */
+__u64 kstat_keys_gen SEC(".bss");
+
+/*
  * Look a key up, inserting init the first time it is seen; NULL (and a
  * counted drop) when the map is full.  Counters are then added in place.
  */
@@ -77,7 +90,20 @@ static __always_inline void *kstat_lookup_or_init(void *map, const void *key, co
 		__sync_fetch_and_add(&kstat_map_drops, 1);
 		return NULL;
 	}
+	/* after the insertion: a sync that saw the old count saw no new key */
+	if (!err)
+		__sync_fetch_and_add(&kstat_keys_gen, 1);
 	return bpf_map_lookup_elem(map, key);
+}
+
+/* Delete a key (its kstat goes at the next sync); 0 or the helper's -errno */
+static __always_inline long kstat_delete_key(void *map, const void *key)
+{
+	long err = bpf_map_delete_elem(map, key);
+
+	if (!err)
+		__sync_fetch_and_add(&kstat_keys_gen, 1);
+	return err;
 }
 
 /* log2 bucket of v: slot i counts values in [2^i, 2^(i+1)), slot 0 also 0 */

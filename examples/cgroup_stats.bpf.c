@@ -33,7 +33,7 @@ struct {
 	__type(key, __u64);
 	__type(value, struct cgroup_stats);
 } cgroup_stats SEC(".maps") KSTAT_MODULE("cgroup") KSTAT_CLASS("cgroup") KSTAT_INSTANCE(key)
-	KSTAT_NAME_FROM(field);
+	KSTAT_NAME_FROM(field) KSTAT_TRACKED;
 
 /*
  * The task now on this CPU, and its runtime when it got the CPU.  The

@@ -39,7 +39,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct signal_stats);
 } signals SEC(".maps") KSTAT_MODULE("signal") KSTAT_CLASS("misc") KSTAT_INSTANCE(key)
-	KSTAT_NAME_FROM(field);
+	KSTAT_NAME_FROM(field) KSTAT_TRACKED;
 
 SEC("tp_btf/signal_generate")
 int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,

@@ -620,3 +620,66 @@ Test(pmap_paced, a_sync_waits_in_proportion_to_its_own_cost)
 		     "a sync as long after the last as it took is not paced");
 	cr_expect_geq(find_kid(fx.s, "ktest", 8, "soon"), 0);
 }
+
+/* A child of this process that lives until wfd's pipe closes */
+static pid_t held_child(int fds[2])
+{
+	pid_t pid = fork();
+	char c;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(fds[1]);
+		_exit(read(fds[0], &c, 1) < 0);
+	}
+	return pid;
+}
+
+Test(pmap, a_tracked_map_is_read_only_after_its_keys_change)
+{
+	uint32_t zero = 0, me = (uint32_t)getpid(), stray = 4242;
+	uint64_t *vals = calloc((size_t)fx.ncpus, sizeof(*vals));
+	char err[512], path[256];
+	int fds[2], fd;
+	pid_t a, b;
+
+	cr_assert_eq(loader_add_file(fx.ld, test_obj("ktrack.bpf.o"), true, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(loader_sync(fx.ld), 0, "no children yet");
+	snprintf(path, sizeof(path), "%s/ktrack/ktrack_parent", test_pin_path());
+	fd = bpf_obj_get(path);
+	cr_assert_eq(bpf_map_update_elem(fd, &zero, &me, BPF_ANY), 0);
+	close(fd);
+	cr_assert_eq(pipe(fds), 0);
+
+	a = held_child(fds);
+	cr_expect_eq(loader_sync(fx.ld), 1, "the child's insertion moved kstat_keys_gen");
+	cr_expect_eq(read_u64(fx.s, "ktrack", a, "child", "forks"), 1);
+
+	/* written around the helpers: the count does not move, the keys are not read */
+	snprintf(path, sizeof(path), "%s/ktrack/ktrack_child", test_pin_path());
+	fd = bpf_obj_get(path);
+	cr_assert_eq(bpf_map_update_elem(fd, &stray, vals, BPF_NOEXIST), 0);
+	close(fd);
+	cr_expect_eq(loader_sync(fx.ld), 0, "no key changed as far as kstat_keys_gen says");
+	cr_expect_eq(find_kid(fx.s, "ktrack", (int)stray, "child"), -1);
+
+	b = held_child(fds);
+	cr_expect_eq(loader_sync(fx.ld), 2, "b moved the count: the keys are read, the stray too");
+	cr_expect_geq(find_kid(fx.s, "ktrack", b, "child"), 0);
+	cr_expect_geq(find_kid(fx.s, "ktrack", (int)stray, "child"), 0);
+
+	close(fds[1]);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	close(fds[0]);
+	cr_expect_eq(loader_sync(fx.ld), 2, "their exits deleted their keys");
+	cr_expect_eq(find_kid(fx.s, "ktrack", a, "child"), -1);
+	cr_expect_geq(find_kid(fx.s, "ktrack", (int)stray, "child"), 0);
+	free(vals);
+
+	cr_expect_eq(loader_add_file(fx.ld, test_obj("ktrack_share.bpf.o"), true, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, "map ktrack_child: ktrack/ktrack_child is kstat.tracked: only its "
+			      "own provider writes its keys");
+}

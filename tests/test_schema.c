@@ -414,3 +414,29 @@ Test(schema, a_statistic_name_used_twice_is_found_among_thousands)
 	cr_expect_lt(parse("dup", BPF_MAP_TYPE_ARRAY, (uint32_t)n * 8, st, &sc), 0);
 	cr_expect(strstr(err, "statistic 's17' appears twice") != NULL, "err: %s", err);
 }
+
+Test(schema, only_a_plain_keyed_hash_can_be_tracked)
+{
+	static const char *const ok_tags[] = { "kstat.module=m", "kstat.instance=key",
+					       "kstat.tracked", NULL };
+	static const char *const keydec_tags[] = { "kstat.module=m", "kstat.instance=key",
+						   "kstat.key=irq", "kstat.tracked", NULL };
+	static const char *const single_tags[] = { "kstat.module=m", "kstat.tracked", NULL };
+	static const char *const why =
+		"kstat.tracked needs a keyed, non-LRU HASH or PERCPU_HASH without kstat.key";
+	int st = btf__add_struct(btf, "v", 8);
+	struct schema *sc = NULL;
+
+	btf__add_field(btf, "n", u64_id, 0, 0);
+	btf__add_decl_tag(btf, "kstat.stat=counter,count,N", st, 0);
+	map_var("t1", ok_tags);
+	cr_assert_eq(parse("t1", BPF_MAP_TYPE_PERCPU_HASH, 8, st, &sc), 1, "%s", err);
+	cr_expect(sc->tracked);
+	schema_free(sc);
+	refused("t1", BPF_MAP_TYPE_PERCPU_ARRAY, 8, st, why);
+	refused("t1", BPF_MAP_TYPE_LRU_HASH, 8, st, why);
+	map_var("t2", keydec_tags);
+	refused("t2", BPF_MAP_TYPE_HASH, 8, st, why);
+	map_var("t3", single_tags);
+	refused("t3", BPF_MAP_TYPE_ARRAY, 8, st, why);
+}

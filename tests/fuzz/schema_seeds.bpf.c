@@ -29,7 +29,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct seed_val);
 } seed_keyed SEC(".maps") KSTAT_MODULE("seed") KSTAT_NAME("keyed") KSTAT_CLASS("test")
-	KSTAT_INSTANCE(key) KSTAT_NAME_FROM(field);
+	KSTAT_INSTANCE(key) KSTAT_NAME_FROM(field) KSTAT_TRACKED;
 
 struct seed_open {
 	__u64 busy KSTAT_COUNTER(ns, "Time still accruing") KSTAT_OPEN(since, on);

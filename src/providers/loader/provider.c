@@ -33,6 +33,7 @@
 #include "providers/maps/schema.h"
 
 #define DROPS_VAR "kstat_map_drops"
+#define KEYS_GEN_VAR "kstat_keys_gen"
 /* Providers are a few hundred KiB: anything much larger is not one */
 #define PROVIDER_FILE_MAX (64 << 20)
 
@@ -50,6 +51,18 @@ static struct provider *find_loaded(const struct provider_env *env, const char *
 		if (strcmp(env->loaded[i]->name, name) == 0)
 			return env->loaded[i];
 	return NULL;
+}
+
+/* Is owner's map called name kstat.tracked?  Another object's writes would not move its count. */
+static bool tracked(const struct provider *owner, const char *name)
+{
+	for (size_t i = 0; i < owner->npmaps; i++) {
+		const struct schema *sc = pmap_schema(owner->pmaps[i]);
+
+		if (strcmp(sc->map_name, name) == 0)
+			return sc->tracked;
+	}
+	return false;
 }
 
 static int share_maps(const struct provider_env *env, struct provider *p, char *err, size_t errlen)
@@ -79,6 +92,13 @@ static int share_maps(const struct provider_env *env, struct provider *p, char *
 		    bpf_map__value_size(theirs) != bpf_map__value_size(map) ||
 		    bpf_map__max_entries(theirs) != bpf_map__max_entries(map)) {
 			snprintf(err, errlen, "map %s: not the same type and sizes as %s/%s",
+				 bpf_map__name(map), target, slash + 1);
+			return -EINVAL;
+		}
+		if (tracked(owner, slash + 1)) {
+			snprintf(err, errlen,
+				 "map %s: %s/%s is kstat.tracked: only its own provider writes its "
+				 "keys",
 				 bpf_map__name(map), target, slash + 1);
 			return -EINVAL;
 		}
@@ -113,11 +133,12 @@ static void skip_missing_tracepoints(struct provider *p, const struct btf *vmlin
 }
 
 /*
- * Map the object's .bss read-only, for kstat_map_drops: reading it is a
- * memory load, not a syscall.  (libbpf 1.1 maps .bss over its initial
- * image only for skeletons, so this is done here.)
+ * Map the object's .bss read-only, for kstat_map_drops and kstat_keys_gen
+ * (bpf/kstat.bpf.h): reading them is a memory load, not a syscall.
+ * (libbpf 1.1 maps .bss over its initial image only for skeletons, so
+ * this is done here.)
  */
-static void find_drops(struct provider *p)
+static void map_bss(struct provider *p)
 {
 	const struct btf *btf = bpf_object__btf(p->obj);
 	const struct btf_var_secinfo *vs;
@@ -138,22 +159,27 @@ static void find_drops(struct provider *p)
 		if (!bpf_map__is_internal(map) || len < 4 || strcmp(name + len - 4, ".bss") != 0 ||
 		    !(bpf_map__map_flags(map) & BPF_F_MMAPABLE))
 			continue;
+		p->bss_size = (size + (size_t)page - 1) & ~((size_t)page - 1);
+		base = mmap(NULL, p->bss_size, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+		if (base == MAP_FAILED) {
+			log_warn("%s: cannot map .bss: %s", p->name, strerror(errno));
+			return;
+		}
+		p->bss = base;
 		for (int i = 0; i < btf_vlen(sec); i++) {
 			const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
+			const char *vname = schema_btf_str(btf, var->name_off);
+			const volatile uint64_t *at =
+				(const volatile uint64_t *)((char *)base + vs[i].offset);
 
-			if (strcmp(schema_btf_str(btf, var->name_off), DROPS_VAR) != 0 ||
-			    vs[i].offset + sizeof(uint64_t) > size)
+			if (vs[i].offset + sizeof(uint64_t) > size)
 				continue;
-			p->bss_size = (size + (size_t)page - 1) & ~((size_t)page - 1);
-			base = mmap(NULL, p->bss_size, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
-			if (base == MAP_FAILED) {
-				log_warn("%s: cannot map .bss for kstat_map_drops: %s", p->name,
-					 strerror(errno));
-				return;
-			}
-			p->bss = base;
-			p->drops = (const volatile uint64_t *)((char *)base + vs[i].offset);
+			if (strcmp(vname, DROPS_VAR) == 0)
+				p->drops = at;
+			else if (strcmp(vname, KEYS_GEN_VAR) == 0)
+				p->keys_gen = at;
 		}
+		return;
 	}
 }
 
@@ -369,6 +395,7 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 		ret = -ENOMEM;
 		goto err_unpin;
 	}
+	map_bss(p);
 	bpf_object__for_each_map(map, p->obj) {
 		struct pmap_info info = {
 			.fd = bpf_map__fd(map),
@@ -384,6 +411,10 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 
 		if (schema_parse(bpf_object__btf(p->obj), map, &sc, err, errlen) <= 0)
 			continue;
+		if (sc->tracked && !(info.keys_gen = p->keys_gen))
+			log_warn("%s: map %s is kstat.tracked, but its object has no %s to read: "
+				 "every sync reads its keys",
+				 p->name, bpf_map__name(map), KEYS_GEN_VAR);
 		/* copies of the kernel's books count since boot, not since the pin */
 		if (p->refresh)
 			info.counters_since = 1;
@@ -403,7 +434,6 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 		pmap_set_refresh(p->pmaps[p->npmaps], p->refresh);
 		p->npmaps++;
 	}
-	find_drops(p);
 	if (p->ext && !(p->ext_priv = p->ext->open(env->snap, p->obj))) {
 		ret = -errno;
 		snprintf(err, errlen, "%s", strerror(errno));

@@ -54,7 +54,8 @@ struct provider {
 	struct refresh *refresh; /* its refresh programs (providers/maps/refresh.h), or NULL */
 	bool attached;           /* the sync thread's view */
 	bool want;               /* the loader's, under its lock */
-	const volatile uint64_t *drops; /* kstat_map_drops in the mmapped .bss */
+	const volatile uint64_t *drops;    /* kstat_map_drops in the mmapped .bss */
+	const volatile uint64_t *keys_gen; /* kstat_keys_gen there */
 	void *bss;
 	size_t bss_size;
 	kstat_t *self;

@@ -767,7 +767,8 @@ static int reconcile(struct pmap *pm, bool present)
 	struct inst **gone = NULL;
 	size_t nadd = 0, ngone = 0;
 	int changes = 0, err = 0;
-	bool *online = NULL;
+	bool *online = NULL, missed = false;
+	uint64_t keys_gen = 0;
 
 	if (!present) {
 		pm->fresh = true;
@@ -779,8 +780,12 @@ static int reconcile(struct pmap *pm, bool present)
 	}
 	pthread_mutex_lock(&pm->lock);
 	pm->rgen++;
+	pm->keys_current = false;
 	if (present && pm->sc->instance == SI_KEY) {
 		hrtime_t t0 = snap_now();
+
+		/* before the keys: a change after this read moves it again */
+		keys_gen = pm->info.keys_gen ? *pm->info.keys_gen : 0;
 
 		err = keyed_pending(pm, &add, &nadd);
 		pm->scan_ns = snap_now() - t0;
@@ -861,6 +866,7 @@ out_unlock:
 		if (!ksp) {
 			say_once(pm, &add[i], errno);
 			free(in);
+			missed = true;
 			continue;
 		}
 		snap_ks_lock(ksp);
@@ -882,12 +888,24 @@ out_unlock:
 		changes++;
 	}
 out_free:
-	if (present && !err)
+	if (present && !err) {
 		pm->fresh = false;
+		pm->keys_gen_seen = keys_gen;
+		pm->keys_current = !missed;
+	}
 	free(add);
 	free(gone);
 	free(online);
 	return err ? err : changes;
+}
+
+/*
+ * A tracked map's keys are as the last reconcile found them, and it made
+ * every kstat they needed: kstat_keys_gen has not moved since.
+ */
+static bool keys_unchanged(const struct pmap *pm)
+{
+	return pm->info.keys_gen && pm->keys_current && *pm->info.keys_gen == pm->keys_gen_seen;
 }
 
 /*
@@ -904,6 +922,8 @@ int pmap_reconcile(struct pmap *pm, bool present)
 	hrtime_t now = snap_now();
 	int ret;
 
+	if (present && pm->was_present && keys_unchanged(pm))
+		return 0;
 	if (pm->info.sync_pace && present && pm->was_present && now < pm->paced_until)
 		return 0;
 	pm->scan_ns = 0;

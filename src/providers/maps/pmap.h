@@ -30,6 +30,12 @@ struct pmap_info {
 	 * of a CPU); 0: never
 	 */
 	uint32_t sync_pace;
+	/*
+	 * A kstat.tracked map's kstat_keys_gen (in its object's mmapped .bss):
+	 * while it stays the same, a reconcile of the still present map reads
+	 * no keys.  NULL: every reconcile reads them.
+	 */
+	const volatile uint64_t *keys_gen;
 };
 
 /*
@@ -43,7 +49,8 @@ struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info 
  * are detached, and an IO map's queues are closed too).  Returns the
  * number of kstats created plus deleted, or -errno.  One caller at a time.
  * With info.sync_pace, a call too soon after the last, with present
- * unchanged, does nothing and returns 0.
+ * unchanged, does nothing and returns 0; so does one with info.keys_gen
+ * where it has not moved since the last.
  */
 int pmap_reconcile(struct pmap *pm, bool present);
 /*

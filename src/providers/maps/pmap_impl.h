@@ -51,6 +51,8 @@ struct pmap {
 	bool was_present;        /* at the last reconcile */
 	hrtime_t scan_ns;        /* the last reconcile's reading of every key */
 	hrtime_t paced_until;    /* info.sync_pace: no reconcile of a present map before */
+	uint64_t keys_gen_seen;  /* info.keys_gen when the last reconcile read the keys */
+	bool keys_current;       /* and it made a kstat of every entry that needed one */
 };
 
 /* One CPU's copy of a per-CPU value, as the kernel lays them out */

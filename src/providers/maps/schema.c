@@ -191,6 +191,10 @@ static int parse_map_tag(struct parse_ctx *c, struct schema *sc, const char *tag
 		sc->pinned = true;
 		return 0;
 	}
+	if (KEY_IS("tracked") && !v) {
+		sc->tracked = true;
+		return 0;
+	}
 	if (!v)
 		return fail(c, "tag 'kstat.%s' needs a value", tag);
 	if (KEY_IS("shared")) {
@@ -672,6 +676,11 @@ static int check_map_shape(struct parse_ctx *c, struct schema *sc, const struct 
 			    keydec_key_size(sc->key));
 	if (sc->spin_lock && (percpu || sc->writable))
 		return fail(c, "a bpf_spin_lock needs a map that is neither per-CPU nor writable");
+	/* Only the keys of a tracked map are watched: a decoder's or an LRU's changes go unseen */
+	if (sc->tracked && (!hash || sc->instance != SI_KEY || sc->key ||
+			    mt == BPF_MAP_TYPE_LRU_HASH || mt == BPF_MAP_TYPE_LRU_PERCPU_HASH))
+		return fail(c, "kstat.tracked needs a keyed, non-LRU HASH or PERCPU_HASH without "
+			       "kstat.key");
 	return 0;
 }
 

@@ -74,6 +74,7 @@ struct schema {
 	const struct keydec_ops *key; /* KSTAT_KEY: what the keys are (src/keydec.h) */
 	bool writable;
 	bool pinned;         /* kstat.pinned: pinned, no kstats */
+	bool tracked;        /* kstat.tracked: kstat_keys_gen moves when its keys change */
 	bool spin_lock;      /* the value holds a bpf_spin_lock: read it with BPF_F_LOCK */
 	uint32_t value_size; /* sizeof the value struct */
 	/* NAMED: the statistics, one record each (histograms: one per slot) */
