@@ -305,7 +305,7 @@ test-long:
 		$(MAKE) --no-print-directory test
 
 BENCH_BINS := $(OUTPUT)/bench/ev_loop $(OUTPUT)/bench/attach_empty $(OUTPUT)/bench/snapshot_scale \
-	$(OUTPUT)/bench/synth.bpf.o
+	$(OUTPUT)/bench/synth.bpf.o $(OUTPUT)/bench/synth_array.bpf.o
 
 bench-bins: all $(BENCH_BINS)
 
@@ -384,7 +384,7 @@ $(OUTPUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUTPUT)/libkstatd_core.a | 
 	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -Itests $< $(OUTPUT)/libkstatd_core.a $(LDFLAGS) \
 		$(DAEMON_LIBS) -lcriterion $(TEST_LIBS) -o $@
 
-$(OUTPUT)/bench/%.bpf.o: bench/bpf/%.bpf.c bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+$(OUTPUT)/bench/%.bpf.o: bench/bpf/%.bpf.c bench/bpf/synth.h bpf/kstat.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPFCFLAGS) $(BPF_INCLUDES) -c $< -o $@
 

@@ -4,7 +4,7 @@
 plots (gnuplot).  Usage: bench/report.py RES [NOTES.md]
 
 RES/data/ holds meta.txt, progstats.txt, syscall.txt, defaults.txt,
-kstatd_idle.txt, scrape.txt, scale_walk.txt and scale_serve.txt.  An
+kstatd_idle.txt, scrape.txt, scale_walk*.txt and scale_serve.txt.  An
 optional NOTES.md (the analysis of a run, written by hand) is appended
 after the tables."""
 import math
@@ -396,6 +396,24 @@ for n, kst, m, mn, mx, per, sync, sync_read in sw:
       f"{fmt(float(sync), 3)} | {fmt(float(sync_read), 2)} | {spread(sc_[0], 2)} | {sc_[1]} | {spread(fl[0], 2)} | "
       f"{spread(kp[0], 2)} | {kp[1]} | {spread(k1[0], 2)} |")
 
+swa = rows("scale_walk_array.txt")
+walk_array = {}
+if swa:
+    p("")
+    p("The same kstats laid out as a per-CPU array of 100k entries (`bench/bpf/synth_array.bpf.c`: "
+      "keys that are a dense index, as system call and IRQ numbers are), one kstat per entry "
+      "that is not all zeros. Its batch read takes no bucket locks, but it reads every entry "
+      "the array declares, used or not, and so does each sync, which finds the used ones "
+      "(an array is never tracked). In process, medians of "
+      f"{meta['scale_reps']} [min-max], ms:")
+    p("")
+    p("| kstats | walk | per kstat | sync |")
+    p("|---|---|---|---|")
+    for n, kst, m, mn, mx, per, sync, sync_read in swa:
+        walk_array[int(n)] = (int(kst), float(m), float(sync))
+        p(f"| {n} | {fmt(float(m), 2)} [{fmt(float(mn), 2)}-{fmt(float(mx), 2)}] | {per} ns | "
+          f"{fmt(float(sync), 2)} |")
+
 
 def fit(xs, ys):
     """least squares y = a + b x; b, a, r^2"""
@@ -464,8 +482,12 @@ def goal_ms(what, n, limit, label):
 
 
 if 100000 in walk:
-    goals.append(("100k kstats: full walk <= 25 ms", f"{fmt(walk[100000][1], 1)} ms",
-                  walk[100000][1] <= 25))
+    goals.append(("100k kstats: full walk <= 25 ms, per-CPU hash",
+                  f"{fmt(walk[100000][1], 1)} ms", walk[100000][1] <= 25))
+if 100000 in walk_array:
+    goals.append(("100k kstats: full walk <= 25 ms, per-CPU array (a dense index)",
+                  f"{fmt(walk_array[100000][1], 1)} ms", walk_array[100000][1] <= 25))
+if 100000 in walk:
     goals.append(("100k kstats: sync with nothing changed <= 10 ms",
                   f"{fmt(walk[100000][2], 3)} ms (tracked map; {fmt(walk[100000][3], 1)} ms "
                   "when its keys are read)", walk[100000][2] <= 10))
@@ -503,7 +525,7 @@ p("")
 p("## Files")
 p("")
 p("`data/` holds the raw numbers these tables come from (`progstats.txt`, `syscall.txt`, "
-  "`defaults.txt`, `kstatd_idle.txt`, `scrape.txt`, `scale_walk.txt`, `scale_serve.txt`, "
+  "`defaults.txt`, `kstatd_idle.txt`, `scrape.txt`, `scale_walk.txt`, `scale_walk_array.txt`, `scale_serve.txt`, "
   "`meta.txt`); the plots are `bpf_stats.png`, `syscall.png`, `defaults.png`, `scrape.png` "
   "and `snapshot_scaling.png`. `make bench` remakes all of it (see `bench/README.md`).")
 

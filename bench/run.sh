@@ -63,7 +63,8 @@ die() {
 say() { echo "bench: $*"; }
 
 [ "$(id -u)" = 0 ] || die "needs root (BPF)"
-for f in "$KSTATD" "$KSTAT" "$B/ev_loop" "$B/attach_empty" "$B/snapshot_scale" "$B/synth.bpf.o"; do
+for f in "$KSTATD" "$KSTAT" "$B/ev_loop" "$B/attach_empty" "$B/snapshot_scale" "$B/synth.bpf.o" \
+	"$B/synth_array.bpf.o"; do
 	[ -e "$f" ] || die "$f is missing: run make bench"
 done
 for c in bpftrace wrk prometheus-node-exporter curl bpftool python3; do
@@ -519,6 +520,8 @@ stop_bg
 say "5. snapshot scaling: $SIZES kstats ($(($(date +%s) - T_START)) s)"
 # the walk alone, in process
 "$B/snapshot_scale" "$B/synth.bpf.o" "$PIN" "$SCALE_REPS" $SIZES >"$DATA/scale_walk.txt"
+# the same kstats laid out as a per-CPU array (keys that are a dense index)
+"$B/snapshot_scale" "$B/synth_array.bpf.o" "$PIN" "$SCALE_REPS" $SIZES >"$DATA/scale_walk_array.txt"
 # a scrape and a kstat -p, of a kstatd serving only the synthetic provider
 echo "# kstats what rep ms bytes" >"$DATA/scale_serve.txt"
 start_kstatd none -- --provider "$B/synth.bpf.o"

@@ -7,12 +7,14 @@
  *	N kstats walk_ms_median walk_ms_min walk_ms_max ns_per_kstat sync_ms_median
  *	sync_read_ms_median
  *
- *	snapshot_scale OBJ PIN_PATH REPS N...
+ *	snapshot_scale OBJ PIN_PATH REPS N...	OBJ: synth.bpf.o (a per-CPU
+ *						hash) or synth_array.bpf.o
  *	snapshot_scale --fill PIN_PATH N	keys 1..N of a running kstatd's
  *						synth map
  *
  * The synth map is kstat.tracked: like any userspace writer of such a map,
- * fill adds 1 to the object's kstat_keys_gen after its inserts.
+ * fill adds 1 to the object's kstat_keys_gen after its inserts.  (The
+ * array's syncs read every entry whether or not the count moved.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,10 +61,13 @@ static int count(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg
 	return 0;
 }
 
-/* The .bss of the synth object loaded last: its map id, or 0 */
-static __u32 synth_bss(struct bpf_map_info *info)
+/* The .bss of provider prov's object loaded last: its map id, or 0 */
+static __u32 prov_bss(const char *prov, struct bpf_map_info *info)
 {
 	__u32 id = 0, found = 0;
+	char name[BPF_OBJ_NAME_LEN];
+
+	snprintf(name, sizeof(name), "%.8s.bss", prov); /* libbpf keeps 8 of the name */
 
 	while (!bpf_map_get_next_id(id, &id)) {
 		struct bpf_map_info mi = {};
@@ -71,7 +76,7 @@ static __u32 synth_bss(struct bpf_map_info *info)
 
 		if (fd < 0)
 			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) && strcmp(mi.name, "synth.bss") == 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) && strcmp(mi.name, name) == 0) {
 			found = id;
 			*info = mi;
 		}
@@ -80,11 +85,11 @@ static __u32 synth_bss(struct bpf_map_info *info)
 	return found;
 }
 
-/* Add 1 to kstat_keys_gen in synth's .bss, found through the map's own BTF */
-static int bump_keys_gen(void)
+/* Add 1 to kstat_keys_gen in prov's .bss, found through the map's own BTF */
+static int bump_keys_gen(const char *prov)
 {
 	struct bpf_map_info info = {};
-	__u32 id = synth_bss(&info), zero = 0;
+	__u32 id = prov_bss(prov, &info), zero = 0;
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *sec;
 	struct btf *btf;
@@ -119,20 +124,29 @@ out:
 	return ret;
 }
 
-static int fill(const char *pin_path, long n)
+/*
+ * n entries in provider prov's map of the same name: keys 1..n of the hash,
+ * entries 0..n-1 of the array (every one non-zero: a zero one has no kstat)
+ */
+static int fill(const char *pin_path, const char *prov, long n)
 {
 	int ncpus = libbpf_num_possible_cpus(), fd;
-	char path[512];
 	uint64_t *v = calloc((size_t)ncpus * 4, sizeof(*v));
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), first;
+	char path[512];
 
-	snprintf(path, sizeof(path), "%s/synth/synth", pin_path);
+	snprintf(path, sizeof(path), "%s/%s/%s", pin_path, prov, prov);
 	fd = bpf_obj_get(path);
-	if (fd < 0 || !v) {
+	if (fd < 0 || !v || bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		free(v);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	for (uint32_t k = 1; k <= (uint32_t)n; k++) {
-		v[0] = k;
+	first = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ? 0 : 1;
+	for (uint32_t k = first; k < first + (uint32_t)n; k++) {
+		v[0] = k + 1;
 		if (bpf_map_update_elem(fd, &k, v, BPF_ANY)) {
 			free(v);
 			close(fd);
@@ -141,11 +155,13 @@ static int fill(const char *pin_path, long n)
 	}
 	free(v);
 	close(fd);
-	return bump_keys_gen();
+	return bump_keys_gen(prov);
 }
 
 int main(int argc, char **argv)
 {
+	const char *base;
+	char prov[64];
 	int reps;
 
 	if (argc == 4 && strcmp(argv[1], "--fill") == 0) {
@@ -154,7 +170,7 @@ int main(int argc, char **argv)
 				argv[3]);
 			return 2;
 		}
-		if (fill(argv[2], atol(argv[3]))) {
+		if (fill(argv[2], "synth", atol(argv[3]))) {
 			fprintf(stderr, "snapshot_scale: fill %s: %s\n", argv[2], strerror(errno));
 			return 1;
 		}
@@ -165,6 +181,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	reps = atoi(argv[3]);
+	base = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
+	snprintf(prov, sizeof(prov), "%.*s", (int)strcspn(base, "."), base);
 	log_set_level(LOG_LVL_WARN);
 	for (int a = 4; a < argc; a++) {
 		struct loader_opts o = { .pin_path = argv[2], .reset = true, .no_builtin = true };
@@ -174,10 +192,11 @@ int main(int argc, char **argv)
 		struct loader *ld = loader_new(s, &o);
 		char err[256];
 
+		err[0] = '\0';
 		if (!ld || loader_add_file(ld, argv[1], true, err, sizeof(err)) ||
-		    loader_sync(ld) < 0 || fill(argv[2], n)) {
+		    loader_sync(ld) < 0 || fill(argv[2], prov, n)) {
 			fprintf(stderr, "snapshot_scale: setup for %ld failed: %s\n", n,
-				strerror(errno));
+				err[0] ? err : strerror(errno));
 			return 1;
 		}
 		loader_sync(ld);                 /* creates the kstats */
@@ -189,7 +208,7 @@ int main(int argc, char **argv)
 		qsort(t, (size_t)reps, sizeof(*t), cmp_double);
 		sync_ms = t[reps / 2];
 		for (int r = 0; r < reps; r++) { /* the count moved: every key is read */
-			if (bump_keys_gen()) {
+			if (bump_keys_gen(prov)) {
 				fprintf(stderr, "snapshot_scale: kstat_keys_gen: %s\n",
 					strerror(errno));
 				return 1;

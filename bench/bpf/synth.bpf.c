@@ -8,15 +8,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "kstat.bpf.h"
-
-#define SYNTH_ENTRIES 100000
-
-struct synth {
-	__u64 events KSTAT_COUNTER(count, "Events");
-	__u64 bytes KSTAT_COUNTER(bytes, "Bytes");
-	__u64 busy KSTAT_COUNTER(ns, "Busy time");
-	__s64 level KSTAT_GAUGE(count, "A level");
-};
+#include "synth.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
