@@ -267,7 +267,7 @@ ILLUMOS_BINS := $(patsubst %,$(OUTPUT)/tests/illumos/%,$(ILLUMOS_PROGS)) \
 SKELS := $(patsubst %,$(OUTPUT)/bpf/%.skel.h,$(BPF_PROVIDERS) $(BPF_HELPERS))
 TEST_BINS := $(patsubst %,$(OUTPUT)/tests/%,$(TEST_SUITES))
 # tests/bpf/hostile.bpf.c built once per case
-HOSTILE_BPF := squat fold link array hash widekey
+HOSTILE_BPF := squat fold link disk array hash widekey
 TEST_BPF_OBJS := $(patsubst %,$(OUTPUT)/tests/%.bpf.o,$(TEST_BPF)) \
 	$(patsubst %,$(OUTPUT)/tests/hostile_%.bpf.o,$(HOSTILE_BPF))
 EXAMPLE_OBJS := $(patsubst %,$(OUTPUT)/examples/%.bpf.o,$(EXAMPLES))

@@ -34,9 +34,10 @@ URL=$(daemon_url)
 rss0=$(rss_kb "$DAEMON_PID")
 
 cp "$OUTPUT/tests/hostile_squat.bpf.o" "$OUTPUT/tests/hostile_fold.bpf.o" \
-	"$OUTPUT/tests/hostile_link.bpf.o" "$OUTPUT/tests/hostile_array.bpf.o" "$TMP/prov/"
+	"$OUTPUT/tests/hostile_link.bpf.o" "$OUTPUT/tests/hostile_disk.bpf.o" \
+	"$OUTPUT/tests/hostile_array.bpf.o" "$TMP/prov/"
 for _ in $(seq 1 50); do
-	[ "$(grep -c 'hostile_\(squat\|fold\|link\|array\).bpf.o refused' "$DAEMON_LOG")" -eq 4 ] && break
+	[ "$(grep -c 'hostile_\(squat\|fold\|link\|disk\|array\).bpf.o refused' "$DAEMON_LOG")" -eq 5 ] && break
 	sleep 0.1
 done
 expect_file "$DAEMON_LOG" "hostile_squat.bpf.o refused: module 'cpu' is provider cpu_sys's" \
@@ -52,6 +53,11 @@ expect_file "$DAEMON_LOG" "hostile_link.bpf.o refused: module 'link' would pass 
 	"a drop-in in a module kstatd fills itself (link, from netlink) is refused, naming it"
 ! "$OUTPUT/kstat" -q link:0:eth9
 check $? "  and no link:0:eth9 appears"
+expect_file "$DAEMON_LOG" \
+	"hostile_disk.bpf.o refused: module 'nvme' would pass for the disks of driver nvme" \
+	"a drop-in in a disk driver's module is refused though no such disk is here yet"
+! "$OUTPUT/kstat" -q nvme:::
+check $? "  and no nvme kstat appears"
 # a drop-in named after a built-in provider: kstatd:0:cpu_sys stays the real one's
 cp "$OUTPUT/tests/hostile_squat.bpf.o" "$TMP/prov/cpu_sys.bpf.o"
 for _ in $(seq 1 50); do
@@ -66,7 +72,7 @@ expect_file "$DAEMON_LOG" \
 	"hostile_array.bpf.o refused: map wide: a keyed array of 262144 entries would make as many kstats, more than the budget of 131072" \
 	"a keyed array of 2^18 entries is refused against the budget"
 [ ! -e "$PIN/hostile_array" ] && [ ! -e "$PIN/hostile_squat" ] && [ ! -e "$PIN/hostile_fold" ] &&
-	[ ! -e "$PIN/hostile_link" ]
+	[ ! -e "$PIN/hostile_link" ] && [ ! -e "$PIN/hostile_disk" ]
 check $? "  and none of them leaves pins behind"
 
 cp "$OUTPUT/tests/hostile_hash.bpf.o" "$TMP/prov/"

@@ -32,6 +32,24 @@ static const struct {
 /* Devices whose I/O goes on to other block devices or files */
 static const char *const stacking_drivers[] = { "dm", "md", "loop", "bcache", "drbd" };
 
+/*
+ * Modules disks get, present or not: those above, what find_driver() makes
+ * of the usual block drivers' sysfs names and of the name prefixes of
+ * devices without a driver link, and its fallback.
+ */
+static const char *const disk_modules[] = {
+	"vd",     "xdf",    "dm",       "md",   "loop",  "bcache",   "drbd", "sd",
+	"sr",     "nvme",   "mmcblk",   "zram", "nbd",   "ram",      "rbd",  "nd_pmem",
+	"pmem",   "nullb",  "null_blk", "ubd",  "ublkb", "ublk",     "hd",   "xvd",
+	"blkdev", "aoeblk", "floppy",   "fd",   "sx8",   "mtdblock",
+};
+
+const char *const *disk_dev_modules(size_t *n)
+{
+	*n = ARRAY_SIZE(disk_modules);
+	return disk_modules;
+}
+
 const char *disk_class_name(enum disk_class c)
 {
 	switch (c) {

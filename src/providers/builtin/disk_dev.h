@@ -35,6 +35,12 @@ struct disk_dev {
 	bool mq;                     /* request-based: the disk program times its requests */
 };
 
+/*
+ * The modules disks get (their drivers'), whether or not such a disk is
+ * here yet: no provider from a file may take one.  *n is set.
+ */
+const char *const *disk_dev_modules(size_t *n);
+
 /* "disk", "partition", "stacked" */
 const char *disk_class_name(enum disk_class c);
 

@@ -26,6 +26,7 @@
 #include "percpu_btf.h"
 #include "pins.h"
 #include "provider.h"
+#include "providers/builtin/disk_dev.h"
 #include "providers/builtin/provider_ext.h"
 #include "providers/maps/btf_check.h"
 #include "providers/maps/pmap.h"
@@ -305,7 +306,23 @@ static int module_taken(const struct provider_env *env, const struct provider *p
 			return -EEXIST;
 		}
 	}
-	/* nor to one kstatd fills from userspace (link, tcp, cpu_info, a disk driver's) */
+	/* nor to a disk driver's, before or after its first disk comes */
+	{
+		size_t n;
+		const char *const *disks = disk_dev_modules(&n);
+
+		for (size_t i = 0; i < n; i++) {
+			if (!modules_fold(disks[i], module))
+				continue;
+			snprintf(err, errlen,
+				 "module '%s' would pass for the disks of driver %s: use a module "
+				 "of "
+				 "its own",
+				 module, disks[i]);
+			return -EEXIST;
+		}
+	}
+	/* nor to one kstatd fills from userspace (link, tcp, cpu_info) */
 	{
 		struct fold_seek f = { .module = module };
 
