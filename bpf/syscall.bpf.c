@@ -2,10 +2,11 @@
 /*
  * System calls counted, not timed: syscall:<nr>:<name>, one NAMED kstat
  * per system call used (calls entered; bytes of the read and write
- * calls), and the system-call statistics of cpu:N:sys (syscall, sysread,
- * syswrite at entry; readch, writech at return), into cpu_sys's own map.
- * No clock, no task storage, no hash: each hook's program looks up this
- * CPU's slots and adds.  Timing is the syscall_time provider's.
+ * calls), and the system-call statistics of cpu:N:sys in cpu_sys's own
+ * map (syscall, sysread, syswrite: sums of the calls, made by a refresh
+ * program before it is read; readch, writech at return).  No clock, no
+ * task storage, no hash: each hook's program looks up this CPU's slot
+ * and adds.  Timing is the syscall_time provider's.
  *
  * The system-call tracepoints cost every system call of every process as
  * soon as any program is attached to them, so this provider is detached
@@ -17,6 +18,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kstat.bpf.h"
+#include "kstat_refresh.bpf.h"
 #include "cpu_sys.h"
 #include "syscall.bpf.h"
 #include "syscall_nrs.h"
@@ -33,7 +35,8 @@ struct {
 	__uint(max_entries, SYSCALL_SLOTS);
 	__type(key, __u32);
 	__type(value, struct sys_calls);
-} syscall SEC(".maps") KSTAT_MODULE("syscall") KSTAT_INSTANCE(key) KSTAT_KEY(syscall_slot);
+} calls SEC(".maps") KSTAT_MODULE("syscall") KSTAT_NAME("syscall") KSTAT_INSTANCE(key)
+	KSTAT_KEY(syscall_slot);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -77,26 +80,13 @@ static __always_inline enum rw rw_of(__u32 slot)
 	return RW_NONE;
 }
 
+/* One lookup and an add: cpu:N:sys's syscall, sysread and syswrite are these summed */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
-	__u32 zero = 0, slot = syscall_slot(id);
-	struct cpu_sys *cs = bpf_map_lookup_elem(&cpu_sys, &zero);
-	struct sys_calls *c = bpf_map_lookup_elem(&syscall, &slot);
+	__u32 slot = syscall_slot(id);
+	struct sys_calls *c = bpf_map_lookup_elem(&calls, &slot);
 
-	if (cs) {
-		cs->syscall++;
-		switch (rw_of(slot)) {
-		case RW_READ:
-			cs->sysread++;
-			break;
-		case RW_WRITE:
-			cs->syswrite++;
-			break;
-		default:
-			break;
-		}
-	}
 	if (c)
 		c->calls++;
 	else
@@ -119,7 +109,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	rw = rw_of(slot);
 	if (rw == RW_NONE)
 		return 0;
-	c = bpf_map_lookup_elem(&syscall, &slot);
+	c = bpf_map_lookup_elem(&calls, &slot);
 	if (c)
 		c->bytes += ret;
 	cs = bpf_map_lookup_elem(&cpu_sys, &zero);
@@ -129,6 +119,60 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		cs->readch += ret;
 	else
 		cs->writech += ret;
+	return 0;
+}
+
+/* One CPU's calls, summed over the slots */
+struct cpu_calls {
+	__u32 cpu;
+	__u64 calls, reads, writes;
+};
+
+static int add_slot(__u32 slot, struct cpu_calls *c)
+{
+	struct sys_calls *v = bpf_map_lookup_percpu_elem(&calls, &slot, c->cpu);
+
+	if (!v)
+		return 1;
+	c->calls += v->calls;
+	switch (rw_of(slot)) {
+	case RW_READ:
+		c->reads += v->calls;
+		break;
+	case RW_WRITE:
+		c->writes += v->calls;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int sum_cpu(__u32 cpu, void *unused)
+{
+	struct cpu_calls c = { .cpu = cpu };
+	struct cpu_sys *cs;
+	__u32 zero = 0;
+
+	bpf_loop(SYSCALL_SLOTS, add_slot, &c, 0);
+	cs = bpf_map_lookup_percpu_elem(&cpu_sys, &zero, cpu);
+	if (!cs)
+		return 1;
+	cs->syscall = c.calls;
+	cs->sysread = c.reads;
+	cs->syswrite = c.writes;
+	return 0;
+}
+
+/*
+ * Before cpu:N:sys is read (this provider shares cpu_sys's map): its
+ * system-call counts, each CPU's sum of this provider's own.  Counting
+ * them again at every system call would touch a second map there.
+ */
+SEC("syscall")
+int refresh_cpu_sys(void *ctx)
+{
+	bpf_loop(kstat_nr_cpus, sum_cpu, NULL, 0);
 	return 0;
 }
 

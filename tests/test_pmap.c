@@ -683,3 +683,21 @@ Test(pmap, a_tracked_map_is_read_only_after_its_keys_change)
 	cr_expect_str_eq(err, "map ktrack_child: ktrack/ktrack_child is kstat.tracked: only its "
 			      "own provider writes its keys");
 }
+
+Test(pmap, a_pin_of_a_map_the_provider_no_longer_has_is_removed_at_its_next_load)
+{
+	char gone[256], kept[256];
+	int fd;
+
+	/* what a map renamed in a newer version of the provider leaves */
+	ktest_stop(&fx);
+	snprintf(gone, sizeof(gone), "%s/ktest/renamed_since", test_pin_path());
+	snprintf(kept, sizeof(kept), "%s/ktest/ktest_keyed", test_pin_path());
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "renamed_since", 4, 8, 1, NULL);
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	cr_assert_eq(bpf_obj_pin(fd, gone), 0, "%s", strerror(errno));
+	close(fd);
+	ktest_start(&fx, false);
+	cr_expect_neq(access(gone, F_OK), 0, "the stray pin is gone");
+	cr_expect_eq(access(kept, F_OK), 0, "the provider's own pins stay");
+}

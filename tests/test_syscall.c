@@ -180,7 +180,8 @@ Test(syscall, both_off_by_default_and_kstatd_config_attaches_and_detaches_each)
 
 	chain = snap_chain_id(s);
 	set_provider("syscall", 1);
-	cr_expect_eq(read_u64(s, "kstatd", 0, "syscall", "programs"), 2);
+	cr_expect_eq(read_u64(s, "kstatd", 0, "syscall", "programs"), 3,
+		     "sys_enter, sys_exit and the refresh program of cpu:N:sys");
 	rare_calls(10);
 	cr_assert_geq(loader_sync(ld), 0);
 	cr_expect_geq(find_named(s, "syscall", "sched_get_priority_max", NULL), 0);

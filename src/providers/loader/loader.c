@@ -142,6 +142,7 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	provider_share_refresh(p, ld->provs, ld->nprovs, true);
 	return 0;
 }
 
@@ -242,6 +243,7 @@ static void loader_drop(struct loader *ld, struct provider *p)
 		provider_detach(p);
 		announce(ld, p);
 	}
+	provider_share_refresh(p, ld->provs, ld->nprovs, false);
 	provider_free(p);
 }
 
@@ -673,6 +675,8 @@ void loader_free(struct loader *ld)
 	for (size_t i = ld->nprovs; i-- > 0;) {
 		if (ld->provs[i]->attached)
 			provider_detach(ld->provs[i]);
+		/* its owners loaded before it */
+		provider_share_refresh(ld->provs[i], ld->provs, i, false);
 		provider_free(ld->provs[i]);
 	}
 	if (ld->cfg)

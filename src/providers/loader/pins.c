@@ -165,6 +165,42 @@ bool pins_is_kstat_map(const struct bpf_object *obj, const struct bpf_map *map)
 	return false;
 }
 
+/* Is there a map of obj that pins_reuse() pins, called name? */
+static bool pinned_by(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *map;
+	char why[128];
+
+	bpf_object__for_each_map(map, obj)
+		if (strcmp(bpf_map__name(map), name) == 0 && pins_is_kstat_map(obj, map) &&
+		    !schema_shared(bpf_object__btf(obj), map, why, sizeof(why)))
+			return true;
+	return false;
+}
+
+/*
+ * Pins under dir of maps the provider no longer has (renamed or gone in
+ * a newer version): nothing would ever read or free them.
+ */
+static void remove_orphans(struct bpf_object *obj, const char *name, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || pinned_by(obj, de->d_name))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (unlink(path) == 0)
+			log_info("%s: removed %s: the provider has no such map now", name, path);
+	}
+	closedir(d);
+}
+
 /* Re-use the pins of a provider's kstat maps; replace those that no longer fit */
 int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
 {
@@ -210,6 +246,7 @@ int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
 		if (unlink(path))
 			return -errno;
 	}
+	remove_orphans(obj, name, dir);
 	return 0;
 }
 

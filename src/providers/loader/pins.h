@@ -23,7 +23,8 @@ int pins_take(const char *pin_path, bool reset, int *name_fd);
 /*
  * Point obj's kstat maps at their pins in dir, reusing the compatible
  * ones and removing those whose layout changed (logged, naming provider
- * name).  Call before bpf_object__load(); libbpf pins the rest at load.
+ * name), and the pins of maps obj no longer has.  Call before
+ * bpf_object__load(); libbpf pins the rest at load.
  */
 int pins_reuse(struct bpf_object *obj, const char *name, const char *dir);
 /* Remove dir and every pin below it. */

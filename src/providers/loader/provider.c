@@ -113,6 +113,38 @@ static int share_maps(const struct provider_env *env, struct provider *p, char *
 	return 0;
 }
 
+void provider_share_refresh(struct provider *p, struct provider *const *loaded, size_t n, bool add)
+{
+	struct bpf_map *map;
+
+	if (!p->refresh)
+		return;
+	bpf_object__for_each_map(map, p->obj) {
+		char target[96], *slash;
+
+		if (!schema_shared(bpf_object__btf(p->obj), map, target, sizeof(target)))
+			continue;
+		slash = strchr(target, '/');
+		*slash++ = '\0';
+		for (size_t i = 0; i < n; i++) {
+			if (loaded[i] == p || strcmp(loaded[i]->name, target) != 0)
+				continue;
+			for (size_t j = 0; j < loaded[i]->npmaps; j++) {
+				struct pmap *pm = loaded[i]->pmaps[j];
+
+				if (strcmp(pmap_schema(pm)->map_name, slash) != 0)
+					continue;
+				if (!add)
+					pmap_remove_sharer(pm, p->refresh);
+				else if (pmap_add_sharer(pm, p->name, p->refresh, p->attached))
+					log_warn("%s: map %s/%s has too many sharers: the refresh "
+						 "programs of this one do not run before its reads",
+						 p->name, target, slash);
+			}
+		}
+	}
+}
+
 /* Programs whose tracepoint this kernel lacks are left out, with a note */
 static void skip_missing_tracepoints(struct provider *p, const struct btf *vmlinux)
 {

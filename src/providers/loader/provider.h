@@ -111,4 +111,12 @@ void provider_free(struct provider *p);
 /* provider_self.c: kstatd:0:<provider>, what a provider costs and holds */
 int provider_self_create(struct provider *p);
 
+/*
+ * p's refresh programs run before each read of the maps it shares from
+ * providers among loaded (KSTAT_SHARED: the statistics it fills there),
+ * while it is attached: add registers them with those maps, !add takes
+ * them back before p goes.
+ */
+void provider_share_refresh(struct provider *p, struct provider *const *loaded, size_t n, bool add);
+
 #endif /* __KSTATD_PROVIDER_H */

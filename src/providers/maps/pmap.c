@@ -79,10 +79,29 @@ out:
 	return err;
 }
 
+/*
+ * The map's refresh programs, then those of the attached providers that
+ * share it.  A sharer's failing run leaves its own statistics old (it is
+ * logged): the map's others are served all the same.
+ */
+static int run_refresh(struct pmap *pm, uint64_t gen)
+{
+	int err = pm->refresh ? refresh_run(pm->refresh, gen) : 0;
+
+	if (err)
+		return err;
+	pthread_mutex_lock(&pm->sh_lock);
+	for (size_t i = 0; i < pm->nsharers; i++)
+		if (pm->sharers[i].on)
+			(void)refresh_run(pm->sharers[i].r, gen);
+	pthread_mutex_unlock(&pm->sh_lock);
+	return 0;
+}
+
 static int inst_update(kstat_t *ksp, int rw)
 {
 	struct inst *in = ksp->ks_private;
-	const struct pmap *pm = in->pm;
+	struct pmap *pm = in->pm;
 	unsigned char stackbuf[STACK_VALUES], *buf = stackbuf;
 	unsigned char key[8];
 	uint64_t now;
@@ -100,7 +119,7 @@ static int inst_update(kstat_t *ksp, int rw)
 	 * after the copy; a clock read later would count past that.
 	 */
 	now = (uint64_t)snap_now();
-	if (pm->refresh && (err = -refresh_run(pm->refresh, 0)))
+	if ((err = -run_refresh(pm, 0)))
 		goto out_free;
 	if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags))
 		err = errno == ENOENT ? ENXIO : errno; /* the entry went: so does the kstat */
@@ -354,7 +373,7 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 	pthread_mutex_lock(&pm->lock);
 	if (pm->ninst == 0)
 		goto out_unlock;
-	if (pm->refresh && (err = refresh_run(pm->refresh, gen)))
+	if ((err = run_refresh(pm, gen)))
 		goto out_unlock;
 	if (pm->sc->instance != SI_KEY) {
 		unsigned char key[8];
@@ -983,6 +1002,38 @@ void pmap_set_refresh(struct pmap *pm, struct refresh *r)
 	pm->refresh = r;
 }
 
+int pmap_add_sharer(struct pmap *pm, const char *prov, struct refresh *r, bool attached)
+{
+	struct pmap_sharer *sh;
+	int err = 0;
+
+	pthread_mutex_lock(&pm->sh_lock);
+	if (pm->nsharers == PMAP_MAX_SHARERS) {
+		err = -ENOSPC;
+	} else {
+		sh = &pm->sharers[pm->nsharers++];
+		sh->r = r;
+		sh->on = attached;
+		snprintf(sh->prov, sizeof(sh->prov), "%s", prov);
+	}
+	pthread_mutex_unlock(&pm->sh_lock);
+	return err;
+}
+
+void pmap_remove_sharer(struct pmap *pm, const struct refresh *r)
+{
+	pthread_mutex_lock(&pm->sh_lock);
+	for (size_t i = 0; i < pm->nsharers; i++) {
+		if (pm->sharers[i].r != r)
+			continue;
+		memmove(&pm->sharers[i], &pm->sharers[i + 1],
+			(pm->nsharers - i - 1) * sizeof(pm->sharers[0]));
+		pm->nsharers--;
+		break;
+	}
+	pthread_mutex_unlock(&pm->sh_lock);
+}
+
 uint32_t pmap_count(const struct pmap *pm)
 {
 	return (uint32_t)__atomic_load_n(&pm->ninst, __ATOMIC_RELAXED);
@@ -1009,6 +1060,12 @@ static enum snap_kind snap_kind_of(enum schema_kind kind)
 void pmap_set_attached(struct pmap *pm, const char *provider, bool attached)
 {
 	const struct schema *sc = pm->sc;
+
+	pthread_mutex_lock(&pm->sh_lock);
+	for (size_t i = 0; i < pm->nsharers; i++)
+		if (strcmp(pm->sharers[i].prov, provider) == 0)
+			pm->sharers[i].on = attached;
+	pthread_mutex_unlock(&pm->sh_lock);
 
 	/* KSTAT_FROM statistics are single counters or gauges (the schema says so) */
 	for (uint32_t i = 0, rec = 0; pm->meta && i < sc->nstats; rec += sc->stats[i++].nelem)
@@ -1079,6 +1136,7 @@ struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info 
 		return NULL;
 	}
 	pthread_mutex_init(&pm->lock, NULL);
+	pthread_mutex_init(&pm->sh_lock, NULL);
 	pm->src.collect = pmap_collect;
 	snap_source_add(s, &pm->src);
 	return pm;
@@ -1103,6 +1161,7 @@ void pmap_free(struct pmap *pm)
 	}
 	snap_source_remove(pm->snap, &pm->src);
 	pthread_mutex_destroy(&pm->lock);
+	pthread_mutex_destroy(&pm->sh_lock);
 	free(pm->tab);
 	free(pm->keys);
 	free(pm->vals);

@@ -66,6 +66,14 @@ int pmap_close_open(struct pmap *pm);
 
 /* Run the refresh programs r (src/providers/maps/refresh.h) before each read of this map. */
 void pmap_set_refresh(struct pmap *pm, struct refresh *r);
+/*
+ * Provider prov shares this map (KSTAT_SHARED): its refresh programs r
+ * run after the map's own before each read, while prov is attached
+ * (pmap_set_attached).  -ENOSPC beyond PMAP_MAX_SHARERS.
+ */
+int pmap_add_sharer(struct pmap *pm, const char *prov, struct refresh *r, bool attached);
+/* r's provider is going: r runs no more */
+void pmap_remove_sharer(struct pmap *pm, const struct refresh *r);
 
 /* Number of kstats currently served */
 uint32_t pmap_count(const struct pmap *pm);

@@ -22,6 +22,14 @@ struct inst {
 };
 
 #define PMAP_SAID_MAX 64
+#define PMAP_MAX_SHARERS 8
+
+/* A provider that shares the map, and its refresh programs */
+struct pmap_sharer {
+	struct refresh *r;
+	char prov[KSTAT_STRLEN];
+	bool on; /* attached: its programs write the map, its refresh runs */
+};
 
 struct pmap {
 	struct snap_source src; /* first: the engine hands it back to collect() */
@@ -48,11 +56,14 @@ struct pmap {
 	size_t cap;
 	struct inst **hint;      /* the instance of each entry of the last batch */
 	struct refresh *refresh; /* the provider's refresh programs, run before a read */
-	bool was_present;        /* at the last reconcile */
-	hrtime_t scan_ns;        /* the last reconcile's reading of every key */
-	hrtime_t paced_until;    /* info.sync_pace: no reconcile of a present map before */
-	uint64_t keys_gen_seen;  /* info.keys_gen when the last reconcile read the keys */
-	bool keys_current;       /* and it made a kstat of every entry that needed one */
+	pthread_mutex_t sh_lock; /* the sharers (taken after pm->lock or a kstat's, alone) */
+	struct pmap_sharer sharers[PMAP_MAX_SHARERS];
+	size_t nsharers;
+	bool was_present;       /* at the last reconcile */
+	hrtime_t scan_ns;       /* the last reconcile's reading of every key */
+	hrtime_t paced_until;   /* info.sync_pace: no reconcile of a present map before */
+	uint64_t keys_gen_seen; /* info.keys_gen when the last reconcile read the keys */
+	bool keys_current;      /* and it made a kstat of every entry that needed one */
 };
 
 /* One CPU's copy of a per-CPU value, as the kernel lays them out */
