@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,39 +86,46 @@ static __u32 prov_bss(const char *prov, struct bpf_map_info *info)
 	return found;
 }
 
-/* Add 1 to kstat_keys_gen in prov's .bss, found through the map's own BTF */
+/*
+ * Add 1 to kstat_keys_gen in prov's .bss, found through the map's own BTF:
+ * atomically, on the .bss mapped writable, as programs may move it too
+ */
 static int bump_keys_gen(const char *prov)
 {
 	struct bpf_map_info info = {};
-	__u32 id = prov_bss(prov, &info), zero = 0;
+	__u32 id = prov_bss(prov, &info);
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *sec;
+	size_t len = 0;
 	struct btf *btf;
-	char *val = NULL;
+	void *base = MAP_FAILED;
 	int fd = -1, ret = -1;
 
 	if (!id || !info.btf_id || !(btf = btf__load_from_kernel_by_id(info.btf_id))) {
 		errno = ENOENT;
 		return -1;
 	}
+	len = ((size_t)info.value_size + 4095) & ~(size_t)4095;
 	sec = btf__type_by_id(btf, info.btf_value_type_id);
 	if (!sec || !btf_is_datasec(sec) || (fd = bpf_map_get_fd_by_id(id)) < 0 ||
-	    !(val = malloc(info.value_size)) || bpf_map_lookup_elem(fd, &zero, val))
+	    (base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
 		goto out;
 	vs = btf_var_secinfos(sec);
+	errno = ENOENT;
 	for (int i = 0; i < btf_vlen(sec); i++) {
 		const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
 
 		if (strcmp(btf__name_by_offset(btf, var->name_off), "kstat_keys_gen") == 0 &&
 		    vs[i].offset + sizeof(uint64_t) <= info.value_size) {
-			(*(uint64_t *)(val + vs[i].offset))++;
-			ret = bpf_map_update_elem(fd, &zero, val, BPF_ANY);
-			goto out;
+			__atomic_fetch_add((uint64_t *)((char *)base + vs[i].offset), 1,
+					   __ATOMIC_SEQ_CST);
+			ret = 0;
+			break;
 		}
 	}
-	errno = ENOENT;
 out:
-	free(val);
+	if (base != MAP_FAILED)
+		munmap(base, len);
 	if (fd >= 0)
 		close(fd);
 	btf__free(btf);

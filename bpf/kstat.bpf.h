@@ -70,9 +70,22 @@ __u64 kstat_map_drops SEC(".bss");
  * Goes up after every insertion into and deletion from a keyed map made by
  * the helpers below.  kstatd reads it from the object's .bss: a
  * KSTAT_TRACKED map whose keys did not change is not read key by key at a
- * sync.  A userspace writer of such a map adds 1 after its change.
+ * sync.  A userspace writer of such a map adds 1 after its change, with an
+ * atomic add on the .bss mapped writable (docs/providers.md).
  */
 __u64 kstat_keys_gen SEC(".bss");
+
+/*
+ * After the change: a fetching atomic is fully ordered under every JIT
+ * (a plain atomic add is relaxed on arm64), so whoever sees the new count
+ * sees the key.  The empty asm keeps clang from dropping the fetch.
+ */
+static __always_inline void kstat_keys_changed(void)
+{
+	__u64 old = __sync_fetch_and_add(&kstat_keys_gen, 1);
+
+	asm volatile("" : : "r"(old));
+}
 
 /*
  * Look a key up, inserting init the first time it is seen; NULL (and a
@@ -90,9 +103,8 @@ static __always_inline void *kstat_lookup_or_init(void *map, const void *key, co
 		__sync_fetch_and_add(&kstat_map_drops, 1);
 		return NULL;
 	}
-	/* after the insertion: a sync that saw the old count saw no new key */
 	if (!err)
-		__sync_fetch_and_add(&kstat_keys_gen, 1);
+		kstat_keys_changed();
 	return bpf_map_lookup_elem(map, key);
 }
 
@@ -102,7 +114,7 @@ static __always_inline long kstat_delete_key(void *map, const void *key)
 	long err = bpf_map_delete_elem(map, key);
 
 	if (!err)
-		__sync_fetch_and_add(&kstat_keys_gen, 1);
+		kstat_keys_changed();
 	return err;
 }
 

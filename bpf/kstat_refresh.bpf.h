@@ -24,6 +24,14 @@
 #ifndef __KSTAT_REFRESH_BPF_H
 #define __KSTAT_REFRESH_BPF_H
 
+/*
+ * On a refresh program that fills only maps this provider shares from
+ * another (KSTAT_SHARED): it runs before reads of those, while this
+ * provider is attached, and not before reads of the provider's own maps,
+ * whose counters then count from their pin as any program's do.
+ */
+#define KSTAT_REFRESH_SHARED __attribute__((btf_decl_tag("kstat.refresh=shared")))
+
 /* A statistic this kernel does not keep: kstatd leaves it out of the kstat */
 #define KSTAT_ABSENT (~0ULL)
 #define KSTAT_ABSENT32 (~0U)

@@ -122,10 +122,27 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/*
+ * Each CPU's sums of calls when the refresh last ran.  cpu:N:sys gets
+ * what they grew by since, so that it never goes back: not when calls is
+ * replaced by a newer layout (its sums restart below these), nor when
+ * cpu_sys's map outlives this one.  Pinned, as calls is.
+ */
+struct summed {
+	__u64 calls, reads, writes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct summed);
+} summed SEC(".maps") KSTAT_PINNED;
+
 /* One CPU's calls, summed over the slots */
 struct cpu_calls {
 	__u32 cpu;
-	__u64 calls, reads, writes;
+	struct summed now;
 };
 
 static int add_slot(__u32 slot, struct cpu_calls *c)
@@ -134,13 +151,13 @@ static int add_slot(__u32 slot, struct cpu_calls *c)
 
 	if (!v)
 		return 1;
-	c->calls += v->calls;
+	c->now.calls += v->calls;
 	switch (rw_of(slot)) {
 	case RW_READ:
-		c->reads += v->calls;
+		c->now.reads += v->calls;
 		break;
 	case RW_WRITE:
-		c->writes += v->calls;
+		c->now.writes += v->calls;
 		break;
 	default:
 		break;
@@ -148,29 +165,41 @@ static int add_slot(__u32 slot, struct cpu_calls *c)
 	return 0;
 }
 
+/* What a sum grew by since it was last; all of it if it restarted from 0 */
+static __always_inline __u64 grown(__u64 now, __u64 *last)
+{
+	__u64 d = now >= *last ? now - *last : now;
+
+	*last = now;
+	return d;
+}
+
 static int sum_cpu(__u32 cpu, void *unused)
 {
 	struct cpu_calls c = { .cpu = cpu };
+	struct summed *last;
 	struct cpu_sys *cs;
 	__u32 zero = 0;
 
 	bpf_loop(SYSCALL_SLOTS, add_slot, &c, 0);
 	cs = bpf_map_lookup_percpu_elem(&cpu_sys, &zero, cpu);
-	if (!cs)
+	last = bpf_map_lookup_percpu_elem(&summed, &zero, cpu);
+	if (!cs || !last)
 		return 1;
-	cs->syscall = c.calls;
-	cs->sysread = c.reads;
-	cs->syswrite = c.writes;
+	cs->syscall += grown(c.now.calls, &last->calls);
+	cs->sysread += grown(c.now.reads, &last->reads);
+	cs->syswrite += grown(c.now.writes, &last->writes);
 	return 0;
 }
 
 /*
- * Before cpu:N:sys is read (this provider shares cpu_sys's map): its
- * system-call counts, each CPU's sum of this provider's own.  Counting
- * them again at every system call would touch a second map there.
+ * Before cpu:N:sys is read (this provider shares cpu_sys's map), while
+ * this provider is attached: its system-call counts grow by what this
+ * provider's own counts of each CPU grew by.  Counting them again at every
+ * system call would touch a second map there.
  */
 SEC("syscall")
-int refresh_cpu_sys(void *ctx)
+KSTAT_REFRESH_SHARED int refresh_cpu_sys(void *ctx)
 {
 	bpf_loop(kstat_nr_cpus, sum_cpu, NULL, 0);
 	return 0;

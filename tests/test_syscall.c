@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
@@ -56,6 +57,40 @@ static uint64_t cpu_sum(const char *stat)
 	for (int c = 0; c < ncpus; c++)
 		sum += read_u64(s, "cpu", c, "sys", stat);
 	return sum;
+}
+
+/* Every call syscall's programs counted, from its pinned map: its kstats go while it is detached */
+static uint64_t calls_counted(void)
+{
+	uint64_t *v = calloc((size_t)ncpus * 2, sizeof(*v)), sum = 0;
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/syscall/calls", test_pin_path());
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cr_assert(v);
+	for (uint32_t slot = 0; slot < SYSCALL_SLOTS; slot++) {
+		cr_assert_eq(bpf_map_lookup_elem(fd, &slot, v), 0);
+		for (int c = 0; c < ncpus; c++)
+			sum += v[2 * c]; /* struct sys_calls: calls, bytes */
+	}
+	close(fd);
+	free(v);
+	return sum;
+}
+
+static hrtime_t crtime_of(const char *module, const char *name)
+{
+	uint_t n;
+	kstat_t *h = read_headers(s, &n);
+	hrtime_t t = -1;
+
+	for (uint_t i = 0; i < n; i++)
+		if (strcmp(h[i].ks_module, module) == 0 && strcmp(h[i].ks_name, name) == 0)
+			t = h[i].ks_crtime;
+	free(h);
+	return t;
 }
 
 /* kstats of module; with ia32, those of a 32-bit task's calls only */
@@ -97,6 +132,13 @@ static void rare_calls(int n)
 {
 	for (int i = 0; i < n; i++)
 		(void)syscall(SYS_sched_get_priority_max, -12345);
+}
+
+/* Calls no other test makes: tests run side by side, and each one's programs see them all */
+static void other_calls(int n)
+{
+	for (int i = 0; i < n; i++)
+		(void)syscall(SYS_sched_get_priority_min, -12345);
 }
 
 /* A thread whose system calls are exactly those of its rounds */
@@ -174,9 +216,10 @@ Test(syscall, both_off_by_default_and_kstatd_config_attaches_and_detaches_each)
 	cr_expect_eq(read_u64(s, "kstatd", 0, "config", "syscall_time"), 0);
 	cr_expect_eq(count_module("syscall", false), 0, "no kstats while detached");
 	cr_expect_eq(count_module("syscall_time", false), 0);
-	before = cpu_sum("syscall");
+	before = calls_counted();
 	rare_calls(1000);
-	cr_expect_eq(cpu_sum("syscall"), before, "nothing counts system calls while detached");
+	cr_expect_eq(calls_counted(), before, "no program counts system calls while detached");
+	before = cpu_sum("syscall");
 
 	chain = snap_chain_id(s);
 	set_provider("syscall", 1);
@@ -206,9 +249,14 @@ Test(syscall, both_off_by_default_and_kstatd_config_attaches_and_detaches_each)
 	set_provider("syscall_time", 0);
 	cr_expect_eq(count_module("syscall", false), 0, "their kstats went with them");
 	cr_expect_eq(count_module("syscall_time", false), 0);
-	before = cpu_sum("syscall");
+	before = calls_counted();
 	rare_calls(1000);
-	cr_expect_eq(cpu_sum("syscall"), before);
+	cr_expect_eq(calls_counted(), before, "nor once detached again");
+
+	/* made again at the attach, from the pinned counts: they began with the pin */
+	set_provider("syscall", 1);
+	cr_expect_gt(crtime_of("syscall", "sched_get_priority_max"), (hrtime_t)1000000000,
+		     "not at boot: a refresh of cpu_sys's map makes no copy of the kernel's books");
 }
 
 Test(syscall, n_calls_show_exactly_n_more_in_their_kstat_and_at_least_n_in_cpu_sys)
@@ -380,4 +428,31 @@ Test(syscall, a_filter_on_another_process_times_nothing_of_ours)
 	t1 = read_timer("sched_get_priority_max");
 	write_stat(s, "syscall", 0, "filter", "tgid", 0);
 	cr_expect_eq(t1.num_events, t0.num_events, "none of our 5000 calls");
+}
+
+Test(syscall, cpu_sys_counts_never_go_back_when_the_per_call_counts_restart)
+{
+	uint64_t *zero = calloc((size_t)ncpus * 2, sizeof(*zero)), before, after;
+	char path[256];
+	int fd;
+
+	cr_assert(zero);
+	set_provider("syscall", 1);
+	other_calls(N);
+	before = cpu_sum("syscall");
+	/* what a newer layout of the map, replaced at a restart, starts from */
+	snprintf(path, sizeof(path), "%s/syscall/calls", test_pin_path());
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	for (uint32_t slot = 0; slot < SYSCALL_SLOTS; slot++)
+		cr_assert_eq(bpf_map_update_elem(fd, &slot, zero, BPF_EXIST), 0);
+	close(fd);
+	free(zero);
+	/* the refresh runs once as a provider loads, before its programs count */
+	cr_expect_geq(cpu_sum("syscall"), before, "read right after the restart");
+	other_calls(N);
+	after = cpu_sum("syscall");
+	fprintf(stderr, "cpu:N:sys syscall %llu before the restart of the counts, %llu after\n",
+		(unsigned long long)before, (unsigned long long)after);
+	cr_expect_geq(after, before + N, "it grew by the calls made since, from where it was");
 }

@@ -26,7 +26,8 @@
 #include "cpu_stat_raw.h"
 #include "os/cpus.h"
 #include "os/log.h"
-#include "providers/maps/refresh.h"
+#include "providers/maps/pmap.h"
+#include "providers/maps/schema.h"
 #include "engine/snapshot.h"
 #include "unix_sysinfo.h"
 
@@ -93,7 +94,7 @@ struct cs_cpu {
 struct cpu_stat_src {
 	struct snap_source src; /* first: the engine hands it back to collect() */
 	struct snap *snap;
-	struct refresh *refresh;
+	struct pmap *books; /* cpu_sys's map: its refresh fills both maps read here */
 	int fd[CS_NMAPS];
 	size_t stride[CS_NMAPS]; /* one CPU's copy of a value */
 	long moff[CS_NFIELDS];   /* member offsets in their value; -1: not in the map */
@@ -130,7 +131,7 @@ static int read_books(struct cpu_stat_src *cs, uint64_t gen, unsigned char **val
 	uint32_t zero = 0;
 	int err;
 
-	if (cs->refresh && (err = refresh_run(cs->refresh, gen)))
+	if (cs->books && (err = pmap_refresh(cs->books, gen)))
 		return err;
 	for (int m = 0; m < CS_NMAPS; m++)
 		if (bpf_map_lookup_elem(cs->fd[m], &zero, vals[m]))
@@ -222,8 +223,8 @@ static int sysinfo_sample(void *ctx, uint64_t *queued, uint64_t *iowait)
 
 	if (!v)
 		return -ENOMEM;
-	if (cs->refresh)
-		err = refresh_run(cs->refresh, 0);
+	if (cs->books)
+		err = pmap_refresh(cs->books, 0);
 	if (!err && bpf_map_lookup_elem(cs->fd[CS_SYS], &zero, v))
 		err = -errno;
 	for (int cpu = 0; !err && cpu < cs->ncpus; cpu++) {
@@ -397,9 +398,11 @@ err_close:
 	return NULL;
 }
 
-static void cs_use_refresh(void *priv, struct refresh *r)
+static void cs_use_pmaps(void *priv, struct pmap *const *pmaps, size_t n)
 {
-	((struct cpu_stat_src *)priv)->refresh = r;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(pmap_schema(pmaps[i])->map_name, "cpu_sys") == 0)
+			((struct cpu_stat_src *)priv)->books = pmaps[i];
 }
 
 static uint32_t cs_count(void *priv)
@@ -417,7 +420,7 @@ static uint32_t cs_count(void *priv)
 
 const struct provider_ext cpu_stat_ext = {
 	.open = cs_open,
-	.use_refresh = cs_use_refresh,
+	.use_pmaps = cs_use_pmaps,
 	.sync = cs_sync,
 	.close = cs_close,
 	.count = cs_count,

@@ -38,10 +38,9 @@ static const char *const stacking_drivers[] = { "dm", "md", "loop", "bcache", "d
  * devices without a driver link, and its fallback.
  */
 static const char *const disk_modules[] = {
-	"vd",     "xdf",    "dm",       "md",   "loop",  "bcache",   "drbd", "sd",
-	"sr",     "nvme",   "mmcblk",   "zram", "nbd",   "ram",      "rbd",  "nd_pmem",
-	"pmem",   "nullb",  "null_blk", "ubd",  "ublkb", "ublk",     "hd",   "xvd",
-	"blkdev", "aoeblk", "floppy",   "fd",   "sx8",   "mtdblock",
+	"vd",       "xdf",    "dm",    "md",   "loop", "bcache", "drbd",    "sd",   "sr",
+	"nvme",     "mmcblk", "zram",  "nbd",  "ram",  "rbd",    "nd_pmem", "pmem", "nullb",
+	"null_blk", "ubd",    "ublkb", "ublk", "xvd",  "blkdev", "aoeblk",  "sx8",  "mtdblock",
 };
 
 const char *const *disk_dev_modules(size_t *n)

@@ -10,12 +10,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 
 struct snap;
 struct snap_stat_meta;
 struct bpf_object;
 struct btf;
-struct refresh;
+struct pmap;
 
 struct provider_ext {
 	/*
@@ -27,10 +28,12 @@ struct provider_ext {
 	/* After the object is loaded: private state, or NULL with errno */
 	void *(*open)(struct snap *s, struct bpf_object *obj);
 	/*
-	 * Right after open: the provider's refresh programs (src/refresh.h),
-	 * to run before reading maps they fill, or NULL; may be NULL
+	 * Right after open: the provider's maps as kstats, whose
+	 * pmap_refresh() (src/providers/maps/pmap.h) runs the refresh
+	 * programs that fill them, the provider's and those of the providers
+	 * sharing them; may be NULL
 	 */
-	void (*use_refresh)(void *priv, struct refresh *r);
+	void (*use_pmaps)(void *priv, struct pmap *const *pmaps, size_t n);
 	/*
 	 * At each sync, after the programs were attached or detached: bring
 	 * the kstats in step.  Returns the kstats created plus deleted, or

@@ -142,7 +142,10 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* p fills maps it shares, and a drop-in owner loaded again is filled by its sharers */
 	provider_share_refresh(p, ld->provs, ld->nprovs, true);
+	for (size_t i = 0; i + 1 < ld->nprovs; i++)
+		provider_share_refresh(ld->provs[i], &p, 1, true);
 	return 0;
 }
 

@@ -178,11 +178,7 @@ static bool pinned_by(struct bpf_object *obj, const char *name)
 	return false;
 }
 
-/*
- * Pins under dir of maps the provider no longer has (renamed or gone in
- * a newer version): nothing would ever read or free them.
- */
-static void remove_orphans(struct bpf_object *obj, const char *name, const char *dir)
+void pins_remove_orphans(struct bpf_object *obj, const char *name, const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -246,7 +242,6 @@ int pins_reuse(struct bpf_object *obj, const char *name, const char *dir)
 		if (unlink(path))
 			return -errno;
 	}
-	remove_orphans(obj, name, dir);
 	return 0;
 }
 

@@ -23,10 +23,15 @@ int pins_take(const char *pin_path, bool reset, int *name_fd);
 /*
  * Point obj's kstat maps at their pins in dir, reusing the compatible
  * ones and removing those whose layout changed (logged, naming provider
- * name), and the pins of maps obj no longer has.  Call before
- * bpf_object__load(); libbpf pins the rest at load.
+ * name).  Call before bpf_object__load(); libbpf pins the rest at load.
  */
 int pins_reuse(struct bpf_object *obj, const char *name, const char *dir);
+/*
+ * Once obj loaded: remove the pins under dir of maps it does not have
+ * (renamed or gone in a newer version of provider name), which nothing
+ * would ever read or free.  Logged.
+ */
+void pins_remove_orphans(struct bpf_object *obj, const char *name, const char *dir);
 /* Remove dir and every pin below it. */
 int pins_remove(const char *dir);
 /*

@@ -117,7 +117,7 @@ void provider_share_refresh(struct provider *p, struct provider *const *loaded, 
 {
 	struct bpf_map *map;
 
-	if (!p->refresh)
+	if (!p->refresh_shared)
 		return;
 	bpf_object__for_each_map(map, p->obj) {
 		char target[96], *slash;
@@ -135,8 +135,9 @@ void provider_share_refresh(struct provider *p, struct provider *const *loaded, 
 				if (strcmp(pmap_schema(pm)->map_name, slash) != 0)
 					continue;
 				if (!add)
-					pmap_remove_sharer(pm, p->refresh);
-				else if (pmap_add_sharer(pm, p->name, p->refresh, p->attached))
+					pmap_remove_sharer(pm, p->refresh_shared);
+				else if (pmap_add_sharer(pm, p->name, p->refresh_shared,
+							 p->attached))
 					log_warn("%s: map %s/%s has too many sharers: the refresh "
 						 "programs of this one do not run before its reads",
 						 p->name, target, slash);
@@ -231,6 +232,7 @@ void provider_free(struct provider *p)
 	for (size_t i = 0; i < p->npmaps; i++)
 		pmap_free(p->pmaps[i]);
 	refresh_free(p->refresh);
+	refresh_free(p->refresh_shared);
 	free(p->links);
 	free(p->pmaps);
 	if (p->bss)
@@ -436,7 +438,9 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 			 strerror(-ret));
 		goto err_unpin;
 	}
-	ret = refresh_new(p->obj, p->name, &p->refresh, err, errlen);
+	ret = refresh_new(p->obj, p->name, false, &p->refresh, err, errlen);
+	if (!ret)
+		ret = refresh_new(p->obj, p->name, true, &p->refresh_shared, err, errlen);
 	if (ret)
 		return ret;
 	p->pmaps = calloc(nmaps ? nmaps : 1, sizeof(*p->pmaps));
@@ -488,8 +492,10 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto err_unpin;
 	}
-	if (p->ext && p->ext->use_refresh)
-		p->ext->use_refresh(p->ext_priv, p->refresh);
+	if (p->ext && p->ext->use_pmaps)
+		p->ext->use_pmaps(p->ext_priv, p->pmaps, p->npmaps);
+	if (env->pin_path)
+		pins_remove_orphans(p->obj, p->name, dir);
 	return 0;
 
 err_unpin:

@@ -52,8 +52,9 @@ struct provider {
 	struct bpf_link **links;
 	size_t nlinks;
 	struct refresh *refresh; /* its refresh programs (providers/maps/refresh.h), or NULL */
-	bool attached;           /* the sync thread's view */
-	bool want;               /* the loader's, under its lock */
+	struct refresh *refresh_shared;    /* those for maps it shares (KSTAT_REFRESH_SHARED) */
+	bool attached;                     /* the sync thread's view */
+	bool want;                         /* the loader's, under its lock */
 	const volatile uint64_t *drops;    /* kstat_map_drops in the mmapped .bss */
 	const volatile uint64_t *keys_gen; /* kstat_keys_gen there */
 	void *bss;

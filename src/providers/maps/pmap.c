@@ -80,11 +80,10 @@ out:
 }
 
 /*
- * The map's refresh programs, then those of the attached providers that
- * share it.  A sharer's failing run leaves its own statistics old (it is
- * logged): the map's others are served all the same.
+ * A sharer's failing run leaves its own statistics old (it is logged):
+ * the map's others are served all the same.
  */
-static int run_refresh(struct pmap *pm, uint64_t gen)
+int pmap_refresh(struct pmap *pm, uint64_t gen)
 {
 	int err = pm->refresh ? refresh_run(pm->refresh, gen) : 0;
 
@@ -119,7 +118,7 @@ static int inst_update(kstat_t *ksp, int rw)
 	 * after the copy; a clock read later would count past that.
 	 */
 	now = (uint64_t)snap_now();
-	if ((err = -run_refresh(pm, 0)))
+	if ((err = -pmap_refresh(pm, 0)))
 		goto out_free;
 	if (bpf_map_lookup_elem_flags(pm->info.fd, key, buf, pm->lookup_flags))
 		err = errno == ENOENT ? ENXIO : errno; /* the entry went: so does the kstat */
@@ -373,7 +372,7 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 	pthread_mutex_lock(&pm->lock);
 	if (pm->ninst == 0)
 		goto out_unlock;
-	if ((err = run_refresh(pm, gen)))
+	if ((err = pmap_refresh(pm, gen)))
 		goto out_unlock;
 	if (pm->sc->instance != SI_KEY) {
 		unsigned char key[8];
@@ -780,6 +779,12 @@ static int io_close(struct pmap *pm, bool commit)
 	return err;
 }
 
+/* The BPF side's fetching add is fully ordered: a count read here comes after its key */
+static uint64_t keys_gen_now(const struct pmap *pm)
+{
+	return __atomic_load_n(pm->info.keys_gen, __ATOMIC_ACQUIRE);
+}
+
 static int reconcile(struct pmap *pm, bool present)
 {
 	struct pending *add = NULL;
@@ -804,7 +809,7 @@ static int reconcile(struct pmap *pm, bool present)
 		hrtime_t t0 = snap_now();
 
 		/* before the keys: a change after this read moves it again */
-		keys_gen = pm->info.keys_gen ? *pm->info.keys_gen : 0;
+		keys_gen = pm->info.keys_gen ? keys_gen_now(pm) : 0;
 
 		err = keyed_pending(pm, &add, &nadd);
 		pm->scan_ns = snap_now() - t0;
@@ -924,7 +929,7 @@ out_free:
  */
 static bool keys_unchanged(const struct pmap *pm)
 {
-	return pm->info.keys_gen && pm->keys_current && *pm->info.keys_gen == pm->keys_gen_seen;
+	return pm->info.keys_gen && pm->keys_current && keys_gen_now(pm) == pm->keys_gen_seen;
 }
 
 /*

@@ -74,6 +74,12 @@ void pmap_set_refresh(struct pmap *pm, struct refresh *r);
 int pmap_add_sharer(struct pmap *pm, const char *prov, struct refresh *r, bool attached);
 /* r's provider is going: r runs no more */
 void pmap_remove_sharer(struct pmap *pm, const struct refresh *r);
+/*
+ * Run the map's refresh programs, then those of the attached providers
+ * that share it, unless they ran already for walk generation gen (0:
+ * always).  0, or -errno when the map's own fail: its numbers are old.
+ */
+int pmap_refresh(struct pmap *pm, uint64_t gen);
 
 /* Number of kstats currently served */
 uint32_t pmap_count(const struct pmap *pm);

@@ -13,12 +13,15 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "os/log.h"
 #include "pmap.h"
 #include "refresh.h"
 #include "schema.h"
+
+#define SHARED_TAG "kstat.refresh=shared" /* KSTAT_REFRESH_SHARED */
 
 struct refresh {
 	char prov[64];
@@ -47,8 +50,35 @@ static int run_one(int fd, int *retval)
 	return 0;
 }
 
-int refresh_new(struct bpf_object *obj, const char *prov, struct refresh **out, char *err,
-		size_t errlen)
+/* Does the function of prog carry KSTAT_REFRESH_SHARED? */
+static bool tagged_shared(const struct bpf_object *obj, const struct bpf_program *prog)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	int fn = btf ? btf__find_by_name_kind(btf, bpf_program__name(prog), BTF_KIND_FUNC) : -1;
+	__u32 n = btf ? btf__type_cnt(btf) : 0;
+
+	for (__u32 id = 1; fn > 0 && id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *name;
+
+		if (!btf_is_decl_tag(t) || t->type != (__u32)fn)
+			continue;
+		name = btf__name_by_offset(btf, t->name_off);
+		if (name && strcmp(name, SHARED_TAG) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A refresh program of the set refresh_new() makes: shared or the provider's own */
+static bool in_set(const struct bpf_object *obj, const struct bpf_program *prog, bool shared)
+{
+	return refresh_is_prog(prog) && bpf_program__fd(prog) >= 0 &&
+	       tagged_shared(obj, prog) == shared;
+}
+
+int refresh_new(struct bpf_object *obj, const char *prov, bool shared, struct refresh **out,
+		char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 	struct refresh *r;
@@ -56,7 +86,7 @@ int refresh_new(struct bpf_object *obj, const char *prov, struct refresh **out, 
 
 	*out = NULL;
 	bpf_object__for_each_program(prog, obj)
-		n += refresh_is_prog(prog) && bpf_program__fd(prog) >= 0;
+		n += in_set(obj, prog, shared);
 	if (n == 0)
 		return 0;
 	r = calloc(1, sizeof(*r));
@@ -74,7 +104,7 @@ int refresh_new(struct bpf_object *obj, const char *prov, struct refresh **out, 
 	bpf_object__for_each_program(prog, obj) {
 		int ret, rv = 0;
 
-		if (!refresh_is_prog(prog) || bpf_program__fd(prog) < 0)
+		if (!in_set(obj, prog, shared))
 			continue;
 		ret = run_one(bpf_program__fd(prog), &rv);
 		if (ret || rv) {
