@@ -50,9 +50,11 @@ def meminfo(d):
 
 
 def counter(d, *path):
+    """A copied counter file's words; None if the copy is missing or empty
+    (the device went while it was copied: other suites tear theirs down)"""
     try:
         with open(os.path.join(d, *path)) as f:
-            return f.read().split()
+            return f.read().split() or None
     except OSError:
         return None
 
