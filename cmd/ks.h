@@ -26,6 +26,7 @@
 struct ks_pattern {
 	const char *glob;
 	regex_t re;
+	size_t cost; /* of the regex: a bound of what regcomp built */
 	bool is_re;
 };
 

@@ -27,6 +27,14 @@ static bool ks_is_regex(const char *str)
  * this bound are refused instead; (x{255}){255} still fits.
  */
 #define KS_RE_MAX_COST 100000
+/*
+ * And what every pattern compiled at once may cost together: 32 operands
+ * of four patterns each, every one just under the bound, took more than
+ * 2 GB (found by tests/fuzz).
+ */
+#define KS_RE_MAX_LIVE (2 * KS_RE_MAX_COST)
+
+static size_t ks_re_live; /* the cost of the patterns compiled and not freed */
 
 /* What scanning an ERE found */
 struct ks_ere {
@@ -160,8 +168,8 @@ static void ks_ere_scan(const char **p, int depth, struct ks_ere *r)
 	r->nullable = any_nullable || seq_nullable;
 }
 
-/* Why regcomp should not see re, or NULL */
-static const char *ks_ere_refuse(const char *re)
+/* Why regcomp should not see re, or NULL with *cost set */
+static const char *ks_ere_refuse(const char *re, size_t *cost)
 {
 	struct ks_ere r = { .stacked = false };
 	size_t total = 0;
@@ -177,6 +185,9 @@ static const char *ks_ere_refuse(const char *re)
 		return "a repetition of a repetition (a**, a+{2}) is undefined in POSIX";
 	if (total > KS_RE_MAX_COST)
 		return "its repetitions would cost regcomp gigabytes";
+	if (ks_re_live + total > KS_RE_MAX_LIVE)
+		return "with the other patterns, its repetitions would cost regcomp gigabytes";
+	*cost = total;
 	return NULL;
 }
 
@@ -204,7 +215,7 @@ int ks_pattern_init(struct ks_pattern *p, const char *str)
 		perror("kstat: strndup");
 		return -1;
 	}
-	why = ks_ere_refuse(body);
+	why = ks_ere_refuse(body, &p->cost);
 	if (why) {
 		fprintf(stderr, "kstat: %s: %s\n", str, why);
 		free(body);
@@ -218,13 +229,16 @@ int ks_pattern_init(struct ks_pattern *p, const char *str)
 		return -1;
 	}
 	p->is_re = true;
+	ks_re_live += p->cost;
 	return 0;
 }
 
 void ks_pattern_fini(struct ks_pattern *p)
 {
-	if (p->is_re)
+	if (p->is_re) {
 		regfree(&p->re);
+		ks_re_live -= p->cost;
+	}
 	p->is_re = false;
 }
 

@@ -50,6 +50,9 @@ usage_error "a repetition of a repetition" "a repetition of a repetition .* unde
 usage_error "nested intervals past the bound" "would cost regcomp gigabytes" '/((a{255}){255}){2}/'
 usage_error "nested repetitions of what matches nothing" "would cost regcomp gigabytes" \
 	'/((((((((((((x*)+)+)+)+)+)+)+)+)+)+)+)+/'
+usage_error "patterns each under the bound, past it together" \
+	"with the other patterns, its repetitions would cost regcomp gigabytes" \
+	'/(a{255}){255}/:/(b{255}){255}/:/(c{255}){255}/:/(d{255}){255}/'
 usage_error "-w without =" "not module:instance:name:statistic=value" -w ktest:0:knobs:x
 usage_error "-w with three fields" "not module:instance:name:statistic=value" -w ktest:0:x=1
 usage_error "-w with five fields" "not module:instance:name:statistic=value" -w a:0:b:c:d=1
