@@ -933,7 +933,8 @@ static bool keys_unchanged(const struct pmap *pm)
 }
 
 /*
- * A sync must look at every entry to find the new and the gone, and for a
+ * A sync of a map that is not tracked (or whose keys changed) must look
+ * at every entry to find the new and the gone, and for a
  * map of 100k entries that is tens of milliseconds of the kernel's batch
  * lookup, twice a second: pacing keeps it to a share of a CPU, so that a
  * big map's new entries come later, not at that cost.  What is paced is
@@ -946,9 +947,8 @@ int pmap_reconcile(struct pmap *pm, bool present)
 	hrtime_t now = snap_now();
 	int ret;
 
-	if (present && pm->was_present && keys_unchanged(pm))
-		return 0;
-	if (pm->info.sync_pace && present && pm->was_present && now < pm->paced_until)
+	if (present && pm->was_present &&
+	    (keys_unchanged(pm) || (pm->info.sync_pace && now < pm->paced_until)))
 		return 0;
 	pm->scan_ns = 0;
 	ret = reconcile(pm, present);
