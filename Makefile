@@ -76,7 +76,9 @@ COMMON_SRCS := \
 	common/outbuf.c \
 	#
 OS_SRCS := \
+	src/os/bpf_apart.c \
 	src/os/cpus.c \
+	src/os/fdpass.c \
 	src/os/log.c \
 	src/os/mkdirs.c \
 	src/os/netns_enter.c \
@@ -176,6 +178,7 @@ TEST_BPF := \
 	krefresh \
 	krefresh_bad \
 	knetdev \
+	kattach \
 	#
 
 TEST_SUITES := \
@@ -207,6 +210,7 @@ TEST_SUITES := \
 	test_ksreport \
 	test_refresh \
 	test_cpu_info \
+	test_apart \
 	#
 
 # The kstat(1M) command, a client of libkstat

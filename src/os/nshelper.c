@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 #include "nshelper.h"
 
@@ -49,91 +50,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int helper_fd = -1;
 static pid_t helper_pid;
 
-static int io_full(int fd, void *buf, size_t len, bool out)
-{
-	char *b = buf;
-
-	while (len) {
-		ssize_t n = out ? send(fd, b, len, MSG_NOSIGNAL) : recv(fd, b, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n ? -errno : -EPIPE;
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* The answer, with fds passed on its first byte */
-static int send_answer(int fd, const struct nsh_answer *a, const int *fds)
-{
-	union {
-		char buf[CMSG_SPACE(NSH_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u = { 0 };
-	struct iovec iov = { (void *)a, sizeof(*a) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-	ssize_t n;
-
-	if (a->nfds) {
-		m.msg_control = u.buf;
-		m.msg_controllen = CMSG_SPACE(a->nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(a->nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, a->nfds * sizeof(int));
-	}
-	do
-		n = sendmsg(fd, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return io_full(fd, (char *)a + n, sizeof(*a) - (size_t)n, true);
-}
-
-/* The answer's header and the descriptors that came with it */
-static int recv_answer(int fd, struct nsh_answer *a, int *fds, size_t maxfds, size_t *nfds)
-{
-	union {
-		char buf[CMSG_SPACE(NSH_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { a, sizeof(*a) };
-	struct msghdr m = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
-
-	*nfds = 0;
-	do
-		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n ? -errno : -EPIPE;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		size_t k;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int got;
-
-			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*nfds < maxfds)
-				fds[(*nfds)++] = got;
-			else
-				close(got);
-		}
-	}
-	return io_full(fd, (char *)a + n, sizeof(*a) - (size_t)n, false);
-}
-
 /* In the helper: one answer per question, until kstatd closes its end */
 static void __attribute__((noreturn)) serve(void)
 {
@@ -143,7 +59,7 @@ static void __attribute__((noreturn)) serve(void)
 		int fds[NSH_MAX_FDS];
 		int err;
 
-		if (io_full(HELPER_FD, &q, sizeof(q), false))
+		if (fdpass_io(HELPER_FD, &q, sizeof(q), false))
 			_exit(0);
 		a.status = -EINVAL;
 		for (size_t i = 0; i < nops; i++)
@@ -151,7 +67,7 @@ static void __attribute__((noreturn)) serve(void)
 				a.status = ops[i].answer(q.arg, q.arg2, fds, &a.nfds);
 		if (a.status || a.nfds > NSH_MAX_FDS)
 			a.nfds = 0;
-		err = send_answer(HELPER_FD, &a, fds);
+		err = fdpass_send(HELPER_FD, &a, sizeof(a), fds, a.nfds);
 		for (uint32_t i = 0; i < a.nfds; i++)
 			close(fds[i]);
 		if (err)
@@ -207,7 +123,7 @@ static void __attribute__((noreturn)) helper_main(pid_t parent, int sock, int (*
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	(void)prctl(PR_SET_NAME, "kstatd-nshelper");
-	if (keep_privs() || io_full(HELPER_FD, &ready, 1, true))
+	if (keep_privs() || fdpass_io(HELPER_FD, &ready, 1, true))
 		_exit(1);
 	serve();
 }
@@ -255,7 +171,7 @@ int nshelper_start(int (*keep_privs)(void))
 	    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
 		err = -errno;
 	else
-		err = io_full(sv[0], &ready, 1, false); /* -EPIPE: it could not start */
+		err = fdpass_io(sv[0], &ready, 1, false); /* -EPIPE: it could not start */
 	pthread_mutex_lock(&lock);
 	helper_fd = sv[0];
 	helper_pid = pid;
@@ -284,9 +200,9 @@ int nshelper_call(uint32_t op, uint32_t arg, uint32_t arg2, int32_t *status, int
 	pthread_mutex_lock(&lock);
 	if (helper_fd < 0)
 		goto out;
-	err = io_full(helper_fd, &q, sizeof(q), true);
+	err = fdpass_io(helper_fd, &q, sizeof(q), true);
 	if (!err)
-		err = recv_answer(helper_fd, &a, fds, maxfds, nfds);
+		err = fdpass_recv(helper_fd, &a, sizeof(a), fds, maxfds, nfds);
 	if (!err && a.nfds != *nfds)
 		err = -EPROTO;
 	if (err) {

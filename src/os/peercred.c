@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 
 #include <linux/types.h>
 
+#include "bpf_apart.h"
+#include "log.h"
 #include "peercred.h"
 #include "peercred.skel.h"
 #include "peercred_rec.h"
@@ -18,15 +21,18 @@
 #define CAP_SYS_ADMIN_BIT 21
 
 struct peercred {
-	struct peercred_bpf *skel;
-	struct bpf_link *link;
-	pthread_mutex_t lock; /* target_ino is one global of the program */
-	uint64_t userns_ino;  /* kstatd's own */
+	struct peercred_bpf *skel; /* opened, loaded apart (bpf_apart.h) */
+	int prog_fd;
+	int link_fd;
+	struct peercred_bpf__bss *bss; /* mapped from the loaded .bss */
+	pthread_mutex_t lock;          /* target_ino is one global of the program */
+	uint64_t userns_ino;           /* kstatd's own */
 };
 
 struct peercred *peercred_open(void)
 {
 	struct peercred *pc;
+	char why[256];
 	struct stat st;
 	int err;
 
@@ -37,18 +43,35 @@ struct peercred *peercred_open(void)
 		return NULL;
 	pc->userns_ino = st.st_ino;
 	pthread_mutex_init(&pc->lock, NULL);
-	pc->skel = peercred_bpf__open_and_load();
+	pc->prog_fd = pc->link_fd = -1;
+	pc->skel = peercred_bpf__open();
 	if (!pc->skel) {
-		err = errno == ENOENT || errno == EINVAL ? EOPNOTSUPP : errno;
+		err = errno;
 		goto err_free;
 	}
-	pc->link = bpf_program__attach_iter(pc->skel->progs.handle_unix, NULL);
-	if (!pc->link) {
-		err = errno;
+	err = -bpf_apart_load(pc->skel->obj, NULL, NULL, &pc->prog_fd, why, sizeof(why));
+	if (err) {
+		log_dbg("peercred: %s", why);
+		err = err == ENOENT || err == EINVAL ? EOPNOTSUPP : err;
 		goto err_destroy_skel;
+	}
+	pc->bss = mmap(NULL, sizeof(*pc->bss), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(pc->skel->maps.bss), 0);
+	if (pc->bss == MAP_FAILED) {
+		err = errno;
+		goto err_close_prog;
+	}
+	pc->link_fd = bpf_apart_attach(pc->skel->progs.handle_unix, pc->prog_fd);
+	if (pc->link_fd < 0) {
+		err = -pc->link_fd;
+		goto err_unmap;
 	}
 	return pc;
 
+err_unmap:
+	munmap(pc->bss, sizeof(*pc->bss));
+err_close_prog:
+	close(pc->prog_fd);
 err_destroy_skel:
 	peercred_bpf__destroy(pc->skel);
 err_free:
@@ -65,8 +88,8 @@ static int run_iter(struct peercred *pc, uint64_t ino, struct peercred_rec *rec)
 	int fd, err = 0;
 	ssize_t n;
 
-	pc->skel->bss->target_ino = ino;
-	fd = bpf_iter_create(bpf_link__fd(pc->link));
+	pc->bss->target_ino = ino;
+	fd = bpf_iter_create(pc->link_fd);
 	if (fd < 0)
 		return -errno;
 	while (got < sizeof(*rec)) {
@@ -103,7 +126,9 @@ void peercred_free(struct peercred *pc)
 {
 	if (!pc)
 		return;
-	bpf_link__destroy(pc->link);
+	close(pc->link_fd);
+	munmap(pc->bss, sizeof(*pc->bss));
+	close(pc->prog_fd);
 	peercred_bpf__destroy(pc->skel);
 	pthread_mutex_destroy(&pc->lock);
 	free(pc);

@@ -351,13 +351,15 @@ static void cs_close(void *priv)
 	free(cs);
 }
 
-static void *cs_open(struct snap *s, struct bpf_object *obj)
+static void *cs_open(struct snap *s, struct bpf_object *obj, const int *prog_fds)
 {
 	static const char *const map_names[CS_NMAPS] = { "cpu_sys", "cpu_vm" };
 	const struct btf *btf = bpf_object__btf(obj);
 	struct cpu_stat_src *cs = calloc(1, sizeof(*cs));
 	const struct bpf_map *maps[CS_NMAPS];
 	int err = ENOMEM;
+
+	(void)prog_fds; /* maps only */
 
 	if (!cs)
 		return NULL;

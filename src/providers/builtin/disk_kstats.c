@@ -713,7 +713,7 @@ static void disk_prepare(struct bpf_object *obj, const struct btf *vmlinux)
 	bpf_program__set_autoload(done, false);
 }
 
-static void *disk_open(struct snap *s, struct bpf_object *obj)
+static void *disk_open(struct snap *s, struct bpf_object *obj, const int *prog_fds)
 {
 	struct bpf_map *qm = bpf_object__find_map_by_name(obj, "disk_q"),
 		       *pm = bpf_object__find_map_by_name(obj, "disk_part"),
@@ -721,6 +721,8 @@ static void *disk_open(struct snap *s, struct bpf_object *obj)
 		       *om = bpf_object__find_map_by_name(obj, "disk_queues");
 	struct disk_src *ds;
 	void *q;
+
+	(void)prog_fds; /* maps only */
 
 	if (!qm || !pm || !om || !fm) {
 		errno = ENOENT;

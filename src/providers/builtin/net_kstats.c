@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
+#include "os/bpf_apart.h"
 #include "os/log.h"
 #include "providers/books/mib2.h"
 #include "net_kstats.h"
@@ -185,7 +187,7 @@ struct nk_ns {
 struct net_src {
 	struct snap_source src; /* first: the engine hands it back to collect() */
 	struct snap *snap;
-	struct bpf_link *iter;
+	int iter; /* the task iterator's link, or -1 */
 	pthread_mutex_t lock;
 	struct nk_ns **ns;
 	size_t nns;
@@ -872,7 +874,8 @@ static void net_close(void *priv)
 	(void)net_sync(src, false);
 	snap_source_remove(src->snap, &src->src);
 	netns_set_iter(-1);
-	bpf_link__destroy(src->iter);
+	if (src->iter >= 0)
+		close(src->iter);
 	netns_reset();
 	pthread_mutex_destroy(&src->lock);
 	free(src->ns);
@@ -916,21 +919,24 @@ static void mib_layout(struct net_src *src)
 	free(v);
 }
 
-static void *net_open(struct snap *s, struct bpf_object *obj)
+static void *net_open(struct snap *s, struct bpf_object *obj, const int *prog_fds)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "netns_tasks");
 	struct net_src *src = calloc(1, sizeof(*src));
+	int fd = bpf_apart_prog_fd(obj, prog_fds, prog);
 
 	if (!src)
 		return NULL;
 	src->snap = s;
 	pthread_mutex_init(&src->lock, NULL);
 	/* without the iterator, namespaces are looked for through /proc */
-	src->iter = prog ? bpf_program__attach_iter(prog, NULL) : NULL;
-	if (!src->iter)
+	src->iter = prog ? bpf_apart_attach(prog, fd) : -ENOENT;
+	if (src->iter < 0) {
 		log_warn("net: task iterator: %s: network namespaces are looked for through /proc",
-			 strerror(errno));
-	netns_set_iter(src->iter ? bpf_link__fd(src->iter) : -1);
+			 strerror(-src->iter));
+		src->iter = -1;
+	}
+	netns_set_iter(src->iter);
 	for (int i = 0; i < LK_NBASE; i++)
 		src->lk_meta[i] = lk_stats[i].meta;
 	for (int i = 0; i < ID_NSTATS; i++)

@@ -21,12 +21,15 @@ struct pmap;
 struct provider_ext {
 	/*
 	 * Before the object is loaded (programs to leave out, say), with the
-	 * kernel's BTF (NULL if it has none), which goes before the load; may
-	 * be NULL
+	 * kernel's BTF (NULL if it has none), where the object loads (perhaps
+	 * a child process: it may change only the object); may be NULL
 	 */
 	void (*prepare)(struct bpf_object *obj, const struct btf *vmlinux);
-	/* After the object is loaded: private state, or NULL with errno */
-	void *(*open)(struct snap *s, struct bpf_object *obj);
+	/*
+	 * After the object is loaded (its programs as prog_fds, the i-th
+	 * program's descriptor or -1): private state, or NULL with errno
+	 */
+	void *(*open)(struct snap *s, struct bpf_object *obj, const int *prog_fds);
 	/*
 	 * Right after open: the provider's maps as kstats, whose
 	 * pmap_refresh() (src/providers/maps/pmap.h) runs the refresh

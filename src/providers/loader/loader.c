@@ -149,36 +149,17 @@ static int loader_add(struct loader *ld, struct provider *p, char *err, size_t e
 	return 0;
 }
 
-/*
- * The kernel's BTF, parsed for the providers about to be prepared; NULL if
- * the kernel has none.  Megabytes: freed before any of them loads, as
- * libbpf (1.1 takes no parsed one) parses its own for each load.
- */
-static struct btf *vmlinux_parse(void)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-
-	if (!vmlinux)
-		log_dbg("the kernel's BTF: %s", strerror(errno));
-	return vmlinux;
-}
-
 /* Open and add a provider file; -errno with err filled on failure. */
 static int load_file(struct loader *ld, const char *path, bool enabled, bool from_dir, char *err,
 		     size_t errlen)
 {
 	struct provider *p = provider_open_file(path, enabled, from_dir, err, errlen);
-	struct btf *vmlinux;
 	int ret;
 
 	if (!p)
 		return -EINVAL;
 	p->from_dir = from_dir;
-	vmlinux = vmlinux_parse();
-	ret = provider_prepare(p, vmlinux, err, errlen);
-	btf__free(vmlinux);
-	if (!ret)
-		ret = loader_add(ld, p, err, errlen);
+	ret = loader_add(ld, p, err, errlen);
 	if (ret)
 		provider_free(p);
 	return ret;
@@ -206,12 +187,12 @@ static struct provider *open_builtin(const struct builtin *b)
 	return p;
 }
 
-/* Add a built-in provider, opened and prepared (ret: how its prepare went) */
-static int add_builtin(struct loader *ld, const struct builtin *b, struct provider *p, int ret,
-		       char *err, size_t errlen)
+/* Add a built-in provider, opened */
+static int add_builtin(struct loader *ld, const struct builtin *b, struct provider *p)
 {
-	if (!ret)
-		ret = loader_add(ld, p, err, errlen);
+	char err[256];
+	int ret = loader_add(ld, p, err, sizeof(err));
+
 	if (ret) {
 		log_err("%s: %s", b->name, err);
 		provider_free(p);
@@ -582,42 +563,17 @@ uint64_t loader_map_drops(struct loader *ld)
 	return sum;
 }
 
-/*
- * Every built-in provider: all prepared from one parse of the kernel's
- * BTF, which goes before the first load.
- */
+/* Every built-in provider */
 static int add_builtins(struct loader *ld)
 {
-	struct provider **p = calloc(builtin_count, sizeof(*p));
-	char(*errs)[256] = calloc(builtin_count, sizeof(*errs));
-	int *prep = calloc(builtin_count, sizeof(*prep)), ret = 0;
-	struct btf *vmlinux;
-
-	if (!p || !errs || !prep) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	vmlinux = vmlinux_parse();
 	for (size_t i = 0; i < builtin_count; i++) {
-		p[i] = open_builtin(&builtins[i]);
-		if (!p[i]) {
-			ret = -EINVAL;
-			break;
-		}
-		prep[i] = provider_prepare(p[i], vmlinux, errs[i], sizeof(errs[i]));
+		struct provider *p = open_builtin(&builtins[i]);
+		int ret = p ? add_builtin(ld, &builtins[i], p) : -EINVAL;
+
+		if (ret)
+			return ret;
 	}
-	btf__free(vmlinux);
-	for (size_t i = 0; !ret && i < builtin_count; i++) {
-		ret = add_builtin(ld, &builtins[i], p[i], prep[i], errs[i], sizeof(errs[i]));
-		p[i] = NULL; /* the loader's, or freed */
-	}
-out:
-	for (size_t i = 0; p && i < builtin_count; i++)
-		provider_free(p[i]);
-	free(p);
-	free(errs);
-	free(prep);
-	return ret;
+	return 0;
 }
 
 struct loader *loader_new(struct snap *s, const struct loader_opts *opts)

@@ -22,6 +22,7 @@
 
 #include "engine/snapshot.h"
 #include "kidstore.h"
+#include "os/bpf_apart.h"
 #include "os/log.h"
 #include "percpu_btf.h"
 #include "pins.h"
@@ -217,6 +218,23 @@ static void map_bss(struct provider *p)
 	}
 }
 
+static void link_destroy(struct provider_link *l)
+{
+	if (l->lib)
+		bpf_link__destroy(l->lib);
+	else if (l->fd >= 0)
+		close(l->fd);
+}
+
+static void links_destroy(struct provider *p)
+{
+	for (size_t i = 0; i < p->nlinks; i++)
+		link_destroy(&p->links[i]);
+	free(p->links);
+	p->links = NULL;
+	p->nlinks = 0;
+}
+
 void provider_free(struct provider *p)
 {
 	if (!p)
@@ -227,13 +245,15 @@ void provider_free(struct provider *p)
 	free(p->self_meta);
 	if (p->ext)
 		p->ext->close(p->ext_priv);
-	for (size_t i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
+	links_destroy(p);
 	for (size_t i = 0; i < p->npmaps; i++)
 		pmap_free(p->pmaps[i]);
 	refresh_free(p->refresh);
 	refresh_free(p->refresh_shared);
-	free(p->links);
+	for (size_t i = 0; p->apart && i < p->nprogs; i++)
+		if (p->prog_fds[i] >= 0)
+			close(p->prog_fds[i]);
+	free(p->prog_fds);
 	free(p->pmaps);
 	if (p->bss)
 		munmap(p->bss, p->bss_size);
@@ -372,17 +392,66 @@ static int module_taken(const struct provider_env *env, const struct provider *p
 	return 0;
 }
 
-int provider_prepare(struct provider *p, const struct btf *vmlinux, char *err, size_t errlen)
+/*
+ * What the load needs to know of the kernel, from its BTF: run where the
+ * object loads (bpf_apart_prep_fn), so that the parse is gone with the
+ * loading process.
+ */
+static int prepare(struct bpf_object *obj, void *arg, char *err, size_t errlen)
 {
+	struct provider *p = arg;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
 	int ret;
 
+	if (!vmlinux)
+		log_dbg("the kernel's BTF: %s", strerror(errno));
 	skip_missing_tracepoints(p, vmlinux);
-	ret = percpu_btf_fill(p->obj, vmlinux, p->name);
+	ret = percpu_btf_fill(obj, vmlinux, p->name);
 	if (p->ext && p->ext->prepare)
-		p->ext->prepare(p->obj, vmlinux);
+		p->ext->prepare(obj, vmlinux);
+	btf__free(vmlinux);
 	if (ret < 0)
 		snprintf(err, errlen, "refresh programs' kernel facts: %s", strerror(-ret));
 	return ret < 0 ? ret : 0;
+}
+
+static bool attachable_apart(const struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+		if (!bpf_apart_attachable(prog))
+			return false;
+	return true;
+}
+
+/* Load p's object, apart where its programs allow; 0 or -errno, err filled */
+static int load_object(struct provider *p, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	size_t i = 0;
+	int ret;
+
+	p->nprogs = bpf_apart_nprogs(p->obj);
+	p->prog_fds = calloc(p->nprogs ? p->nprogs : 1, sizeof(*p->prog_fds));
+	if (!p->prog_fds) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->apart = attachable_apart(p->obj);
+	if (p->apart)
+		return bpf_apart_load(p->obj, prepare, p, p->prog_fds, err, errlen);
+	ret = prepare(p->obj, p, err, errlen);
+	if (ret)
+		return ret;
+	ret = bpf_object__load(p->obj);
+	if (ret) {
+		snprintf(err, errlen, "load: %s", strerror(-ret));
+		return ret;
+	}
+	bpf_object__for_each_program(prog, p->obj)
+		p->prog_fds[i++] = bpf_program__fd(prog);
+	return 0;
 }
 
 int provider_load(struct provider *p, const struct provider_env *env, char *err, size_t errlen)
@@ -431,16 +500,20 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 			goto err_unpin;
 		}
 	}
-	ret = bpf_object__load(p->obj);
+	ret = load_object(p, err, errlen);
 	if (ret) {
-		snprintf(err, errlen,
-			 "load: %s (run with --log.level=debug for the verifier's log)",
-			 strerror(-ret));
+		size_t len = strlen(err);
+
+		if (strncmp(err, "load:", 5) == 0)
+			snprintf(err + len, errlen - len,
+				 " (run with --log.level=debug for libbpf's and the verifier's "
+				 "log)");
 		goto err_unpin;
 	}
-	ret = refresh_new(p->obj, p->name, false, &p->refresh, err, errlen);
+	ret = refresh_new(p->obj, p->prog_fds, p->name, false, &p->refresh, err, errlen);
 	if (!ret)
-		ret = refresh_new(p->obj, p->name, true, &p->refresh_shared, err, errlen);
+		ret = refresh_new(p->obj, p->prog_fds, p->name, true, &p->refresh_shared, err,
+				  errlen);
 	if (ret)
 		return ret;
 	p->pmaps = calloc(nmaps ? nmaps : 1, sizeof(*p->pmaps));
@@ -487,7 +560,7 @@ int provider_load(struct provider *p, const struct provider_env *env, char *err,
 		pmap_set_refresh(p->pmaps[p->npmaps], p->refresh);
 		p->npmaps++;
 	}
-	if (p->ext && !(p->ext_priv = p->ext->open(env->snap, p->obj))) {
+	if (p->ext && !(p->ext_priv = p->ext->open(env->snap, p->obj, p->prog_fds))) {
 		ret = -errno;
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto err_unpin;
@@ -508,42 +581,38 @@ err_unpin:
 int provider_attach(struct provider *p)
 {
 	struct bpf_program *prog;
-	size_t n = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < p->npmaps; i++) {
-		int err = pmap_close_open(p->pmaps[i]);
+	for (size_t m = 0; m < p->npmaps; m++) {
+		int err = pmap_close_open(p->pmaps[m]);
 
 		if (err)
 			log_warn("%s: map %s: cannot close accruing intervals: %s", p->name,
-				 pmap_schema(p->pmaps[i])->map_name, strerror(-err));
+				 pmap_schema(p->pmaps[m])->map_name, strerror(-err));
 	}
-	bpf_object__for_each_program(prog, p->obj)
-		n++;
-	p->links = calloc(n ? n : 1, sizeof(*p->links));
+	p->links = calloc(p->nprogs ? p->nprogs : 1, sizeof(*p->links));
 	if (!p->links)
 		return -ENOMEM;
 	bpf_object__for_each_program(prog, p->obj) {
-		struct bpf_link *link;
+		struct provider_link l = { .fd = -1 };
+		int fd = p->prog_fds[i++], err;
 
 		/* refresh programs run on demand; iterators are read by their provider's userspace */
-		if (!bpf_program__autoload(prog) || refresh_is_prog(prog) ||
+		if (fd < 0 || refresh_is_prog(prog) ||
 		    (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING &&
 		     bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER))
 			continue;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			int err = -errno;
-
+		if (p->apart)
+			err = (l.fd = bpf_apart_attach(prog, fd)) < 0 ? l.fd : 0;
+		else
+			err = (l.lib = bpf_program__attach(prog)) ? 0 : -errno;
+		if (err) {
 			log_err("%s: attach %s: %s", p->name, bpf_program__name(prog),
-				strerror(errno));
-			for (size_t i = 0; i < p->nlinks; i++)
-				bpf_link__destroy(p->links[i]);
-			free(p->links);
-			p->links = NULL;
-			p->nlinks = 0;
+				strerror(-err));
+			links_destroy(p);
 			return err;
 		}
-		p->links[p->nlinks++] = link;
+		p->links[p->nlinks++] = l;
 	}
 	__atomic_store_n(&p->attached, true, __ATOMIC_RELAXED);
 	log_info("%s: attached %zu program%s", p->name, p->nlinks, p->nlinks == 1 ? "" : "s");
@@ -552,11 +621,7 @@ int provider_attach(struct provider *p)
 
 void provider_detach(struct provider *p)
 {
-	for (size_t i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
-	free(p->links);
-	p->links = NULL;
-	p->nlinks = 0;
+	links_destroy(p);
 	__atomic_store_n(&p->attached, false, __ATOMIC_RELAXED);
 	log_info("%s: detached", p->name);
 }

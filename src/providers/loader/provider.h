@@ -40,6 +40,12 @@ enum provider_self_stat {
 	SELF_NSTATS,
 };
 
+/* An attached program: libbpf's link, or a descriptor (loaded apart) */
+struct provider_link {
+	struct bpf_link *lib;
+	int fd;
+};
+
 struct provider {
 	char name[KSTAT_STRLEN];
 	char *path;     /* NULL for a built-in */
@@ -49,7 +55,10 @@ struct provider {
 	struct snap *snap; /* where its kstats are, once loaded */
 	struct pmap **pmaps;
 	size_t npmaps;
-	struct bpf_link **links;
+	int *prog_fds; /* the i-th program's, -1 if unloaded */
+	size_t nprogs;
+	bool apart; /* loaded in a child (os/bpf_apart.h): prog_fds are ours, obj unloaded */
+	struct provider_link *links;
 	size_t nlinks;
 	struct refresh *refresh; /* its refresh programs (providers/maps/refresh.h), or NULL */
 	struct refresh *refresh_shared;    /* those for maps it shares (KSTAT_REFRESH_SHARED) */
@@ -89,17 +98,12 @@ struct provider *provider_open_mem(const char *name, const void *bytes, size_t s
 bool provider_safe_owner(const struct stat *st);
 
 /*
- * What p's load needs to know of the kernel, from its BTF (vmlinux, NULL
- * if it has none): tracepoints it lacks, per-CPU facts, a built-in's own
- * choices.  Before provider_load(), which does not need the BTF: the
- * caller frees its parse first, so that it and libbpf's own parse for the
- * load are never in memory together.  Returns 0 or -errno, err filled.
- */
-int provider_prepare(struct provider *p, const struct btf *vmlinux, char *err, size_t errlen);
-
-/*
  * Check, pin and load p and make a pmap of each kstat map; its kstats
- * appear at the next pmap_reconcile().  On failure nothing of it stays
+ * appear at the next pmap_reconcile().  The load, and the parse of the
+ * kernel's BTF for what it needs to know (tracepoints the kernel lacks,
+ * per-CPU facts, a built-in's own choices), happen in a child process
+ * (os/bpf_apart.h) when every program can be attached from its
+ * descriptor, in kstatd otherwise.  On failure nothing of it stays
  * pinned that was not before, and err says why.  Returns 0 or -errno.
  */
 int provider_load(struct provider *p, const struct provider_env *env, char *err, size_t errlen);

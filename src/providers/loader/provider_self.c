@@ -36,7 +36,6 @@ static int self_update(kstat_t *ksp, int rw)
 {
 	struct provider *p = ksp->ks_private;
 	kstat_named_t *kn = ksp->ks_data;
-	struct bpf_program *prog;
 	uint64_t runs = 0, run_ns = 0, kstats = 0, nprogs = 0, entries = 0, capacity = 0;
 
 	if (rw == KSTAT_WRITE)
@@ -53,10 +52,10 @@ static int self_update(kstat_t *ksp, int rw)
 		map = bpf_object__find_map_by_name(p->obj, sc->map_name);
 		capacity += map ? bpf_map__max_entries(map) : 0;
 	}
-	bpf_object__for_each_program(prog, p->obj) {
+	for (size_t i = 0; i < p->nprogs; i++) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
+		int fd = p->prog_fds[i];
 
 		if (fd < 0)
 			continue;

@@ -71,22 +71,22 @@ static bool tagged_shared(const struct bpf_object *obj, const struct bpf_program
 }
 
 /* A refresh program of the set refresh_new() makes: shared or the provider's own */
-static bool in_set(const struct bpf_object *obj, const struct bpf_program *prog, bool shared)
+static bool in_set(const struct bpf_object *obj, const struct bpf_program *prog, int fd,
+		   bool shared)
 {
-	return refresh_is_prog(prog) && bpf_program__fd(prog) >= 0 &&
-	       tagged_shared(obj, prog) == shared;
+	return refresh_is_prog(prog) && fd >= 0 && tagged_shared(obj, prog) == shared;
 }
 
-int refresh_new(struct bpf_object *obj, const char *prov, bool shared, struct refresh **out,
-		char *err, size_t errlen)
+int refresh_new(struct bpf_object *obj, const int *prog_fds, const char *prov, bool shared,
+		struct refresh **out, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 	struct refresh *r;
-	size_t n = 0;
+	size_t n = 0, i = 0;
 
 	*out = NULL;
 	bpf_object__for_each_program(prog, obj)
-		n += in_set(obj, prog, shared);
+		n += in_set(obj, prog, prog_fds[i++], shared);
 	if (n == 0)
 		return 0;
 	r = calloc(1, sizeof(*r));
@@ -101,12 +101,13 @@ int refresh_new(struct bpf_object *obj, const char *prov, bool shared, struct re
 	}
 	snprintf(r->prov, sizeof(r->prov), "%s", prov);
 	pthread_mutex_init(&r->lock, NULL);
+	i = 0;
 	bpf_object__for_each_program(prog, obj) {
-		int ret, rv = 0;
+		int ret, rv = 0, fd = prog_fds[i++];
 
-		if (!in_set(obj, prog, shared))
+		if (!in_set(obj, prog, fd, shared))
 			continue;
-		ret = run_one(bpf_program__fd(prog), &rv);
+		ret = run_one(fd, &rv);
 		if (ret || rv) {
 			snprintf(err, errlen, "refresh program %s: %s %d%s%s",
 				 bpf_program__name(prog), ret ? "BPF_PROG_RUN fails:" : "returns",
@@ -114,7 +115,7 @@ int refresh_new(struct bpf_object *obj, const char *prov, bool shared, struct re
 			refresh_free(r);
 			return ret ? ret : -ENODATA;
 		}
-		r->fds[r->n] = bpf_program__fd(prog);
+		r->fds[r->n] = fd;
 		r->names[r->n++] = bpf_program__name(prog);
 	}
 	*out = r;

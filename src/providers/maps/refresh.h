@@ -24,15 +24,16 @@ struct pmap_info;
 bool refresh_is_prog(const struct bpf_program *prog);
 
 /*
- * The refresh programs of obj (loaded): those tagged KSTAT_REFRESH_SHARED
+ * The refresh programs of obj, loaded as prog_fds (the i-th program's
+ * descriptor, -1 if unloaded): those tagged KSTAT_REFRESH_SHARED
  * (they fill maps obj shares from other providers) when shared, the
  * others when not; each run once now: a run that fails, or returns
  * non-zero, refuses the provider (err says why).  0 with *out NULL when
  * obj has none.  Returns 0 or -errno: -ENODATA when a program said the
  * kernel does not keep what it reads.
  */
-int refresh_new(struct bpf_object *obj, const char *prov, bool shared, struct refresh **out,
-		char *err, size_t errlen);
+int refresh_new(struct bpf_object *obj, const int *prog_fds, const char *prov, bool shared,
+		struct refresh **out, char *err, size_t errlen);
 
 /*
  * Statistics of a NAMED map (described by sc, read through info) that the

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * BPF objects loaded in a child process (src/os/bpf_apart.h): the maps
+ * and programs come back as the child made them, its failures and its
+ * death are told, the kernel's BTF never weighs on the caller's memory,
+ * and a drop-in's tracepoint, raw tracepoint and BTF tracepoint programs
+ * attach from their descriptors and count.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+#include "loader.h"
+#include "os/bpf_apart.h"
+#include "provider.h"
+#include "snapshot.h"
+
+TestSuite(apart, .init = require_bpf, .timeout = 60);
+
+static struct bpf_object *open_ktest(void)
+{
+	struct bpf_object *obj = bpf_object__open_file(test_obj("ktest.bpf.o"), NULL);
+
+	cr_assert(obj, "open ktest.bpf.o: %s", strerror(errno));
+	return obj;
+}
+
+/* The peak of this process's resident memory, in kB */
+static long hwm_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+Test(apart, the_maps_and_programs_come_back_as_the_child_made_them)
+{
+	struct bpf_object *obj = open_ktest();
+	size_t n = bpf_apart_nprogs(obj), i = 0;
+	int *fds = calloc(n, sizeof(*fds)), link;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char err[256] = "";
+	long before = hwm_kb();
+
+	cr_assert_gt(n, 0);
+	cr_assert_eq(bpf_apart_load(obj, NULL, NULL, fds, err, sizeof(err)), 0, "%s", err);
+	/* the kernel's BTF alone is 5 MB; libbpf holds twice that while it loads */
+	cr_expect_lt(hwm_kb() - before, 2048, "the load's memory stayed in the child: %ld kB",
+		     hwm_kb() - before);
+	bpf_object__for_each_map(map, obj) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		cr_assert_geq(bpf_map__fd(map), 0, "map %s has a descriptor", bpf_map__name(map));
+		cr_assert_eq(bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len), 0);
+		cr_expect_eq(strncmp(info.name, bpf_map__name(map), strlen(info.name)), 0,
+			     "map %s is the kernel's %s", bpf_map__name(map), info.name);
+		cr_expect_eq(info.max_entries, bpf_map__max_entries(map));
+	}
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		cr_assert_geq(fds[i], 0, "program %s has a descriptor", bpf_program__name(prog));
+		cr_assert_eq(bpf_obj_get_info_by_fd(fds[i], &info, &len), 0);
+		cr_expect_eq(info.type, bpf_program__type(prog), "%s", bpf_program__name(prog));
+		cr_expect_eq(strncmp(info.name, bpf_program__name(prog), strlen(info.name)), 0);
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING) {
+			link = bpf_apart_attach(prog, fds[i]);
+			cr_expect_geq(link, 0, "attach %s: %s", bpf_program__name(prog),
+				      strerror(-link));
+			close(link);
+		}
+		close(fds[i++]);
+	}
+	bpf_object__close(obj);
+	free(fds);
+}
+
+static int prep_refuses(struct bpf_object *obj, void *arg, char *err, size_t errlen)
+{
+	(void)obj;
+	snprintf(err, errlen, "refused: %s", (const char *)arg);
+	return -EDOM;
+}
+
+static int prep_dies(struct bpf_object *obj, void *arg, char *err, size_t errlen)
+{
+	(void)obj, (void)arg, (void)err, (void)errlen;
+	kill(getpid(), SIGKILL);
+	return 0;
+}
+
+static int prep_unloads(struct bpf_object *obj, void *arg, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+
+	(void)arg, (void)err, (void)errlen;
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, false);
+	return 0;
+}
+
+Test(apart, a_prepare_that_refuses_is_told_with_its_words)
+{
+	struct bpf_object *obj = open_ktest();
+	int fds[16];
+	char err[256] = "";
+
+	cr_assert_leq(bpf_apart_nprogs(obj), 16);
+	cr_expect_eq(bpf_apart_load(obj, prep_refuses, "not today", fds, err, sizeof(err)), -EDOM);
+	cr_expect_str_eq(err, "refused: not today");
+	for (size_t i = 0; i < bpf_apart_nprogs(obj); i++)
+		cr_expect_eq(fds[i], -1);
+	bpf_object__close(obj);
+}
+
+Test(apart, a_loading_process_that_dies_is_told_and_reaped)
+{
+	struct bpf_object *obj = open_ktest();
+	int fds[16], st;
+	char err[256] = "";
+
+	cr_expect_lt(bpf_apart_load(obj, prep_dies, NULL, fds, err, sizeof(err)), 0);
+	cr_expect(strstr(err, "died of signal 9"), "%s", err);
+	cr_expect_eq(waitpid(-1, &st, WNOHANG), -1, "no child is left");
+	bpf_object__close(obj);
+}
+
+Test(apart, programs_left_unloaded_come_back_as_minus_one)
+{
+	struct bpf_object *obj = open_ktest();
+	int fds[16];
+	char err[256] = "";
+
+	cr_assert_eq(bpf_apart_load(obj, prep_unloads, NULL, fds, err, sizeof(err)), 0, "%s", err);
+	for (size_t i = 0; i < bpf_apart_nprogs(obj); i++)
+		cr_expect_eq(fds[i], -1);
+	bpf_object__close(obj);
+}
+
+Test(apart, a_load_the_verifier_refuses_is_told)
+{
+	struct bpf_object *obj = bpf_object__open_file(test_obj("bad_prog.bpf.o"), NULL);
+	int fds[16];
+	char err[256] = "";
+
+	cr_assert(obj);
+	cr_expect_lt(bpf_apart_load(obj, NULL, NULL, fds, err, sizeof(err)), 0);
+	cr_expect_eq(strncmp(err, "load: ", 6), 0, "%s", err);
+	bpf_object__close(obj);
+}
+
+Test(apart, a_dropin_of_each_attachable_kind_attaches_and_counts)
+{
+	struct loader_opts o = { .pin_path = test_pin_path(), .no_builtin = true, .reset = true };
+	static const char *const kinds[] = { "tracepoint", "raw_tp", "tp_btf" };
+	struct snap *s = snap_new();
+	struct loader *ld = loader_new(s, &o);
+	uint64_t before[3];
+	char err[512];
+
+	cr_assert(ld, "loader_new: %s", strerror(errno));
+	cr_assert_eq(loader_add_file(ld, test_obj("kattach.bpf.o"), true, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert(loader_find(ld, "kattach")->apart, "kattach loaded in a child");
+	cr_assert_geq(loader_sync(ld), 0);
+	for (int k = 0; k < 3; k++)
+		before[k] = read_u64(s, "kattach", 0, "forks", kinds[k]);
+	for (int i = 0; i < 50; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		cr_assert_gt(pid, 0);
+		waitpid(pid, NULL, 0);
+	}
+	cr_assert_geq(loader_sync(ld), 0);
+	for (int k = 0; k < 3; k++) {
+		uint64_t now = read_u64(s, "kattach", 0, "forks", kinds[k]);
+
+		cr_expect_geq(now - before[k], 50, "%s counted %llu of 50 forks", kinds[k],
+			      (unsigned long long)(now - before[k]));
+	}
+	loader_free(ld);
+	snap_free(s);
+	remove_pin_path();
+}
