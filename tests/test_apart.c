@@ -203,3 +203,66 @@ Test(apart, a_dropin_of_each_attachable_kind_attaches_and_counts)
 	snap_free(s);
 	remove_pin_path();
 }
+
+/* In the child: krefresh's .rodata gets a mark, ktest's programs stay unloaded, a third refuses */
+static int prep_marks(struct bpf_object *obj, void *arg, char *err, size_t errlen)
+{
+	struct bpf_map *map;
+	size_t size = 0;
+
+	switch ((long)arg) {
+	case 0:
+		bpf_object__for_each_map(map, obj) {
+			const void *init = bpf_map__is_internal(map)
+						   ? bpf_map__initial_value(map, &size)
+						   : NULL;
+			unsigned char copy[256];
+
+			if (!init || !strstr(bpf_map__name(map), ".rodata") || size < 4 ||
+			    size > sizeof(copy))
+				continue;
+			memcpy(copy, init, size);
+			memset(copy, 0xab, 4);
+			return bpf_map__set_initial_value(map, copy, size);
+		}
+		return -ENOENT;
+	case 1:
+		return prep_unloads(obj, NULL, err, errlen);
+	default:
+		return prep_refuses(obj, "the third", err, errlen);
+	}
+}
+
+Test(apart, what_prepares_change_comes_back_from_their_one_child)
+{
+	struct bpf_object *objs[3] = { bpf_object__open_file(test_obj("krefresh.bpf.o"), NULL),
+				       open_ktest(), open_ktest() };
+	void *args[3] = { (void *)0L, (void *)1L, (void *)2L };
+	char errs[3][BPF_APART_ERRLEN] = { "", "", "" };
+	const unsigned char *init = NULL;
+	struct bpf_program *prog;
+	int rets[3] = { 1, 1, 1 };
+	struct bpf_map *map;
+	size_t size = 0;
+
+	cr_assert(objs[0]);
+	cr_assert_eq(bpf_apart_prepare(objs, args, 3, prep_marks, rets, errs), 0);
+	cr_expect_eq(rets[0], 0);
+	cr_expect_eq(rets[1], 0);
+	cr_expect_eq(rets[2], -EDOM);
+	cr_expect_str_eq(errs[2], "refused: the third");
+	bpf_object__for_each_map(map, objs[0])
+		if (bpf_map__is_internal(map) && strstr(bpf_map__name(map), ".rodata"))
+			init = bpf_map__initial_value(map, &size);
+	cr_assert(init && size >= 4, "krefresh has a .rodata");
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(init[i], 0xab, "the child's .rodata came back (byte %d: %#x)", i,
+			     init[i]);
+	bpf_object__for_each_program(prog, objs[1])
+		cr_expect_not(bpf_program__autoload(prog), "%s stays unloaded",
+			      bpf_program__name(prog));
+	bpf_object__for_each_program(prog, objs[2])
+		cr_expect(bpf_program__autoload(prog), "a refused prepare changes nothing");
+	for (int i = 0; i < 3; i++)
+		bpf_object__close(objs[i]);
+}

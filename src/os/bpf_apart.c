@@ -204,6 +204,32 @@ static void reap(pid_t pid, char *why, size_t len)
 		snprintf(why, len, "the loading process exited with %d", WEXITSTATUS(st));
 }
 
+/* A child on the other end of *sock (close-on-exec): its pid, or -errno */
+static pid_t spawn(int *sock)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		pid = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return pid;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		*sock = sv[1];
+		return 0;
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return pid;
+}
+
 /* Take the descriptors: maps into obj, programs into prog_fds */
 static int adopt(struct bpf_object *obj, const unsigned char *have, const int *fds, int *prog_fds)
 {
@@ -231,31 +257,21 @@ int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, i
 	unsigned char *have = calloc(n ? n : 1, 1);
 	int *fds = calloc(n ? n : 1, sizeof(*fds));
 	struct apart_head h = { 0 };
-	int sv[2] = { -1, -1 }, ret;
 	char died[128] = "";
+	int sock = -1, ret;
 	pid_t pid;
 
 	for (size_t i = 0; i < nprogs; i++)
 		prog_fds[i] = -1;
-	if (!have || !fds || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		ret = have && fds ? -errno : -ENOMEM;
+	pid = have && fds ? spawn(&sock) : -ENOMEM;
+	if (pid < 0) {
+		ret = (int)pid;
 		snprintf(err, errlen, "load: %s", strerror(-ret));
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "load: fork: %s", strerror(-ret));
-		goto out;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		child_main(obj, sv[1], prep, arg);
-	}
-	close(sv[1]);
-	sv[1] = -1;
-	ret = recv_answer(sv[0], &h, have, n, fds, &nfds);
+	if (pid == 0)
+		child_main(obj, sock, prep, arg);
+	ret = recv_answer(sock, &h, have, n, fds, &nfds);
 	if (ret == -ETIMEDOUT)
 		kill(pid, SIGKILL);
 	reap(pid, died, sizeof(died));
@@ -283,12 +299,137 @@ int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, i
 out:
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
+	if (sock >= 0)
+		close(sock);
 	free(have);
 	free(fds);
+	return ret;
+}
+
+/*
+ * A prepared object, as the child sends it: the head, a byte per program
+ * (it loads), then per internal map its size and initial value.
+ */
+struct prep_head {
+	int32_t status;
+	uint32_t nprogs;
+	char err[BPF_APART_ERRLEN];
+};
+
+static void send_prepared(int sock, struct bpf_object *obj, int status, const char *err)
+{
+	struct prep_head h = { .status = status, .nprogs = (uint32_t)bpf_apart_nprogs(obj) };
+	struct bpf_program *prog;
+	struct bpf_map *map;
+
+	snprintf(h.err, sizeof(h.err), "%s", err);
+	if (fdpass_io(sock, &h, sizeof(h), true))
+		_exit(1);
+	bpf_object__for_each_program(prog, obj) {
+		unsigned char on = bpf_program__autoload(prog);
+
+		if (fdpass_io(sock, &on, 1, true))
+			_exit(1);
+	}
+	bpf_object__for_each_map(map, obj) {
+		size_t size = 0;
+		const void *init =
+			bpf_map__is_internal(map) ? bpf_map__initial_value(map, &size) : NULL;
+		uint64_t n = init ? size : 0;
+
+		if (fdpass_io(sock, &n, sizeof(n), true) ||
+		    (n && fdpass_io(sock, (void *)init, n, true)))
+			_exit(1);
+	}
+}
+
+/* Take what the child left in obj; 0 or -errno */
+static int recv_prepared(int sock, struct bpf_object *obj, int *status, char *err)
+{
+	struct bpf_program *prog;
+	struct prep_head h;
+	struct bpf_map *map;
+	int ret;
+
+	ret = fdpass_io(sock, &h, sizeof(h), false);
+	if (!ret && h.nprogs != bpf_apart_nprogs(obj))
+		ret = -EPROTO;
+	if (ret)
+		return ret;
+	*status = h.status;
+	h.err[sizeof(h.err) - 1] = '\0';
+	snprintf(err, BPF_APART_ERRLEN, "%s", h.err);
+	bpf_object__for_each_program(prog, obj) {
+		unsigned char on;
+
+		if ((ret = fdpass_io(sock, &on, 1, false)))
+			return ret;
+		if (!h.status && !on)
+			bpf_program__set_autoload(prog, false);
+	}
+	bpf_object__for_each_map(map, obj) {
+		size_t size = 0;
+		const void *ours =
+			bpf_map__is_internal(map) ? bpf_map__initial_value(map, &size) : NULL;
+		uint64_t n;
+		void *buf;
+
+		if ((ret = fdpass_io(sock, &n, sizeof(n), false)))
+			return ret;
+		if (!n)
+			continue;
+		if (n != size || !ours || !(buf = malloc(n)))
+			return n != size || !ours ? -EPROTO : -ENOMEM;
+		ret = fdpass_io(sock, buf, n, false);
+		/* .kconfig, which only the load fills, never differs */
+		if (!ret && !h.status && memcmp(buf, ours, n) != 0 &&
+		    bpf_map__set_initial_value(map, buf, n))
+			ret = -errno;
+		free(buf);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int bpf_apart_prepare(struct bpf_object *const *objs, void *const *args, size_t n,
+		      bpf_apart_prep_fn *prep, int *rets, char (*errs)[BPF_APART_ERRLEN])
+{
+	char died[128] = "";
+	int sock = -1, ret = 0;
+	size_t done = 0;
+	pid_t pid;
+
+	pid = spawn(&sock);
+	if (pid == 0) {
+		for (size_t k = 0; k < n; k++) {
+			char why[BPF_APART_ERRLEN] = "";
+
+			send_prepared(sock, objs[k], prep(objs[k], args[k], why, sizeof(why)), why);
+		}
+		_exit(0);
+	}
+	if (pid < 0)
+		ret = (int)pid;
+	while (!ret && done < n) {
+		ret = wait_readable(sock, LOAD_TIMEOUT_MS);
+		if (!ret)
+			ret = recv_prepared(sock, objs[done], &rets[done], errs[done]);
+		done += !ret;
+	}
+	if (pid > 0) {
+		if (ret)
+			kill(pid, SIGKILL);
+		reap(pid, died, sizeof(died));
+		close(sock);
+	}
+	for (size_t k = done; k < n; k++) {
+		rets[k] = ret;
+		snprintf(errs[k], BPF_APART_ERRLEN, "prepare: %s",
+			 died[0]             ? died
+			 : ret == -ETIMEDOUT ? "timed out"
+					     : strerror(-ret));
+	}
 	return ret;
 }
 

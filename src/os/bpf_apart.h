@@ -19,6 +19,9 @@ struct bpf_program;
 /* Run in the child before the load: 0, or -errno with err filled */
 typedef int bpf_apart_prep_fn(struct bpf_object *obj, void *arg, char *err, size_t errlen);
 
+/* The room for an error's words in bpf_apart_prepare() */
+#define BPF_APART_ERRLEN 256
+
 /* Can prog be attached from its descriptor alone (bpf_apart_attach())? */
 bool bpf_apart_attachable(const struct bpf_program *prog);
 
@@ -40,6 +43,19 @@ int bpf_apart_prog_fd(const struct bpf_object *obj, const int *prog_fds,
  */
 int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, int *prog_fds,
 		   char *err, size_t errlen);
+
+/*
+ * Prepare objs[0..n) (opened, not loaded) in one child: prep(objs[i],
+ * args[i]) for each, whose 0 or -errno lands in rets[i], its words in
+ * errs[i].  What a prepare may change comes back into the objects that
+ * it prepared: which programs load, and the internal maps' (.rodata,
+ * .data, .bss) initial values.  One child for many objects: what their
+ * prepares share (a parse of the kernel's BTF, say) is made once there.
+ * 0, or -errno when the child could not run (rets and errs then say so
+ * for every object).
+ */
+int bpf_apart_prepare(struct bpf_object *const *objs, void *const *args, size_t n,
+		      bpf_apart_prep_fn *prep, int *rets, char (*errs)[BPF_APART_ERRLEN]);
 
 /*
  * Attach prog, loaded as prog_fd, where its section says: a link's (or

@@ -187,12 +187,12 @@ static struct provider *open_builtin(const struct builtin *b)
 	return p;
 }
 
-/* Add a built-in provider, opened */
-static int add_builtin(struct loader *ld, const struct builtin *b, struct provider *p)
+/* Add a built-in provider, opened and prepared (ret: how its prepare went, err why) */
+static int add_builtin(struct loader *ld, const struct builtin *b, struct provider *p, int ret,
+		       char *err, size_t errlen)
 {
-	char err[256];
-	int ret = loader_add(ld, p, err, sizeof(err));
-
+	if (!ret)
+		ret = loader_add(ld, p, err, errlen);
 	if (ret) {
 		log_err("%s: %s", b->name, err);
 		provider_free(p);
@@ -563,17 +563,33 @@ uint64_t loader_map_drops(struct loader *ld)
 	return sum;
 }
 
-/* Every built-in provider */
+/* Every built-in provider, all prepared in one child from one parse of the kernel's BTF */
 static int add_builtins(struct loader *ld)
 {
-	for (size_t i = 0; i < builtin_count; i++) {
-		struct provider *p = open_builtin(&builtins[i]);
-		int ret = p ? add_builtin(ld, &builtins[i], p) : -EINVAL;
+	struct provider **p = calloc(builtin_count, sizeof(*p));
+	char(*errs)[PROVIDER_ERRLEN] = calloc(builtin_count, sizeof(*errs));
+	int *prep = calloc(builtin_count, sizeof(*prep)), ret = 0;
 
-		if (ret)
-			return ret;
+	if (!p || !errs || !prep) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	return 0;
+	for (size_t i = 0; !ret && i < builtin_count; i++)
+		if (!(p[i] = open_builtin(&builtins[i])))
+			ret = -EINVAL;
+	if (!ret)
+		provider_prepare_all(p, builtin_count, prep, errs);
+	for (size_t i = 0; !ret && i < builtin_count; i++) {
+		ret = add_builtin(ld, &builtins[i], p[i], prep[i], errs[i], sizeof(errs[i]));
+		p[i] = NULL; /* the loader's, or freed */
+	}
+out:
+	for (size_t i = 0; p && i < builtin_count; i++)
+		provider_free(p[i]);
+	free(p);
+	free(errs);
+	free(prep);
+	return ret;
 }
 
 struct loader *loader_new(struct snap *s, const struct loader_opts *opts)

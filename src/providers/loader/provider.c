@@ -392,27 +392,71 @@ static int module_taken(const struct provider_env *env, const struct provider *p
 	return 0;
 }
 
-/*
- * What the load needs to know of the kernel, from its BTF: run where the
- * object loads (bpf_apart_prep_fn), so that the parse is gone with the
- * loading process.
- */
-static int prepare(struct bpf_object *obj, void *arg, char *err, size_t errlen)
+/* What the load needs to know of the kernel, from its BTF (NULL if it has none) */
+static int prepare_with(struct provider *p, const struct btf *vmlinux, char *err, size_t errlen)
 {
-	struct provider *p = arg;
-	struct btf *vmlinux = btf__load_vmlinux_btf();
 	int ret;
+
+	skip_missing_tracepoints(p, vmlinux);
+	ret = percpu_btf_fill(p->obj, vmlinux, p->name);
+	if (p->ext && p->ext->prepare)
+		p->ext->prepare(p->obj, vmlinux);
+	if (ret < 0)
+		snprintf(err, errlen, "refresh programs' kernel facts: %s", strerror(-ret));
+	p->prepared = ret >= 0;
+	return ret < 0 ? ret : 0;
+}
+
+static struct btf *vmlinux_parse(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
 
 	if (!vmlinux)
 		log_dbg("the kernel's BTF: %s", strerror(errno));
-	skip_missing_tracepoints(p, vmlinux);
-	ret = percpu_btf_fill(obj, vmlinux, p->name);
-	if (p->ext && p->ext->prepare)
-		p->ext->prepare(obj, vmlinux);
-	btf__free(vmlinux);
-	if (ret < 0)
-		snprintf(err, errlen, "refresh programs' kernel facts: %s", strerror(-ret));
-	return ret < 0 ? ret : 0;
+	return vmlinux;
+}
+
+/*
+ * prepare_with() as a bpf_apart_prep_fn, which runs only in the children
+ * of os/bpf_apart.h: the kernel's BTF is parsed at its first use in a
+ * child, shared by the objects that child prepares, and gone with it.
+ */
+static int prepare_apart(struct bpf_object *obj, void *arg, char *err, size_t errlen)
+{
+	static struct btf *vmlinux;
+	static bool parsed;
+
+	(void)obj;
+	if (!parsed) {
+		vmlinux = vmlinux_parse();
+		parsed = true;
+	}
+	return prepare_with(arg, vmlinux, err, errlen);
+}
+
+void provider_prepare_all(struct provider *const *ps, size_t n, int *rets,
+			  char (*errs)[PROVIDER_ERRLEN])
+{
+	struct bpf_object **objs = calloc(n ? n : 1, sizeof(*objs));
+	void **args = calloc(n ? n : 1, sizeof(*args));
+
+	if (!objs || !args) {
+		for (size_t i = 0; i < n; i++) {
+			rets[i] = -ENOMEM;
+			snprintf(errs[i], PROVIDER_ERRLEN, "out of memory");
+		}
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = ps[i]->obj;
+		args[i] = ps[i];
+	}
+	bpf_apart_prepare(objs, args, n, prepare_apart, rets, errs);
+	for (size_t i = 0; i < n; i++)
+		ps[i]->prepared = rets[i] == 0;
+out:
+	free(objs);
+	free(args);
 }
 
 static bool attachable_apart(const struct bpf_object *obj)
@@ -440,10 +484,16 @@ static int load_object(struct provider *p, char *err, size_t errlen)
 	}
 	p->apart = attachable_apart(p->obj);
 	if (p->apart)
-		return bpf_apart_load(p->obj, prepare, p, p->prog_fds, err, errlen);
-	ret = prepare(p->obj, p, err, errlen);
-	if (ret)
-		return ret;
+		return bpf_apart_load(p->obj, p->prepared ? NULL : prepare_apart, p, p->prog_fds,
+				      err, errlen);
+	if (!p->prepared) {
+		struct btf *vmlinux = vmlinux_parse();
+
+		ret = prepare_with(p, vmlinux, err, errlen);
+		btf__free(vmlinux);
+		if (ret)
+			return ret;
+	}
 	ret = bpf_object__load(p->obj);
 	if (ret) {
 		snprintf(err, errlen, "load: %s", strerror(-ret));

@@ -18,6 +18,8 @@
 
 #include <sys/kstat.h>
 
+#include "os/bpf_apart.h"
+
 struct bpf_object;
 struct bpf_link;
 struct btf;
@@ -57,7 +59,8 @@ struct provider {
 	size_t npmaps;
 	int *prog_fds; /* the i-th program's, -1 if unloaded */
 	size_t nprogs;
-	bool apart; /* loaded in a child (os/bpf_apart.h): prog_fds are ours, obj unloaded */
+	bool prepared; /* what its load needs of the kernel's BTF is done */
+	bool apart;    /* loaded in a child (os/bpf_apart.h): prog_fds are ours, obj unloaded */
 	struct provider_link *links;
 	size_t nlinks;
 	struct refresh *refresh; /* its refresh programs (providers/maps/refresh.h), or NULL */
@@ -97,11 +100,20 @@ struct provider *provider_open_mem(const char *name, const void *bytes, size_t s
 /* Owned by root and writable by no one else: BPF programs run in the kernel */
 bool provider_safe_owner(const struct stat *st);
 
+#define PROVIDER_ERRLEN BPF_APART_ERRLEN
+
+/*
+ * Prepare ps[0..n) for their loads in one child process, from one parse
+ * of the kernel's BTF: tracepoints the kernel lacks, per-CPU facts, a
+ * built-in's own choices.  rets[i] is 0 or -errno, errs[i] says why.
+ */
+void provider_prepare_all(struct provider *const *ps, size_t n, int *rets,
+			  char (*errs)[PROVIDER_ERRLEN]);
+
 /*
  * Check, pin and load p and make a pmap of each kstat map; its kstats
- * appear at the next pmap_reconcile().  The load, and the parse of the
- * kernel's BTF for what it needs to know (tracepoints the kernel lacks,
- * per-CPU facts, a built-in's own choices), happen in a child process
+ * appear at the next pmap_reconcile().  The load, and its prepare where
+ * provider_prepare_all() did not do it, happen in a child process
  * (os/bpf_apart.h) when every program can be attached from its
  * descriptor, in kstatd otherwise.  On failure nothing of it stays
  * pinned that was not before, and err says why.  Returns 0 or -errno.
