@@ -313,7 +313,7 @@ static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uin
 static void fill_io(struct dk *d, const struct disk_books *b, uint32_t in_driver, uint64_t now)
 {
 	kstat_io_t *io = d->io->ks_data;
-	uint64_t wl, rl, busy;
+	uint64_t wl, rl, busy, wait, grown;
 
 	unwrap(&d->tiq_raw, &d->tiq_ms, b->tiq, d->started);
 	unwrap(&d->ticks_raw, &d->ticks_ms, b->io_ticks, d->started);
@@ -328,8 +328,16 @@ static void fill_io(struct dk *d, const struct disk_books *b, uint32_t in_driver
 	io->rtime = (hrtime_t)at_least(busy, (uint64_t)d->last.rtime);
 	io->wlentime = (hrtime_t)at_least(wl, (uint64_t)d->last.wlentime);
 	io->rlentime = (hrtime_t)at_least(rl, (uint64_t)d->last.rlentime);
-	/* time waiting is at most time with anything queued, and at most the wait sum */
-	io->wtime = (hrtime_t)at_least(wl < busy ? wl : busy, (uint64_t)d->last.wtime);
+	/*
+	 * Time waiting is at most the wait sum and at most the busy time, in
+	 * every interval too: the books' busy time (io_ticks) runs from a
+	 * request's start, its wait included, and where they missed some
+	 * (a whole disk's, once, while its partition worked) waiting cannot
+	 * have happened outside it.
+	 */
+	wait = wl < busy ? wl : busy;
+	grown = (uint64_t)d->last.wtime + ((uint64_t)io->rtime - (uint64_t)d->last.rtime);
+	io->wtime = (hrtime_t)at_least(wait < grown ? wait : grown, (uint64_t)d->last.wtime);
 	io->rcnt = in_driver < b->in_flight ? in_driver : b->in_flight;
 	io->wcnt = b->in_flight - io->rcnt;
 	io->wlastupdate = io->rlastupdate = (hrtime_t)now;
