@@ -729,10 +729,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	sig_started = true;
-	/*
-	 * Loading the providers parsed the kernel's BTF (megabytes, freed
-	 * since): give the heap back, as kstatd serves for months.
-	 */
+	/* what starting took and freed goes back, as kstatd serves for months */
 	(void)malloc_trim(0);
 	log_ready(ld, s);
 	(void)privs_notify("READY=1\nSTATUS=serving kstats");
