@@ -270,23 +270,39 @@ for c in SYS:
 
 
 def ratio(a, b):
-    return med(above[a]) / med(above[b]) if above.get(b) and med(above[b]) > 0 else math.nan
+    """
+    bpftrace's (a) median cost above the floor over kstatd's (b), and what
+    it was taken against.  Where kstatd's median is at or below zero (its
+    cost within this run's noise), against its costliest round: a lower
+    bound of the ratio.
+    """
+    if not above.get(b):
+        return math.nan, ""
+    if med(above[b]) > 0:
+        return med(above[a]) / med(above[b]), f"{fmt(med(above[b]))} ns"
+    hi = max(above[b])
+    if hi <= 0:
+        return math.nan, f"{fmt(med(above[b]))} ns, within this run's noise in every round"
+    return med(above[a]) / hi, (f"{fmt(hi)} ns (its costliest round: its median, "
+                                f"{fmt(med(above[b]))} ns, is within this run's noise, so the "
+                                "ratio is a lower bound)")
 
 
-rc, rt = ratio("bpftrace_count", "syscall"), ratio("bpftrace_hist", "syscall_time")
+(rc, rc_of), (rt, rt_of) = ratio("bpftrace_count", "syscall"), ratio("bpftrace_hist", "syscall_time")
 p("")
 p(f"bpftrace's cost over kstatd's, CPU above the floor: counting {fmt(rc)}x "
-  f"(bpftrace `count()` per system call number against the `syscall` provider), timing "
-  f"{fmt(rt)}x (bpftrace's per-syscall latency histograms against `syscall_time`).")
+  f"(bpftrace `count()` per system call number against the `syscall` provider's {rc_of}), "
+  f"timing {fmt(rt)}x (bpftrace's per-syscall latency histograms against `syscall_time`'s "
+  f"{rt_of}).")
 goals.append((f"syscall TIMER + histogram >= {GOAL_BPFTRACE_X}x cheaper than bpftrace's "
                "per-syscall latency histogram",
-               f"{fmt(rt)}x ({fmt(med(above['bpftrace_hist']))} against "
-               f"{fmt(med(above['syscall_time']))} ns per call above the floor, CPU time)",
+               f"{fmt(rt)}x ({fmt(med(above['bpftrace_hist']))} against {rt_of}; per call "
+               "above the floor, CPU time)",
                not math.isnan(rt) and rt >= GOAL_BPFTRACE_X))
 goals.append((f"counting provider >= {GOAL_BPFTRACE_X}x cheaper than bpftrace count() on the "
                "same hook",
-               f"{fmt(rc)}x ({fmt(med(above['bpftrace_count']))} against "
-               f"{fmt(med(above['syscall']))} ns per call above the floor, CPU time)",
+               f"{fmt(rc)}x ({fmt(med(above['bpftrace_count']))} against {rc_of}; per call "
+               "above the floor, CPU time)",
                not math.isnan(rc) and rc >= GOAL_BPFTRACE_X))
 
 # --- 3. the default providers ---------------------------------------------------------
