@@ -389,7 +389,8 @@ p("The synthetic provider (a per-CPU hash, 4 statistics per kstat) with N entrie
   "printing every kstat through libkstat and the socket. Medians of "
   f"{meta['scale_reps']} [min-max], ms.")
 p("")
-p("*collect[]*: a scrape of `collect[]=kstatd`, one small module among N synthetic kstats; "
+p("*collect[]*: a scrape of `collect[]=kstatd`, one small module among N synthetic kstats, "
+  "9 back to back per rep (median and range of all); "
   "*kstat -p single*: the CLI with `KSTAT_BATCH=0`, one round trip per kstat (one rep at "
   "100k), against *kstat -p* in batches.")
 p("")

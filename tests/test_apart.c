@@ -7,10 +7,17 @@
  * attach from their descriptors and count.
  */
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -265,4 +272,69 @@ Test(apart, what_prepares_change_comes_back_from_their_one_child)
 		cr_expect(bpf_program__autoload(prog), "a refused prepare changes nothing");
 	for (int i = 0; i < 3; i++)
 		bpf_object__close(objs[i]);
+}
+
+/* From here on, this process may start threads but no process: fork fails with EAGAIN */
+static void deny_fork(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* clone3: ENOSYS, so that pthread_create falls back to clone */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fork, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_vfork, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 3),
+		/* a clone without CLONE_THREAD (or fork, vfork) makes a process */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EAGAIN),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0, "%s", strerror(errno));
+	cr_assert_eq(fork(), -1, "fork is denied");
+	cr_assert_eq(errno, EAGAIN);
+}
+
+Test(apart, where_no_process_can_start_a_provider_loads_in_kstatd)
+{
+	struct loader_opts o = { .pin_path = test_pin_path(), .no_builtin = true, .reset = true };
+	struct bpf_object *obj = open_ktest();
+	struct snap *s = snap_new();
+	char err[512], errs[1][BPF_APART_ERRLEN];
+	struct loader *ld;
+	struct provider *p;
+	void *arg = NULL;
+	int fds[16], ret = 0;
+
+	deny_fork();
+	cr_expect_eq(bpf_apart_load(obj, NULL, NULL, fds, err, sizeof(err)), -ECHILD);
+	cr_expect(strstr(err, "cannot start the loading process"), "%s", err);
+	cr_expect_eq(bpf_apart_prepare(&obj, &arg, 1, prep_unloads, &ret, errs), -ECHILD);
+	cr_expect_eq(ret, -ECHILD);
+	cr_expect(strstr(errs[0], "cannot start the preparing process"), "%s", errs[0]);
+	bpf_object__close(obj);
+	ld = loader_new(s, &o);
+	cr_assert(ld, "loader_new: %s", strerror(errno));
+	cr_assert_eq(loader_add_file(ld, test_obj("ktest.bpf.o"), true, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_geq(loader_sync(ld), 0);
+	p = loader_find(ld, "ktest");
+	cr_assert(p);
+	cr_expect_not(p->apart, "loaded in process");
+	cr_expect(p->attached);
+	cr_expect_gt(p->nlinks, 0);
+	for (size_t i = 0; i < p->nlinks; i++)
+		cr_expect(p->links[i].lib && bpf_link__fd(p->links[i].lib) >= 0,
+			  "libbpf's links, attached");
+	cr_expect_gt(find_kid(s, "ktest", 0, "open"), 0, "its kstats are there");
+	loader_free(ld);
+	snap_free(s);
+	remove_pin_path();
 }

@@ -263,10 +263,15 @@ int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, i
 
 	for (size_t i = 0; i < nprogs; i++)
 		prog_fds[i] = -1;
-	pid = have && fds ? spawn(&sock) : -ENOMEM;
-	if (pid < 0) {
-		ret = (int)pid;
+	if (!have || !fds) {
+		ret = -ENOMEM;
 		snprintf(err, errlen, "load: %s", strerror(-ret));
+		goto out;
+	}
+	pid = spawn(&sock);
+	if (pid < 0) {
+		snprintf(err, errlen, "cannot start the loading process: %s", strerror((int)-pid));
+		ret = -ECHILD;
 		goto out;
 	}
 	if (pid == 0)
@@ -409,8 +414,11 @@ int bpf_apart_prepare(struct bpf_object *const *objs, void *const *args, size_t 
 		}
 		_exit(0);
 	}
-	if (pid < 0)
-		ret = (int)pid;
+	if (pid < 0) {
+		snprintf(died, sizeof(died), "cannot start the preparing process: %s",
+			 strerror((int)-pid));
+		ret = -ECHILD;
+	}
 	while (!ret && done < n) {
 		ret = wait_readable(sock, LOAD_TIMEOUT_MS);
 		if (!ret)

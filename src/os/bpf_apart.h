@@ -39,7 +39,9 @@ int bpf_apart_prog_fd(const struct bpf_object *obj, const int *prog_fds,
  * them) is the i-th program's descriptor, the caller's to close, or -1
  * where the program stays unloaded; obj itself stays unloaded for libbpf,
  * so its programs are attached with bpf_apart_attach().  0, or -errno
- * with err filled.
+ * with err filled: -ECHILD when no child could be started (fork refused:
+ * a pids limit, a seccomp filter), which the caller may take as a cue to
+ * load in process.
  */
 int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, int *prog_fds,
 		   char *err, size_t errlen);
@@ -52,7 +54,7 @@ int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, i
  * .data, .bss) initial values.  One child for many objects: what their
  * prepares share (a parse of the kernel's BTF, say) is made once there.
  * 0, or -errno when the child could not run (rets and errs then say so
- * for every object).
+ * for every object; -ECHILD: it could not be started).
  */
 int bpf_apart_prepare(struct bpf_object *const *objs, void *const *args, size_t n,
 		      bpf_apart_prep_fn *prep, int *rets, char (*errs)[BPF_APART_ERRLEN]);

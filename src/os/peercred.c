@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +51,16 @@ struct peercred *peercred_open(void)
 		goto err_free;
 	}
 	err = -bpf_apart_load(pc->skel->obj, NULL, NULL, &pc->prog_fd, why, sizeof(why));
+	if (err == ECHILD) {
+		/* no child to load it in: here, then, the program libbpf's */
+		log_dbg("peercred: %s", why);
+		err = peercred_bpf__load(pc->skel) ? errno : 0;
+		pc->prog_fd = err ? -1
+				  : fcntl(bpf_program__fd(pc->skel->progs.handle_unix),
+					  F_DUPFD_CLOEXEC, 0);
+		if (!err && pc->prog_fd < 0)
+			err = errno;
+	}
 	if (err) {
 		log_dbg("peercred: %s", why);
 		err = err == ENOENT || err == EINVAL ? EOPNOTSUPP : err;

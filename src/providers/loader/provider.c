@@ -483,9 +483,16 @@ static int load_object(struct provider *p, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	p->apart = attachable_apart(p->obj);
-	if (p->apart)
-		return bpf_apart_load(p->obj, p->prepared ? NULL : prepare_apart, p, p->prog_fds,
-				      err, errlen);
+	if (p->apart) {
+		ret = bpf_apart_load(p->obj, p->prepared ? NULL : prepare_apart, p, p->prog_fds,
+				     err, errlen);
+		if (ret != -ECHILD)
+			return ret;
+		log_warn("%s: %s: loading it in kstatd, whose memory then holds libbpf's parse of "
+			 "the kernel's BTF for a while",
+			 p->name, err);
+		p->apart = false;
+	}
 	if (!p->prepared) {
 		struct btf *vmlinux = vmlinux_parse();
 
