@@ -167,10 +167,15 @@ Test(keydec, an_irq_is_named_after_its_first_handler)
 	for (char *c = want; *c; c++)
 		if (*c == ':')
 			*c = '_';
-	cr_expect_eq(keydec_decode(p, (uint64_t)irq, &e), KD_ALIVE);
-	cr_expect_str_eq(e.name, want);
-	cr_expect_eq(e.instance, irq);
-	cr_expect_eq(keydec_decode(p, 4095, &e), KD_GONE);
+	/* the second pass takes the names the first read (keydec.c reads them again after 10 s) */
+	for (int round = 0; round < 2; round++) {
+		cr_expect_eq(keydec_decode(p, (uint64_t)irq, &e), KD_ALIVE, "pass %d", round);
+		cr_expect_str_eq(e.name, want, "pass %d", round);
+		cr_expect_eq(e.instance, irq);
+		cr_expect_eq(keydec_decode(p, 4095, &e), KD_GONE);
+		keydec_end(p);
+		p = pass("irq");
+	}
 	keydec_end(p);
 }
 

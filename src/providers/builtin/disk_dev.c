@@ -226,10 +226,11 @@ static bool describe(const char *root, struct disk_dev *d)
 {
 	char buf[64];
 
+	/* size first: unused loop devices (no medium) cost one read a scan */
+	if (read_attr(root, d->name, "size", buf, sizeof(buf)) || strtoull(buf, NULL, 10) == 0)
+		return false;
 	if (read_attr(root, d->name, "dev", buf, sizeof(buf)) ||
 	    sscanf(buf, "%u:%u", &d->major, &d->minor) != 2)
-		return false;
-	if (read_attr(root, d->name, "size", buf, sizeof(buf)) || strtoull(buf, NULL, 10) == 0)
 		return false;
 	snprintf(d->ksname, sizeof(d->ksname), "%.*s", KSTAT_STRLEN - 1, d->name);
 	if (strlen(d->name) >= KSTAT_STRLEN)

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keydec.h"
@@ -195,41 +197,115 @@ static void irq_name(uint32_t irq, const char *actions, char *name)
 	name[len] = '\0';
 }
 
+/*
+ * What each IRQ's actions file said when last read, sorted by IRQ.  A
+ * file is read again after IRQ_REREAD_NS: an IRQ that comes or goes
+ * shows at the next pass (the directory is listed every pass), a handler
+ * added to or freed from an IRQ that stays, within that time.  Reading
+ * every IRQ's file on every pass was most of an idle kstatd's system
+ * calls, and hosts have hundreds of IRQs.
+ */
+#define IRQ_REREAD_NS (10ull * 1000000000ull)
+
+struct irq_seen {
+	uint32_t irq;
+	bool handled; /* its actions list a handler */
+	char name[KSTAT_STRLEN];
+	unsigned long long read_ns;
+};
+
+static pthread_mutex_t irq_seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct irq_seen *irq_seen;
+static size_t irq_nseen;
+
+static int cmp_seen(const void *a, const void *b)
+{
+	uint32_t x = ((const struct irq_seen *)a)->irq, y = ((const struct irq_seen *)b)->irq;
+
+	return x < y ? -1 : x > y;
+}
+
+static unsigned long long coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+/* IRQ irq as listed now: from what was seen, or its actions file read again */
+static struct irq_seen see_irq(uint32_t irq, const char *dname, unsigned long long now)
+{
+	struct irq_seen key = { .irq = irq }, e = key, *old;
+	char path[300], buf[512];
+
+	old = irq_seen ? bsearch(&key, irq_seen, irq_nseen, sizeof(key), cmp_seen) : NULL;
+	if (old && now - old->read_ns < IRQ_REREAD_NS)
+		return *old;
+	snprintf(path, sizeof(path), "/sys/kernel/irq/%s/actions", dname);
+	e.handled = keydec_read_file(path, buf, sizeof(buf)) == 0 && buf[0];
+	if (e.handled)
+		irq_name(irq, buf, e.name);
+	e.read_ns = now;
+	return e;
+}
+
 static void *irq_begin(void)
 {
 	struct irq_pass *p = calloc(1, sizeof(*p));
 	DIR *d = opendir("/sys/kernel/irq");
+	unsigned long long now = coarse_ns();
+	struct irq_seen *seen = NULL;
+	size_t nseen = 0, cap = 0, pcap = 0;
 	struct dirent *de;
-	size_t cap = 0;
 
 	if (!p || !d) {
 		if (d)
 			closedir(d);
 		return p; /* no sparse IRQs: every key is unknown */
 	}
+	pthread_mutex_lock(&irq_seen_lock);
 	while ((de = readdir(d))) {
-		char path[300], buf[512], *end;
+		char *end;
 		unsigned long irq = strtoul(de->d_name, &end, 10);
+		struct irq_seen e;
 
 		if (end == de->d_name || *end)
 			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/irq/%s/actions", de->d_name);
-		if (keydec_read_file(path, buf, sizeof(buf)) || !buf[0])
-			continue;
-		if (p->n == cap) {
+		e = see_irq((uint32_t)irq, de->d_name, now);
+		if (nseen == cap) {
 			size_t nc = cap ? cap * 2 : 64;
+			void *nv = realloc(seen, nc * sizeof(*seen));
+
+			if (!nv)
+				break;
+			seen = nv;
+			cap = nc;
+		}
+		seen[nseen++] = e;
+		if (!e.handled)
+			continue;
+		if (p->n == pcap) {
+			size_t nc = pcap ? pcap * 2 : 64;
 			void *nv = realloc(p->v, nc * sizeof(*p->v));
 
 			if (!nv)
 				break;
 			p->v = nv;
-			cap = nc;
+			pcap = nc;
 		}
-		p->v[p->n].irq = (uint32_t)irq;
-		irq_name((uint32_t)irq, buf, p->v[p->n].name);
+		p->v[p->n].irq = e.irq;
+		memcpy(p->v[p->n].name, e.name, sizeof(e.name));
 		p->n++;
 	}
 	closedir(d);
+	/* what this pass listed, and only that, is what was seen */
+	if (nseen)
+		qsort(seen, nseen, sizeof(*seen), cmp_seen);
+	free(irq_seen);
+	irq_seen = seen;
+	irq_nseen = nseen;
+	pthread_mutex_unlock(&irq_seen_lock);
 	return p;
 }
 
