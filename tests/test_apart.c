@@ -66,7 +66,19 @@ Test(apart, the_maps_and_programs_come_back_as_the_child_made_them)
 	char err[256] = "";
 	long before = hwm_kb();
 
+	struct bpf_map_info want[32];
+	size_t m = 0;
+
 	cr_assert_gt(n, 0);
+	/* what the object declares, in libbpf's order, to hold the child's maps to */
+	bpf_object__for_each_map(map, obj) {
+		cr_assert_lt(m, 32);
+		want[m++] = (struct bpf_map_info){ .type = bpf_map__type(map),
+						   .key_size = bpf_map__key_size(map),
+						   .value_size = bpf_map__value_size(map),
+						   .max_entries = bpf_map__max_entries(map) };
+	}
+	m = 0;
 	cr_assert_eq(bpf_apart_load(obj, NULL, NULL, fds, err, sizeof(err)), 0, "%s", err);
 	/* the kernel's BTF alone is 5 MB; libbpf holds twice that while it loads */
 	cr_expect_lt(hwm_kb() - before, 2048, "the load's memory stayed in the child: %ld kB",
@@ -79,7 +91,13 @@ Test(apart, the_maps_and_programs_come_back_as_the_child_made_them)
 		cr_assert_eq(bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len), 0);
 		cr_expect_eq(strncmp(info.name, bpf_map__name(map), strlen(info.name)), 0,
 			     "map %s is the kernel's %s", bpf_map__name(map), info.name);
-		cr_expect_eq(info.max_entries, bpf_map__max_entries(map));
+		cr_expect_eq(info.type, want[m].type, "%s", bpf_map__name(map));
+		cr_expect_eq(info.key_size, want[m].key_size, "%s", bpf_map__name(map));
+		cr_expect_eq(info.value_size, want[m].value_size, "%s", bpf_map__name(map));
+		if (want[m].max_entries)
+			cr_expect_eq(info.max_entries, want[m].max_entries, "%s",
+				     bpf_map__name(map));
+		m++;
 	}
 	bpf_object__for_each_program(prog, obj) {
 		struct bpf_prog_info info = {};
@@ -236,6 +254,7 @@ static int prep_marks(struct bpf_object *obj, void *arg, char *err, size_t errle
 	case 1:
 		return prep_unloads(obj, NULL, err, errlen);
 	default:
+		prep_unloads(obj, NULL, err, errlen);
 		return prep_refuses(obj, "the third", err, errlen);
 	}
 }
@@ -253,7 +272,7 @@ Test(apart, what_prepares_change_comes_back_from_their_one_child)
 	size_t size = 0;
 
 	cr_assert(objs[0]);
-	cr_assert_eq(bpf_apart_prepare(objs, args, 3, prep_marks, rets, errs), 0);
+	cr_assert_eq(bpf_apart_prepare(objs, args, 3, prep_marks, rets, errs), 3, "all prepared");
 	cr_expect_eq(rets[0], 0);
 	cr_expect_eq(rets[1], 0);
 	cr_expect_eq(rets[2], -EDOM);
@@ -269,7 +288,8 @@ Test(apart, what_prepares_change_comes_back_from_their_one_child)
 		cr_expect_not(bpf_program__autoload(prog), "%s stays unloaded",
 			      bpf_program__name(prog));
 	bpf_object__for_each_program(prog, objs[2])
-		cr_expect(bpf_program__autoload(prog), "a refused prepare changes nothing");
+		cr_expect(bpf_program__autoload(prog),
+			  "what a refused prepare changed stays behind");
 	for (int i = 0; i < 3; i++)
 		bpf_object__close(objs[i]);
 }
@@ -316,7 +336,8 @@ Test(apart, where_no_process_can_start_a_provider_loads_in_kstatd)
 	deny_fork();
 	cr_expect_eq(bpf_apart_load(obj, NULL, NULL, fds, err, sizeof(err)), -ECHILD);
 	cr_expect(strstr(err, "cannot start the loading process"), "%s", err);
-	cr_expect_eq(bpf_apart_prepare(&obj, &arg, 1, prep_unloads, &ret, errs), -ECHILD);
+	cr_expect_eq(bpf_apart_prepare(&obj, &arg, 1, prep_unloads, &ret, errs), 0,
+		     "none prepared");
 	cr_expect_eq(ret, -ECHILD);
 	cr_expect(strstr(errs[0], "cannot start the preparing process"), "%s", errs[0]);
 	bpf_object__close(obj);
@@ -334,6 +355,28 @@ Test(apart, where_no_process_can_start_a_provider_loads_in_kstatd)
 		cr_expect(p->links[i].lib && bpf_link__fd(p->links[i].lib) >= 0,
 			  "libbpf's links, attached");
 	cr_expect_gt(find_kid(s, "ktest", 0, "open"), 0, "its kstats are there");
+	loader_free(ld);
+	snap_free(s);
+	remove_pin_path();
+}
+
+Test(apart, where_no_process_can_start_the_built_ins_load_in_kstatd)
+{
+	struct loader_opts o = { .pin_path = test_pin_path(), .reset = true };
+	struct snap *s = snap_new();
+	struct loader *ld;
+	struct provider *p;
+
+	deny_fork();
+	ld = loader_new(s, &o);
+	cr_assert(ld, "loader_new: %s", strerror(errno));
+	cr_assert_geq(loader_sync(ld), 0);
+	p = loader_find(ld, "cpu_sys");
+	cr_assert(p, "cpu_sys loaded");
+	cr_expect_not(p->apart);
+	cr_expect(p->prepared, "prepared where it loaded");
+	cr_expect(p->attached);
+	cr_expect_gt(find_kid(s, "cpu", 0, "sys"), 0, "its kstats are there");
 	loader_free(ld);
 	snap_free(s);
 	remove_pin_path();

@@ -10,11 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -176,8 +178,11 @@ static int recv_answer(int sock, struct apart_head *h, unsigned char *have, size
 	if (h->nmaps + h->nprogs != n)
 		return -EPROTO;
 	err = fdpass_io(sock, have, n, false);
-	for (size_t i = 0; !err && i < n; i++)
+	for (size_t i = 0; !err && i < n; i++) {
+		if (have[i] > 1)
+			err = -EPROTO;
 		want += have[i];
+	}
 	while (!err && *nfds < want) {
 		uint32_t k;
 		size_t got;
@@ -220,6 +225,13 @@ static pid_t spawn(int *sock)
 		return pid;
 	}
 	if (pid == 0) {
+		sigset_t none;
+
+		/* SIGTERM and SIGINT end the child, as any process: not kstatd's signal thread's */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		sigemptyset(&none);
+		pthread_sigmask(SIG_SETMASK, &none, NULL);
 		close(sv[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		*sock = sv[1];
@@ -277,7 +289,9 @@ int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, i
 	if (pid == 0)
 		child_main(obj, sock, prep, arg);
 	ret = recv_answer(sock, &h, have, n, fds, &nfds);
-	if (ret == -ETIMEDOUT)
+	close(sock);
+	sock = -1;
+	if (ret)
 		kill(pid, SIGKILL);
 	reap(pid, died, sizeof(died));
 	if (!ret && h.status) {
@@ -286,9 +300,9 @@ int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, i
 		snprintf(err, errlen, "%s", h.err);
 	} else if (ret) {
 		snprintf(err, errlen, "load: %s",
-			 died[0]             ? died
-			 : ret == -ETIMEDOUT ? "timed out"
-					     : strerror(-ret));
+			 ret == -ETIMEDOUT ? "timed out"
+			 : died[0]         ? died
+					   : strerror(-ret));
 	} else {
 		ret = adopt(obj, have, fds, prog_fds);
 		nfds = 0;
@@ -426,19 +440,19 @@ int bpf_apart_prepare(struct bpf_object *const *objs, void *const *args, size_t 
 		done += !ret;
 	}
 	if (pid > 0) {
+		close(sock);
 		if (ret)
 			kill(pid, SIGKILL);
 		reap(pid, died, sizeof(died));
-		close(sock);
 	}
 	for (size_t k = done; k < n; k++) {
 		rets[k] = ret;
 		snprintf(errs[k], BPF_APART_ERRLEN, "prepare: %s",
-			 died[0]             ? died
-			 : ret == -ETIMEDOUT ? "timed out"
-					     : strerror(-ret));
+			 ret == -ETIMEDOUT ? "timed out"
+			 : died[0]         ? died
+					   : strerror(-ret));
 	}
-	return ret;
+	return (int)done;
 }
 
 /* The id of tracepoint cat/name in tracefs; -errno */
@@ -481,8 +495,15 @@ static int attach_tracepoint(const char *tp, int prog_fd)
 		return -errno;
 	/* the link holds the event */
 	link = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, NULL);
-	if (link < 0)
-		link = -errno;
+	if (link >= 0) {
+		close(pfd);
+		return link;
+	}
+	/* before 5.15, no such link: the event itself holds the program */
+	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) == 0 &&
+	    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) == 0)
+		return pfd;
+	link = -errno;
 	close(pfd);
 	return link;
 }

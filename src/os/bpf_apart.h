@@ -53,8 +53,10 @@ int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, i
  * it prepared: which programs load, and the internal maps' (.rodata,
  * .data, .bss) initial values.  One child for many objects: what their
  * prepares share (a parse of the kernel's BTF, say) is made once there.
- * 0, or -errno when the child could not run (rets and errs then say so
- * for every object; -ECHILD: it could not be started).
+ * Returns how many objects, from the first, were prepared (their rets
+ * and errs are their prepares'); the rest were not, for the child could
+ * not run or finish: their rets say why (-ECHILD: no child could be
+ * started), and so do their errs.
  */
 int bpf_apart_prepare(struct bpf_object *const *objs, void *const *args, size_t n,
 		      bpf_apart_prep_fn *prep, int *rets, char (*errs)[BPF_APART_ERRLEN]);

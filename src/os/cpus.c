@@ -11,24 +11,35 @@
 #include "cpus.h"
 
 static int online_fd = -1;
-static pthread_once_t online_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t online_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Kept open: each read is one pread, where an open, reads and a close were four system calls */
-static void open_online(void)
+/*
+ * Kept open once opened: each read is one pread, where an open, reads and
+ * a close were four system calls.  -errno if it cannot be opened (yet).
+ */
+static int open_online(void)
 {
-	online_fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	pthread_mutex_lock(&online_lock);
+	if (online_fd < 0)
+		online_fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	fd = online_fd < 0 ? -errno : online_fd;
+	pthread_mutex_unlock(&online_lock);
+	return fd;
 }
 
 int cpus_online(bool *online, int n)
 {
 	char line[4096], *p, *end;
 	ssize_t len;
+	int fd;
 
 	memset(online, 0, (size_t)n * sizeof(*online));
-	pthread_once(&online_once, open_online);
-	if (online_fd < 0)
-		return -ENOENT;
-	len = pread(online_fd, line, sizeof(line) - 1, 0);
+	fd = open_online();
+	if (fd < 0)
+		return fd;
+	len = pread(fd, line, sizeof(line) - 1, 0);
 	if (len <= 0)
 		return len < 0 ? -errno : -EIO;
 	line[len] = '\0';

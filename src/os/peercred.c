@@ -33,7 +33,7 @@ struct peercred {
 struct peercred *peercred_open(void)
 {
 	struct peercred *pc;
-	char why[256];
+	char why[256] = "not one program";
 	struct stat st;
 	int err;
 
@@ -50,11 +50,15 @@ struct peercred *peercred_open(void)
 		err = errno;
 		goto err_free;
 	}
-	err = -bpf_apart_load(pc->skel->obj, NULL, NULL, &pc->prog_fd, why, sizeof(why));
+	/* one program: prog_fd is its array of descriptors */
+	err = bpf_apart_nprogs(pc->skel->obj) == 1
+		      ? -bpf_apart_load(pc->skel->obj, NULL, NULL, &pc->prog_fd, why, sizeof(why))
+		      : EINVAL;
 	if (err == ECHILD) {
 		/* no child to load it in: here, then, the program libbpf's */
 		log_dbg("peercred: %s", why);
 		err = peercred_bpf__load(pc->skel) ? errno : 0;
+		snprintf(why, sizeof(why), "load: %s", strerror(err));
 		pc->prog_fd = err ? -1
 				  : fcntl(bpf_program__fd(pc->skel->progs.handle_unix),
 					  F_DUPFD_CLOEXEC, 0);

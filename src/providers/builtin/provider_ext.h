@@ -22,7 +22,8 @@ struct provider_ext {
 	/*
 	 * Before the object is loaded (programs to leave out, say), with the
 	 * kernel's BTF (NULL if it has none), where the object loads (perhaps
-	 * a child process: it may change only the object); may be NULL
+	 * a child process, whence only which programs load and the internal
+	 * maps' initial values come back: os/bpf_apart.h); may be NULL
 	 */
 	void (*prepare)(struct bpf_object *obj, const struct btf *vmlinux);
 	/*

@@ -439,6 +439,7 @@ void provider_prepare_all(struct provider *const *ps, size_t n, int *rets,
 {
 	struct bpf_object **objs = calloc(n ? n : 1, sizeof(*objs));
 	void **args = calloc(n ? n : 1, sizeof(*args));
+	size_t done;
 
 	if (!objs || !args) {
 		for (size_t i = 0; i < n; i++) {
@@ -451,9 +452,14 @@ void provider_prepare_all(struct provider *const *ps, size_t n, int *rets,
 		objs[i] = ps[i]->obj;
 		args[i] = ps[i];
 	}
-	bpf_apart_prepare(objs, args, n, prepare_apart, rets, errs);
+	done = (size_t)bpf_apart_prepare(objs, args, n, prepare_apart, rets, errs);
 	for (size_t i = 0; i < n; i++)
-		ps[i]->prepared = rets[i] == 0;
+		ps[i]->prepared = i < done && rets[i] == 0;
+	/* the others prepare where they load */
+	if (done < n)
+		log_warn("%s: each provider left prepares where it loads", errs[done]);
+	for (size_t i = done; i < n; i++)
+		rets[i] = 0;
 out:
 	free(objs);
 	free(args);

@@ -105,7 +105,9 @@ bool provider_safe_owner(const struct stat *st);
 /*
  * Prepare ps[0..n) for their loads in one child process, from one parse
  * of the kernel's BTF: tracepoints the kernel lacks, per-CPU facts, a
- * built-in's own choices.  rets[i] is 0 or -errno, errs[i] says why.
+ * built-in's own choices.  rets[i] is 0 or -errno, errs[i] says why.  A
+ * provider that child did not get to (it could not start, or died) is
+ * left unprepared with rets[i] 0: it prepares where it loads.
  */
 void provider_prepare_all(struct provider *const *ps, size_t n, int *rets,
 			  char (*errs)[PROVIDER_ERRLEN]);

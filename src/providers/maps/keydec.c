@@ -254,7 +254,7 @@ static void *irq_begin(void)
 {
 	struct irq_pass *p = calloc(1, sizeof(*p));
 	DIR *d = opendir("/sys/kernel/irq");
-	unsigned long long now = coarse_ns();
+	unsigned long long now;
 	struct irq_seen *seen = NULL;
 	size_t nseen = 0, cap = 0, pcap = 0;
 	struct dirent *de;
@@ -265,6 +265,7 @@ static void *irq_begin(void)
 		return p; /* no sparse IRQs: every key is unknown */
 	}
 	pthread_mutex_lock(&irq_seen_lock);
+	now = coarse_ns();
 	while ((de = readdir(d))) {
 		char *end;
 		unsigned long irq = strtoul(de->d_name, &end, 10);
