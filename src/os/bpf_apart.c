@@ -10,15 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +26,7 @@
 
 #include "bpf_apart.h"
 #include "fdpass.h"
+#include "readall.h"
 
 /* a load that takes longer (the verifier on a huge program) is stuck */
 #define LOAD_TIMEOUT_MS (120 * 1000)
@@ -209,39 +207,6 @@ static void reap(pid_t pid, char *why, size_t len)
 		snprintf(why, len, "the loading process exited with %d", WEXITSTATUS(st));
 }
 
-/* A child on the other end of *sock (close-on-exec): its pid, or -errno */
-static pid_t spawn(int *sock)
-{
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		pid = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		return pid;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		/* SIGTERM and SIGINT end the child, as any process: not kstatd's signal thread's */
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		sigemptyset(&none);
-		pthread_sigmask(SIG_SETMASK, &none, NULL);
-		close(sv[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		*sock = sv[1];
-		return 0;
-	}
-	close(sv[1]);
-	*sock = sv[0];
-	return pid;
-}
-
 /* Take the descriptors: maps into obj, programs into prog_fds */
 static int adopt(struct bpf_object *obj, const unsigned char *have, const int *fds, int *prog_fds)
 {
@@ -280,7 +245,7 @@ int bpf_apart_load(struct bpf_object *obj, bpf_apart_prep_fn *prep, void *arg, i
 		snprintf(err, errlen, "load: %s", strerror(-ret));
 		goto out;
 	}
-	pid = spawn(&sock);
+	pid = fdpass_fork(&sock);
 	if (pid < 0) {
 		snprintf(err, errlen, "cannot start the loading process: %s", strerror((int)-pid));
 		ret = -ECHILD;
@@ -419,7 +384,7 @@ int bpf_apart_prepare(struct bpf_object *const *objs, void *const *args, size_t 
 	size_t done = 0;
 	pid_t pid;
 
-	pid = spawn(&sock);
+	pid = fdpass_fork(&sock);
 	if (pid == 0) {
 		for (size_t k = 0; k < n; k++) {
 			char why[BPF_APART_ERRLEN] = "";
@@ -462,19 +427,9 @@ static int tracepoint_id(const char *tp)
 	char path[320], buf[32];
 
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		ssize_t n;
-		int fd;
-
 		snprintf(path, sizeof(path), "%s/events/%s/id", roots[i], tp);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return -EIO;
-		buf[n] = '\0';
-		return atoi(buf);
+		if (readall_small(path, buf, sizeof(buf)) == 0)
+			return atoi(buf);
 	}
 	return -ENOENT;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -89,4 +91,35 @@ int fdpass_recv(int sock, void *buf, size_t len, int *fds, size_t maxfds, size_t
 		}
 	}
 	return fdpass_io(sock, (char *)buf + n, len - (size_t)n, false);
+}
+
+int fdpass_fork(int *sock)
+{
+	pid_t parent = getpid(), pid;
+	sigset_t none;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		pid = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return pid;
+	}
+	if (pid > 0) {
+		close(sv[1]);
+		*sock = sv[0];
+		return pid;
+	}
+	close(sv[0]);
+	/* kstatd gone before the prctl: nobody to answer */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(1);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	*sock = sv[1];
+	return 0;
 }

@@ -99,15 +99,12 @@ static int close_from(unsigned int first)
 	return 0;
 }
 
-/* In the child: a clean slate of descriptors and signals, then its privileges */
-static void __attribute__((noreturn)) helper_main(pid_t parent, int sock, int (*keep_privs)(void))
+/* In the child (fdpass_fork() saw to signals): a clean slate of descriptors, then its privileges */
+static void __attribute__((noreturn)) helper_main(int sock, int (*keep_privs)(void))
 {
-	sigset_t all;
 	int null;
 	char ready = 1;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-		_exit(1);
 	/* nothing of kstatd's: no listening socket, no map, no program */
 	if (dup2(sock, HELPER_FD) < 0)
 		_exit(1);
@@ -118,10 +115,6 @@ static void __attribute__((noreturn)) helper_main(pid_t parent, int sock, int (*
 	/* stderr stays kstatd's log unless it was a descriptor kstatd reused */
 	if (fcntl(2, F_GETFD) < 0 || fcntl(2, F_GETFL) < 0)
 		(void)dup2(0, 2);
-	/* kstatd blocks SIGINT and SIGTERM for its signal thread: not here */
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	signal(SIGPIPE, SIG_DFL);
 	(void)prctl(PR_SET_NAME, "kstatd-nshelper");
 	if (keep_privs() || fdpass_io(HELPER_FD, &ready, 1, true))
 		_exit(1);
@@ -149,31 +142,22 @@ int nshelper_register(uint32_t op, nshelper_answer_fn *answer)
 int nshelper_start(int (*keep_privs)(void))
 {
 	struct timeval tv = { .tv_sec = ANSWER_TIMEOUT_S };
-	pid_t parent = getpid(), pid;
-	int sv[2], err;
+	int sock, err;
 	char ready;
+	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		return err;
-	}
-	if (pid == 0) {
-		close(sv[0]); /* kstatd's end: questions come only from kstatd */
-		helper_main(parent, sv[1], keep_privs); /* kstatd is one thread: no lock held */
-	}
-	close(sv[1]);
-	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+	pid = fdpass_fork(&sock);
+	if (pid < 0)
+		return pid;
+	if (pid == 0)
+		helper_main(sock, keep_privs); /* kstatd is one thread: no lock held */
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
 		err = -errno;
 	else
-		err = fdpass_io(sv[0], &ready, 1, false); /* -EPIPE: it could not start */
+		err = fdpass_io(sock, &ready, 1, false); /* -EPIPE: it could not start */
 	pthread_mutex_lock(&lock);
-	helper_fd = sv[0];
+	helper_fd = sock;
 	helper_pid = pid;
 	if (err)
 		reap();

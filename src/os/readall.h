@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
-/* A descriptor read to its end */
+/* A descriptor read to its end, and a small file read whole */
 #ifndef __KSTATD_READALL_H
 #define __KSTATD_READALL_H
 
@@ -11,5 +11,8 @@
  * record), at most max bytes.  0, or -errno (-EFBIG past max).
  */
 int readall(int fd, size_t max, char **buf, size_t *len);
+
+/* A small sysfs or procfs file into buf (len bytes), without its trailing newline; 0 or -errno */
+int readall_small(const char *path, char *buf, size_t len);
 
 #endif /* __KSTATD_READALL_H */

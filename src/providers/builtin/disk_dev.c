@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "disk_dev.h"
-#include "providers/maps/keydec.h"
+#include "os/readall.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -74,7 +74,7 @@ static int read_attr(const char *root, const char *name, const char *what, char 
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/class/block/%s/%s", root, name, what);
-	return keydec_read_file(path, buf, len);
+	return readall_small(path, buf, len);
 }
 
 /* A kstat module from a driver name: [a-z0-9_] only */

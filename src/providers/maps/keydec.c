@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "keydec.h"
+#include "os/readall.h"
 #include "bpf/syscall.h"
 #include "syscall_names.h"
 
@@ -40,27 +41,6 @@ int keydec_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key)
 		*cap = nc;
 	}
 	(*keys)[(*n)++] = key;
-	return 0;
-}
-
-int keydec_read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
 	return 0;
 }
 
@@ -89,7 +69,7 @@ static int blk_diskseq(unsigned int major, unsigned int minor, uint32_t *seq)
 	int err;
 
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/diskseq", major, minor);
-	err = keydec_read_file(path, buf, sizeof(buf));
+	err = readall_small(path, buf, sizeof(buf));
 	*seq = 0; /* kernels before 5.15 have none: every key says 0 */
 	if (err == -ENOENT)
 		return 0;
@@ -145,10 +125,10 @@ static int blk_enumerate(void *pass, uint64_t **keys)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/sys/block/%s/size", de->d_name);
-		if (keydec_read_file(path, buf, sizeof(buf)) || strtoull(buf, NULL, 10) == 0)
+		if (readall_small(path, buf, sizeof(buf)) || strtoull(buf, NULL, 10) == 0)
 			continue;
 		snprintf(path, sizeof(path), "/sys/block/%s/dev", de->d_name);
-		if (keydec_read_file(path, buf, sizeof(buf)) ||
+		if (readall_small(path, buf, sizeof(buf)) ||
 		    sscanf(buf, "%u:%u", &major, &minor) != 2 || blk_diskseq(major, minor, &seq))
 			continue;
 		err = keydec_push(keys, &n, &cap,
@@ -243,7 +223,7 @@ static struct irq_seen see_irq(uint32_t irq, const char *dname, unsigned long lo
 	if (old && now - old->read_ns < IRQ_REREAD_NS)
 		return *old;
 	snprintf(path, sizeof(path), "/sys/kernel/irq/%s/actions", dname);
-	e.handled = keydec_read_file(path, buf, sizeof(buf)) == 0 && buf[0];
+	e.handled = readall_small(path, buf, sizeof(buf)) == 0 && buf[0];
 	if (e.handled)
 		irq_name(irq, buf, e.name);
 	e.read_ns = now;

@@ -74,7 +74,5 @@ int keydec_net_state(uint32_t ino);
 
 /* Append key to a growing array; for enumerate(). 0 or -ENOMEM */
 int keydec_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key);
-/* Read a small sysfs or procfs file into buf, without the trailing newline */
-int keydec_read_file(const char *path, char *buf, size_t len);
 
 #endif /* __KSTATD_KEYDEC_H */
