@@ -61,6 +61,7 @@ BPF_PROVIDERS := \
 # BPF objects of the daemon's own that are not providers (no kstats)
 BPF_HELPERS := \
 	peercred \
+	hash_reader \
 	#
 
 # The daemon but main(), by layer, each directory with a README of what it
@@ -101,6 +102,7 @@ BOOKS_SRCS := \
 	#
 MAPS_SRCS := \
 	src/providers/maps/btf_check.c \
+	src/providers/maps/hash_reader.c \
 	src/providers/maps/keydec.c \
 	src/providers/maps/keydec_drop.c \
 	src/providers/maps/keydec_net.c \
@@ -179,6 +181,7 @@ TEST_BPF := \
 	krefresh_bad \
 	knetdev \
 	kattach \
+	kbig \
 	#
 
 TEST_SUITES := \
@@ -211,6 +214,7 @@ TEST_SUITES := \
 	test_refresh \
 	test_cpu_info \
 	test_apart \
+	test_hash_reader \
 	#
 
 # The kstat(1M) command, a client of libkstat
@@ -361,6 +365,7 @@ $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 
 $(OUTPUT)/obj/src/providers/builtin/builtin.o: $(SKELS)
 $(OUTPUT)/obj/src/os/peercred.o: $(OUTPUT)/bpf/peercred.skel.h
+$(OUTPUT)/obj/src/providers/maps/hash_reader.o: $(OUTPUT)/bpf/hash_reader.skel.h
 $(OUTPUT)/obj/src/providers/maps/keydec.o: $(OUTPUT)/syscall_names.h
 
 # System call names and numbers of this architecture, from its kernel headers

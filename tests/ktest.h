@@ -92,16 +92,21 @@ static inline void ktest_stop(struct ktest_fx *fx)
 	fx->s = NULL;
 }
 
-/* The fd of one of ktest's pinned maps (the caller closes it) */
-static inline int ktest_map(const char *map)
+/* The fd of one of provider prov's pinned maps (the caller closes it) */
+static inline int pinned_map(const char *prov, const char *map)
 {
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/ktest/%s", test_pin_path(), map);
+	snprintf(path, sizeof(path), "%s/%s/%s", test_pin_path(), prov, map);
 	fd = bpf_obj_get(path);
 	cr_assert_geq(fd, 0, "open pinned map %s: %s", path, strerror(errno));
 	return fd;
+}
+
+static inline int ktest_map(const char *map)
+{
+	return pinned_map("ktest", map);
 }
 
 #endif /* __KSTATD_TEST_KTEST_H */

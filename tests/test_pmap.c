@@ -333,6 +333,117 @@ Test(pmap, walks_read_the_map_in_one_batch_and_agree_with_single_reads)
 	cr_expect_eq(single, w.events);
 }
 
+/* A large hash's kstats, against what the test put in (kbig.bpf.c) */
+struct big_check {
+	int ncpus;
+	uint64_t bump; /* added to every pc value on CPU 0 since the fill */
+	int pc, lru, wrong;
+};
+
+static bool want_kbig(const kstat_t *h, void *arg)
+{
+	(void)arg;
+	return strcmp(h->ks_module, "kbig") == 0;
+}
+
+static int check_big(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	const kstat_named_t *kn = ks->ks_data;
+	struct big_check *w = arg;
+	uint64_t k = (uint64_t)ks->ks_instance, n = (uint64_t)w->ncpus, tri = n * (n - 1) / 2;
+
+	(void)meta;
+	if (strcmp(ks->ks_name, "pc") == 0) {
+		w->pc++;
+		w->wrong += kn[0].value.ui32 != (uint32_t)(k * n * n + tri + w->bump) ||
+			    kn[1].value.ui32 != (uint32_t)(3 * k * n + tri) ||
+			    kn[2].value.ui32 != (uint32_t)k;
+	} else {
+		w->lru++;
+		w->wrong += kn[0].value.ui64 != 7 * (k - 1000000);
+	}
+	return 0;
+}
+
+/* Does a reader program (hash_reader.bpf.c) hold the map behind fd? */
+static bool reader_holds(int fd)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi), id = 0;
+	bool found = false;
+
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &mi, &len), 0);
+	while (!found && bpf_prog_get_next_id(id, &id) == 0) {
+		__u32 ids[4] = { 0 };
+		struct bpf_prog_info pi = { .nr_map_ids = 4, .map_ids = (uintptr_t)ids };
+		int pfd = bpf_prog_get_fd_by_id(id);
+
+		len = sizeof(pi);
+		if (pfd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(pfd, &pi, &len) == 0 &&
+		    strcmp(pi.name, "read_hash") == 0)
+			for (__u32 i = 0; i < pi.nr_map_ids && i < 4; i++)
+				found |= ids[i] == mi.id;
+		close(pfd);
+	}
+	return found;
+}
+
+Test(pmap, a_large_hash_is_read_by_a_program_and_agrees_with_what_was_put)
+{
+	struct kbig_pc {
+		uint32_t a, b, c;
+	} *v = calloc((size_t)fx.ncpus, 16);
+	struct big_check w = { .ncpus = fx.ncpus };
+	char err[256];
+	int pc, lru;
+
+	cr_assert_eq(loader_add_file(fx.ld, test_obj("kbig.bpf.o"), true, err, sizeof(err)), 0,
+		     "%s", err);
+	pc = pinned_map("kbig", "kbig_pc");
+	lru = pinned_map("kbig", "kbig_lru");
+	for (uint32_t k = 1; k <= 17000; k++) {
+		for (int c = 0; c < fx.ncpus; c++)
+			*(struct kbig_pc *)((char *)v + c * 16) =
+				(struct kbig_pc){ k * (uint32_t)fx.ncpus + (uint32_t)c,
+						  3 * k + (uint32_t)c, c ? 0 : k };
+		cr_assert_eq(bpf_map_update_elem(pc, &k, v, BPF_ANY), 0, "%s", strerror(errno));
+	}
+	for (uint64_t k = 1000001; k <= 1010000; k++) {
+		uint64_t x = 7 * (k - 1000000);
+
+		cr_assert_eq(bpf_map_update_elem(lru, &k, &x, BPF_ANY), 0, "%s", strerror(errno));
+	}
+	cr_assert_geq(loader_sync(fx.ld), 27000);
+	cr_assert_eq(snap_walk(fx.s, want_kbig, check_big, &w), 0);
+	cr_expect_eq(w.pc, 17000);
+	cr_expect_eq(w.lru, 10000);
+	cr_expect_eq(w.wrong, 0, "%d kstats disagree with the map", w.wrong);
+	cr_expect(reader_holds(pc), "a reader program reads kbig_pc");
+	cr_expect(reader_holds(lru), "a reader program reads kbig_lru");
+
+	/* half go, the rest count on: the next sync and walk follow */
+	for (uint32_t k = 1; k <= 17000; k++) {
+		if (k % 2) {
+			cr_assert_eq(bpf_map_delete_elem(pc, &k), 0);
+			continue;
+		}
+		cr_assert_eq(bpf_map_lookup_elem(pc, &k, v), 0);
+		((struct kbig_pc *)v)->a += 5;
+		cr_assert_eq(bpf_map_update_elem(pc, &k, v, BPF_EXIST), 0);
+	}
+	loader_sync(fx.ld);
+	w = (struct big_check){ .ncpus = fx.ncpus, .bump = 5 };
+	cr_assert_eq(snap_walk(fx.s, want_kbig, check_big, &w), 0);
+	cr_expect_eq(w.pc, 8500);
+	cr_expect_eq(w.lru, 10000);
+	cr_expect_eq(w.wrong, 0, "%d kstats disagree with the map after the change", w.wrong);
+	free(v);
+	close(pc);
+	close(lru);
+}
+
 struct meta_check {
 	int checked;
 };

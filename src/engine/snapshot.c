@@ -357,9 +357,15 @@ static void io_fixup(kstat_io_t *kio, hrtime_t now)
  * NAMED kstat after the array and pointing at the packed copies; on write,
  * copy values in (strings keep their provider-owned storage).
  */
+/*
+ * When the data a walk is copying out was read, if its source read it for
+ * this walk (walk_read_at()); else 0, and it is read now
+ */
+static _Thread_local hrtime_t walk_read_time;
+
 static int default_snapshot(kstat_t *ksp, void *buf, int rw)
 {
-	hrtime_t now = snap_now();
+	hrtime_t now = walk_read_time && rw == KSTAT_READ ? walk_read_time : snap_now();
 
 	ksp->ks_snaptime = now;
 	if (rw == KSTAT_WRITE) {
@@ -801,6 +807,7 @@ void snap_named_retype_lp64(kstat_named_t *kn, uint_t n)
 struct walk_source {
 	struct snap_source *src;
 	size_t count;
+	hrtime_t at; /* when its collect (in a walk) returned */
 };
 
 struct walk_sources {
@@ -918,15 +925,21 @@ void snap_keep_free(struct snap_keep *k)
 	}
 }
 
-/* Ask the kstat's source to collect, if this walk has not yet */
-static void walk_collect(struct walk_sources *ws, struct snap_source *src, uint64_t gen)
+/*
+ * Ask the kstat's source to collect, if this walk has not yet: when the
+ * collect returned, or 0
+ */
+static hrtime_t walk_collect(struct walk_sources *ws, struct snap_source *src, uint64_t gen)
 {
 	struct walk_source *w = walk_sources_get(ws, src);
 
 	if (!w)
-		return; /* the kstats update one by one instead */
-	if (w->count++ == 0)
+		return 0; /* the kstats update one by one instead */
+	if (w->count++ == 0) {
 		(void)src->collect(src, gen);
+		w->at = snap_now();
+	}
+	return w->at;
 }
 
 static int cmp_kid(const void *a, const void *b)
@@ -1000,15 +1013,21 @@ int snap_walk_keep(struct snap *s, const struct snap_select *sel, snap_want_fn w
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct ekstat *e = list[i];
 		kstat_t hdr, *hp = &hdr;
+		hrtime_t read_at;
+		bool fresh;
 		void *data;
 		int err;
 
 		if ((e->ks.ks_flags & KSTAT_FLAG_INVALID) || (want && !want(&e->ks, arg)))
 			continue;
-		if (e->src)
-			walk_collect(&ws, e->src, gen);
+		read_at = e->src ? walk_collect(&ws, e->src, gen) : 0;
 		pthread_mutex_lock(&e->lock);
-		err = e->fresh_gen == gen ? 0 : snap_ks_update(&e->ks, KSTAT_READ);
+		/*
+		 * Refreshed by its source's collect: its numbers are as of that
+		 * read, and the clock is not read again for each of its kstats
+		 */
+		fresh = e->fresh_gen == gen;
+		err = fresh ? 0 : snap_ks_update(&e->ks, KSTAT_READ);
 		data = buf;
 		if (!err && keep) {
 			hp = keep_alloc(keep, sizeof(*hp) + e->ks.ks_data_size + 1);
@@ -1027,8 +1046,11 @@ int snap_walk_keep(struct snap *s, const struct snap_select *sel, snap_want_fn w
 				err = ENOMEM;
 			}
 		}
-		if (!err)
+		if (!err) {
+			walk_read_time = fresh ? read_at : 0;
 			err = snap_ks_snapshot(&e->ks, data, KSTAT_READ);
+			walk_read_time = 0;
+		}
 		*hp = e->ks;
 		pthread_mutex_unlock(&e->lock);
 		if (err)

@@ -2,7 +2,8 @@
 /*
  * A provider's map as kstats (a pmap): one kstat per CPU, per key or a single one,
  * created and deleted as entries come and go (and, with a key decoder,
- * as the objects the keys stand for do), refreshed by batch reads.
+ * as the objects the keys stand for do), refreshed by batch reads (or, for
+ * a large hash, a program that copies it out: hash_reader.c).
  * Kernel counters are never reset: a Prometheus counter must never go
  * down.  pmap_fill.c turns values into kstat data.
  */
@@ -16,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "hash_reader.h"
 #include "keydec.h"
 #include "os/cpus.h"
 #include "os/log.h"
@@ -24,6 +26,17 @@
 
 #define INST_BUCKETS_MIN 64
 #define STACK_VALUES 4096
+
+/* Entry i of the last read */
+static void *entry_key(const struct pmap *pm, size_t i)
+{
+	return (char *)pm->keys + i * pm->kstep;
+}
+
+static void *entry_vals(const struct pmap *pm, size_t i)
+{
+	return (char *)pm->vals + i * pm->vstep;
+}
 
 static void key_bytes(const struct pmap *pm, uint64_t key, void *out)
 {
@@ -161,13 +174,14 @@ static struct inst *inst_find(const struct pmap *pm, uint64_t key, int cpu)
  */
 static struct inst *find_at(struct pmap *pm, size_t i)
 {
-	uint64_t key = key_value(pm, (char *)pm->keys + i * pm->info.key_size);
-	struct inst *in = pm->hint[i];
+	uint64_t key = key_value(pm, entry_key(pm, i));
+	struct inst *in = i < pm->nhint ? pm->hint[i] : NULL;
 
 	if (in && in->key == key && in->cpu == -1)
 		return in;
 	in = inst_find(pm, key, -1);
-	pm->hint[i] = in;
+	if (i < pm->nhint)
+		pm->hint[i] = in;
 	return in;
 }
 
@@ -216,6 +230,22 @@ static void inst_unlink(struct pmap *pm, struct inst *in)
 	}
 }
 
+/* Room for n hints (zero: no instance known yet) */
+static int grow_hint(struct pmap *pm, size_t n)
+{
+	struct inst **hint;
+
+	if (n <= pm->nhint)
+		return 0;
+	hint = realloc(pm->hint, n * sizeof(*hint));
+	if (!hint)
+		return -ENOMEM;
+	memset(hint + pm->nhint, 0, (n - pm->nhint) * sizeof(*hint));
+	pm->hint = hint;
+	pm->nhint = n;
+	return 0;
+}
+
 /*
  * Room for n entries in the batch buffers.  They grow with what the map
  * holds, not with what it declares: a hash of 2^24 entries holding 16
@@ -225,25 +255,96 @@ static int grow_buffers(struct pmap *pm, size_t n)
 {
 	size_t cap = pm->cap ? pm->cap : 16;
 	void *keys, *vals;
-	struct inst **hint;
 
 	if (n <= pm->cap)
 		return 0;
 	while (cap < n)
 		cap *= 2;
-	keys = realloc(pm->keys, cap * pm->info.key_size);
+	keys = realloc(pm->bkeys, cap * pm->info.key_size);
 	if (keys)
-		pm->keys = keys;
-	vals = keys ? realloc(pm->vals, cap * pm->vsize) : NULL;
+		pm->bkeys = keys;
+	vals = keys ? realloc(pm->bvals, cap * pm->vsize) : NULL;
 	if (vals)
-		pm->vals = vals;
-	hint = vals ? realloc(pm->hint, cap * sizeof(*hint)) : NULL;
-	if (!hint)
+		pm->bvals = vals;
+	if (!vals || grow_hint(pm, cap))
 		return -ENOMEM; /* the buffers that grew are kept, cap stays */
-	memset(hint + pm->cap, 0, (cap - pm->cap) * sizeof(*hint));
-	pm->hint = hint;
 	pm->cap = cap;
+	pm->keys = pm->bkeys;
+	pm->vals = pm->bvals;
 	return 0;
+}
+
+static bool is_hash(const struct pmap *pm)
+{
+	switch (pm->info.map_type) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A batch read of a hash takes each bucket's lock with interrupts off,
+ * and where turning them on again traps (this costs 300 ns an entry on a
+ * PVM guest) that is most of a large map's read: at this many slots to
+ * read, a reader program walks it instead (hash_reader.c).
+ */
+#define HASH_READER_MIN 16384
+
+/*
+ * Read every entry (at most max) with a reader program, if the map is a
+ * large hash and the kernel runs one: true with *count set, else false
+ * (a batch read then does it).  The reader has room for rd_want
+ * entries: twice that once a read fills it.
+ */
+static bool read_by_program(struct pmap *pm, size_t max, size_t *count)
+{
+	char err[256];
+	long n;
+
+	if (pm->rd_off || !is_hash(pm) || pm->lookup_flags || max < HASH_READER_MIN)
+		return false;
+	if (pm->rd_want < HASH_READER_MIN)
+		pm->rd_want = HASH_READER_MIN;
+	if (pm->rd_want > max)
+		pm->rd_want = max;
+	if (pm->rd && hash_reader_cap(pm->rd) < pm->rd_want) {
+		hash_reader_free(pm->rd);
+		pm->rd = NULL;
+	}
+	if (!pm->rd &&
+	    !(pm->rd = hash_reader_new(pm->info.fd,
+				       &(struct bpf_map_info){ .type = pm->info.map_type,
+							       .key_size = pm->info.key_size,
+							       .value_size = pm->info.value_size },
+				       pm->rd_want, pm->ncpus, err, sizeof(err)))) {
+		log_dbg("%s: map %s: %s: batch reads", pm->sc->module, pm->sc->map_name, err);
+		pm->rd_off = true;
+		return false;
+	}
+	n = hash_reader_read(pm->rd);
+	if (n < 0 || grow_hint(pm, (size_t)n)) {
+		log_dbg("%s: map %s: hash reader: %s: batch reads", pm->sc->module,
+			pm->sc->map_name, strerror(n < 0 ? (int)-n : ENOMEM));
+		hash_reader_free(pm->rd);
+		pm->rd = NULL;
+		pm->rd_off = true;
+		return false;
+	}
+	if ((size_t)n == hash_reader_cap(pm->rd) && (size_t)n < max) {
+		/* full: there may be more; a batch read this time, more room next */
+		pm->rd_want = 2 * (size_t)n;
+		return false;
+	}
+	pm->keys = hash_reader_records(pm->rd);
+	pm->vals = (char *)pm->keys + 8;
+	pm->kstep = pm->vstep = hash_reader_step(pm->rd);
+	*count = (size_t)n;
+	return true;
 }
 
 /*
@@ -264,6 +365,12 @@ static int read_all(struct pmap *pm, size_t *count)
 
 	if (pm->info.max_kstats && max > (size_t)pm->info.max_kstats + 1)
 		max = (size_t)pm->info.max_kstats + 1;
+	if (read_by_program(pm, max, count))
+		return 0;
+	pm->keys = pm->bkeys;
+	pm->vals = pm->bvals;
+	pm->kstep = ks;
+	pm->vstep = pm->vsize;
 	err = grow_buffers(pm, pm->cap ? pm->cap : (max < 64 ? max : 64));
 	if (err)
 		return err;
@@ -274,8 +381,8 @@ static int read_all(struct pmap *pm, size_t *count)
 			return -ENOMEM;
 		cnt = (__u32)((pm->cap < max ? pm->cap : max) - total);
 		err = bpf_map_lookup_batch(pm->info.fd, first ? NULL : &in_tok, &out_tok,
-					   (char *)pm->keys + total * ks,
-					   (char *)pm->vals + total * pm->vsize, &cnt, &opts);
+					   entry_key(pm, total), entry_vals(pm, total), &cnt,
+					   &opts);
 
 		total += cnt;
 		if (err) {
@@ -307,13 +414,12 @@ static int read_all(struct pmap *pm, size_t *count)
 		       bpf_map_get_next_key(pm->info.fd, prev, next) == 0) {
 			if (total == pm->cap && grow_buffers(pm, total + 1))
 				return -ENOMEM;
-			if (bpf_map_lookup_elem_flags(pm->info.fd, next,
-						      (char *)pm->vals + total * pm->vsize,
+			if (bpf_map_lookup_elem_flags(pm->info.fd, next, entry_vals(pm, total),
 						      pm->lookup_flags))
 				continue;
 			memcpy(key, next, ks);
 			prev = key;
-			memcpy((char *)pm->keys + total * ks, key, ks);
+			memcpy(entry_key(pm, total), key, ks);
 			total++;
 		}
 	}
@@ -408,7 +514,7 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 		if (!in)
 			continue; /* new: the next reconcile creates its kstat */
 		snap_ks_lock(in->ksp);
-		pmap_fill(in, (char *)pm->vals + i * pm->vsize, now);
+		pmap_fill(in, entry_vals(pm, i), now);
 		snap_mark_fresh(in->ksp, gen);
 		snap_ks_unlock(in->ksp);
 	}
@@ -602,15 +708,14 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const void *kb = (const char *)pm->keys + i * pm->info.key_size;
-		struct pending pe = { .key = key_value(pm, kb), .cpu = -1, .at = i };
+		struct pending pe = { .key = key_value(pm, entry_key(pm, i)), .cpu = -1, .at = i };
 
 		pe.instance = (int)pe.key;
-		if (unused_entry(pm, (const char *)pm->vals + i * pm->vsize))
+		if (unused_entry(pm, entry_vals(pm, i)))
 			continue;
 		if (have)
 			have[nhave++] = pe.key;
-		entry_name(pm, (const char *)pm->vals + i * pm->vsize, pe.name);
+		entry_name(pm, entry_vals(pm, i), pe.name);
 		if (kp && decode_entry(kp, &pe) == KD_GONE) {
 			/* an array's slot cannot go: it stands for nothing, and has no kstat */
 			if (pm->info.map_type == BPF_MAP_TYPE_ARRAY ||
@@ -618,7 +723,7 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 				continue;
 			log_dbg("%s: map %s: key %#llx is gone", pm->sc->module, pm->sc->map_name,
 				(unsigned long long)pe.key);
-			(void)bpf_map_delete_elem(pm->info.fd, kb);
+			(void)bpf_map_delete_elem(pm->info.fd, entry_key(pm, i));
 			continue;
 		}
 		if (needs_kstat(pm, find_at(pm, i), &pe) && (err = pending_add(&add, &nadd, &pe)))
@@ -764,8 +869,7 @@ static int io_close(struct pmap *pm, bool commit)
 	if (pm->sc->instance == SI_KEY) {
 		err = read_all(pm, &n);
 		for (size_t e = 0; e < n && !err; e++)
-			err = io_close_entry(pm, (char *)pm->keys + e * pm->info.key_size,
-					     (char *)pm->vals + e * pm->vsize, commit, now);
+			err = io_close_entry(pm, entry_key(pm, e), entry_vals(pm, e), commit, now);
 	} else if (!(one = malloc(pm->vsize))) {
 		err = -ENOMEM;
 	} else {
@@ -857,7 +961,7 @@ static int reconcile(struct pmap *pm, bool present)
 	for (size_t i = 0; i < ngone; i++)
 		inst_unlink(pm, gone[i]);
 	if (ngone && pm->hint) /* they are freed below: no hint may point at them */
-		memset(pm->hint, 0, pm->cap * sizeof(*pm->hint));
+		memset(pm->hint, 0, pm->nhint * sizeof(*pm->hint));
 out_unlock:
 	pthread_mutex_unlock(&pm->lock);
 	if (err)
@@ -900,7 +1004,7 @@ out_unlock:
 		in->seen = pm->rgen;
 		err = inst_insert(pm, in);
 		/* the next walk finds it where this read did (find_at checks the key) */
-		if (!err && add[i].at < pm->cap)
+		if (!err && add[i].at < pm->nhint)
 			pm->hint[add[i].at] = in;
 		pthread_mutex_unlock(&pm->lock);
 		if (err) {
@@ -974,7 +1078,7 @@ int pmap_close_open(struct pmap *pm)
 	pthread_mutex_lock(&pm->lock);
 	err = read_all(pm, &n);
 	for (size_t e = 0; e < n && !err; e++) {
-		char *vals = (char *)pm->vals + e * pm->vsize;
+		char *vals = entry_vals(pm, e);
 
 		for (int c = 0; c < ncv; c++) {
 			char *v = vals + (size_t)c * pm->vstride;
@@ -994,8 +1098,7 @@ int pmap_close_open(struct pmap *pm)
 				if (sc->stats[i].open)
 					pmap_wr_field(v, &sc->stats[i].since, 0);
 		}
-		if (bpf_map_update_elem(pm->info.fd, (char *)pm->keys + e * pm->info.key_size, vals,
-					BPF_EXIST))
+		if (bpf_map_update_elem(pm->info.fd, entry_key(pm, e), vals, BPF_EXIST))
 			err = -errno;
 	}
 	pthread_mutex_unlock(&pm->lock);
@@ -1168,8 +1271,9 @@ void pmap_free(struct pmap *pm)
 	pthread_mutex_destroy(&pm->lock);
 	pthread_mutex_destroy(&pm->sh_lock);
 	free(pm->tab);
-	free(pm->keys);
-	free(pm->vals);
+	hash_reader_free(pm->rd);
+	free(pm->bkeys);
+	free(pm->bvals);
 	free(pm->hint);
 	free(pm->meta);
 	schema_free(pm->sc);

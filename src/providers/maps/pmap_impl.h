@@ -51,10 +51,17 @@ struct pmap {
 	/* entries whose kstat could not be created, said once each (kstatd:0:engine counts) */
 	uint64_t said[PMAP_SAID_MAX];
 	size_t nsaid;
-	bool over_budget;  /* said once */
-	void *keys, *vals; /* batch buffers, cap entries each */
+	bool over_budget; /* said once */
+	/* the last read: entry i's key at keys + i * kstep, its values at vals + i * vstep */
+	void *keys, *vals;
+	size_t kstep, vstep;
+	void *bkeys, *bvals; /* batch buffers, cap entries each */
 	size_t cap;
-	struct inst **hint;      /* the instance of each entry of the last batch */
+	struct hash_reader *rd; /* a large hash's reader (hash_reader.h), or NULL */
+	size_t rd_want;         /* the room the next reader gets */
+	bool rd_off;            /* the kernel refused one: batch reads only */
+	struct inst **hint;     /* the instance of each entry of the last read, nhint of them */
+	size_t nhint;
 	struct refresh *refresh; /* the provider's refresh programs, run before a read */
 	pthread_mutex_t sh_lock; /* the sharers (taken after pm->lock or a kstat's, alone) */
 	struct pmap_sharer sharers[PMAP_MAX_SHARERS];
