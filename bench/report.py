@@ -390,7 +390,9 @@ p("The synthetic provider (a per-CPU hash, 4 statistics per kstat) with N entrie
   f"{meta['scale_reps']} [min-max], ms.")
 p("")
 p("*collect[]*: a scrape of `collect[]=kstatd`, one small module among N synthetic kstats, "
-  "9 back to back per rep (median and range of all); "
+  "9 back to back per rep (median and range of all; the goal's comparison is made "
+  "apart, by two kstatds serving the most and 10 synthetic kstats side by side, 9 scrapes "
+  "of each in turn per round); "
   "*kstat -p single*: the CLI with `KSTAT_BATCH=0`, one round trip per kstat (one rep at "
   "100k), against *kstat -p* in batches.")
 p("")
@@ -511,12 +513,16 @@ if 100000 in walk:
 goal_ms("scrape", 100000, 150, "100k kstats: scrape")
 goal_ms("kstat_p", 10000, 100, "10k kstats: kstat -p")
 goal_ms("kstat_p", 100000, 1000, "100k kstats: kstat -p")
-fl = {n: med(v[0]) for (n, w_), v in serve.items() if w_ == "scrape_kstatd"}
+# from the two kstatds side by side, in turn (the table's column was measured
+# minutes apart, size after size)
+fl = {n: med(v[0]) for (n, w_), v in serve.items() if w_ == "collect_pair"}
 if fl and max(fl) > min(fl):
     lo, hi = fl[min(fl)], fl[max(fl)]
     goals.append((f"collect[] of one module among {max(fl)} kstats within 20% of it among "
                   f"{min(fl)}", f"{fmt(hi, 2)} against {fmt(lo, 2)} ms: "
-                  f"{fmt(100 * (hi / lo - 1), 0)}%", hi <= lo * 1.2))
+                  f"{fmt(100 * (hi / lo - 1), 0)}% (two kstatds side by side, "
+                  f"{len(serve[(max(fl), 'collect_pair')][0])} scrapes each, in turn)",
+                  hi <= lo * 1.2))
 for what in ("walk", "scrape", "kstat_p"):
     if what in lin and not math.isnan(lin[what][3]):
         g = lin[what][3]

@@ -111,7 +111,7 @@ stop_bg() {
 # start_kstatd all|PROVIDER...  [-- MORE ARGS]: kstatd with only these
 # providers attached ("all": the defaults), on its own socket and port
 start_kstatd() {
-	local args=(--socket "$TMP/kstat.sock" --pin-path "$PIN" --reset --provider-dir=
+	local args=(--socket "${KSOCK:-$TMP/kstat.sock}" --pin-path "$PIN" --reset --provider-dir=
 		--log.level=info --web.listen-address 127.0.0.1:0) want=() p
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do want+=("$1") && shift; done
 	[ $# -gt 0 ] && shift
@@ -466,7 +466,7 @@ scrape() {
 wait_kstats() {
 	local i
 	for i in $(seq 1 600); do
-		[ "$(KSTAT_SOCKET=$TMP/kstat.sock "$KSTAT" -p kstatd:0:synth:kstats 2>/dev/null |
+		[ "$(KSTAT_SOCKET=${KSOCK:-$TMP/kstat.sock} "$KSTAT" -p kstatd:0:synth:kstats 2>/dev/null |
 			awk '{ print $2 }')" = "$1" ] && return 0
 		sleep 0.1
 	done
@@ -557,6 +557,27 @@ for n in $SIZES; do
 				>>"$DATA/scale_serve.txt"
 	done
 done
+# collect[] of one module beside the most synthetic kstats against beside
+# 10, from two kstatds side by side, in rounds whose order turns: measured
+# minutes apart (above), the host's drift alone moves it by a fifth
+BIG_PID=$BG_PID BIG_URL=$KURL BIG_PIN=$PIN BIG_N=${SIZES##* }
+PIN=$BIG_PIN-ref KSOCK=$TMP/ref.sock
+start_kstatd none -- --provider "$B/synth.bpf.o"
+"$B/snapshot_scale" --fill "$PIN" 10
+wait_kstats 10
+for round in $(seq 1 $((SCALE_REPS * 3))); do
+	pair=("$BIG_N $BIG_URL" "10 $KURL")
+	[ $((round % 2)) -eq 0 ] && pair=("10 $KURL" "$BIG_N $BIG_URL")
+	for side in "${pair[@]}"; do
+		set -- $side
+		for _ in 1 2 3 4 5 6 7 8 9; do
+			curl -sg -o /dev/null -w "$1 collect_pair $round %{time_total} %{size_download}\n" \
+				"$2/metrics?collect[]=kstatd"
+		done | awk '{ printf "%s %s %s %.3f %s\n", $1, $2, $3, $4 * 1000, $5 }' >>"$DATA/scale_serve.txt"
+	done
+done
+stop_bg
+BG_PID=$BIG_PID PIN=$BIG_PIN KSOCK=
 stop_bg
 
 # --- results --------------------------------------------------------------------
