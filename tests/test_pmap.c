@@ -422,8 +422,17 @@ Test(pmap, a_large_hash_is_read_by_a_program_and_agrees_with_what_was_put)
 	cr_expect_eq(w.wrong, 0, "%d kstats disagree with the map", w.wrong);
 	cr_expect(reader_holds(pc), "a reader program reads kbig_pc");
 	cr_expect(reader_holds(lru), "a reader program reads kbig_lru");
+	w = (struct big_check){ .ncpus = fx.ncpus };
+	cr_assert_eq(snap_walk(fx.s, want_kbig, check_big, &w), 0);
+	cr_expect_eq(w.pc + w.lru, 27000, "a second walk, all by the readers");
+	cr_expect_eq(w.wrong, 0);
 
-	/* half go, the rest count on: the next sync and walk follow */
+	/* half go, the rest count on, and the LRU hash outgrows its reader's room */
+	for (uint64_t k = 1010001; k <= 1015000; k++) {
+		uint64_t x = 7 * (k - 1000000);
+
+		cr_assert_eq(bpf_map_update_elem(lru, &k, &x, BPF_ANY), 0, "%s", strerror(errno));
+	}
 	for (uint32_t k = 1; k <= 17000; k++) {
 		if (k % 2) {
 			cr_assert_eq(bpf_map_delete_elem(pc, &k), 0);
@@ -437,8 +446,13 @@ Test(pmap, a_large_hash_is_read_by_a_program_and_agrees_with_what_was_put)
 	w = (struct big_check){ .ncpus = fx.ncpus, .bump = 5 };
 	cr_assert_eq(snap_walk(fx.s, want_kbig, check_big, &w), 0);
 	cr_expect_eq(w.pc, 8500);
-	cr_expect_eq(w.lru, 10000);
+	cr_expect_eq(w.lru, 15000);
 	cr_expect_eq(w.wrong, 0, "%d kstats disagree with the map after the change", w.wrong);
+	w = (struct big_check){ .ncpus = fx.ncpus, .bump = 5 };
+	cr_assert_eq(snap_walk(fx.s, want_kbig, check_big, &w), 0);
+	cr_expect_eq(w.pc + w.lru, 8500 + 15000);
+	cr_expect_eq(w.wrong, 0);
+	cr_expect(reader_holds(lru), "a reader with more room reads kbig_lru");
 	free(v);
 	close(pc);
 	close(lru);

@@ -290,61 +290,72 @@ static bool is_hash(const struct pmap *pm)
 /*
  * A batch read of a hash takes each bucket's lock with interrupts off,
  * and where turning them on again traps (this costs 300 ns an entry on a
- * PVM guest) that is most of a large map's read: at this many slots to
- * read, a reader program walks it instead (hash_reader.c).
+ * PVM guest) that is most of a large map's read: a hash that held this
+ * many entries at a batch read is read by a reader program from then on
+ * (hash_reader.c).
  */
-#define HASH_READER_MIN 16384
+#define HASH_READER_MIN 8192
 
 /*
- * Read every entry (at most max) with a reader program, if the map is a
- * large hash and the kernel runs one: true with *count set, else false
- * (a batch read then does it).  The reader has room for rd_want
- * entries: twice that once a read fills it.
+ * Room for what a batch read found, and a quarter more; the kernel maps
+ * a reader's whole array at once, so it counts in kstatd's memory as
+ * the batch buffers it replaces did
+ */
+static size_t reader_room(size_t held)
+{
+	return held + held / 4;
+}
+
+/*
+ * Read every entry (at most max) with the map's reader program: true
+ * with *count set, or false (a batch read then does it) if the map has
+ * none (too few entries at the last batch read, or the kernel refused
+ * one) or its reader is full (one with more room replaces it).
  */
 static bool read_by_program(struct pmap *pm, size_t max, size_t *count)
 {
+	size_t room = reader_room(pm->rd_held) < max ? reader_room(pm->rd_held) : max;
 	char err[256];
 	long n;
 
-	if (pm->rd_off || !is_hash(pm) || pm->lookup_flags || max < HASH_READER_MIN)
+	if (pm->rd_off || !is_hash(pm) || pm->lookup_flags ||
+	    (!pm->rd && pm->rd_held < HASH_READER_MIN))
 		return false;
-	if (pm->rd_want < HASH_READER_MIN)
-		pm->rd_want = HASH_READER_MIN;
-	if (pm->rd_want > max)
-		pm->rd_want = max;
-	if (pm->rd && hash_reader_cap(pm->rd) < pm->rd_want) {
-		hash_reader_free(pm->rd);
-		pm->rd = NULL;
-	}
-	if (!pm->rd &&
-	    !(pm->rd = hash_reader_new(pm->info.fd,
-				       &(struct bpf_map_info){ .type = pm->info.map_type,
-							       .key_size = pm->info.key_size,
-							       .value_size = pm->info.value_size },
-				       pm->rd_want, pm->ncpus, err, sizeof(err)))) {
-		log_dbg("%s: map %s: %s: batch reads", pm->sc->module, pm->sc->map_name, err);
-		pm->rd_off = true;
-		return false;
+	if (!pm->rd) {
+		/* the batch buffers' room becomes the reader's (never both at once) */
+		free(pm->bkeys);
+		free(pm->bvals);
+		pm->bkeys = pm->bvals = NULL;
+		pm->cap = 0;
+		pm->rd =
+			hash_reader_new(pm->info.fd,
+					&(struct bpf_map_info){ .type = pm->info.map_type,
+								.key_size = pm->info.key_size,
+								.value_size = pm->info.value_size },
+					room, pm->ncpus, err, sizeof(err));
+		if (!pm->rd) {
+			log_dbg("%s: map %s: %s: batch reads", pm->sc->module, pm->sc->map_name,
+				err);
+			pm->rd_off = true;
+			return false;
+		}
 	}
 	n = hash_reader_read(pm->rd);
 	if (n < 0 || grow_hint(pm, (size_t)n)) {
 		log_dbg("%s: map %s: hash reader: %s: batch reads", pm->sc->module,
 			pm->sc->map_name, strerror(n < 0 ? (int)-n : ENOMEM));
-		hash_reader_free(pm->rd);
-		pm->rd = NULL;
 		pm->rd_off = true;
-		return false;
+	} else if ((size_t)n < hash_reader_cap(pm->rd) || (size_t)n >= max) {
+		pm->keys = hash_reader_records(pm->rd);
+		pm->vals = (char *)pm->keys + 8;
+		pm->kstep = pm->vstep = hash_reader_step(pm->rd);
+		*count = (size_t)n;
+		return true;
 	}
-	if ((size_t)n == hash_reader_cap(pm->rd) && (size_t)n < max) {
-		/* full: there may be more; a batch read this time, more room next */
-		pm->rd_want = 2 * (size_t)n;
-		return false;
-	}
-	pm->keys = hash_reader_records(pm->rd);
-	pm->vals = (char *)pm->keys + 8;
-	pm->kstep = pm->vstep = hash_reader_step(pm->rd);
-	*count = (size_t)n;
-	return true;
+	/* refused, or full (there may be more): a batch read sizes the next */
+	hash_reader_free(pm->rd);
+	pm->rd = NULL;
+	return false;
 }
 
 /*
@@ -423,6 +434,7 @@ static int read_all(struct pmap *pm, size_t *count)
 			total++;
 		}
 	}
+	pm->rd_held = total;
 	*count = total;
 	return 0;
 }

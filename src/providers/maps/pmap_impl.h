@@ -58,8 +58,8 @@ struct pmap {
 	void *bkeys, *bvals; /* batch buffers, cap entries each */
 	size_t cap;
 	struct hash_reader *rd; /* a large hash's reader (hash_reader.h), or NULL */
-	size_t rd_want;         /* the room the next reader gets */
-	bool rd_off;            /* the kernel refused one: batch reads only */
+	size_t rd_held;         /* entries at the last batch read of a hash */
+	bool rd_off;            /* the kernel refused a reader: batch reads only */
 	struct inst **hint;     /* the instance of each entry of the last read, nhint of them */
 	size_t nhint;
 	struct refresh *refresh; /* the provider's refresh programs, run before a read */
