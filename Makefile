@@ -560,8 +560,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer $(DEPFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(EXTRA_CFLAGS)
-# The daemon without what loads BPF into the kernel
-FUZZ_CORE_SRCS := $(filter-out $(LOADER_SRCS) $(BUILTIN_SRCS) $(USERSPACE_SRCS) src/os/peercred.c,$(CORE_SRCS))
+# The daemon without what loads BPF into the kernel (skeletons included)
+FUZZ_CORE_SRCS := $(filter-out $(LOADER_SRCS) $(BUILTIN_SRCS) $(USERSPACE_SRCS) src/os/peercred.c \
+	src/providers/maps/hash_reader.c,$(CORE_SRCS))
 FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_CMD_OBJS := $(patsubst cmd/%.c,$(FUZZ_OUT)/obj/cmd/%.o,$(filter-out cmd/kstat.c,$(CMD_SRCS))) \
 	$(patsubst lib/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIBKSTAT_SRCS)) \
