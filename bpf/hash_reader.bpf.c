@@ -9,6 +9,10 @@
  * an entry.  bpf_for_each_map_elem() walks the buckets under RCU only, and
  * the copies land where kstatd reads them with no system call.
  *
+ * Without the locks, a walk may miss an entry or see one twice where an
+ * element is deleted and reused during it: kstatd reads this way only to
+ * refresh the kstats that exist, never to decide which exist.
+ *
  * A record is the key in 8 bytes, then the value as a batch read lays it
  * out: for a per-CPU map, each possible CPU's copy, every one rounded up to
  * 8 bytes.  The callback is handed this CPU's copy only; the others'
@@ -48,25 +52,30 @@ struct walk {
 	__u32 me; /* the CPU this run is on */
 };
 
-/*
- * A value into its record, by loads and stores the verifier unrolls (a
- * helper's copy costs a third more); from NULL, zeros
- */
+/* A value into its record, by loads and stores the verifier unrolls (a helper's copy costs a third more) */
 static __always_inline void copy_value(char *dst, const char *v)
 {
 	__u32 words = val_bytes / 8;
 
-	if (!v) {
-		for (__u32 j = 0; j < val_stride / 8 && j < MAX_WORDS; j++)
-			((__u64 *)dst)[j] = 0;
-		return;
-	}
 	for (__u32 j = 0; j < words && j < MAX_WORDS; j++)
 		((__u64 *)dst)[j] = ((const __u64 *)v)[j];
 	for (__u32 j = words * 8; j < val_bytes && j < words * 8 + 8; j++)
 		dst[j] = v[j];
 }
 
+static __always_inline bool same_key(const char *rec, const char *key)
+{
+	for (__u32 j = 0; j < key_bytes && j < 8; j++)
+		if (rec[j] != key[j])
+			return false;
+	return true;
+}
+
+/*
+ * An entry deleted while it is copied (a CPU's copy is gone), or whose
+ * element went to another key meanwhile (elements are reused at once),
+ * is left out, as a batch read made a moment later would leave it out
+ */
 static long copy_entry(struct bpf_map *map, void *key, void *val, struct walk *w)
 {
 	__u32 i = w->n;
@@ -79,12 +88,16 @@ static long copy_entry(struct bpf_map *map, void *key, void *val, struct walk *w
 	if (!ncpus) {
 		copy_value(rec + 8, val);
 	} else {
-		/* an entry deleted since the walk reached it has no other copies: zeros */
-		for (__u32 c = 0; c < ncpus && c < MAX_CPUS; c++)
-			copy_value(rec + 8 + c * val_stride,
-				   c == w->me ? val : bpf_map_lookup_percpu_elem(&src, key, c));
+		for (__u32 c = 0; c < ncpus && c < MAX_CPUS; c++) {
+			void *v = c == w->me ? val : bpf_map_lookup_percpu_elem(&src, key, c);
+
+			if (!v)
+				return 0;
+			copy_value(rec + 8 + c * val_stride, v);
+		}
 	}
-	w->n = i + 1;
+	if (same_key(rec, key))
+		w->n = i + 1;
 	return 0;
 }
 

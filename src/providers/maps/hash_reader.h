@@ -4,7 +4,10 @@
  * (bpf/hash_reader.bpf.c) into an array mapped here: one BPF_PROG_RUN a
  * read, no bucket locks.  Records come out in the map's bucket order, the
  * order of a batch read, each the key in 8 bytes and then the value as a
- * batch read lays it out.
+ * batch read lays it out.  Without the locks, a walk may miss an entry or
+ * see one twice where an element is deleted and reused during it (the
+ * walk follows it into its new bucket); an entry deleted while it is
+ * copied is left out.
  */
 #ifndef __KSTATD_HASH_READER_H
 #define __KSTATD_HASH_READER_H

@@ -361,9 +361,14 @@ static bool read_by_program(struct pmap *pm, size_t max, size_t *count)
 /*
  * Read every entry, or the first max_kstats + 1 (the rest would get no
  * kstat): batch lookups into buffers that grow as needed, or a key walk
- * on kernels without batch support for this map type.
+ * on kernels without batch support for this map type.  For values only
+ * (to refresh kstats that exist), a large hash's reader program may read
+ * instead: its walk under RCU may miss an entry, or see one twice, where
+ * an element is deleted and reused during it (a missed kstat is then read
+ * by its own lookup; one seen twice is filled twice); what decides which
+ * kstats exist must see every entry once.
  */
-static int read_all(struct pmap *pm, size_t *count)
+static int read_all(struct pmap *pm, bool values, size_t *count)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = pm->lookup_flags);
 	uint32_t ks = pm->info.key_size;
@@ -376,7 +381,7 @@ static int read_all(struct pmap *pm, size_t *count)
 
 	if (pm->info.max_kstats && max > (size_t)pm->info.max_kstats + 1)
 		max = (size_t)pm->info.max_kstats + 1;
-	if (read_by_program(pm, max, count))
+	if (values && read_by_program(pm, max, count))
 		return 0;
 	pm->keys = pm->bkeys;
 	pm->vals = pm->bvals;
@@ -519,7 +524,7 @@ static int pmap_collect(struct snap_source *src, uint64_t gen)
 		err = collect_by_key(pm, gen, now);
 		goto out_unlock;
 	}
-	err = read_all(pm, &n);
+	err = read_all(pm, true, &n);
 	for (size_t i = 0; i < n && !err; i++) {
 		struct inst *in = find_at(pm, i);
 
@@ -709,7 +714,7 @@ static int keyed_pending(struct pmap *pm, struct pending **addp, size_t *naddp)
 	uint64_t *have = NULL;
 	int err;
 
-	err = read_all(pm, &n);
+	err = read_all(pm, false, &n);
 	if (err)
 		return err;
 	if (pm->sc->key && !(kp = keydec_begin(pm->sc->key)))
@@ -879,7 +884,7 @@ static int io_close(struct pmap *pm, bool commit)
 		return 0;
 	pthread_mutex_lock(&pm->lock);
 	if (pm->sc->instance == SI_KEY) {
-		err = read_all(pm, &n);
+		err = read_all(pm, false, &n);
 		for (size_t e = 0; e < n && !err; e++)
 			err = io_close_entry(pm, entry_key(pm, e), entry_vals(pm, e), commit, now);
 	} else if (!(one = malloc(pm->vsize))) {
@@ -1088,7 +1093,7 @@ int pmap_close_open(struct pmap *pm)
 	if (!any)
 		return 0;
 	pthread_mutex_lock(&pm->lock);
-	err = read_all(pm, &n);
+	err = read_all(pm, false, &n);
 	for (size_t e = 0; e < n && !err; e++) {
 		char *vals = entry_vals(pm, e);
 
