@@ -297,9 +297,9 @@ static bool is_hash(const struct pmap *pm)
 #define HASH_READER_MIN 8192
 
 /*
- * Room for what a batch read found, and a quarter more; the kernel maps
- * a reader's whole array at once, so it counts in kstatd's memory as
- * the batch buffers it replaces did
+ * Room for what a batch read found, and a quarter more: the kernel maps
+ * a reader's whole array at once, so all of it counts in kstatd's memory
+ * (beside the batch buffers, which syncs still use)
  */
 static size_t reader_room(size_t held)
 {
@@ -322,11 +322,6 @@ static bool read_by_program(struct pmap *pm, size_t max, size_t *count)
 	    (!pm->rd && pm->rd_held < HASH_READER_MIN))
 		return false;
 	if (!pm->rd) {
-		/* the batch buffers' room becomes the reader's (never both at once) */
-		free(pm->bkeys);
-		free(pm->bvals);
-		pm->bkeys = pm->bvals = NULL;
-		pm->cap = 0;
 		pm->rd =
 			hash_reader_new(pm->info.fd,
 					&(struct bpf_map_info){ .type = pm->info.map_type,
