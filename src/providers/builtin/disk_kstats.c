@@ -333,10 +333,14 @@ static void fill_io(struct dk *d, const struct disk_books *b, uint32_t in_driver
 	 * every interval too: the books' busy time (io_ticks) runs from a
 	 * request's start, its wait included, and where they missed some
 	 * (a whole disk's, once, while its partition worked) waiting cannot
-	 * have happened outside it.
+	 * have happened outside it.  Bounding only the totals is not enough:
+	 * a wtime held below wl by the busy time would catch up later, in an
+	 * interval whose wait sum grew less (the program detached, say).
 	 */
 	wait = wl < busy ? wl : busy;
 	grown = (uint64_t)d->last.wtime + ((uint64_t)io->rtime - (uint64_t)d->last.rtime);
+	wait = wait < grown ? wait : grown;
+	grown = (uint64_t)d->last.wtime + ((uint64_t)io->wlentime - (uint64_t)d->last.wlentime);
 	io->wtime = (hrtime_t)at_least(wait < grown ? wait : grown, (uint64_t)d->last.wtime);
 	io->rcnt = in_driver < b->in_flight ? in_driver : b->in_flight;
 	io->wcnt = b->in_flight - io->rcnt;
