@@ -15,6 +15,7 @@
 
 #include <criterion/criterion.h>
 
+#include "pins.h"
 #include "snapshot.h"
 
 #ifndef OUTPUT_DIR
@@ -74,13 +75,13 @@ static inline const char *test_pin_path(void)
 		cr_skip_test(__VA_ARGS__); \
 	} while (0)
 
+/* In process: a test that denied itself fork() must clean up too */
 static inline void remove_pin_path(void)
 {
-	char cmd[256];
+	int err = pins_remove(test_pin_path());
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_pin_path());
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", test_pin_path());
+	if (err)
+		fprintf(stderr, "cannot remove %s: %s\n", test_pin_path(), strerror(-err));
 }
 
 /* Read kid 0 (sizing the buffer as libkstat does) into a malloc'd array */
