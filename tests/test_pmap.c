@@ -286,6 +286,7 @@ Test(pmap, a_full_map_counts_drops)
 struct walk_check {
 	int keyed;
 	uint64_t events;
+	hrtime_t first, last; /* the least and the greatest ks_snaptime */
 };
 
 static bool want_ktest(const kstat_t *h, void *arg)
@@ -302,14 +303,19 @@ static int sum_events(const kstat_t *ks, const struct snap_stat_meta *meta, void
 
 	w->keyed++;
 	w->events += named_find(ks->ks_data, ks->ks_ndata, "events")->value.ui64;
+	if (!w->first || ks->ks_snaptime < w->first)
+		w->first = ks->ks_snaptime;
+	if (ks->ks_snaptime > w->last)
+		w->last = ks->ks_snaptime;
 	return 0;
 }
 
 Test(pmap, walks_read_the_map_in_one_batch_and_agree_with_single_reads)
 {
-	struct walk_check w = {};
+	struct walk_check w = {}, again;
 	struct snap_stats st0, st1;
 	uint64_t single = 0;
+	hrtime_t t0, t1;
 
 	for (uint32_t k = 1; k <= 100; k++) {
 		struct ktest_val v = { .events = k };
@@ -319,11 +325,21 @@ Test(pmap, walks_read_the_map_in_one_batch_and_agree_with_single_reads)
 	}
 	cr_assert_eq(loader_sync(fx.ld), 100);
 	snap_get_stats(fx.s, &st0);
+	t0 = snap_now();
 	cr_assert_eq(snap_walk(fx.s, want_ktest, sum_events, &w), 0);
+	t1 = snap_now();
 	snap_get_stats(fx.s, &st1);
 	cr_expect_eq(w.keyed, 100);
 	cr_expect_eq(w.events, 5050ULL * (uint64_t)fx.ncpus);
 	cr_expect_eq(st1.walks, st0.walks + 1);
+	/* every kstat's numbers are as of the one read: its end is their snaptime */
+	cr_expect_eq(w.first, w.last, "one read, one ks_snaptime (%lld..%lld)", (long long)w.first,
+		     (long long)w.last);
+	cr_expect(w.first > t0 && w.first < t1, "the read was made during the walk");
+	again = (struct walk_check){ 0 };
+	cr_assert_eq(snap_walk(fx.s, want_ktest, sum_events, &again), 0);
+	cr_expect_eq(again.first, again.last);
+	cr_expect_gt(again.first, t1, "the next walk reads again");
 	for (uint32_t k = 1; k <= 100; k++) {
 		char name[16];
 
