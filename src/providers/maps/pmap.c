@@ -1249,7 +1249,8 @@ struct pmap *pmap_new(struct snap *s, struct schema *sc, const struct pmap_info 
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (sc->type == KSTAT_TYPE_NAMED && build_meta(pm) < 0) {
+	if ((sc->type == KSTAT_TYPE_NAMED && build_meta(pm) < 0) || pmap_plan(pm) < 0) {
+		free(pm->meta);
 		free(pm->tab);
 		free(pm);
 		errno = ENOMEM;
@@ -1288,6 +1289,7 @@ void pmap_free(struct pmap *pm)
 	free(pm->bvals);
 	free(pm->hint);
 	free(pm->meta);
+	free(pm->plain);
 	schema_free(pm->sc);
 	free(pm);
 }

@@ -61,6 +61,7 @@ struct pmap {
 	size_t rd_held;         /* entries at the last batch read of a hash */
 	bool rd_off;            /* the kernel refused a reader: batch reads only */
 	struct inst **hint;     /* the instance of each entry of the last read, nhint of them */
+	uint32_t *plain;        /* NAMED, every record a sum of 64-bit words: their offsets */
 	size_t nhint;
 	struct refresh *refresh; /* the provider's refresh programs, run before a read */
 	pthread_mutex_t sh_lock; /* the sharers (taken after pm->lock or a kstat's, alone) */
@@ -85,6 +86,8 @@ void pmap_wr_field(void *base, const struct schema_field *f, uint64_t v);
 /* Add the queue time accrued since the last update to f[time], f[time + 1] (kstat_io_t's order) */
 void pmap_io_catch_up(uint64_t *f, enum kt_io time, uint64_t cnt, uint64_t now);
 
+/* Set pm->plain where the schema allows (0, or -ENOMEM) */
+int pmap_plan(struct pmap *pm);
 /* Refresh an instance's kstat data from its entry's value (all CPUs' copies) at now */
 void pmap_fill(const struct inst *in, const void *vals, uint64_t now);
 
