@@ -263,6 +263,11 @@ static uint64_t at_least(uint64_t v, uint64_t last)
 	return v > last ? v : last;
 }
 
+static uint64_t at_most(uint64_t v, uint64_t bound)
+{
+	return v < bound ? v : bound;
+}
+
 /* The queue time sums, reconciled with the books; call with io's lock held */
 static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uint64_t *rl)
 {
@@ -313,7 +318,7 @@ static void lentimes(struct dk *d, const struct disk_books *b, uint64_t *wl, uin
 static void fill_io(struct dk *d, const struct disk_books *b, uint32_t in_driver, uint64_t now)
 {
 	kstat_io_t *io = d->io->ks_data;
-	uint64_t wl, rl, busy, wait, grown;
+	uint64_t wl, rl, busy, wait, last_w;
 
 	unwrap(&d->tiq_raw, &d->tiq_ms, b->tiq, d->started);
 	unwrap(&d->ticks_raw, &d->ticks_ms, b->io_ticks, d->started);
@@ -337,11 +342,11 @@ static void fill_io(struct dk *d, const struct disk_books *b, uint32_t in_driver
 	 * a wtime held below wl by the busy time would catch up later, in an
 	 * interval whose wait sum grew less (the program detached, say).
 	 */
-	wait = wl < busy ? wl : busy;
-	grown = (uint64_t)d->last.wtime + ((uint64_t)io->rtime - (uint64_t)d->last.rtime);
-	wait = wait < grown ? wait : grown;
-	grown = (uint64_t)d->last.wtime + ((uint64_t)io->wlentime - (uint64_t)d->last.wlentime);
-	io->wtime = (hrtime_t)at_least(wait < grown ? wait : grown, (uint64_t)d->last.wtime);
+	last_w = (uint64_t)d->last.wtime;
+	wait = at_most(wl, busy);
+	wait = at_most(wait, last_w + ((uint64_t)io->rtime - (uint64_t)d->last.rtime));
+	wait = at_most(wait, last_w + ((uint64_t)io->wlentime - (uint64_t)d->last.wlentime));
+	io->wtime = (hrtime_t)at_least(wait, last_w);
 	io->rcnt = in_driver < b->in_flight ? in_driver : b->in_flight;
 	io->wcnt = b->in_flight - io->rcnt;
 	io->wlastupdate = io->rlastupdate = (hrtime_t)now;

@@ -125,13 +125,26 @@ static void store_named(kstat_named_t *kn, uint64_t v)
 }
 
 /*
- * Most schemas (counters and gauges of 64-bit words, no KSTAT_OPEN) need
- * none of the above: each record is a sum of one word of each CPU's copy.
- * Their records' offsets, found once, save the walk a schema's worth of
- * branches per kstat.
+ * Whether a record may never serve less than before.  A KSTAT_OPEN copy
+ * taken while a program is recording a switch may read low (programs
+ * order their stores so that it never reads high: see KSTAT_OPEN in
+ * docs/providers.md), and the next read would come out lower; only what
+ * the map holds survives a restart, so a high read served here would go
+ * backwards then.  And where refresh programs run, two readers may store
+ * what they read in either order: the kernel's books never go back, so
+ * neither may a counter filled from them.
  */
-#define PLAIN_COUNTER (1U << 31)
+static bool keeps_up(const struct pmap *pm, const struct schema_stat *st)
+{
+	return st->open || (pm->refresh && st->kind == SK_COUNTER);
+}
 
+/*
+ * Most schemas (counters, gauges and histograms of 64-bit words, no
+ * KSTAT_OPEN, no min or max) need none of the above: each record is a sum
+ * of one word of each CPU's copy.  Their records' offsets, found once,
+ * save the walk a schema's worth of branches per kstat.
+ */
 int pmap_plan(struct pmap *pm)
 {
 	const struct schema *sc = pm->sc;
@@ -142,8 +155,7 @@ int pmap_plan(struct pmap *pm)
 	for (uint32_t i = 0; i < sc->nstats; i++) {
 		const struct schema_stat *st = &sc->stats[i];
 
-		if (st->open || st->f.size != 8 || st->f.off + st->nelem * 8 >= PLAIN_COUNTER ||
-		    st->kind == SK_MIN || st->kind == SK_MAX ||
+		if (st->open || st->f.size != 8 || st->kind == SK_MIN || st->kind == SK_MAX ||
 		    (st->data_type != KSTAT_DATA_UINT64 && st->data_type != KSTAT_DATA_INT64))
 			return 0;
 	}
@@ -151,8 +163,8 @@ int pmap_plan(struct pmap *pm)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < sc->nstats; i++)
 		for (uint32_t e = 0; e < sc->stats[i].nelem; e++)
-			pm->plain[k++] = (sc->stats[i].f.off + e * 8) |
-					 (sc->stats[i].kind == SK_COUNTER ? PLAIN_COUNTER : 0);
+			pm->plain[k++] =
+				(struct pmap_plain){ sc->stats[i].f.off + e * 8, &sc->stats[i] };
 	return 0;
 }
 
@@ -160,20 +172,17 @@ static void fill_plain(const struct inst *in, const void *vals, int ncv)
 {
 	const struct pmap *pm = in->pm;
 	kstat_named_t *kn = in->ksp->ks_data;
-	bool refresh = pm->refresh != NULL;
 
 	for (uint32_t r = 0; r < pm->sc->ndata; r++) {
-		uint32_t off = pm->plain[r] & ~PLAIN_COUNTER;
 		uint64_t v = 0;
 
 		for (int c = 0; c < ncv; c++) {
 			uint64_t w;
 
-			memcpy(&w, (const char *)pmap_slot(pm, vals, c) + off, 8);
+			memcpy(&w, (const char *)pmap_slot(pm, vals, c) + pm->plain[r].off, 8);
 			v += w;
 		}
-		/* as fill_named(): a refreshed counter never goes back */
-		if (refresh && (pm->plain[r] & PLAIN_COUNTER) && v < kn[r].value.ui64)
+		if (keeps_up(pm, pm->plain[r].st) && v < kn[r].value.ui64)
 			v = kn[r].value.ui64;
 		kn[r].value.ui64 = v;
 	}
@@ -188,7 +197,6 @@ static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_
 		fill_plain(in, vals, ncv);
 		return;
 	}
-
 	for (uint32_t i = 0; i < pm->sc->nstats; i++) {
 		const struct schema_stat *st = &pm->sc->stats[i];
 
@@ -197,21 +205,7 @@ static void fill_named(const struct inst *in, const void *vals, int ncv, uint64_
 					     ? stat_value(st, pmap_slot(pm, vals, in->cpu), e, now)
 					     : combine(pm, st, vals, ncv, e, now);
 
-			/*
-			 * A copy taken while a program is recording a switch may
-			 * read low (programs order their stores so that it never
-			 * reads high: see KSTAT_OPEN in docs/providers.md), and the
-			 * next read would come out lower: never serve less than
-			 * before.  Only what the map holds survives a restart, so
-			 * a high read served here would go backwards then.
-			 */
-			if (st->open && v < kn->value.ui64)
-				v = kn->value.ui64;
-			/*
-			 * Two readers may store what they read in either order;
-			 * the kernel's books never go back, so neither may this.
-			 */
-			if (pm->refresh && st->kind == SK_COUNTER && v < kn->value.ui64)
+			if (keeps_up(pm, st) && v < kn->value.ui64)
 				v = kn->value.ui64;
 			store_named(kn, v);
 		}

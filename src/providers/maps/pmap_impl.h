@@ -11,6 +11,12 @@
 #include "pmap.h"
 #include "schema.h"
 
+/* One record of a plain schema (pmap_plan()): the word each CPU's copy adds */
+struct pmap_plain {
+	uint32_t off;
+	const struct schema_stat *st;
+};
+
 struct inst {
 	kstat_t *ksp;
 	struct pmap *pm;
@@ -61,10 +67,10 @@ struct pmap {
 	size_t rd_held;         /* entries at the last batch read of a hash */
 	bool rd_off;            /* the kernel refused a reader: batch reads only */
 	struct inst **hint;     /* the instance of each entry of the last read, nhint of them */
-	uint32_t *plain;        /* NAMED, every record a sum of 64-bit words: their offsets */
 	size_t nhint;
-	struct refresh *refresh; /* the provider's refresh programs, run before a read */
-	pthread_mutex_t sh_lock; /* the sharers (taken after pm->lock or a kstat's, alone) */
+	struct pmap_plain *plain; /* NAMED, every record a sum of 64-bit words: sc->ndata of them */
+	struct refresh *refresh;  /* the provider's refresh programs, run before a read */
+	pthread_mutex_t sh_lock;  /* the sharers (taken after pm->lock or a kstat's, alone) */
 	struct pmap_sharer sharers[PMAP_MAX_SHARERS];
 	size_t nsharers;
 	bool was_present;       /* at the last reconcile */
