@@ -3,8 +3,10 @@
 # HTTP under load: wrk with 256 connections to /metrics, and 200 idle and
 # slowloris connections from 20 other loopback addresses, while a separate
 # client scrapes from one more address every 50 ms.  Every one of its
-# scrapes must succeed, their p99 stay under 100 ms, and kstatd's memory
-# stay bounded.  10 s of load; LONG=1 (make test-long) makes it 60 s.
+# scrapes must succeed (none may wait 10 s) and kstatd's memory stay
+# bounded.  Their latency is reported, not checked: a timing claim belongs
+# to make bench (its scrape section measures p50 and p99 under wrk).
+# 10 s of load; LONG=1 (make test-long) makes it 60 s.
 # wrk and the idle clients run at a lower priority than kstatd and the
 # probe: on a 2-core machine they would otherwise measure the scheduler.
 set -u
@@ -31,7 +33,7 @@ URL=$(daemon_url)
 # the load comes from this machine, not from others as it would: it gets
 # less CPU than kstatd (every thread of it) and the probe
 for t in /proc/"$DAEMON_PID"/task/*; do renice -n -5 -p "${t##*/}" >/dev/null; done
-# a sanitizer build scrapes ten times slower: its p99 is reported, not checked
+# a sanitizer build scrapes ten times slower: the probe makes fewer scrapes
 SANITIZED=0
 nm "$OUTPUT/kstatd" 2>/dev/null | grep -q __asan_init && SANITIZED=1
 PORT=${URL##*:}
@@ -65,12 +67,7 @@ want=$((SECS * 5))
 [ "$SANITIZED" = 1 ] && want=3
 [ "${count:-0}" -ge "$want" ]
 check $? "the probe scraped often enough to measure (${count:-0} scrapes, at least $want)"
-if [ "$SANITIZED" = 1 ]; then
-	echo "    (ASan and UBSan build: p99 ${p99:-?} ms not checked)"
-else
-	awk "BEGIN { exit !(${p99:-1e9} < 100) }"
-	check $? "p99 of the separate client's scrapes under 100 ms (${p99:-?} ms)"
-fi
+echo "    probe p99 ${p99:-?} ms (reported; make bench holds the latency goals)"
 
 wait_for() { for _ in $(seq 1 $((SECS * 2 + 20))); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.5; done; return 1; }
 wait_for "Requests/sec" "$TMP/wrk"
