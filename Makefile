@@ -181,6 +181,7 @@ TEST_BPF := \
 	krefresh_bad \
 	knetdev \
 	kattach \
+	krecurse \
 	kbig \
 	#
 

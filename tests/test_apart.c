@@ -193,6 +193,19 @@ Test(apart, a_load_the_verifier_refuses_is_told)
 	bpf_object__close(obj);
 }
 
+/* n forks, each child gone before the next */
+static void fork_n(int n)
+{
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		cr_assert_gt(pid, 0);
+		waitpid(pid, NULL, 0);
+	}
+}
+
 Test(apart, a_dropin_of_each_attachable_kind_attaches_and_counts)
 {
 	struct loader_opts o = { .pin_path = test_pin_path(), .no_builtin = true, .reset = true };
@@ -209,14 +222,7 @@ Test(apart, a_dropin_of_each_attachable_kind_attaches_and_counts)
 	cr_assert_geq(loader_sync(ld), 0);
 	for (int k = 0; k < 3; k++)
 		before[k] = read_u64(s, "kattach", 0, "forks", kinds[k]);
-	for (int i = 0; i < 50; i++) {
-		pid_t pid = fork();
-
-		if (pid == 0)
-			_exit(0);
-		cr_assert_gt(pid, 0);
-		waitpid(pid, NULL, 0);
-	}
+	fork_n(50);
 	cr_assert_geq(loader_sync(ld), 0);
 	for (int k = 0; k < 3; k++) {
 		uint64_t now = read_u64(s, "kattach", 0, "forks", kinds[k]);
@@ -224,6 +230,38 @@ Test(apart, a_dropin_of_each_attachable_kind_attaches_and_counts)
 		cr_expect_geq(now - before[k], 50, "%s counted %llu of 50 forks", kinds[k],
 			      (unsigned long long)(now - before[k]));
 	}
+	loader_free(ld);
+	snap_free(s);
+	remove_pin_path();
+}
+
+/* A run the kernel skips (the program already runs on that CPU) is served, as the kernel counts it */
+Test(apart, the_runs_the_kernel_skips_are_counted_in_run_misses)
+{
+	struct loader_opts o = { .pin_path = test_pin_path(), .no_builtin = true, .reset = true };
+	struct snap *s = snap_new();
+	struct loader *ld = loader_new(s, &o);
+	uint64_t forks0, printk0, misses0, forks, printk, misses;
+	char err[512];
+
+	cr_assert(ld, "loader_new: %s", strerror(errno));
+	cr_assert_eq(loader_add_file(ld, test_obj("krecurse.bpf.o"), true, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_geq(loader_sync(ld), 0);
+	forks0 = read_u64(s, "krecurse", 0, "runs", "fork");
+	printk0 = read_u64(s, "krecurse", 0, "runs", "printk");
+	misses0 = read_u64(s, "kstatd", 0, "krecurse", "run_misses");
+	fork_n(50);
+	cr_assert_geq(loader_sync(ld), 0);
+	forks = read_u64(s, "krecurse", 0, "runs", "fork") - forks0;
+	printk = read_u64(s, "krecurse", 0, "runs", "printk") - printk0;
+	misses = read_u64(s, "kstatd", 0, "krecurse", "run_misses") - misses0;
+	fprintf(stderr, "%llu forks, %llu printk runs, %llu skipped\n", (unsigned long long)forks,
+		(unsigned long long)printk, (unsigned long long)misses);
+	cr_expect_geq(forks, 50);
+	/* each fork's line runs the printk program once; its own line finds it running */
+	cr_expect_geq(printk, forks);
+	cr_expect_geq(misses, forks, "every nested run the kernel skipped is counted");
 	loader_free(ld);
 	snap_free(s);
 	remove_pin_path();

@@ -214,11 +214,20 @@ static void expect_exact(const char *dev, const kstat_io_t *a, const kstat_io_t 
 	cr_expect_eq(b->rcnt, 0, "%s: nothing runs at rest", dev);
 }
 
-/* What a kstat and the kernel's books say before and after some I/O */
+/* What a kstat and the kernel's books say before and after some I/O, and how long it took */
 struct round {
 	kstat_io_t a, b;
 	struct books p, q;
+	uint64_t wall_ns;
 };
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 /* n streams of k blocks each on dev, whose kstat name is name: counts must match exactly */
 static struct round io_round(const char *name, const char *dev, int n, int k)
@@ -227,7 +236,9 @@ static struct round io_round(const char *name, const char *dev, int n, int k)
 
 	r.a = read_io(name);
 	r.p = books(name);
+	r.wall_ns = monotonic_ns();
 	direct_io(dev, n, k);
+	r.wall_ns = monotonic_ns() - r.wall_ns;
 	r.q = books(name);
 	r.b = read_io(name);
 	expect_exact(name, &r.a, &r.b, &r.p, &r.q, n * k, n * k);
@@ -347,8 +358,17 @@ Test(disk, queue_time_and_busy_time_follow_the_books)
 		(double)(r.b.rlentime - r.a.rlentime) / (double)(r.b.rtime - r.a.rtime));
 	cr_expect_gt(r.b.rlentime - r.a.rlentime, r.b.rtime - r.a.rtime,
 		     "more than one runs at a time");
-	cr_expect_leq(r.b.rlentime - r.a.rlentime, 4 * (r.b.rtime - r.a.rtime) + 4000000,
-		      "never more than 4");
+	/*
+	 * Never more than 4: against the wall time the streams took, since
+	 * rtime is io_ticks, whole jiffies whose error grows with each busy
+	 * spell, and a slowed test makes many short ones.  Beyond the wall
+	 * time: the books' millisecond at each end (time_in_queue when
+	 * reconciled) and the program's lateness at block_io_done.
+	 */
+	cr_expect_leq(r.b.rlentime - r.a.rlentime + (r.b.wlentime - r.a.wlentime),
+		      4 * r.wall_ns + 2000000, "never more than 4 (%.3f ms in 4 x %.3f ms)",
+		      (double)((r.b.rlentime - r.a.rlentime) + (r.b.wlentime - r.a.wlentime)) / 1e6,
+		      (double)r.wall_ns / 1e6);
 }
 
 Test(disk, the_latency_histograms_count_every_read_and_write)
@@ -479,7 +499,7 @@ Test(disk, requests_the_program_misses_are_reconciled_from_the_books_and_counted
 	struct provider *p = disk_provider();
 	struct bpf_program *prog = bpf_object__find_program_by_name(p->obj, "handle_block_io_done");
 	uint64_t missed0 = read_u64(s, "kstatd", 0, "disk", "missed"),
-		 rec0 = read_u64(s, "kstatd", 0, "disk", "reconciled"), missed, rec;
+		 rec0 = read_u64(s, "kstatd", 0, "disk", "reconciled"), missed, rec, skipped;
 	struct books q0, q1, q2;
 	kstat_io_t a, b, c;
 
@@ -500,6 +520,7 @@ Test(disk, requests_the_program_misses_are_reconciled_from_the_books_and_counted
 	b = read_io(loopname);
 	missed = read_u64(s, "kstatd", 0, "disk", "missed") - missed0;
 	rec = read_u64(s, "kstatd", 0, "disk", "reconciled") - rec0;
+	skipped = read_u64(s, "kstatd", 0, "disk", "run_misses");
 	fprintf(stderr, "missed %llu requests, %llu reconciliations, +%llu ns\n",
 		(unsigned long long)missed, (unsigned long long)rec,
 		(unsigned long long)read_u64(s, "kstatd", 0, "disk", "reconciled_time"));
@@ -512,8 +533,15 @@ Test(disk, requests_the_program_misses_are_reconciled_from_the_books_and_counted
 	q2 = books(loopname);
 	c = read_io(loopname);
 	expect_times(loopname, &b, &c, &q1, &q2);
-	cr_expect_eq(read_u64(s, "kstatd", 0, "disk", "missed") - missed0, missed,
-		     "nothing missed once it is back");
+	/*
+	 * Once back, it misses only what the kernel skipped: a completion in
+	 * an interrupt that lands while the program runs on that CPU
+	 */
+	skipped = read_u64(s, "kstatd", 0, "disk", "run_misses") - skipped;
+	missed = read_u64(s, "kstatd", 0, "disk", "missed") - missed0 - missed;
+	cr_expect_leq(missed, skipped,
+		      "nothing missed once it is back but the %llu runs the kernel skipped (%llu)",
+		      (unsigned long long)skipped, (unsigned long long)missed);
 }
 
 static void *hammer_thread(void *arg)

@@ -14,8 +14,8 @@
 #include "providers/maps/schema.h"
 
 static const char *const self_names[SELF_NSTATS] = {
-	"attached", "kstats",    "maps",        "programs",     "run_count",
-	"run_time", "map_drops", "map_entries", "map_capacity",
+	"attached", "kstats",     "maps",      "programs",    "run_count",
+	"run_time", "run_misses", "map_drops", "map_entries", "map_capacity",
 };
 
 static const struct snap_stat_meta self_meta[SELF_NSTATS] = {
@@ -27,6 +27,9 @@ static const struct snap_stat_meta self_meta[SELF_NSTATS] = {
 	  NULL, 0 },
 	{ SNAP_COUNTER, "ns", "BPF program run time (counted while kernel.bpf_stats_enabled=1)",
 	  NULL, 0 },
+	{ SNAP_COUNTER, "count",
+	  "BPF program runs the kernel skipped: the program was already running on that CPU", NULL,
+	  0 },
 	{ SNAP_COUNTER, "count", "Entries dropped because a map was full", NULL, 0 },
 	{ SNAP_GAUGE, "count", "Entries in the provider's keyed maps", NULL, 0 },
 	{ SNAP_GAUGE, "count", "Entries the provider's keyed maps can hold", NULL, 0 },
@@ -36,7 +39,8 @@ static int self_update(kstat_t *ksp, int rw)
 {
 	struct provider *p = ksp->ks_private;
 	kstat_named_t *kn = ksp->ks_data;
-	uint64_t runs = 0, run_ns = 0, kstats = 0, nprogs = 0, entries = 0, capacity = 0;
+	uint64_t runs = 0, run_ns = 0, misses = 0, kstats = 0, nprogs = 0, entries = 0,
+		 capacity = 0;
 
 	if (rw == KSTAT_WRITE)
 		return EACCES;
@@ -63,6 +67,7 @@ static int self_update(kstat_t *ksp, int rw)
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
 			runs += info.run_cnt;
 			run_ns += info.run_time_ns;
+			misses += info.recursion_misses;
 		}
 	}
 	if (p->ext)
@@ -73,6 +78,7 @@ static int self_update(kstat_t *ksp, int rw)
 	kn[SELF_PROGRAMS].value.ui64 = nprogs;
 	kn[SELF_RUN_COUNT].value.ui64 = runs;
 	kn[SELF_RUN_TIME].value.ui64 = run_ns;
+	kn[SELF_RUN_MISSES].value.ui64 = misses;
 	kn[SELF_MAP_DROPS].value.ui64 = p->drops ? *p->drops : 0;
 	kn[SELF_MAP_ENTRIES].value.ui64 = entries;
 	kn[SELF_MAP_CAPACITY].value.ui64 = capacity;
