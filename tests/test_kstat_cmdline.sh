@@ -53,6 +53,34 @@ usage_error "nested repetitions of what matches nothing" "would cost regcomp gig
 usage_error "patterns each under the bound, past it together" \
 	"with the other patterns, its repetitions would cost regcomp gigabytes" \
 	'/(a{255}){255}/:/(b{255}){255}/:/(c{255}){255}/:/(d{255}){255}/'
+# glibc reads an unmatched ) as a character that repetitions apply to:
+# /}*){,88}{958}/ took 711 MB (found by tests/fuzz)
+usage_error "an unmatched ) repeated" "its repetitions would cost regcomp gigabytes" '/x){,400}/'
+usage_error "an unmatched ) repeated twice" "a repetition of a repetition" '/}*){,88}{958}/'
+# Epsilon closures: 1000 bytes of ^ took 1.3 GB, 40 \b 260 MB, 4 \b before 1000 x? 160 MB
+usage_error "a run of anchors" "its anchors and optional parts would cost regcomp gigabytes" \
+	"/$(printf '^%.0s' $(seq 100))/"
+usage_error "a run of word boundaries" \
+	"its anchors and optional parts would cost regcomp gigabytes" "/$(printf '\\b%.0s' $(seq 40))/"
+usage_error "word boundaries before a run of optional atoms" \
+	"its anchors and optional parts would cost regcomp gigabytes" \
+	"/\\b\\b\\b\\b$(printf 'x?%.0s' $(seq 1000))/"
+usage_error "a run of optional atoms past the bound" \
+	"its anchors and optional parts would cost regcomp gigabytes" "/$(printf 'x?%.0s' $(seq 2000))/"
+usage_error "groups nested more than 64 deep" "groups nested more than 64 deep" \
+	"/$(printf '(%.0s' $(seq 65))a$(printf ')%.0s' $(seq 65))/"
+# As long but cheap: past the checks, kstat finds no kstatd (exit 3)
+passes() { # what regex
+	run "$KSTAT" -p "$2"
+	expect_rc 3 "$1 passes the checks"
+}
+passes "^(n1|...|n500)\$" "/^($(seq -s '|' -f 'n%g' 500))\$/"
+passes "^n1\$|...|^n500\$" "/^$(seq -s '$|^' -f 'n%g' 500)\$/"
+passes "1000 x? in a row" "/$(printf 'x?%.0s' $(seq 1000))/"
+passes "20 ^ in a row" "/$(printf '^%.0s' $(seq 20))/"
+passes "groups nested 64 deep" "/$(printf '(%.0s' $(seq 64))a$(printf ')%.0s' $(seq 64))/"
+passes "word boundaries" '/\<(cpu|disk)\b/'
+passes "an unmatched ) as a character" '/)a{2}/'
 usage_error "-w without =" "not module:instance:name:statistic=value" -w ktest:0:knobs:x
 usage_error "-w with three fields" "not module:instance:name:statistic=value" -w ktest:0:x=1
 usage_error "-w with five fields" "not module:instance:name:statistic=value" -w a:0:b:c:d=1

@@ -4,8 +4,10 @@
  * arguments separated by NUL bytes.  Whatever parses is compiled into
  * selectors and matched against a few kstat names, and every -w
  * assignment is checked, as kstat does before it connects.  Messages for
- * bad command lines go to /dev/null.
+ * bad command lines go to /dev/null.  The heap one input holds at its
+ * peak must stay under HEAP_LIMIT.
  */
+#include <sanitizer/allocator_interface.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +15,31 @@
 #include "ks.h"
 
 #define MAX_ARGS 32
+
+/*
+ * kstat bounds what its patterns cost regcomp, about 25 MB each and 50 MB
+ * together (cmd/ks_select.c): an input past this found a pattern the
+ * bound misses.  Without the check it only shows as RSS that grows until
+ * -rss_limit_mb, and the input that did it may not be the one saved.
+ */
+#define HEAP_LIMIT (256LL << 20)
+
+static long long heap, heap_peak; /* bytes allocated since the hooks went in */
+
+static void on_malloc(const volatile void *p, size_t size)
+{
+	long long now = __atomic_add_fetch(&heap, (long long)size, __ATOMIC_RELAXED);
+
+	(void)p;
+	if (now > __atomic_load_n(&heap_peak, __ATOMIC_RELAXED))
+		__atomic_store_n(&heap_peak, now, __ATOMIC_RELAXED);
+}
+
+static void on_free(const volatile void *p)
+{
+	__atomic_sub_fetch(&heap, (long long)__sanitizer_get_allocated_size((const void *)p),
+			   __ATOMIC_RELAXED);
+}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -43,12 +70,13 @@ static void write_value(const char *assignment)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	static bool quiet;
+	static bool quiet, hooked;
 	char *argv[MAX_ARGS + 2], *buf;
 	struct ks_cfg cfg;
 	struct ks_args a;
 	bool help = false;
 	int argc = 1;
+	long long base;
 
 	/* libFuzzer and the sanitizers keep the real stderr; kstat's messages go */
 	if (!quiet && !getenv("FUZZ_VERBOSE")) {
@@ -57,6 +85,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			abort();
 		quiet = true;
 	}
+	if (!hooked)
+		hooked = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+	base = __atomic_load_n(&heap, __ATOMIC_RELAXED);
+	__atomic_store_n(&heap_peak, base, __ATOMIC_RELAXED);
 	buf = malloc(size + 1);
 	memcpy(buf, data, size);
 	buf[size] = '\0';
@@ -78,5 +110,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	ks_args_free(&a, &cfg);
 	free(buf);
+	if (__atomic_load_n(&heap_peak, __ATOMIC_RELAXED) - base > HEAP_LIMIT) {
+		static const char msg[] = "fuzz_kstat_args: an input held more than 256 MB\n";
+
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		abort();
+	}
 	return 0;
 }
