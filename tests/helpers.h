@@ -8,9 +8,11 @@
 #define __KSTATD_TEST_HELPERS_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -52,6 +54,17 @@ static inline void require_bpf(void)
 	if (req && strcmp(req, "1") == 0)
 		cr_assert_fail("REQUIRE_BPF=1 but not running as root: BPF tests cannot run");
 	cr_skip_test("needs root to load BPF programs (set REQUIRE_BPF=1 to make this a failure)");
+}
+
+/* Is the running kernel major.minor or later? */
+static inline bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
 }
 
 /* A pin path of this test's own, so parallel tests never share counters */

@@ -85,8 +85,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			abort();
 		quiet = true;
 	}
-	if (!hooked)
-		hooked = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+	if (!hooked) {
+		if (!__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free))
+			abort(); /* the heap would go unchecked */
+		hooked = true;
+	}
 	base = __atomic_load_n(&heap, __ATOMIC_RELAXED);
 	__atomic_store_n(&heap_peak, base, __ATOMIC_RELAXED);
 	buf = malloc(size + 1);
