@@ -504,7 +504,6 @@ Test(cpu_sys, intr_is_every_row_of_proc_interrupts_per_cpu)
 	proc_interrupts(names, rows, p0);
 	make_interrupts();
 	ping_pong(2000);
-	/* a second: the reads' own skew (a few interrupts) stays well under 3% */
 	usleep(1000000);
 	proc_interrupts(names, rows, p1);
 	sys_intr(k1);
@@ -514,7 +513,12 @@ Test(cpu_sys, intr_is_every_row_of_proc_interrupts_per_cpu)
 
 		snprintf(what, sizeof(what), "cpu %d intr", c);
 		cr_expect_gt(p1[c] - p0[c], 50, "cpu %d: the timer alone makes 50 in a second", c);
-		expect_within(k1[c] - k0[c], p1[c] - p0[c], 0.03, what);
+		/*
+		 * Between the kernel's counts over the inner and the outer pair of
+		 * reads, exactly; not within a share of the inner one, since the
+		 * timer keeps counting while a slowed test reads (22 in 580 under
+		 * ASan)
+		 */
 		expect_between(k1[c] - k0[c], p1[c] - p0[c], pb[c] - pa[c], 0, what);
 	}
 }
