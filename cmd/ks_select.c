@@ -83,7 +83,12 @@ struct ks_rep {
 	unsigned long long lo;       /* the copies that must match */
 };
 
-/* a + b and a * b, KS_RE_SAT past it */
+/* a, a + b and a * b, KS_RE_SAT past it */
+static unsigned long long ks_sat(unsigned long long a)
+{
+	return a > KS_RE_SAT ? KS_RE_SAT : a;
+}
+
 static unsigned long long ks_add(unsigned long long a, unsigned long long b)
 {
 	return a > KS_RE_SAT || b > KS_RE_SAT - a ? KS_RE_SAT : a + b;
@@ -112,9 +117,13 @@ static struct ks_eps ks_eps_then(struct ks_eps r, struct ks_eps s)
 /* Runs side by side, alternatives of one another */
 static struct ks_eps ks_eps_or(struct ks_eps r, struct ks_eps s)
 {
-	return (struct ks_eps){ ks_add(r.nodes, s.nodes), ks_add(r.anchors, s.anchors),
-				ks_add(r.live, s.live), ks_add(r.reach, s.reach),
-				ks_add(r.reach2, s.reach2) };
+	return (struct ks_eps){
+		.nodes = ks_add(r.nodes, s.nodes),
+		.anchors = ks_add(r.anchors, s.anchors),
+		.live = ks_add(r.live, s.live),
+		.reach = ks_add(r.reach, s.reach),
+		.reach2 = ks_add(r.reach2, s.reach2),
+	};
 }
 
 /* n copies of run r and k more nodes that loop back: every anchor reaches everything */
@@ -182,10 +191,10 @@ static bool ks_ere_interval(const char **p, struct ks_rep *rep)
 		return true;
 	}
 	if (*s >= '0' && *s <= '9')
-		lo = ks_add(strtoull(s, &end, 10), 0);
+		lo = ks_sat(strtoull(s, &end, 10));
 	hi = lo;
 	if (*end == ',' && end[1] >= '0' && end[1] <= '9') {
-		hi = ks_add(strtoull(end + 1, &end, 10), 0);
+		hi = ks_sat(strtoull(end + 1, &end, 10));
 	} else if (*end == ',') {
 		end++;
 		bounded = false;

@@ -221,14 +221,6 @@ struct round {
 	uint64_t wall_ns;
 };
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* n streams of k blocks each on dev, whose kstat name is name: counts must match exactly */
 static struct round io_round(const char *name, const char *dev, int n, int k)
 {
@@ -237,9 +229,9 @@ static struct round io_round(const char *name, const char *dev, int n, int k)
 
 	r.a = read_io(name);
 	r.p = books(name);
-	t0 = monotonic_ns();
+	t0 = (uint64_t)snap_now();
 	direct_io(dev, n, k);
-	r.wall_ns = monotonic_ns() - t0;
+	r.wall_ns = (uint64_t)snap_now() - t0;
 	r.q = books(name);
 	r.b = read_io(name);
 	expect_exact(name, &r.a, &r.b, &r.p, &r.q, n * k, n * k);
@@ -410,14 +402,13 @@ static void hammer(const char *dev, int procs, int ms)
 		pid[i] = fork();
 		cr_assert_geq(pid[i], 0);
 		if (pid[i] == 0) {
-			struct timespec t0, t;
 			int fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+			hrtime_t end = snap_now() + (hrtime_t)ms * 1000000;
 			void *buf;
 
 			if (fd < 0 || posix_memalign(&buf, BLOCK, BLOCK))
 				_exit(1);
 			memset(buf, i, BLOCK);
-			clock_gettime(CLOCK_MONOTONIC, &t0);
 			for (unsigned int n = 0;; n++) {
 				off_t off =
 					(off_t)((n * 7919u + (unsigned)i * 1031u) % 8192u) * BLOCK;
@@ -425,10 +416,7 @@ static void hammer(const char *dev, int procs, int ms)
 				if ((n & 3) ? pread(fd, buf, BLOCK, off) < 0
 					    : pwrite(fd, buf, BLOCK, off) < 0)
 					_exit(1);
-				clock_gettime(CLOCK_MONOTONIC, &t);
-				if ((t.tv_sec - t0.tv_sec) * 1000 +
-					    (t.tv_nsec - t0.tv_nsec) / 1000000 >
-				    ms)
+				if (snap_now() > end)
 					_exit(0);
 			}
 		}

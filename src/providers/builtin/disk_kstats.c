@@ -8,9 +8,10 @@
  * driver (/sys/class/block/<dev>/inflight: rcnt).  So none of these can
  * drift.  The program adds each request's waiting and running time at its
  * completion (wlentime, rlentime); a completion it does not see (detached,
- * no slot, kstatd down, a run the kernel skipped) shows as a request the kernel counted and the
- * program did not, and the time the kernel's time_in_queue then has more
- * is added to rlentime: kstatd:0:disk counts these corrections.  Devices
+ * no slot, kstatd down, a run the kernel skipped) shows as a request the
+ * kernel counted and the program did not, and the time the kernel's
+ * time_in_queue then has more is added to rlentime: kstatd:0:disk counts
+ * these corrections.  Devices
  * the program cannot time (bio-based: zram, dm, md; partitions past the
  * slots) take rlentime from time_in_queue alone.
  *
