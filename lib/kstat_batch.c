@@ -16,23 +16,23 @@
 #include "kstat_client.h"
 #include "kstat_wire_batch.h"
 
-/* Does kstatd on fd offer the batch, and may this process use it? */
-static bool batch_offered(int fd, int *err)
+/* The KSW_FEAT_* kstatd on fd offers and this process may use: 0 for none */
+static unsigned batch_offered(int fd, int *err)
 {
 	const char *e = secure_getenv(KSW_BATCH_CLIENT_ENV);
 	int feat;
 
 	*err = 0;
 	if (e && strcmp(e, "0") == 0)
-		return false;
+		return 0;
 	feat = kcl_ioctl(fd, KSW_CMD_FEATURES, NULL);
 	if (feat == -1) {
 		/* EINVAL: a kstatd without the extension; the rest: none to ask */
 		if (errno != EINVAL)
 			*err = errno;
-		return false;
+		return 0;
 	}
-	return feat & KSW_FEAT_READ_BATCH;
+	return feat & KSW_FEAT_READ_BATCH ? (unsigned)feat : 0;
 }
 
 /* The reply to one item, taken from the batch's body as exchange() takes one */
@@ -69,13 +69,20 @@ struct rbuf {
 	size_t cap;
 };
 
+/* Where a call's batches are: told to kstatd when it offers KSW_FEAT_READ_AHEAD */
+struct ahead {
+	bool next;     /* the connection's previous batch was of this call */
+	uint32_t left; /* items after this batch */
+};
+
 /*
  * One request for the m kstats at idx[] and its reply: the number of them
  * answered (their results in res[]), or -1 with errno (*lost when the
  * connection is no longer usable).
  */
 static int exchange_batch(int fd, kstat_t **ksps, const int *idx, size_t m, int *res,
-			  struct ksw_batch_item *items, struct rbuf *rb, bool *lost)
+			  struct ksw_batch_item *items, struct rbuf *rb, const struct ahead *ah,
+			  bool *lost)
 {
 	struct ksw_req req = {
 		.magic = KSW_REQ_MAGIC,
@@ -83,6 +90,8 @@ static int exchange_batch(int fd, kstat_t **ksps, const int *idx, size_t m, int 
 		.hdr_len = sizeof(req),
 		.cmd = KSW_CMD_READ_BATCH,
 		.model = sizeof(void *) == 8 ? KSW_MODEL_LP64 : KSW_MODEL_ILP32,
+		.ks_kid = ah && ah->next ? KSW_BATCH_NEXT : 0,
+		.ks_ndata = ah ? ah->left : 0,
 		.body_len = m * sizeof(*items),
 	};
 	uint64_t left, most = 0;
@@ -156,12 +165,14 @@ static int exchange_batch(int fd, kstat_t **ksps, const int *idx, size_t m, int 
  * kstatd stopped answering batches (what is left goes one at a time); a
  * connection lost is connected again once, as kcl_ioctl() does.
  */
-static int read_batches(kstat_ctl_t *kc, kstat_t **ksps, int *idx, size_t m, int *errs)
+static int read_batches(kstat_ctl_t *kc, kstat_t **ksps, int *idx, size_t m, int *errs,
+			unsigned feat)
 {
 	size_t chunk = m < KSW_BATCH_MAX_ITEMS ? m : KSW_BATCH_MAX_ITEMS, done = 0;
 	struct ksw_batch_item *items = malloc(chunk * sizeof(*items));
 	int *res = malloc(chunk * sizeof(*res)), fd = kc->kc_kd, ret = 0, err;
 	struct rbuf rb = { 0 };
+	struct ahead ah = { 0 };
 	bool retried = false;
 
 	if (!items || !res) {
@@ -175,8 +186,10 @@ static int read_batches(kstat_ctl_t *kc, kstat_t **ksps, int *idx, size_t m, int
 		bool lost = false;
 		int k;
 
+		ah.left = m - done - now > UINT32_MAX ? UINT32_MAX : (uint32_t)(m - done - now);
 		pthread_mutex_lock(lock);
-		k = exchange_batch(fd, ksps, idx + done, now, res, items, &rb, &lost);
+		k = exchange_batch(fd, ksps, idx + done, now, res, items, &rb,
+				   feat & KSW_FEAT_READ_AHEAD ? &ah : NULL, &lost);
 		err = errno;
 		if (k == -1 && lost && err != ETIMEDOUT && !retried && kcl_reconnect(fd) == 0)
 			err = EAGAIN;
@@ -184,7 +197,8 @@ static int read_batches(kstat_ctl_t *kc, kstat_t **ksps, int *idx, size_t m, int
 		if (k == -1 && err == EAGAIN) {
 			/* a new connection, perhaps to another kstatd: ask again */
 			retried = true;
-			if (batch_offered(fd, &err))
+			ah.next = false;
+			if ((feat = batch_offered(fd, &err)))
 				continue;
 		}
 		if (k == -1) {
@@ -195,6 +209,7 @@ static int read_batches(kstat_ctl_t *kc, kstat_t **ksps, int *idx, size_t m, int
 		for (int j = 0; j < k; j++)
 			errs[idx[done + j]] = res[j];
 		done += (size_t)k;
+		ah.next = true;
 	}
 out_free:
 	free(rb.p);
@@ -206,6 +221,7 @@ out_free:
 int kstat_read_batch(kstat_ctl_t *kc, kstat_t **ksps, int n, int *errs)
 {
 	int *idx = NULL, *err_own = NULL, nread = 0, err = 0;
+	unsigned feat;
 	size_t m = 0;
 
 	if (!kc || n < 0 || (n && !ksps)) {
@@ -235,8 +251,8 @@ int kstat_read_batch(kstat_ctl_t *kc, kstat_t **ksps, int n, int *errs)
 		}
 		idx[m++] = i;
 	}
-	if (m && batch_offered(kc->kc_kd, &err)) {
-		if (read_batches(kc, ksps, idx, m, errs))
+	if (m && (feat = batch_offered(kc->kc_kd, &err))) {
+		if (read_batches(kc, ksps, idx, m, errs, feat))
 			err = errno;
 	}
 	for (int i = 0; i < n; i++) {

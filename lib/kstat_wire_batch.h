@@ -20,6 +20,16 @@
 #define KSW_CMD_READ_BATCH 0x4bf1u
 
 #define KSW_FEAT_READ_BATCH 0x1u
+/*
+ * Read-ahead hints: a batch request's header tells the daemon more of the
+ * call it belongs to, so that a large map is read once for all of its
+ * batches.  ks_kid is KSW_BATCH_NEXT when the connection's previous batch
+ * was of the same call (else 0), ks_ndata how many more items the call's
+ * later batches will ask for.  Hints only: the replies' shapes do not
+ * change, and a kstatd that does not offer this ignores them.
+ */
+#define KSW_FEAT_READ_AHEAD 0x2u
+#define KSW_BATCH_NEXT 1
 
 /* The daemon's switch: KSTATD_BATCH=0 in its environment withholds the offer */
 #define KSW_BATCH_DAEMON_ENV "KSTATD_BATCH"

@@ -5,7 +5,9 @@
  * the single reads of the same kstats get, for both data models; libkstat's
  * kstat_read_batch() leaves every kstat as kstat_read() does; a daemon that
  * does not offer the batch answers as one that never had it, and clients
- * still read everything; bad batches get errors, not crashes.
+ * still read everything; a call's batches read a large source once when
+ * their hints say what is to come, an older client's each on its own; bad
+ * batches get errors, not crashes.
  *
  * The kstats keep their snaptime (their snapshot is the provider's own,
  * as a provider that stamps its data from its source's time does), so that
@@ -77,7 +79,7 @@ static void setup(void)
 	kstat_named_t *kn;
 	kstat_t *ksp;
 
-	ioc_batch_set_offered(true);
+	ioc_batch_set_features(KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD);
 	snprintf(sockp, sizeof(sockp), "/tmp/kstatd-batch-%d.sock", (int)getpid());
 	s = snap_new();
 	cr_assert(s);
@@ -141,7 +143,7 @@ static void teardown(void)
 {
 	ioc_free(srv);
 	snap_free(s);
-	ioc_batch_set_offered(true);
+	ioc_batch_set_features(KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD);
 }
 
 TestSuite(batch, .init = setup, .fini = teardown, .timeout = 60);
@@ -363,9 +365,9 @@ static void library_batch_equals_reads(bool offered)
 	/* scribble: the batch must write every byte back */
 	for (int i = 0; i < n; i++)
 		memset(ksps[i]->ks_data, 0xee, ksps[i]->ks_data_size);
-	ioc_batch_set_offered(offered);
+	ioc_batch_set_features(offered ? KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD : 0);
 	got = kstat_read_batch(kc, ksps, n, errs);
-	ioc_batch_set_offered(true);
+	ioc_batch_set_features(KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD);
 	cr_expect_eq(got, n, "read %d of %d", got, n);
 	for (int i = 0; i < n; i++) {
 		cr_expect_eq(errs[i], 0, "%s: %s", ksps[i]->ks_name, strerror(errs[i]));
@@ -438,8 +440,8 @@ Test(batch, features_are_offered_and_withheld)
 	r = get_reply(fd, &len);
 	memcpy(&rep, r, sizeof(rep));
 	free(r);
-	cr_expect_eq(rep.rval, (int32_t)KSW_FEAT_READ_BATCH);
-	ioc_batch_set_offered(false);
+	cr_expect_eq(rep.rval, (int32_t)(KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD));
+	ioc_batch_set_features(0);
 	send_all(fd, &req, sizeof(req), NULL, 0);
 	r = get_reply(fd, &len);
 	memcpy(&rep, r, sizeof(rep));
@@ -454,7 +456,7 @@ Test(batch, features_are_offered_and_withheld)
 	r = get_reply(fd, &len);
 	memcpy(&rep, r, sizeof(rep));
 	free(r);
-	ioc_batch_set_offered(true);
+	ioc_batch_set_features(KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD);
 	cr_expect_eq(rep.error, EPROTO);
 	close(fd);
 }
@@ -501,5 +503,136 @@ Test(batch, bad_batches_get_errors)
 	memcpy(&rep, r, sizeof(rep));
 	free(r);
 	cr_expect_eq(rep.error, E2BIG);
+	close(fd);
+}
+
+/*
+ * A source of more kstats than one request carries (libkstat sends three
+ * batches for them), counting its collects and its kstats' own updates
+ */
+#define NSRC ((int)(2 * KSW_BATCH_MAX_ITEMS) + 10)
+static struct {
+	struct snap_source src;
+	kstat_t *ks[NSRC];
+	int collects, updates;
+} big;
+
+static int big_collect(struct snap_source *src, uint64_t gen)
+{
+	(void)src;
+	__atomic_add_fetch(&big.collects, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < NSRC; i++) {
+		snap_ks_lock(big.ks[i]);
+		((kstat_named_t *)big.ks[i]->ks_data)[0].value.ui64 = gen;
+		snap_mark_fresh(big.ks[i], gen);
+		snap_ks_unlock(big.ks[i]);
+	}
+	return 0;
+}
+
+static int big_update(kstat_t *ksp, int rw)
+{
+	(void)ksp;
+	(void)rw;
+	__atomic_add_fetch(&big.updates, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void big_install(void)
+{
+	big.src.collect = big_collect;
+	snap_source_add(s, &big.src);
+	for (int i = 0; i < NSRC; i++) {
+		big.ks[i] = snap_create(s, "bigsrc", i, "b", "test", KSTAT_TYPE_NAMED, 1, 0);
+		cr_assert(big.ks[i]);
+		snap_named_init(big.ks[i]->ks_data, "v", KSTAT_DATA_UINT64);
+		big.ks[i]->ks_update = big_update;
+		snap_set_source(big.ks[i], &big.src);
+		snap_install(s, big.ks[i]);
+	}
+}
+
+/* kstat_read_batch() of every kstat of the big source: what the collects left */
+static void read_big(kstat_ctl_t *kc)
+{
+	kstat_t **ksps = calloc(NSRC, sizeof(*ksps));
+	int *errs = calloc(NSRC, sizeof(*errs)), n = 0;
+
+	cr_assert(ksps && errs);
+	for (kstat_t *ksp = kc->kc_chain; ksp; ksp = ksp->ks_next)
+		if (strcmp(ksp->ks_module, "bigsrc") == 0)
+			ksps[n++] = ksp;
+	cr_assert_eq(n, NSRC);
+	cr_assert_eq(kstat_read_batch(kc, ksps, n, errs), n);
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(errs[i], 0);
+		cr_assert_gt(KSTAT_NAMED_PTR(ksps[i])[0].value.ui64, 0, "%s:%d: not collected",
+			     ksps[i]->ks_module, ksps[i]->ks_instance);
+	}
+	free(ksps);
+	free(errs);
+}
+
+Test(batch, a_call_reads_a_large_source_once_for_all_of_its_batches)
+{
+	kstat_ctl_t *kc;
+
+	big_install();
+	kc = kstat_open();
+	cr_assert(kc);
+	read_big(kc);
+	cr_expect_eq(big.collects, 1, "one collect for the call's 3 batches (%d)", big.collects);
+	cr_expect_eq(big.updates, 0, "no kstat read on its own (%d)", big.updates);
+	/* a kstatd without read-ahead: no hints, each batch on its own */
+	ioc_batch_set_features(KSW_FEAT_READ_BATCH);
+	read_big(kc);
+	ioc_batch_set_features(KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD);
+	cr_expect_eq(big.collects, 3, "the 2 full batches collect (%d)", big.collects - 1);
+	cr_expect_eq(big.updates, 10, "the last batch's 10 kstats are read one by one (%d)",
+		     big.updates);
+	kstat_close(kc);
+}
+
+/* A raw batch of count items from the big source's first, with the header's hints */
+static void send_big(int fd, int first, int count, int32_t next, uint32_t left)
+{
+	struct ksw_batch_item *it = calloc((size_t)count, sizeof(*it));
+	struct ksw_req req = request(KSW_CMD_READ_BATCH, KSW_MODEL_LP64);
+	struct ksw_rep rep;
+	size_t len;
+	char *r;
+
+	cr_assert(it);
+	for (int i = 0; i < count; i++)
+		it[i] = (struct ksw_batch_item){ .ks_kid = big.ks[first + i]->ks_kid,
+						 .ks_data = 0x10000,
+						 .ks_data_size = sizeof(kstat_named_t) };
+	req.ks_kid = next;
+	req.ks_ndata = left;
+	req.body_len = (uint64_t)count * sizeof(*it);
+	send_all(fd, &req, sizeof(req), it, (size_t)req.body_len);
+	r = get_reply(fd, &len);
+	memcpy(&rep, r, sizeof(rep));
+	cr_expect_eq(rep.rval, count);
+	free(r);
+	free(it);
+}
+
+Test(batch, an_old_clients_batches_are_each_a_session_of_their_own)
+{
+	int fd, part = NSRC / (2 * SNAP_BATCH_SHARE); /* too small a share on its own */
+
+	big_install();
+	fd = sock_connect();
+	/* without hints (an older libkstat): each too small a share, no collect */
+	send_big(fd, 0, part, 0, 0);
+	send_big(fd, part, part, 0, 0);
+	cr_expect_eq(big.collects, 0);
+	cr_expect_eq(big.updates, 2 * part, "each kstat read on its own");
+	/* the same batches, saying what comes next: one collect serves both */
+	send_big(fd, 0, part, 0, NSRC - part);
+	send_big(fd, part, part, KSW_BATCH_NEXT, NSRC - 2 * part);
+	cr_expect_eq(big.collects, 1);
+	cr_expect_eq(big.updates, 2 * part, "none more");
 	close(fd);
 }

@@ -669,6 +669,21 @@ static int count_update(kstat_t *ksp, int rw)
 	return 0;
 }
 
+/* Two kstats "a" and "b" on cs, installed; their kids in kids[], updates counted if asked */
+static void counting_install(struct counting_source *cs, kid_t kids[2], bool count_updates)
+{
+	cs->ks[0] = make_named("a", 1, 0);
+	cs->ks[1] = make_named("b", 1, 0);
+	snap_source_add(s, &cs->src);
+	for (int i = 0; i < 2; i++) {
+		if (count_updates)
+			cs->ks[i]->ks_update = count_update;
+		snap_set_source(cs->ks[i], &cs->src);
+		snap_install(s, cs->ks[i]);
+		kids[i] = cs->ks[i]->ks_kid;
+	}
+}
+
 static uint64_t read_value(kid_t kid)
 {
 	kstat_named_t kn[1];
@@ -685,16 +700,8 @@ Test(engine, a_read_batch_reads_a_source_once_when_it_asks_for_enough_of_its_kst
 	kstat_t *other[2 * SNAP_BATCH_SHARE];
 	kid_t kids[2];
 
-	cs.ks[0] = make_named("a", 1, 0);
-	cs.ks[1] = make_named("b", 1, 0);
-	snap_source_add(s, &cs.src);
-	for (int i = 0; i < 2; i++) {
-		cs.ks[i]->ks_update = count_update;
-		snap_set_source(cs.ks[i], &cs.src);
-		snap_install(s, cs.ks[i]);
-		kids[i] = cs.ks[i]->ks_kid;
-	}
-	snap_read_batch_begin(s, kids, 2);
+	counting_install(&cs, kids, true);
+	snap_read_batch_begin(s, &(struct snap_session){ 0 }, kids, 2, 0);
 	cr_expect_eq(cs.collects, 1, "both of its kstats asked for: one collect");
 	cr_expect_gt(read_value(kids[0]), 0, "the value the batch's collect read");
 	cr_expect_eq(read_value(kids[1]), read_value(kids[0]));
@@ -712,16 +719,101 @@ Test(engine, a_read_batch_reads_a_source_once_when_it_asks_for_enough_of_its_kst
 		snap_set_source(other[i], &cs.src);
 		snap_install(s, other[i]);
 	}
-	snap_read_batch_begin(s, kids, 1);
+	snap_read_batch_begin(s, &(struct snap_session){ 0 }, kids, 1, 0);
 	cr_expect_eq(cs.collects, 1, "a small share of a source's kstats: no collect");
 	(void)read_value(kids[0]);
 	cr_expect_eq(updates, 2, "read through its own update");
 	snap_read_batch_end();
 	for (int i = 0; i < 2 * SNAP_BATCH_SHARE; i++)
 		snap_delete(s, other[i]);
-	snap_read_batch_begin(s, kids, 1);
+	snap_read_batch_begin(s, &(struct snap_session){ 0 }, kids, 1, 0);
 	cr_expect_eq(cs.collects, 2, "deleted kstats leave their source: 1 of 2 is enough again");
 	snap_read_batch_end();
+	snap_source_remove(s, &cs.src);
+}
+
+static hrtime_t read_snaptime(kid_t kid)
+{
+	kstat_named_t kn[1];
+	struct snap_rhdr hdr;
+	size_t copied;
+
+	cr_assert_eq(rd(kid, SNAP_MODEL_LP64, kn, sizeof(kn), &hdr, &copied), 0);
+	return hdr.ks_snaptime;
+}
+
+Test(engine, a_read_session_collects_a_source_once_for_all_of_its_batches)
+{
+	struct counting_source cs = { .src.collect = count_collect };
+	struct snap_session ss = { 0 };
+	kid_t kids[2];
+	hrtime_t t0 = snap_now();
+	uint64_t first;
+
+	counting_install(&cs, kids, true);
+	updates = 0;
+	/* 1 of 2 kstats: a share worth a collect */
+	snap_read_batch_begin(s, &ss, kids, 1, 0);
+	snap_read_batch_end();
+	cr_expect_eq(cs.collects, 1, "a half is a share worth a collect");
+	/* the session's next batch: collected since it began, read as collected */
+	snap_read_batch_begin(s, &ss, kids + 1, 1, 0);
+	first = read_value(kids[1]);
+	cr_expect_eq(cs.collects, 1, "one collect for the whole session");
+	cr_expect_eq(updates, 0, "no update per kstat in the session");
+	cr_expect_geq(read_snaptime(kids[1]), t0);
+	cr_expect_leq(read_snaptime(kids[1]), snap_now());
+	cr_expect_eq(read_snaptime(kids[1]), read_snaptime(kids[0]),
+		     "both stamped with the time of the collect that read them");
+	snap_read_batch_end();
+
+	/* a new session collects anew */
+	ss = (struct snap_session){ 0 };
+	snap_read_batch_begin(s, &ss, kids, 2, 0);
+	cr_expect_eq(cs.collects, 2);
+	cr_expect_gt(read_value(kids[0]), first, "the new collect's numbers");
+	snap_read_batch_end();
+	/* and so does one that began too long ago */
+	ss.began -= SNAP_SESSION_MAX_NS + 1;
+	snap_read_batch_begin(s, &ss, kids, 2, 0);
+	cr_expect_eq(cs.collects, 3, "a session older than its limit begins afresh");
+	snap_read_batch_end();
+	/* a walk in the session's middle refreshes it: nothing to collect again */
+	cr_expect_eq(snap_walk(s, want_test, emit_count, &(struct walk_ctx){ .last = -1 }), 0);
+	snap_read_batch_begin(s, &ss, kids, 2, 0);
+	cr_expect_eq(cs.collects, 4, "only the walk's collect");
+	cr_expect_eq(updates, 0);
+	snap_read_batch_end();
+	snap_source_remove(s, &cs.src);
+}
+
+Test(engine, the_items_still_to_come_count_toward_a_sources_share)
+{
+	struct counting_source cs = { .src.collect = count_collect };
+	kstat_t *other[4 * SNAP_BATCH_SHARE];
+	struct snap_session ss = { 0 };
+	kid_t kids[2];
+
+	counting_install(&cs, kids, false);
+	for (int i = 0; i < 4 * SNAP_BATCH_SHARE; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "x%d", i);
+		other[i] = make_named(name, 1, 0);
+		snap_set_source(other[i], &cs.src);
+		snap_install(s, other[i]);
+	}
+	/* 2 of 2 + 4 * SHARE: too few on their own */
+	snap_read_batch_begin(s, &ss, kids, 2, 0);
+	snap_read_batch_end();
+	cr_expect_eq(cs.collects, 0, "a small share and nothing said to come: no collect");
+	/* the same 2, with as many again as the source holds still to come */
+	ss = (struct snap_session){ 0 };
+	snap_read_batch_begin(s, &ss, kids, 2, 4 * SNAP_BATCH_SHARE);
+	snap_read_batch_end();
+	cr_expect_eq(cs.collects, 1, "what is to come makes the share");
+	for (int i = 0; i < 4 * SNAP_BATCH_SHARE; i++)
+		snap_delete(s, other[i]);
 	snap_source_remove(s, &cs.src);
 }
 

@@ -93,6 +93,7 @@ int snap_read(struct snap *s, kid_t kid, enum snap_model model, void *buf, size_
 	struct ekstat *e;
 	uchar_t type;
 	size_t need;
+	bool fresh;
 	int err = 0;
 
 	*copied = 0;
@@ -112,8 +113,9 @@ int snap_read(struct snap *s, kid_t kid, enum snap_model model, void *buf, size_
 	__atomic_add_fetch(&s->stats.reads, 1, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&e->lock);
-	/* refreshed by this thread's read batch: what its source collected */
-	if (!snap_batch_gen || e->fresh_gen != snap_batch_gen)
+	/* refreshed by its source since this thread's read session began: as collected */
+	fresh = snap_batch_gen && e->fresh_gen > snap_batch_gen;
+	if (!fresh)
 		err = snap_ks_update(&e->ks, KSTAT_READ);
 	if (err) {
 		pthread_mutex_unlock(&e->lock);
@@ -124,7 +126,7 @@ int snap_read(struct snap *s, kid_t kid, enum snap_model model, void *buf, size_
 	if (bufsize < need)
 		err = ENOMEM;
 	else
-		err = snap_ks_snapshot(&e->ks, buf, KSTAT_READ);
+		err = snap_ks_snapshot_at(&e->ks, buf, fresh ? e->fresh_at : 0);
 	/* returned even when the snapshot failed: how libkstat sizes buffers */
 	hdr->ks_ndata = e->ks.ks_ndata;
 	hdr->ks_data_size = need;

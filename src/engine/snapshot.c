@@ -358,14 +358,14 @@ static void io_fixup(kstat_io_t *kio, hrtime_t now)
  * copy values in (strings keep their provider-owned storage).
  */
 /*
- * When the data a walk is copying out was read, if its source read it for
- * this walk (walk_read_at()); else 0, and it is read now
+ * When the data a read is copying out was collected by its source
+ * (snap_ks_snapshot_at()); else 0, and it is read now
  */
-static _Thread_local hrtime_t walk_read_time;
+static _Thread_local hrtime_t read_time;
 
 static int default_snapshot(kstat_t *ksp, void *buf, int rw)
 {
-	hrtime_t now = walk_read_time && rw == KSTAT_READ ? walk_read_time : snap_now();
+	hrtime_t now = read_time && rw == KSTAT_READ ? read_time : snap_now();
 
 	ksp->ks_snaptime = now;
 	if (rw == KSTAT_WRITE) {
@@ -419,6 +419,16 @@ int snap_ks_update(kstat_t *ksp, int rw)
 int snap_ks_snapshot(kstat_t *ksp, void *buf, int rw)
 {
 	return ksp->ks_snapshot ? ksp->ks_snapshot(ksp, buf, rw) : default_snapshot(ksp, buf, rw);
+}
+
+int snap_ks_snapshot_at(kstat_t *ksp, void *buf, hrtime_t read_at)
+{
+	int err;
+
+	read_time = read_at;
+	err = snap_ks_snapshot(ksp, buf, KSTAT_READ);
+	read_time = 0;
+	return err;
 }
 
 /* unix:0:kstat_headers: every valid header, in kid order, kid 0 included */
@@ -787,9 +797,31 @@ void snap_set_meta(kstat_t *ksp, const struct snap_stat_meta *meta)
 	ekstat_of(ksp)->meta = meta;
 }
 
+/* When the collect this thread runs began (source_collect()), or 0 */
+static _Thread_local hrtime_t collect_began;
+
 void snap_mark_fresh(kstat_t *ksp, uint64_t gen)
 {
-	ekstat_of(ksp)->fresh_gen = gen;
+	struct ekstat *e = ekstat_of(ksp);
+
+	e->fresh_gen = gen;
+	e->fresh_at = collect_began ? collect_began : snap_now();
+}
+
+/* src's collect for gen; a whole one moves its collect_gen up to gen */
+static void source_collect(struct snap_source *src, uint64_t gen)
+{
+	uint64_t cur;
+
+	collect_began = snap_now();
+	if (src->collect(src, gen) == 0) {
+		cur = __atomic_load_n(&src->collect_gen, __ATOMIC_RELAXED);
+		while (cur < gen &&
+		       !__atomic_compare_exchange_n(&src->collect_gen, &cur, gen, true,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	collect_began = 0;
 }
 
 /* LONG and ULONG go out as the 64-bit types an LP64 reader knows */
@@ -807,7 +839,6 @@ void snap_named_retype_lp64(kstat_named_t *kn, uint_t n)
 struct walk_source {
 	struct snap_source *src;
 	size_t count;
-	hrtime_t at; /* when its collect (in a walk) returned */
 };
 
 struct walk_sources {
@@ -842,11 +873,28 @@ void snap_set_source(kstat_t *ksp, struct snap_source *src)
 
 __thread uint64_t snap_batch_gen;
 
-void snap_read_batch_begin(struct snap *s, const kid_t *kids, size_t n)
+/* Asked for count of src's kstats in a batch of n items, ahead more to come */
+static bool worth_collecting(const struct snap_source *src, uint64_t count, size_t n,
+			     uint64_t ahead)
 {
-	uint64_t gen = __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELAXED);
-	struct walk_sources seen = { 0 };
+	uint64_t asked = count + count * ahead / n; /* count <= n: no overflow */
 
+	return asked * SNAP_BATCH_SHARE >= __atomic_load_n(&src->nkstats, __ATOMIC_RELAXED);
+}
+
+void snap_read_batch_begin(struct snap *s, struct snap_session *ss, const kid_t *kids, size_t n,
+			   uint64_t ahead)
+{
+	hrtime_t now = snap_now();
+	struct walk_sources seen = { 0 };
+	uint64_t gen;
+
+	if (!ss->gen || now < ss->began || now - ss->began > SNAP_SESSION_MAX_NS) {
+		ss->gen = __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELAXED);
+		ss->began = now;
+	}
+	gen = __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELAXED);
+	ahead = ahead > UINT32_MAX ? UINT32_MAX : ahead;
 	pthread_rwlock_rdlock(&s->chain_lock);
 	for (size_t i = 0; i < n; i++) {
 		struct ekstat *e = snap_find_kid(s, kids[i]);
@@ -859,13 +907,17 @@ void snap_read_batch_begin(struct snap *s, const kid_t *kids, size_t n)
 			break; /* what is left reads one kstat at a time */
 		ws->count++;
 	}
-	for (size_t j = 0; j < seen.n; j++)
-		if (seen.v[j].count * SNAP_BATCH_SHARE >=
-		    __atomic_load_n(&seen.v[j].src->nkstats, __ATOMIC_RELAXED))
-			(void)seen.v[j].src->collect(seen.v[j].src, gen);
+	for (size_t j = 0; j < seen.n; j++) {
+		struct snap_source *src = seen.v[j].src;
+
+		/* collected since the session began: its kstats are fresh enough */
+		if (worth_collecting(src, seen.v[j].count, n, ahead) &&
+		    __atomic_load_n(&src->collect_gen, __ATOMIC_RELAXED) <= ss->gen)
+			source_collect(src, gen);
+	}
 	pthread_rwlock_unlock(&s->chain_lock);
 	free(seen.v);
-	snap_batch_gen = gen;
+	snap_batch_gen = ss->gen;
 }
 
 void snap_read_batch_end(void)
@@ -925,21 +977,14 @@ void snap_keep_free(struct snap_keep *k)
 	}
 }
 
-/*
- * Ask the kstat's source to collect, if this walk has not yet: when the
- * collect returned, or 0
- */
-static hrtime_t walk_collect(struct walk_sources *ws, struct snap_source *src, uint64_t gen)
+/* Ask the kstat's source to collect, if this walk has not yet */
+static void walk_collect(struct walk_sources *ws, struct snap_source *src, uint64_t gen)
 {
 	struct walk_source *w = walk_sources_get(ws, src);
 
-	if (!w)
-		return 0; /* the kstats update one by one instead */
-	if (w->count++ == 0) {
-		(void)src->collect(src, gen);
-		w->at = snap_now();
-	}
-	return w->at;
+	if (w && w->count++ == 0)
+		source_collect(src, gen);
+	/* else (no memory) the kstats update one by one */
 }
 
 static int cmp_kid(const void *a, const void *b)
@@ -1013,14 +1058,14 @@ int snap_walk_keep(struct snap *s, const struct snap_select *sel, snap_want_fn w
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct ekstat *e = list[i];
 		kstat_t hdr, *hp = &hdr;
-		hrtime_t read_at;
 		bool fresh;
 		void *data;
 		int err;
 
 		if ((e->ks.ks_flags & KSTAT_FLAG_INVALID) || (want && !want(&e->ks, arg)))
 			continue;
-		read_at = e->src ? walk_collect(&ws, e->src, gen) : 0;
+		if (e->src)
+			walk_collect(&ws, e->src, gen);
 		pthread_mutex_lock(&e->lock);
 		/*
 		 * Refreshed by its source's collect: its numbers are as of that
@@ -1046,11 +1091,8 @@ int snap_walk_keep(struct snap *s, const struct snap_select *sel, snap_want_fn w
 				err = ENOMEM;
 			}
 		}
-		if (!err) {
-			walk_read_time = fresh ? read_at : 0;
-			err = snap_ks_snapshot(&e->ks, data, KSTAT_READ);
-			walk_read_time = 0;
-		}
+		if (!err)
+			err = snap_ks_snapshot_at(&e->ks, data, fresh ? e->fresh_at : 0);
 		*hp = e->ks;
 		pthread_mutex_unlock(&e->lock);
 		if (err)

@@ -145,6 +145,7 @@ struct snap_source {
 	int (*collect)(struct snap_source *src, uint64_t gen);
 	struct snap_source *next; /* owned by the engine */
 	size_t nkstats;           /* owned by the engine: kstats set on it */
+	uint64_t collect_gen;     /* owned by the engine: the latest gen it collected for */
 };
 void snap_source_add(struct snap *s, struct snap_source *src);
 void snap_source_remove(struct snap *s, struct snap_source *src);
@@ -152,15 +153,30 @@ void snap_source_remove(struct snap *s, struct snap_source *src);
 void snap_set_source(kstat_t *ksp, struct snap_source *src);
 
 /*
- * A batch of reads on this thread (the socket's batched KSTAT_IOC_READs):
- * each source with at least 1/SNAP_BATCH_SHARE of its kstats among kids
- * collects once, and snap_read() of those kstats on this thread takes what
- * that collect read, until snap_read_batch_end().  One batch map read then
- * serves thousands of kstats instead of one map lookup each; a batch of a
- * few kstats of a big map still reads just those.
+ * A read session: the read batches one client call sends (libkstat's
+ * kstat_read_batch() of 100k kstats is 37 requests of 2730).  A source
+ * collects at most once in a session, when the session asks for at least
+ * 1/SNAP_BATCH_SHARE of its kstats, counting the items the client says
+ * are still to come in proportion to this batch's; a kstat its source
+ * refreshed after the session began is read as that collect left it, its
+ * snaptime the collect's.  One bulk map read then serves every batch of
+ * the call instead of one map lookup per kstat; a few kstats of a big map
+ * are still read one by one.  A session older than SNAP_SESSION_MAX_NS
+ * begins afresh, so no call reads numbers older than that from it.
  */
 #define SNAP_BATCH_SHARE 8
-void snap_read_batch_begin(struct snap *s, const kid_t *kids, size_t n);
+#define SNAP_SESSION_MAX_NS (1000 * 1000 * 1000LL)
+struct snap_session {
+	uint64_t gen; /* the walk generation it began at; 0 before the first batch */
+	hrtime_t began;
+};
+/*
+ * A batch of reads on this thread: kids are its items, ahead how many more
+ * items the session's later batches will ask for (a hint).  snap_read() on
+ * this thread follows the session's rules until snap_read_batch_end().
+ */
+void snap_read_batch_begin(struct snap *s, struct snap_session *ss, const kid_t *kids, size_t n,
+			   uint64_t ahead);
 void snap_read_batch_end(void);
 
 /* Lock and unlock one kstat's data, for sources refreshing it. */

@@ -16,6 +16,7 @@ struct ekstat {
 	struct ekstat *hnext; /* name hash chain */
 	uint64_t hash;
 	uint64_t fresh_gen;                /* walk generation whose source refreshed the data */
+	hrtime_t fresh_at;                 /* when that collect began: the data's snaptime */
 	void *owned_data;                  /* ks_data when the engine allocated it */
 	const struct snap_stat_meta *meta; /* NAMED: per-record meaning, for exporters */
 	struct snap_source *src;           /* refreshes it in walks, or NULL */
@@ -64,9 +65,11 @@ static inline struct ekstat *ekstat_of(kstat_t *ksp)
 struct ekstat *snap_find_kid(struct snap *s, kid_t kid);
 int snap_ks_update(kstat_t *ksp, int rw);
 int snap_ks_snapshot(kstat_t *ksp, void *buf, int rw);
+/* A read's snapshot of data its source collected at read_at (0: read now) */
+int snap_ks_snapshot_at(kstat_t *ksp, void *buf, hrtime_t read_at);
 void snap_note_chain_seen(struct snap *s);
 void snap_named_retype_lp64(kstat_named_t *kn, uint_t n);
-/* The gen of this thread's open read batch, or 0 */
+/* The gen its read session began at, while this thread runs a read batch; else 0 */
 extern __thread uint64_t snap_batch_gen;
 
 #endif /* __KSTATD_SNAPSHOT_IMPL_H */

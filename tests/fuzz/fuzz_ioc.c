@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct ioc_out out = { 0 };
+	struct snap_session ss = { 0 }; /* one connection's */
 	struct snap *s = fs ? fs : fixture();
 
 	while (size >= sizeof(struct ksw_req)) {
@@ -91,7 +92,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		}
 		data += req.body_len;
 		size -= req.body_len;
-		if (ioc_batch_req_run(s, &req, body, priv, &out) == 0) {
+		if (ioc_batch_req_run(s, &ss, &req, body, priv, &out) == 0) {
 			const struct ksw_rep *rep = out.buf;
 
 			/* a batch's items carry their own sizes; its reply stops at the cap after one */

@@ -16,25 +16,32 @@
 #include "ioctl_compat.h"
 #include "kstat_wire_batch.h"
 
-/* -1 until asked: then 0 or 1, from KSTATD_BATCH or ioc_batch_set_offered() */
-static int offered = -1;
+#define FEATURES_ALL (KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD)
 
-bool ioc_batch_offered(void)
+/* -1 until asked: then the KSW_FEAT_* bits, from KSTATD_BATCH or ioc_batch_set_features() */
+static int features = -1;
+
+static unsigned offered_features(void)
 {
-	int v = __atomic_load_n(&offered, __ATOMIC_RELAXED);
+	int v = __atomic_load_n(&features, __ATOMIC_RELAXED);
 
 	if (v < 0) {
 		const char *e = getenv(KSW_BATCH_DAEMON_ENV);
 
-		v = !(e && strcmp(e, "0") == 0);
-		__atomic_store_n(&offered, v, __ATOMIC_RELAXED);
+		v = e && strcmp(e, "0") == 0 ? 0 : FEATURES_ALL;
+		__atomic_store_n(&features, v, __ATOMIC_RELAXED);
 	}
-	return v;
+	return (unsigned)v;
 }
 
-void ioc_batch_set_offered(bool on)
+bool ioc_batch_offered(void)
 {
-	__atomic_store_n(&offered, on ? 1 : 0, __ATOMIC_RELAXED);
+	return offered_features() & KSW_FEAT_READ_BATCH;
+}
+
+void ioc_batch_set_features(unsigned feat)
+{
+	__atomic_store_n(&features, (int)(feat & FEATURES_ALL), __ATOMIC_RELAXED);
 }
 
 bool ioc_batch_body_ok(const struct ksw_req *req)
@@ -75,8 +82,8 @@ static int reply_rval(struct ioc_out *out, int rval)
 	return 0;
 }
 
-static int run_batch(struct snap *s, const struct ksw_req *req, const void *body,
-		     struct ioc_out *out)
+static int run_batch(struct snap *s, struct snap_session *ss, const struct ksw_req *req,
+		     const void *body, struct ioc_out *out)
 {
 	size_t n = (size_t)(req->body_len / sizeof(struct ksw_batch_item)), done;
 	struct ioc_out one = { 0 };
@@ -103,8 +110,11 @@ static int run_batch(struct snap *s, const struct ksw_req *req, const void *body
 		free(kids);
 		return -ENOMEM;
 	}
-	/* the maps most of whose kstats are asked for are read once, in bulk */
-	snap_read_batch_begin(s, kids, n);
+	/* the maps most of whose kstats the call asks for are read once, in bulk */
+	if (!(offered_features() & KSW_FEAT_READ_AHEAD) || req->ks_kid != KSW_BATCH_NEXT)
+		*ss = (struct snap_session){ 0 };
+	snap_read_batch_begin(s, ss, kids, n,
+			      offered_features() & KSW_FEAT_READ_AHEAD ? req->ks_ndata : 0);
 	free(kids);
 	for (done = 0; done < n; done++) {
 		struct ksw_batch_item it;
@@ -155,8 +165,8 @@ int ioc_batch_req_check(const struct ksw_req *req)
 	return err;
 }
 
-int ioc_batch_req_run(struct snap *s, const struct ksw_req *req, void *body, bool privileged,
-		      struct ioc_out *out)
+int ioc_batch_req_run(struct snap *s, struct snap_session *ss, const struct ksw_req *req,
+		      void *body, bool privileged, struct ioc_out *out)
 {
 	if (req->cmd != KSW_CMD_FEATURES && req->cmd != KSW_CMD_READ_BATCH)
 		return ioc_req_run(s, req, body, privileged, out);
@@ -165,6 +175,6 @@ int ioc_batch_req_run(struct snap *s, const struct ksw_req *req, void *body, boo
 	if (req->model != KSW_MODEL_LP64 && req->model != KSW_MODEL_ILP32)
 		return ioc_reply_error(out, EINVAL);
 	if (req->cmd == KSW_CMD_FEATURES)
-		return reply_rval(out, KSW_FEAT_READ_BATCH);
-	return run_batch(s, req, body, out);
+		return reply_rval(out, (int)offered_features());
+	return run_batch(s, ss, req, body, out);
 }

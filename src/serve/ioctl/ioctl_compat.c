@@ -64,9 +64,10 @@ struct conn {
 	size_t body_got; /* bytes of body received */
 	struct ioc_out out;
 	size_t out_sent;
-	bool close_after; /* a framing error: close once the reply is out */
-	int64_t deadline; /* ms; 0 when idle between requests */
-	int64_t last_ms;  /* last byte in or out */
+	bool close_after;            /* a framing error: close once the reply is out */
+	int64_t deadline;            /* ms; 0 when idle between requests */
+	int64_t last_ms;             /* last byte in or out */
+	struct snap_session session; /* of its read batches */
 };
 
 struct ioc_server {
@@ -457,7 +458,7 @@ static int conn_read(struct ioc_server *srv, struct conn *c)
 		if (c->body_got < c->req.body_len)
 			return 0;
 	}
-	err = ioc_batch_req_run(srv->snap, &c->req, c->body,
+	err = ioc_batch_req_run(srv->snap, &c->session, &c->req, c->body,
 				c->req.cmd == KSTAT_IOC_WRITE && conn_may_write(srv, c), &c->out);
 	conn_reset_request(c);
 	if (err)

@@ -28,6 +28,7 @@
 #define IOC_IDLE_TIMEOUT_MS (300 * 1000)
 
 struct snap;
+struct snap_session;
 struct ioc_server;
 
 /* A reply being built: header and data in one buffer, as it is sent */
@@ -59,19 +60,24 @@ int ioc_req_run(struct snap *s, const struct ksw_req *req, void *body, bool priv
 int ioc_reply_error(struct ioc_out *out, int error);
 
 /*
- * Batched reads (ioc_batch.c, lib/kstat_wire_batch.h).  Offered unless
- * KSTATD_BATCH=0 was in the environment; a kstatd that does not offer them
- * answers their commands as the unknown ioctls they then are.
+ * Batched reads (ioc_batch.c, lib/kstat_wire_batch.h).  Every KSW_FEAT_*
+ * is offered unless KSTATD_BATCH=0 was in the environment; a kstatd that
+ * offers none answers the batch commands as the unknown ioctls they then
+ * are.  Tests set the features to act as an older kstatd.
  */
 bool ioc_batch_offered(void);
-void ioc_batch_set_offered(bool on);
+void ioc_batch_set_features(unsigned feat);
 /* req may carry a body: a batch of reads, while they are offered */
 bool ioc_batch_body_ok(const struct ksw_req *req);
 /* ioc_req_check(), with a batch's body allowed while batches are offered */
 int ioc_batch_req_check(const struct ksw_req *req);
-/* ioc_req_run(), with KSW_CMD_FEATURES and KSW_CMD_READ_BATCH while offered */
-int ioc_batch_req_run(struct snap *s, const struct ksw_req *req, void *body, bool privileged,
-		      struct ioc_out *out);
+/*
+ * ioc_req_run(), with KSW_CMD_FEATURES and KSW_CMD_READ_BATCH while
+ * offered; ss is the connection's read session, which a batch continues
+ * when its request says so (KSW_BATCH_NEXT) and begins afresh otherwise
+ */
+int ioc_batch_req_run(struct snap *s, struct snap_session *ss, const struct ksw_req *req,
+		      void *body, bool privileged, struct ioc_out *out);
 
 /*
  * Bind and listen on path (its directory is created; mode 0666, like
