@@ -43,7 +43,7 @@ void prom_group_free(struct prom_group *g)
 	hugemem_free(g->samples);
 	hugemem_free(g->buckets);
 	free(g->used);
-	hugemem_free(g->memo_fam);
+	hugemem_free(g->memo);
 	hugemem_free(g->netns);
 	outbuf_free(&g->strings);
 	memset(g, 0, sizeof(*g));
@@ -538,10 +538,10 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 		g->capused = n;
 	}
 	if (!hit) {
-		if (!grow((void **)&g->memo_fam, &g->memo_cap, n + 1, sizeof(*g->memo_fam)))
+		if (!grow((void **)&g->memo, &g->memo_cap, n + 1, sizeof(*g->memo)))
 			return -ENOMEM;
 		for (uint_t i = 0; i < n; i++)
-			g->memo_fam[i] = PG_NONE;
+			g->memo[i].fam = PG_NONE;
 		g->memo_meta = meta;
 		g->memo_n = n;
 		snprintf(g->memo_prefix, sizeof(g->memo_prefix), "%s", k->prefix);
@@ -581,9 +581,9 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 			i = end - 1;
 			continue;
 		}
-		if (hit && g->memo_fam[i] != PG_NONE) {
-			fam = g->memo_fam[i];
-			prom_name_unit(m ? m->unit : NULL, &u);
+		if (hit && g->memo[i].fam != PG_NONE) {
+			fam = g->memo[i].fam;
+			u = g->memo[i].unit;
 		} else {
 			char stat[KSTAT_STRLEN];
 
@@ -593,7 +593,7 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 			fam = stat_family(g, k, stat, m ? m->unit : NULL, kind_type(m),
 					  m && m->help ? m->help : "kstat statistic without help",
 					  &u);
-			g->memo_fam[i] = fam;
+			g->memo[i] = (struct pg_memo){ .fam = fam, .unit = u };
 		}
 		lname = k->config ? kn[i].name : k->lname;
 		sm = add_sample(g, fam, k->ks, k->labels, lname, NULL, NULL);

@@ -124,7 +124,10 @@ struct prom_group {
 	/* the families of the last NAMED kstat, reused by the next with the same schema */
 	const struct snap_stat_meta *memo_meta;
 	char memo_prefix[PROM_NAME_MAX];
-	uint32_t *memo_fam;
+	struct pg_memo {
+		uint32_t fam; /* PG_NONE: not yet */
+		struct prom_unit unit;
+	} * memo; /* per record */
 	uint32_t memo_n, memo_cap;
 	uint64_t dropped; /* samples left out: their family has another type */
 	bool failed;      /* out of memory */
