@@ -28,6 +28,9 @@ struct ks_pattern {
 	regex_t re;
 	size_t cost; /* of the regex: a bound of what regcomp built */
 	bool is_re;
+	/* what fnmatch would answer, without it (single-byte locales only) */
+	bool any;     /* the glob is "*": every string */
+	bool literal; /* no *, ?, [ or \ in the glob: that string alone */
 };
 
 /* Fields of a selector: module, instance, name, statistic */
@@ -40,9 +43,13 @@ struct ks_selector {
 	struct ks_pattern statistic;
 };
 
-/* One statistic of a kstat as printed: a record, or crtime, snaptime, class */
+/*
+ * One statistic of a kstat as printed: a record, or crtime, snaptime,
+ * class.  Its name and string are not copies: they point into the kstat's
+ * header and data (or copies of them, struct ks_stats), or are literals.
+ */
 struct ks_nvpair {
-	char name[KSTAT_STRLEN];
+	const char *name;
 	uchar_t data_type;
 	union {
 		char c[16];
@@ -51,23 +58,26 @@ struct ks_nvpair {
 		int64_t i64;
 		uint64_t ui64;
 	} value;
-	char *str;    /* KSTAT_DATA_STRING: a copy, never NULL */
-	unsigned seq; /* order of insertion, for ties in the sort */
+	const char *str; /* KSTAT_DATA_STRING: never NULL */
+	unsigned seq;    /* order of insertion, for ties in the sort */
 };
 
-/* One kstat of a report, its statistics sorted */
+/*
+ * One kstat of a report.  Its names point into its header in the chain,
+ * as its statistics are built from the header and the data read
+ * (ks_stats_build) when printed: a report holds no copy of 100k kstats.
+ */
 struct ks_instance {
-	char module[KSTAT_STRLEN];
-	char name[KSTAT_STRLEN];
-	char class[KSTAT_STRLEN];
-	char number[16]; /* the instance in decimal, what -i patterns match */
-	int instance;
-	uchar_t type;
+	const char *module; /* at most KSTAT_STRLEN - 1 bytes, as the name and class */
+	const char *name;
+	const char *class;
+	const kstat_t *ksp; /* the chain's kstat, or the report's copy of it */
+	hrtime_t snaptime;  /* the header's, before the read: -j's "snaptime" */
 	kid_t kid;
-	hrtime_t snaptime; /* the header's, before the read: -j's "snaptime" */
-	struct ks_nvpair *nv;
-	size_t nnv;
-	size_t nvcap;
+	int instance;
+	char number[12]; /* the instance in decimal, what -i patterns match */
+	uchar_t type;
+	bool read; /* the read succeeded: ksp has data and its snaptime */
 };
 
 /* A RAW kstat kstat(1M) can read (ks_raw.c): its struct's size and members */
@@ -86,10 +96,25 @@ struct ks_raw {
 /* The reader of a RAW kstat of this module and name, or NULL */
 const struct ks_raw *ks_raw_lookup(const char *module, const char *name);
 
+/* Copies a report keeps, of names and of kstats: see ks_collect() */
+struct ks_copies;
+
 struct ks_report {
-	struct ks_instance *ksi;
+	struct ks_instance *ksi;     /* in the chain's order */
+	struct ks_instance **sorted; /* the same, in the report's */
 	size_t n;
 	size_t cap;
+	struct ks_copies *copies;
+};
+
+/* The statistics of one kstat at a time, sorted (ks_stats_build) */
+struct ks_stats {
+	struct ks_nvpair *nv;
+	size_t n;
+	size_t cap;
+	char (*names)[KSTAT_STRLEN]; /* copies of record names that lack their NUL */
+	size_t nnames;
+	size_t names_cap;
 };
 
 enum ks_date { KS_NODATE, KS_UDATE, KS_DDATE };
@@ -144,8 +169,18 @@ bool ks_selector_kstat(const struct ks_selector *s, const struct ks_pattern *cla
 void ks_heap_reserve(size_t nkstats);
 
 /* ks_collect.c */
+/*
+ * Select and read the kstats of a report; it lives until the chain is
+ * updated.  0, or -1 with errno when kstatd has gone.
+ */
 int ks_collect(kstat_ctl_t *kc, const struct ks_cfg *cfg, struct ks_report *r);
 void ks_report_free(struct ks_report *r);
+/*
+ * The statistics of a kstat of the report, sorted, into s->nv: their
+ * count.  They stay until the next call with s; s starts zeroed.
+ */
+size_t ks_stats_build(struct ks_stats *s, const struct ks_cfg *cfg, const struct ks_instance *ksi);
+void ks_stats_free(struct ks_stats *s);
 
 /* ks_print.c */
 void ks_hrtime_print(FILE *out, int64_t ns);

@@ -7,7 +7,9 @@
  * `kstat -p`.  So before such a report the heap grows at once by what it
  * will need, and the kernel is asked (MADV_HUGEPAGE, honoured in its
  * "madvise" mode) to back that room with 2 MiB pages: a few faults instead
- * of thousands.  Nothing changes where the kernel says no.
+ * of thousands.  Nothing changes where the kernel says no.  kstat.c asks
+ * once before kstat_open() reads the chain, its size unknown yet, and
+ * again for the report once the chain says how many kstats it has.
  */
 #include <malloc.h>
 #include <stdint.h>

@@ -405,6 +405,11 @@ int ks_pattern_init(struct ks_pattern *p, const char *str)
 		str = "*";
 	if (!ks_is_regex(str)) {
 		p->glob = str;
+		/* in a multibyte locale fnmatch fails on a string it cannot decode */
+		if (MB_CUR_MAX == 1) {
+			p->any = strcmp(str, "*") == 0;
+			p->literal = !strpbrk(str, "*?[\\");
+		}
 		return 0;
 	}
 	len = strlen(str) - 2;
@@ -444,6 +449,10 @@ bool ks_match(const struct ks_pattern *p, const char *str)
 {
 	if (p->is_re)
 		return regexec(&p->re, str, 0, NULL, 0) == 0;
+	if (p->any)
+		return true;
+	if (p->literal)
+		return strcmp(p->glob, str) == 0;
 	return fnmatch(p->glob, str, 0) == 0;
 }
 

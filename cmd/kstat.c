@@ -22,6 +22,13 @@
 #include "kstat_wire.h"
 #include "ks.h"
 
+/*
+ * The room the heap gets before kstat_open() reads the chain, whose size
+ * it does not know yet: a chain of 100k kstats is 100k small allocations,
+ * 10k page faults that cost more than the rest of kstat -p together.  It
+ * is address space: a small chain never reaches its huge pages (ks_heap.c).
+ */
+#define KS_OPEN_KSTATS 65536
 /* illumos kstat retries kstat_open() on EAGAIN this often */
 #define KS_OPEN_RETRY_MS 200
 #define KS_NSEC_PER_SEC 1000000000LL
@@ -140,7 +147,8 @@ static int ks_reports(kstat_ctl_t *kc, const struct ks_cfg *cfg)
 		lost = false;
 		matched |= ks_report_print(stdout, cfg, &r);
 		ks_report_free(&r);
-		if (fflush(stdout) == EOF) {
+		/* a large write that failed leaves nothing behind for fflush to fail on */
+		if (fflush(stdout) == EOF || ferror(stdout)) {
 			perror("kstat: stdout");
 			return KS_EXIT_FATAL;
 		}
@@ -179,6 +187,7 @@ int main(int argc, char **argv)
 		goto out_free;
 	}
 
+	ks_heap_reserve(KS_OPEN_KSTATS);
 	while (!(kc = kstat_open())) {
 		if (errno != EAGAIN) {
 			ks_open_error(errno);
