@@ -21,6 +21,8 @@
 
 /* what a kstat of a report costs the heap, roughly: header, data, statistics */
 #define KS_HEAP_PER_KSTAT 1536
+/* glibc's starting M_TOP_PAD, M_TRIM_THRESHOLD and M_MMAP_THRESHOLD (mallopt(3)) */
+#define KS_HEAP_GLIBC_DEFAULT (128 * 1024)
 
 void ks_heap_reserve(size_t nkstats)
 {
@@ -36,8 +38,13 @@ void ks_heap_reserve(size_t nkstats)
 	    !mallopt(M_TRIM_THRESHOLD, (int)want * 2) || !mallopt(M_TOP_PAD, (int)want))
 		return;
 	p = malloc(want); /* untouched: only its header is written */
-	if (!p)
+	if (!p) {
+		/* refused (strict overcommit): no later growth may ask for the pad */
+		(void)mallopt(M_TOP_PAD, KS_HEAP_GLIBC_DEFAULT);
+		(void)mallopt(M_TRIM_THRESHOLD, KS_HEAP_GLIBC_DEFAULT);
+		(void)mallopt(M_MMAP_THRESHOLD, KS_HEAP_GLIBC_DEFAULT);
 		return;
+	}
 	top = (uintptr_t)sbrk(0);
 	if (top > (uintptr_t)p) /* the room from p to the heap's end */
 		hugemem_advise(p, top - (uintptr_t)p);

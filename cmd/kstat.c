@@ -26,7 +26,8 @@
  * The room the heap gets before kstat_open() reads the chain, whose size
  * it does not know yet: a chain of 100k kstats is 100k small allocations,
  * 10k page faults that cost more than the rest of kstat -p together.  It
- * is address space: a small chain never reaches its huge pages (ks_heap.c).
+ * is address space, touched as used: a chain of a few hundred kstats stays
+ * in 4 KiB pages below the room's first 2 MiB boundary (ks_heap.c).
  */
 #define KS_OPEN_KSTATS 65536
 /* illumos kstat retries kstat_open() on EAGAIN this often */

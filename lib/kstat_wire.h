@@ -47,7 +47,7 @@ struct ksw_req {
 	uint32_t cmd;
 	uint32_t model; /* enum ksw_model */
 	int32_t ks_kid;
-	uint32_t ks_ndata; /* writes only */
+	uint32_t ks_ndata; /* writes only; in a batch, a hint (kstat_wire_batch.h) */
 	uint64_t ks_data;
 	uint64_t ks_data_size;
 	uint64_t body_len;

@@ -507,10 +507,12 @@ Test(batch, bad_batches_get_errors)
 }
 
 /*
- * A source of more kstats than one request carries (libkstat sends three
- * batches for them), counting its collects and its kstats' own updates
+ * A source of more kstats than 8 requests carry (libkstat sends 9 batches
+ * for them), so that no batch is a share worth a collect on its own,
+ * counting its collects and its kstats' own updates
  */
-#define NSRC ((int)(2 * KSW_BATCH_MAX_ITEMS) + 10)
+#define FULL ((int)KSW_BATCH_MAX_ITEMS)
+#define NSRC (SNAP_BATCH_SHARE * FULL + 10)
 static struct {
 	struct snap_source src;
 	kstat_t *ks[NSRC];
@@ -581,15 +583,14 @@ Test(batch, a_call_reads_a_large_source_once_for_all_of_its_batches)
 	kc = kstat_open();
 	cr_assert(kc);
 	read_big(kc);
-	cr_expect_eq(big.collects, 1, "one collect for the call's 3 batches (%d)", big.collects);
+	cr_expect_eq(big.collects, 1, "one collect for the call's 9 batches (%d)", big.collects);
 	cr_expect_eq(big.updates, 0, "no kstat read on its own (%d)", big.updates);
-	/* a kstatd without read-ahead: no hints, each batch on its own */
+	/* a kstatd without read-ahead: no hints, each batch too small a share */
 	ioc_batch_set_features(KSW_FEAT_READ_BATCH);
 	read_big(kc);
 	ioc_batch_set_features(KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD);
-	cr_expect_eq(big.collects, 3, "the 2 full batches collect (%d)", big.collects - 1);
-	cr_expect_eq(big.updates, 10, "the last batch's 10 kstats are read one by one (%d)",
-		     big.updates);
+	cr_expect_eq(big.collects, 1, "no collect more (%d)", big.collects);
+	cr_expect_eq(big.updates, NSRC, "every kstat read on its own (%d)", big.updates);
 	kstat_close(kc);
 }
 
@@ -618,21 +619,33 @@ static void send_big(int fd, int first, int count, int32_t next, uint32_t left)
 	free(it);
 }
 
-Test(batch, an_old_clients_batches_are_each_a_session_of_their_own)
+Test(batch, hints_count_from_full_batches_of_a_kstatd_that_offers_them)
 {
-	int fd, part = NSRC / (2 * SNAP_BATCH_SHARE); /* too small a share on its own */
+	int fd;
 
 	big_install();
 	fd = sock_connect();
 	/* without hints (an older libkstat): each too small a share, no collect */
-	send_big(fd, 0, part, 0, 0);
-	send_big(fd, part, part, 0, 0);
+	send_big(fd, 0, FULL, 0, 0);
+	send_big(fd, FULL, FULL, 0, 0);
 	cr_expect_eq(big.collects, 0);
-	cr_expect_eq(big.updates, 2 * part, "each kstat read on its own");
+	cr_expect_eq(big.updates, 2 * FULL, "each kstat read on its own");
+	/* a batch of one cannot have the whole map read, whatever it says */
+	send_big(fd, 0, 1, 0, UINT32_MAX);
+	cr_expect_eq(big.collects, 0, "a hint from a batch that is not full");
 	/* the same batches, saying what comes next: one collect serves both */
-	send_big(fd, 0, part, 0, NSRC - part);
-	send_big(fd, part, part, KSW_BATCH_NEXT, NSRC - 2 * part);
+	send_big(fd, 0, FULL, 0, NSRC - FULL);
+	send_big(fd, FULL, FULL, KSW_BATCH_NEXT, NSRC - 2 * FULL);
 	cr_expect_eq(big.collects, 1);
-	cr_expect_eq(big.updates, 2 * part, "none more");
+	cr_expect_eq(big.updates, 2 * FULL + 1, "none more");
+	/* a kstatd that does not offer read-ahead ignores the hints: a call of its own */
+	ioc_batch_set_features(KSW_FEAT_READ_BATCH);
+	send_big(fd, 2 * FULL, FULL, KSW_BATCH_NEXT, NSRC - 3 * FULL);
+	ioc_batch_set_features(KSW_FEAT_READ_BATCH | KSW_FEAT_READ_AHEAD);
+	cr_expect_eq(big.collects, 1, "hints withheld: none heeded");
+	cr_expect_eq(big.updates, 3 * FULL + 1, "not served from the last call's collect");
+	/* a new call (no KSW_BATCH_NEXT) collects anew */
+	send_big(fd, 0, FULL, 0, NSRC - FULL);
+	cr_expect_eq(big.collects, 2);
 	close(fd);
 }

@@ -541,6 +541,29 @@ Test(engine, io_snapshots_account_for_queued_work_in_the_copy_only)
 	cr_expect_eq(live->wlastupdate, before - 1000000000LL);
 }
 
+Test(engine, an_io_snapshot_never_accrues_backwards)
+{
+	kstat_t *a = snap_create(s, "test", 0, "disk1", "disk", KSTAT_TYPE_IO, 1, 0);
+	kstat_io_t *live = a->ks_data, out;
+	struct snap_rhdr hdr;
+	size_t copied;
+
+	/* changed after the time its copy is stamped with (a source's collect read it) */
+	live->wcnt = 2;
+	live->wlastupdate = snap_now() + 1000000000LL;
+	live->wlentime = 10;
+	live->wtime = 20;
+	live->rcnt = 1;
+	live->rlastupdate = live->wlastupdate;
+	live->rtime = 30;
+	snap_install(s, a);
+	cr_assert_eq(rd(a->ks_kid, SNAP_MODEL_LP64, &out, sizeof(out), &hdr, &copied), 0);
+	cr_expect_eq(out.wlentime, 10, "no negative queue time");
+	cr_expect_eq(out.wtime, 20);
+	cr_expect_eq(out.rtime, 30);
+	cr_expect_eq(out.wlastupdate, live->wlastupdate);
+}
+
 Test(engine, install_bumps_the_chain_when_a_reader_saw_it_invalid)
 {
 	kstat_t *a = make_named("late", 1, 0), *b;
@@ -777,12 +800,14 @@ Test(engine, a_read_session_collects_a_source_once_for_all_of_its_batches)
 	ss.began -= SNAP_SESSION_MAX_NS + 1;
 	snap_read_batch_begin(s, &ss, kids, 2, 0);
 	cr_expect_eq(cs.collects, 3, "a session older than its limit begins afresh");
+	first = read_value(kids[0]);
 	snap_read_batch_end();
 	/* a walk in the session's middle refreshes it: nothing to collect again */
 	cr_expect_eq(snap_walk(s, want_test, emit_count, &(struct walk_ctx){ .last = -1 }), 0);
 	snap_read_batch_begin(s, &ss, kids, 2, 0);
 	cr_expect_eq(cs.collects, 4, "only the walk's collect");
-	cr_expect_eq(updates, 0);
+	cr_expect_gt(read_value(kids[0]), first, "what the walk's collect read");
+	cr_expect_eq(updates, 0, "read as the walk left it");
 	snap_read_batch_end();
 	snap_source_remove(s, &cs.src);
 }
@@ -790,9 +815,9 @@ Test(engine, a_read_session_collects_a_source_once_for_all_of_its_batches)
 Test(engine, the_items_still_to_come_count_toward_a_sources_share)
 {
 	struct counting_source cs = { .src.collect = count_collect };
-	kstat_t *other[4 * SNAP_BATCH_SHARE];
+	kstat_t *other[4 * SNAP_BATCH_SHARE], *nosrc;
 	struct snap_session ss = { 0 };
-	kid_t kids[2];
+	kid_t kids[2], mixed[2];
 
 	counting_install(&cs, kids, false);
 	for (int i = 0; i < 4 * SNAP_BATCH_SHARE; i++) {
@@ -803,15 +828,29 @@ Test(engine, the_items_still_to_come_count_toward_a_sources_share)
 		snap_set_source(other[i], &cs.src);
 		snap_install(s, other[i]);
 	}
-	/* 2 of 2 + 4 * SHARE: too few on their own */
-	snap_read_batch_begin(s, &ss, kids, 2, 0);
+	/*
+	 * A batch of 2 of which 1 is the source's (of its 2 + 4 * SHARE): the
+	 * 8 items to come count as 4 more of its kstats, a share of 5 in 34;
+	 * 7 to come are 3 more (a share of 4 in 34, too small), though they
+	 * alone would be enough if each counted as one of its
+	 */
+	_Static_assert(SNAP_BATCH_SHARE == 8, "the shares above are counted for 8");
+	nosrc = make_named("y", 1, 0);
+	snap_install(s, nosrc);
+	mixed[0] = kids[0];
+	mixed[1] = nosrc->ks_kid;
+	snap_read_batch_begin(s, &ss, mixed, 2, 0);
 	snap_read_batch_end();
 	cr_expect_eq(cs.collects, 0, "a small share and nothing said to come: no collect");
-	/* the same 2, with as many again as the source holds still to come */
 	ss = (struct snap_session){ 0 };
-	snap_read_batch_begin(s, &ss, kids, 2, 4 * SNAP_BATCH_SHARE);
+	snap_read_batch_begin(s, &ss, mixed, 2, 7);
+	snap_read_batch_end();
+	cr_expect_eq(cs.collects, 0, "what is to come counts in proportion to the batch's");
+	ss = (struct snap_session){ 0 };
+	snap_read_batch_begin(s, &ss, mixed, 2, 8);
 	snap_read_batch_end();
 	cr_expect_eq(cs.collects, 1, "what is to come makes the share");
+	snap_delete(s, nosrc);
 	for (int i = 0; i < 4 * SNAP_BATCH_SHARE; i++)
 		snap_delete(s, other[i]);
 	snap_source_remove(s, &cs.src);

@@ -336,14 +336,18 @@ static int default_update(kstat_t *ksp, int rw)
  */
 static void io_fixup(kstat_io_t *kio, hrtime_t now)
 {
-	if (kio->wcnt) {
+	/*
+	 * Data a source collected is stamped with the collect's start, and a
+	 * queue may have moved while the map was read: never accrue backwards
+	 */
+	if (kio->wcnt && now > kio->wlastupdate) {
 		hrtime_t fix = now - kio->wlastupdate;
 
 		kio->wlastupdate = now;
 		kio->wlentime += (hrtime_t)kio->wcnt * fix;
 		kio->wtime += fix;
 	}
-	if (kio->rcnt) {
+	if (kio->rcnt && now > kio->rlastupdate) {
 		hrtime_t fix = now - kio->rlastupdate;
 
 		kio->rlastupdate = now;
@@ -353,19 +357,24 @@ static void io_fixup(kstat_io_t *kio, hrtime_t now)
 }
 
 /*
+ * When the data a read is copying out was collected by its source
+ * (snap_ks_snapshot_at()); else 0, and it is read now
+ */
+static __thread hrtime_t read_time;
+
+hrtime_t snap_read_time(void)
+{
+	return read_time ? read_time : snap_now();
+}
+
+/*
  * default_kstat_snapshot(): copy the data out, packing the strings of a
  * NAMED kstat after the array and pointing at the packed copies; on write,
  * copy values in (strings keep their provider-owned storage).
  */
-/*
- * When the data a read is copying out was collected by its source
- * (snap_ks_snapshot_at()); else 0, and it is read now
- */
-static _Thread_local hrtime_t read_time;
-
 static int default_snapshot(kstat_t *ksp, void *buf, int rw)
 {
-	hrtime_t now = read_time && rw == KSTAT_READ ? read_time : snap_now();
+	hrtime_t now = rw == KSTAT_READ ? snap_read_time() : snap_now();
 
 	ksp->ks_snaptime = now;
 	if (rw == KSTAT_WRITE) {
@@ -798,7 +807,7 @@ void snap_set_meta(kstat_t *ksp, const struct snap_stat_meta *meta)
 }
 
 /* When the collect this thread runs began (source_collect()), or 0 */
-static _Thread_local hrtime_t collect_began;
+static __thread hrtime_t collect_began;
 
 void snap_mark_fresh(kstat_t *ksp, uint64_t gen)
 {
@@ -877,7 +886,7 @@ __thread uint64_t snap_batch_gen;
 static bool worth_collecting(const struct snap_source *src, uint64_t count, size_t n,
 			     uint64_t ahead)
 {
-	uint64_t asked = count + count * ahead / n; /* count <= n: no overflow */
+	uint64_t asked = count + count * ahead / n; /* count <= n, ahead < 2^32: no overflow */
 
 	return asked * SNAP_BATCH_SHARE >= __atomic_load_n(&src->nkstats, __ATOMIC_RELAXED);
 }

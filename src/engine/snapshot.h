@@ -270,6 +270,11 @@ void snap_get_stats(struct snap *s, struct snap_stats *st);
 
 /* CLOCK_MONOTONIC in nanoseconds: the clock of bpf_ktime_get_ns() */
 hrtime_t snap_now(void);
+/*
+ * For a kstat's own ks_snapshot: the snaptime of the copy being taken,
+ * its source's collect time when it is served as collected, else now
+ */
+hrtime_t snap_read_time(void);
 
 /* Size of one data record of a type, as ks_data_size = ndata * size. */
 size_t snap_type_elem_size(uchar_t type);

@@ -406,7 +406,7 @@ static int io_snapshot(kstat_t *ksp, void *buf, int rw)
 {
 	if (rw == KSTAT_WRITE)
 		return EACCES;
-	ksp->ks_snaptime = snap_now();
+	ksp->ks_snaptime = snap_read_time();
 	memcpy(buf, ksp->ks_data, ksp->ks_data_size);
 	return 0;
 }

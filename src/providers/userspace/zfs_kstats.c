@@ -125,7 +125,7 @@ static int zk_io_snapshot(kstat_t *ksp, void *buf, int rw)
 
 	if (rw == KSTAT_WRITE)
 		return EACCES;
-	ksp->ks_snaptime = snap_now();
+	ksp->ks_snaptime = snap_read_time();
 	memcpy(buf, ksp->ks_data, sizeof(*kio));
 	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
 	now = (hrtime_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;

@@ -88,6 +88,7 @@ static int run_batch(struct snap *s, struct snap_session *ss, const struct ksw_r
 	size_t n = (size_t)(req->body_len / sizeof(struct ksw_batch_item)), done;
 	struct ioc_out one = { 0 };
 	struct ksw_rep *rep;
+	bool ahead;
 	kid_t *kids;
 	int err = 0;
 
@@ -110,11 +111,16 @@ static int run_batch(struct snap *s, struct snap_session *ss, const struct ksw_r
 		free(kids);
 		return -ENOMEM;
 	}
-	/* the maps most of whose kstats the call asks for are read once, in bulk */
-	if (!(offered_features() & KSW_FEAT_READ_AHEAD) || req->ks_kid != KSW_BATCH_NEXT)
+	/*
+	 * The maps of which the call asks for a share are read once, in bulk.
+	 * What is still to come counts from a full batch only (libkstat's are,
+	 * all but the last): a batch of one cannot have a large map read.
+	 */
+	ahead = offered_features() & KSW_FEAT_READ_AHEAD;
+	if (!ahead || req->ks_kid != KSW_BATCH_NEXT)
 		*ss = (struct snap_session){ 0 };
 	snap_read_batch_begin(s, ss, kids, n,
-			      offered_features() & KSW_FEAT_READ_AHEAD ? req->ks_ndata : 0);
+			      ahead && n == KSW_BATCH_MAX_ITEMS ? req->ks_ndata : 0);
 	free(kids);
 	for (done = 0; done < n; done++) {
 		struct ksw_batch_item it;
