@@ -17,10 +17,22 @@
  *                   NAMED, created out of order: kstats sort by module and
  *                   name ignoring case, by instance as a number, and
  *                   statistics by name ignoring case
+ *   fold:0:Name, FOLD:0:name, Fold:1:name, ..., fold_a:0:x, foldB:0:x
+ *                   NAMED: modules and names equal but for case, and '_'
+ *                   against letters of either case (add_fold)
+ *   stats:0:few, stats:0:many
+ *                   NAMED, 29 and 41 records (32 statistics with -p, and
+ *                   more): names sharing 8 bytes, or equal but for case
+ *   churn:0:stays, churn:0:recreated, churn:0:trigger
+ *                   NAMED; a read of trigger fails with EIO, and deletes
+ *                   and creates recreated and trigger again before the
+ *                   reader can update its chain (add_churn)
  * Usage: ksfixture SOCKET; prints "ksfixture ready invalid_kid=N", stops
  * on SIGTERM.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,10 +43,27 @@
 
 #define BIG_LONG 0x100000005LL
 #define BIG_ULONG 0x1FFFFFFFFULL
+/* Records of stats:0:few (with crtime, class and snaptime: KS_NV_FEW of cmd/) and :many */
+#define FEW_STATS 29
+#define MANY_STATS 41
+/* How long a read of churn:0:trigger lets the churn queue for the chain lock */
+#define CHURN_QUEUE_MS 10
 
 static kstat_named_t strings_data[4], rw_data[3], broken_data[1];
-static kstat_named_t rw32_data[3], escapes_data[12], sort_data[5][7];
+static kstat_named_t rw32_data[3], escapes_data[12], sort_data[5][7], fold_data[9];
+static kstat_named_t few_data[FEW_STATS], many_data[MANY_STATS];
+static kstat_named_t stays_data[1], recreated_data[3], trigger_data[1];
 static char label[] = "fixture";
+
+/* The churn of churn:0:*: a thread of its own, as kstats cannot be deleted in a read */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	kstat_t *recreated, *trigger;
+	unsigned long asked;   /* reads of the trigger */
+	unsigned long started; /* of them, the churns begun */
+	bool stop;
+} churn = { .lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 /* name, value: strings a JSON writer must escape, or keep */
 static const char *const escapes[][2] = {
@@ -129,10 +158,198 @@ static int add_sort(struct snap *s)
 	return 0;
 }
 
+/*
+ * In creation order (kid order); the value is the position in it.  Sorted
+ * as strcasecmp orders (tolower, so '_' before every letter) the modules
+ * fold, FOLD and Fold are one, their kstats ordered by instance, then by
+ * name, then the later kid first.
+ */
+static int add_fold(struct snap *s)
+{
+	static const struct {
+		const char *module, *name;
+		int instance;
+	} ks[] = {
+		{ "fold", "Name", 0 }, { "FOLD", "name", 0 },  { "Fold", "name", 1 },
+		{ "fold", "NAME", 2 }, { "FOLD", "nameA", 1 }, { "fold", "name_b", 1 },
+		{ "Fold", "NAME", 0 }, { "fold_a", "x", 0 },   { "foldB", "x", 0 },
+	};
+
+	for (int k = 0; k < 9; k++) {
+		kstat_t *ksp;
+
+		snap_named_init(&fold_data[k], "value", KSTAT_DATA_UINT32);
+		fold_data[k].value.ui32 = (uint32_t)k;
+		ksp = named_at(s, ks[k].module, ks[k].instance, ks[k].name, &fold_data[k], 1, 0);
+		if (!ksp)
+			return -1;
+		snap_install(s, ksp);
+	}
+	return 0;
+}
+
+/*
+ * Statistics in insertion order, each valued its position: the first
+ * FEW_STATS for stats:0:few, all for stats:0:many.  Names that share their
+ * first 8 bytes (what cmd/ sorts a few by) and differ after them in case,
+ * names equal but for case (the later one first), and names equal to
+ * crtime, class and snaptime but for case.
+ */
+static const char *const stat_names[MANY_STATS] = {
+	"prefix_b",
+	"Prefix_a",
+	"prefix_ab",
+	"PREFIX_AB",
+	"prefix_a_",
+	"prefix_aZ",
+	"prefix_",
+	"prefixes",
+	"prefix",
+	"counter_Beta",
+	"counter_alpha",
+	"counter__x",
+	"counter_",
+	"Dup",
+	"dup",
+	"DUP",
+	"a_b",
+	"aB",
+	"ab",
+	"Snaptime",
+	"CLASS",
+	"long_name_x_Y",
+	"LONG_NAME_X_y",
+	"long_name_x_",
+	"long_name_x_Z",
+	"Zeta",
+	"alpha",
+	"crtimE",
+	"z",
+	/* stats:0:many only */
+	"prefix_b_",
+	"PREFIX_B",
+	"counter_BETA",
+	"dUp",
+	"m",
+	"M",
+	"n_",
+	"N",
+	"prefix_aaaaaaaaaaaaaaaaaaaaaaa",
+	"Prefix_aaaaaaaaaaaaaaaaaaaaaaA",
+	"y",
+	"Y",
+};
+
+static int add_stats(struct snap *s, const char *name, kstat_named_t *kn, uint_t n)
+{
+	kstat_t *ksp;
+
+	for (uint_t i = 0; i < n; i++) {
+		snap_named_init(&kn[i], stat_names[i], KSTAT_DATA_UINT32);
+		kn[i].value.ui32 = i;
+	}
+	ksp = named_at(s, "stats", 0, name, kn, n, 0);
+	if (!ksp)
+		return -1;
+	snap_install(s, ksp);
+	return 0;
+}
+
+/* Tell the churn of a read of churn:0:trigger, and fail it */
+static int churn_trigger_update(kstat_t *ksp, int rw)
+{
+	unsigned long want;
+
+	(void)ksp;
+	(void)rw;
+	pthread_mutex_lock(&churn.lock);
+	want = ++churn.asked;
+	pthread_cond_broadcast(&churn.cv);
+	while (churn.started < want && !churn.stop)
+		pthread_cond_wait(&churn.cv, &churn.lock);
+	pthread_mutex_unlock(&churn.lock);
+	/*
+	 * The churn waits now for the chain lock this read holds: once it
+	 * queues there, the engine's writer preference has it change the
+	 * chain before the reader's next request (its chain update) is served
+	 */
+	(void)poll(NULL, 0, CHURN_QUEUE_MS);
+	return EIO;
+}
+
+/* churn:0:recreated, then churn:0:trigger: the trigger is read after it */
+static int churn_create(struct snap *s)
+{
+	churn.recreated = named_at(s, "churn", 0, "recreated", recreated_data, 3,
+				   KSTAT_FLAG_VAR_SIZE | KSTAT_FLAG_LONGSTRINGS);
+	if (!churn.recreated)
+		return -1;
+	/* sized with its string from the start: no second read, after the trigger's */
+	churn.recreated->ks_data_size =
+		sizeof(recreated_data) + KSTAT_NAMED_STR_BUFLEN(&recreated_data[1]);
+	snap_install(s, churn.recreated);
+	churn.trigger = named_at(s, "churn", 0, "trigger", trigger_data, 1, 0);
+	if (!churn.trigger)
+		return -1;
+	churn.trigger->ks_update = churn_trigger_update;
+	snap_install(s, churn.trigger);
+	return 0;
+}
+
+/* Delete churn:0:recreated and churn:0:trigger and create them again, for each read */
+static void *churn_run(void *arg)
+{
+	struct snap *s = arg;
+
+	pthread_mutex_lock(&churn.lock);
+	for (;;) {
+		while (churn.started == churn.asked && !churn.stop)
+			pthread_cond_wait(&churn.cv, &churn.lock);
+		if (churn.stop)
+			break;
+		churn.started = churn.asked;
+		pthread_cond_broadcast(&churn.cv);
+		pthread_mutex_unlock(&churn.lock);
+		snap_delete(s, churn.recreated);
+		snap_delete(s, churn.trigger);
+		if (churn_create(s))
+			perror("ksfixture: create churn:0:*");
+		pthread_mutex_lock(&churn.lock);
+	}
+	pthread_mutex_unlock(&churn.lock);
+	return NULL;
+}
+
+/*
+ * churn:0:stays, which stays, and churn:0:recreated, read before the
+ * trigger: a kstat report holds both when the trigger's EIO makes it
+ * update its chain, which by then has lost recreated (libkstat frees it)
+ */
+static int add_churn(struct snap *s)
+{
+	kstat_t *ksp;
+
+	snap_named_init(&stays_data[0], "value", KSTAT_DATA_UINT64);
+	stays_data[0].value.ui64 = 7;
+	ksp = named_at(s, "churn", 0, "stays", stays_data, 1, 0);
+	if (!ksp)
+		return -1;
+	snap_install(s, ksp);
+	snap_named_init(&recreated_data[0], "a_first", KSTAT_DATA_UINT64);
+	recreated_data[0].value.ui64 = 1;
+	snap_named_init(&recreated_data[1], "label", KSTAT_DATA_STRING);
+	snap_named_setstr(&recreated_data[1], "kept by the report past the chain update");
+	snap_named_init(&recreated_data[2], "value", KSTAT_DATA_UINT64);
+	recreated_data[2].value.ui64 = 0x0123456789abcdefULL;
+	snap_named_init(&trigger_data[0], "never", KSTAT_DATA_UINT64);
+	return churn_create(s);
+}
+
 int main(int argc, char **argv)
 {
 	struct ioc_server *srv = NULL;
 	kstat_t *ksp, *invalid;
+	pthread_t churner;
 	struct snap *s;
 	sigset_t set;
 	int sig;
@@ -192,7 +409,11 @@ int main(int argc, char **argv)
 		return 1;
 	snap_install(s, ksp);
 
-	if (add_escapes(s) || add_sort(s))
+	if (add_escapes(s) || add_sort(s) || add_fold(s) ||
+	    add_stats(s, "few", few_data, FEW_STATS) ||
+	    add_stats(s, "many", many_data, MANY_STATS) || add_churn(s))
+		return 1;
+	if (pthread_create(&churner, NULL, churn_run, s))
 		return 1;
 
 	invalid = snap_create(s, "test", 0, "invalid", "test", KSTAT_TYPE_RAW, 8, 0);
@@ -206,6 +427,11 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	sigwait(&set, &sig);
 	ioc_free(srv);
+	pthread_mutex_lock(&churn.lock);
+	churn.stop = true;
+	pthread_cond_broadcast(&churn.cv);
+	pthread_mutex_unlock(&churn.lock);
+	pthread_join(churner, NULL);
 	snap_free(s);
 	return 0;
 }

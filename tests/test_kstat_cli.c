@@ -3,7 +3,8 @@
  * The pieces of the kstat command (cmd/) that the shell tests cannot
  * reach byte by byte: the JSON string writer on every kind of malformed
  * UTF-8, nanoseconds as seconds at the limits of hrtime_t, values of each
- * type, and the parsing of patterns and operands.
+ * type, the parsing of patterns and operands, and the order of kstats no
+ * kstatd serves (one name twice: illumos and kstatd refuse to create it).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -264,4 +265,80 @@ Test(kstat_cli, a_small_report_leaves_the_heap_as_it_is)
 	memset(p, 1, 8u << 20);
 	cr_expect_gt(minor_faults() - before, 1000, "4 KiB pages, as without the reserve");
 	free(p);
+}
+
+/*
+ * In place of libkstat's, which asks kstatd: every kstat reads as the test
+ * made it.  ks_collect() is the only caller here.
+ */
+int kstat_read_batch(kstat_ctl_t *kc, kstat_t **ksps, int n, int *errs)
+{
+	(void)kc;
+	(void)ksps;
+	for (int i = 0; i < n; i++)
+		errs[i] = 0;
+	return n;
+}
+
+Test(kstat_cli, kstats_of_one_name_sort_the_later_kid_first)
+{
+	/* more than the 8 a merge sort leaves to insertion, in chain (kid) order */
+	static const struct {
+		const char *module, *name;
+		int instance;
+	} ks[] = {
+		{ "dup", "same", 0 },  { "dup", "same", 1 }, { "DUP", "same", 0 },
+		{ "dup", "other", 0 }, { "dup", "same", 0 }, { "dup", "SAME", 0 },
+		{ "dup", "same", 1 },  { "dup", "same", 0 }, { "Dup", "same", 0 },
+		{ "dup", "same", 0 },  { "dup", "same", 0 }, { "dup", "same", 1 },
+	};
+	enum { N = sizeof(ks) / sizeof(ks[0]) };
+	/* illumos: strcasecmp of modules, instance, strcasecmp of names, later kid first */
+	static const char want[] = "dup:0:other:value\t3\n"
+				   "dup:0:same:value\t10\n"
+				   "dup:0:same:value\t9\n"
+				   "Dup:0:same:value\t8\n"
+				   "dup:0:same:value\t7\n"
+				   "dup:0:SAME:value\t5\n"
+				   "dup:0:same:value\t4\n"
+				   "DUP:0:same:value\t2\n"
+				   "dup:0:same:value\t0\n"
+				   "dup:1:same:value\t11\n"
+				   "dup:1:same:value\t6\n"
+				   "dup:1:same:value\t1\n";
+	static kstat_named_t data[N];
+	static kstat_t chain[N];
+	char op[] = "[dD][uU][pP]:::value";
+	kstat_ctl_t kc = { .kc_chain = chain, .kc_kd = -1 };
+	struct ks_cfg cfg = { .pflg = true, .nsel = 1 };
+	struct ks_selector sel;
+	struct ks_report r;
+	char *got;
+
+	for (int i = 0; i < N; i++) {
+		strcpy(chain[i].ks_module, ks[i].module);
+		strcpy(chain[i].ks_name, ks[i].name);
+		strcpy(chain[i].ks_class, "misc");
+		chain[i].ks_instance = ks[i].instance;
+		chain[i].ks_kid = 100 + i;
+		chain[i].ks_type = KSTAT_TYPE_NAMED;
+		chain[i].ks_ndata = 1;
+		chain[i].ks_data_size = sizeof(data[i]);
+		chain[i].ks_data = &data[i];
+		chain[i].ks_next = i + 1 < N ? &chain[i + 1] : NULL;
+		strcpy(data[i].name, "value");
+		data[i].data_type = KSTAT_DATA_UINT32;
+		data[i].value.ui32 = (uint32_t)i;
+	}
+	cr_assert_eq(ks_pattern_init(&cfg.class, NULL), 0);
+	cr_assert_eq(ks_selector_init(&sel, op), 0);
+	cfg.sel = &sel;
+	cr_assert_eq(ks_collect(&kc, &cfg, &r), 0);
+	cr_expect_eq(r.n, (size_t)N);
+	CAPTURE(got, ks_report_print(out, &cfg, &r));
+	cr_expect_str_eq(got, want);
+	free(got);
+	ks_report_free(&r);
+	ks_selector_fini(&sel);
+	ks_pattern_fini(&cfg.class);
 }
