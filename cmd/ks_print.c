@@ -15,16 +15,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/outbuf.h"
 #include "ks.h"
 #include "ksreport.h"
 
-/* A report's text goes out in writes of this size */
+/* A report's text goes out in writes of about this size */
 #define KS_OUT_SIZE 65536
-/* The longest value ks_value_fmt() writes: INT64_MIN ns as seconds is 21 */
-#define KS_VALUE_MAX 32
-/* NSEC per second, and the digits of a nanosecond fraction */
-#define KS_NSEC 1000000000U
-#define KS_NSEC_DIGITS 9
 
 /*
  * The text of a report, gathered here and handed to stdio in large
@@ -34,180 +30,28 @@
  */
 struct ks_out {
 	FILE *fp;
-	size_t len;
 	int err;
-	char buf[KS_OUT_SIZE];
+	struct outbuf ob;
 };
 
-static const char ks_digits2[] = "00010203040506070809"
-				 "10111213141516171819"
-				 "20212223242526272829"
-				 "30313233343536373839"
-				 "40414243444546474849"
-				 "50515253545556575859"
-				 "60616263646566676869"
-				 "70717273747576777879"
-				 "80818283848586878889"
-				 "90919293949596979899";
-
-/* v in decimal, written backwards to end; returns where it starts */
-static char *ks_u64_fmt(char *end, uint64_t v)
-{
-	while (v >= 100) {
-		unsigned int d = (unsigned int)(v % 100) * 2;
-
-		v /= 100;
-		*--end = ks_digits2[d + 1];
-		*--end = ks_digits2[d];
-	}
-	if (v >= 10) {
-		*--end = ks_digits2[v * 2 + 1];
-		*--end = ks_digits2[v * 2];
-	} else {
-		*--end = (char)('0' + v);
-	}
-	return end;
-}
-
-/* v in decimal with its sign, written backwards to end */
-static char *ks_i64_fmt(char *end, int64_t v)
-{
-	char *p = ks_u64_fmt(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
-
-	if (v < 0)
-		*--p = '-';
-	return p;
-}
-
-/*
- * Nanoseconds as seconds with nine decimals, "0" for 0, written backwards
- * to end: exact where illumos divides a double, as common/outbuf.h does
- */
-static char *ks_hrtime_fmt(char *end, int64_t ns)
-{
-	uint64_t abs = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
-	uint32_t frac = (uint32_t)(abs % KS_NSEC);
-	char *p = end;
-
-	if (ns == 0) {
-		*--p = '0';
-		return p;
-	}
-	for (int i = 0; i < KS_NSEC_DIGITS; i++, frac /= 10)
-		*--p = (char)('0' + frac % 10);
-	*--p = '.';
-	p = ks_u64_fmt(p, abs / KS_NSEC);
-	if (ns < 0)
-		*--p = '-';
-	return p;
-}
-
-/* The value of a statistic other than a string, as illumos prints it: its length in buf */
-static size_t ks_value_fmt(char *buf, const struct ks_nvpair *nv)
-{
-	char tmp[KS_VALUE_MAX], *end = tmp + sizeof(tmp), *p;
-	size_t n;
-
-	switch (nv->data_type) {
-	case KSTAT_DATA_CHAR:
-		/* "%.*s" of its 16 bytes */
-		n = strnlen(nv->value.c, sizeof(nv->value.c));
-		memcpy(buf, nv->value.c, n);
-		return n;
-	case KSTAT_DATA_INT32:
-		p = ks_i64_fmt(end, nv->value.i32);
-		break;
-	case KSTAT_DATA_UINT32:
-		p = ks_u64_fmt(end, nv->value.ui32);
-		break;
-	case KSTAT_DATA_INT64:
-		p = ks_i64_fmt(end, nv->value.i64);
-		break;
-	case KSTAT_DATA_UINT64:
-		p = ks_u64_fmt(end, nv->value.ui64);
-		break;
-	case KS_DATA_HRTIME:
-		p = ks_hrtime_fmt(end, nv->value.i64);
-		break;
-	default:
-		return 0;
-	}
-	n = (size_t)(end - p);
-	memcpy(buf, p, n);
-	return n;
-}
-
-void ks_hrtime_print(FILE *out, int64_t ns)
-{
-	char tmp[KS_VALUE_MAX], *end = tmp + sizeof(tmp), *p = ks_hrtime_fmt(end, ns);
-
-	fwrite(p, 1, (size_t)(end - p), out);
-}
-
-void ks_value_print(FILE *out, const struct ks_nvpair *nv)
-{
-	char buf[KS_VALUE_MAX];
-	size_t n;
-
-	if (nv->data_type == KSTAT_DATA_STRING) {
-		fputs(nv->str, out);
-		return;
-	}
-	n = ks_value_fmt(buf, nv);
-	fwrite(buf, 1, n, out);
-}
-
-/* Write n bytes to the stream, keeping the errno of the first write that fails */
-static void ks_out_write(struct ks_out *o, const char *p, size_t n)
-{
-	if (fwrite(p, 1, n, o->fp) != n && !o->err)
-		o->err = errno ? errno : EIO;
-}
-
-/* Hand what o holds to the stream */
+/* Hand what o holds to the stream, keeping the errno of the first write that fails */
 static void ks_out_flush(struct ks_out *o)
 {
-	if (o->len)
-		ks_out_write(o, o->buf, o->len);
-	o->len = 0;
-}
-
-/* n bytes at the end of the text */
-static void ks_out_put(struct ks_out *o, const char *p, size_t n)
-{
-	if (KS_OUT_SIZE - o->len < n) {
-		ks_out_flush(o);
-		if (n > KS_OUT_SIZE) {
-			ks_out_write(o, p, n);
-			return;
-		}
+	if (o->ob.failed) {
+		perror("kstat");
+		exit(KS_EXIT_FATAL);
 	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
+	if (o->ob.len && fwrite(o->ob.buf, 1, o->ob.len, o->fp) != o->ob.len && !o->err)
+		o->err = errno ? errno : EIO;
+	o->ob.len = 0;
 }
 
-/* One byte at the end of the text */
-static void ks_out_putc(struct ks_out *o, char c)
+/* At the end of a line: a full buffer goes out */
+static void ks_out_line(struct ks_out *o)
 {
-	if (o->len == KS_OUT_SIZE)
+	outbuf_putc(&o->ob, '\n');
+	if (o->ob.len >= KS_OUT_SIZE)
 		ks_out_flush(o);
-	o->buf[o->len++] = c;
-}
-
-/* A string: copied as far as its NUL, faster than strlen() and a copy for names */
-static void ks_out_str(struct ks_out *o, const char *s)
-{
-	char *p = o->buf + o->len, *end = o->buf + KS_OUT_SIZE;
-
-	for (; *s; s++) {
-		if (p == end) {
-			o->len = KS_OUT_SIZE;
-			ks_out_flush(o);
-			p = o->buf;
-		}
-		*p++ = *s;
-	}
-	o->len = (size_t)(p - o->buf);
 }
 
 /* s as "%-*.*s" prints it: at most prec bytes, padded with spaces to width */
@@ -215,21 +59,64 @@ static void ks_out_field(struct ks_out *o, const char *s, size_t prec, size_t wi
 {
 	size_t n = strnlen(s, prec);
 
-	ks_out_put(o, s, n);
+	outbuf_put(&o->ob, s, n);
 	for (; n < width; n++)
-		ks_out_putc(o, ' ');
+		outbuf_putc(&o->ob, ' ');
 }
 
-/* A statistic's value */
-static void ks_out_value(struct ks_out *o, const struct ks_nvpair *nv)
+/* The value of a statistic as illumos prints it */
+static void ks_value_put(struct outbuf *ob, const struct ks_nvpair *nv)
 {
-	if (nv->data_type == KSTAT_DATA_STRING) {
-		ks_out_str(o, nv->str);
-		return;
+	switch (nv->data_type) {
+	case KSTAT_DATA_CHAR:
+		/* "%.*s" of its 16 bytes */
+		outbuf_put(ob, nv->value.c, strnlen(nv->value.c, sizeof(nv->value.c)));
+		break;
+	case KSTAT_DATA_INT32:
+		outbuf_i64(ob, nv->value.i32);
+		break;
+	case KSTAT_DATA_UINT32:
+		outbuf_u64(ob, nv->value.ui32);
+		break;
+	case KSTAT_DATA_INT64:
+		outbuf_i64(ob, nv->value.i64);
+		break;
+	case KSTAT_DATA_UINT64:
+		outbuf_u64(ob, nv->value.ui64);
+		break;
+	case KSTAT_DATA_STRING:
+		outbuf_puts(ob, nv->str);
+		break;
+	case KS_DATA_HRTIME:
+		outbuf_hrtime(ob, nv->value.i64);
+		break;
 	}
-	if (KS_OUT_SIZE - o->len < KS_VALUE_MAX)
-		ks_out_flush(o);
-	o->len += ks_value_fmt(o->buf + o->len, nv);
+}
+
+/* What ks_value_put() or outbuf_hrtime() wrote into ob, to out */
+static void ks_print_outbuf(FILE *out, struct outbuf *ob)
+{
+	fwrite(ob->buf, 1, ob->len, out);
+	outbuf_free(ob);
+}
+
+/* Nanoseconds as seconds with nine decimals, "0" for 0 (common/outbuf.h) */
+void ks_hrtime_print(FILE *out, int64_t ns)
+{
+	struct outbuf ob;
+
+	outbuf_init(&ob, 32);
+	outbuf_hrtime(&ob, ns);
+	ks_print_outbuf(out, &ob);
+}
+
+void ks_value_print(FILE *out, const struct ks_nvpair *nv)
+{
+	struct outbuf ob;
+
+	outbuf_init(&ob, 32);
+	ks_value_put(&ob, nv);
+	ks_print_outbuf(out, &ob);
 }
 
 /* -T u: seconds since the epoch; -T d: date(1)'s format in the user's locale */
@@ -278,38 +165,39 @@ static void ks_text_kstat(struct ks_out *o, const struct ks_cfg *cfg, const stru
 			  const struct ks_nvpair *const *nv, size_t n)
 {
 	char sep = cfg->cflg ? ':' : '\t', prefix[KS_PREFIX_MAX];
+	struct outbuf *ob = &o->ob;
 	size_t plen = 0;
 
 	if (cfg->pflg) {
 		plen = ks_prefix(prefix, ksi);
 	} else {
-		ks_out_put(o, "module: ", 8);
+		outbuf_put(ob, "module: ", 8);
 		ks_out_field(o, ksi->module, KS_DFLT_WIDTH, KS_DFLT_WIDTH);
-		ks_out_put(o, "  instance: ", 12);
+		outbuf_put(ob, "  instance: ", 12);
 		ks_out_field(o, ksi->number, SIZE_MAX, 6);
-		ks_out_put(o, "\nname:   ", 9);
+		outbuf_put(ob, "\nname:   ", 9);
 		ks_out_field(o, ksi->name, KS_DFLT_WIDTH, KS_DFLT_WIDTH);
-		ks_out_put(o, "  class:    ", 12);
+		outbuf_put(ob, "  class:    ", 12);
 		ks_out_field(o, ksi->class, KS_DFLT_WIDTH, 0);
-		ks_out_putc(o, '\n');
+		ks_out_line(o);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (cfg->pflg) {
-			ks_out_put(o, prefix, plen);
-			ks_out_str(o, nv[i]->name);
+			outbuf_put(ob, prefix, plen);
+			outbuf_puts(ob, nv[i]->name);
 			if (!cfg->lflg)
-				ks_out_putc(o, sep);
+				outbuf_putc(ob, sep);
 		} else {
-			ks_out_putc(o, '\t');
+			outbuf_putc(ob, '\t');
 			ks_out_field(o, nv[i]->name, SIZE_MAX, KS_DFLT_WIDTH);
-			ks_out_put(o, "  ", 2);
+			outbuf_put(ob, "  ", 2);
 		}
 		if (!cfg->lflg)
-			ks_out_value(o, nv[i]);
-		ks_out_putc(o, '\n');
+			ks_value_put(ob, nv[i]);
+		ks_out_line(o);
 	}
 	if (!cfg->pflg)
-		ks_out_putc(o, '\n');
+		ks_out_line(o);
 }
 
 /*
@@ -324,16 +212,9 @@ bool ks_report_print(FILE *out, const struct ks_cfg *cfg, const struct ks_report
 	bool matched = false, first = true;
 	struct ks_stats stats = { 0 };
 	size_t nvcap = 0;
-	struct ks_out *o;
+	struct ks_out o = { .fp = out };
 
-	o = malloc(sizeof(*o));
-	if (!o) {
-		perror("kstat");
-		exit(KS_EXIT_FATAL);
-	}
-	o->fp = out;
-	o->len = 0;
-	o->err = 0;
+	outbuf_init(&o.ob, KS_OUT_SIZE + 4096);
 	if (!cfg->qflg)
 		ks_timestamp_print(out, cfg->date);
 	if (!cfg->qflg && cfg->jflg)
@@ -368,17 +249,17 @@ bool ks_report_print(FILE *out, const struct ks_cfg *cfg, const struct ks_report
 			if (cfg->jflg)
 				ks_json_kstat(out, ksi, nv, n, first);
 			else
-				ks_text_kstat(o, cfg, ksi, nv, n);
+				ks_text_kstat(&o, cfg, ksi, nv, n);
 			first = false;
 		}
 	}
-	ks_out_flush(o);
+	ks_out_flush(&o);
+	outbuf_free(&o.ob);
 	if (!cfg->qflg && cfg->jflg)
 		fputs("]\n", out);
 	ks_stats_free(&stats);
 	free(nv);
-	if (o->err)
-		errno = o->err;
-	free(o);
+	if (o.err)
+		errno = o.err;
 	return matched;
 }

@@ -4,7 +4,6 @@
  * integers without printf, exact decimal scaling (nanoseconds to seconds)
  * and Go's shortest float layout, which Prometheus calls canonical.
  */
-#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,26 +82,6 @@ char *outbuf_take(struct outbuf *ob, size_t *len)
 	return b;
 }
 
-void outbuf_put(struct outbuf *ob, const void *p, size_t n)
-{
-	if (n == 0 || !outbuf_reserve(ob, n))
-		return;
-	memcpy(ob->buf + ob->len, p, n);
-	ob->len += n;
-}
-
-void outbuf_puts(struct outbuf *ob, const char *s)
-{
-	outbuf_put(ob, s, strlen(s));
-}
-
-void outbuf_putc(struct outbuf *ob, char c)
-{
-	if (!outbuf_reserve(ob, 1))
-		return;
-	ob->buf[ob->len++] = c;
-}
-
 void outbuf_printf(struct outbuf *ob, const char *fmt, ...)
 {
 	va_list ap;
@@ -127,16 +106,42 @@ void outbuf_printf(struct outbuf *ob, const char *fmt, ...)
 	ob->len += (size_t)n;
 }
 
+/* Two decimal digits at a time: half the divisions of one at a time */
+static const char digits2[] = "00010203040506070809"
+			      "10111213141516171819"
+			      "20212223242526272829"
+			      "30313233343536373839"
+			      "40414243444546474849"
+			      "50515253545556575859"
+			      "60616263646566676869"
+			      "70717273747576777879"
+			      "80818283848586878889"
+			      "90919293949596979899";
+
+/* v in decimal, written backwards to end; returns where it starts */
+static char *fmt_u64(char *end, uint64_t v)
+{
+	while (v >= 100) {
+		unsigned int d = (unsigned int)(v % 100) * 2;
+
+		v /= 100;
+		*--end = digits2[d + 1];
+		*--end = digits2[d];
+	}
+	if (v >= 10) {
+		*--end = digits2[v * 2 + 1];
+		*--end = digits2[v * 2];
+	} else {
+		*--end = (char)('0' + v);
+	}
+	return end;
+}
+
 void outbuf_u64(struct outbuf *ob, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
+	char tmp[20], *p = fmt_u64(tmp + sizeof(tmp), v);
 
-	do {
-		tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	outbuf_put(ob, tmp + sizeof(tmp) - n, n);
+	outbuf_put(ob, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void outbuf_i64(struct outbuf *ob, int64_t v)
@@ -264,14 +269,20 @@ size_t outbuf_fmt_double(char *buf, double v)
 
 void outbuf_hrtime(struct outbuf *ob, int64_t ns)
 {
-	uint64_t abs = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	uint64_t abs = ns < 0 ? -(uint64_t)ns : (uint64_t)ns, frac = abs % 1000000000;
+	char tmp[32], *end = tmp + sizeof(tmp), *p = end;
 
 	if (ns == 0) {
 		outbuf_putc(ob, '0');
 		return;
 	}
-	outbuf_printf(ob, "%s%" PRIu64 ".%09" PRIu64, ns < 0 ? "-" : "", abs / 1000000000,
-		      abs % 1000000000);
+	for (int i = 0; i < 9; i++, frac /= 10)
+		*--p = (char)('0' + frac % 10);
+	*--p = '.';
+	p = fmt_u64(p, abs / 1000000000);
+	if (ns < 0)
+		*--p = '-';
+	outbuf_put(ob, p, (size_t)(end - p));
 }
 
 void outbuf_double(struct outbuf *ob, double v)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct outbuf {
 	char *buf;
@@ -34,9 +35,26 @@ bool outbuf_reserve(struct outbuf *ob, size_t more);
  */
 char *outbuf_take(struct outbuf *ob, size_t *len);
 
-void outbuf_put(struct outbuf *ob, const void *p, size_t n);
-void outbuf_puts(struct outbuf *ob, const char *s);
-void outbuf_putc(struct outbuf *ob, char c);
+/* Appends, inline while there is room: a renderer makes millions of them */
+static inline void outbuf_put(struct outbuf *ob, const void *p, size_t n)
+{
+	if (n == 0 || (ob->cap - ob->len < n && !outbuf_reserve(ob, n)))
+		return;
+	memcpy(ob->buf + ob->len, p, n);
+	ob->len += n;
+}
+
+static inline void outbuf_puts(struct outbuf *ob, const char *s)
+{
+	outbuf_put(ob, s, strlen(s));
+}
+
+static inline void outbuf_putc(struct outbuf *ob, char c)
+{
+	if (ob->len == ob->cap && !outbuf_reserve(ob, 1))
+		return;
+	ob->buf[ob->len++] = c;
+}
 void outbuf_printf(struct outbuf *ob, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void outbuf_u64(struct outbuf *ob, uint64_t v);
 void outbuf_i64(struct outbuf *ob, int64_t v);

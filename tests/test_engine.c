@@ -707,6 +707,19 @@ static void counting_install(struct counting_source *cs, kid_t kids[2], bool cou
 	}
 }
 
+/* n more kstats x0, x1, ... on cs, installed, into other[] */
+static void more_of_source(struct counting_source *cs, kstat_t **other, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "x%d", i);
+		other[i] = make_named(name, 1, 0);
+		snap_set_source(other[i], &cs->src);
+		snap_install(s, other[i]);
+	}
+}
+
 static uint64_t read_value(kid_t kid)
 {
 	kstat_named_t kn[1];
@@ -734,14 +747,7 @@ Test(engine, a_read_batch_reads_a_source_once_when_it_asks_for_enough_of_its_kst
 	cr_expect_eq(updates, 1, "after the batch, a read updates on its own");
 
 	/* 1 of 2 + 2 * SHARE kstats: too few to pay for reading them all */
-	for (int i = 0; i < 2 * SNAP_BATCH_SHARE; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "x%d", i);
-		other[i] = make_named(name, 1, 0);
-		snap_set_source(other[i], &cs.src);
-		snap_install(s, other[i]);
-	}
+	more_of_source(&cs, other, 2 * SNAP_BATCH_SHARE);
 	snap_read_batch_begin(s, &(struct snap_session){ 0 }, kids, 1, 0);
 	cr_expect_eq(cs.collects, 1, "a small share of a source's kstats: no collect");
 	(void)read_value(kids[0]);
@@ -820,14 +826,7 @@ Test(engine, the_items_still_to_come_count_toward_a_sources_share)
 	kid_t kids[2], mixed[2];
 
 	counting_install(&cs, kids, false);
-	for (int i = 0; i < 4 * SNAP_BATCH_SHARE; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "x%d", i);
-		other[i] = make_named(name, 1, 0);
-		snap_set_source(other[i], &cs.src);
-		snap_install(s, other[i]);
-	}
+	more_of_source(&cs, other, 4 * SNAP_BATCH_SHARE);
 	/*
 	 * A batch of 2 of which 1 is the source's (of its 2 + 4 * SHARE): the
 	 * 8 items to come count as 4 more of its kstats, a share of 5 in 34;
