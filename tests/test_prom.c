@@ -364,6 +364,63 @@ Test(prom, io_intr_and_timer_kstats_have_their_families)
 	free(out);
 }
 
+/*
+ * A sample keeps its value and its kstat's names (the walk's copy of the
+ * kstat is gone by the time the text is written): signed values stay
+ * signed, each TIMER record keeps its own name, and a disk named like the
+ * kstat before it still gets its own driver
+ */
+Test(prom, samples_keep_values_and_names)
+{
+	static const struct snap_stat_meta lm[] = {
+		{ SNAP_GAUGE, "count", "Small", NULL, 0 },
+		{ SNAP_GAUGE, "count", "Big", NULL, 0 },
+		{ SNAP_COUNTER, "count", "Wide", NULL, 0 },
+	};
+	kstat_t *lv = snap_create(s, "misc", 0, "sd1", "misc", KSTAT_TYPE_NAMED, 3, 0);
+	kstat_t *io = snap_create(s, "sd", 1, "sd1", "disk", KSTAT_TYPE_IO, 1, 0);
+	kstat_t *tm = snap_create(s, "tq", 0, "clocks", "misc", KSTAT_TYPE_TIMER, 2, 0);
+	kstat_named_t *kn;
+	kstat_timer_t *kt;
+	char *out;
+
+	cr_assert(lv && io && tm);
+	snap_set_meta(lv, lm);
+	kn = lv->ks_data;
+	snap_named_init(&kn[0], "small", KSTAT_DATA_INT32);
+	snap_named_init(&kn[1], "big", KSTAT_DATA_INT64);
+	snap_named_init(&kn[2], "wide", KSTAT_DATA_UINT32);
+	kn[0].value.i32 = -5;
+	kn[1].value.i64 = -7000000000LL;
+	kn[2].value.ui32 = 4000000000u;
+	((kstat_io_t *)io->ks_data)->reads = 6;
+	kt = tm->ks_data;
+	snprintf(kt[0].name, sizeof(kt[0].name), "tick");
+	snprintf(kt[1].name, sizeof(kt[1].name), "tock");
+	kt[0].num_events = 1;
+	kt[1].num_events = 2;
+	snap_install(s, lv);
+	snap_install(s, io);
+	snap_install(s, tm);
+
+	out = scrape(PROM_FMT_TEXT);
+	cr_expect(fx_has_line(out, "kstat_misc_small{ks_instance=\"0\",ks_name=\"sd1\"} -5"), "%s",
+		  out);
+	cr_expect(
+		fx_has_line(out, "kstat_misc_big{ks_instance=\"0\",ks_name=\"sd1\"} -7000000000"));
+	cr_expect(fx_has_line(out, "kstat_misc_wide_total{ks_instance=\"0\",ks_name=\"sd1\"} "
+				   "4000000000"));
+	cr_expect(fx_has_line(out, "kstat_disk_reads_total{ks_instance=\"1\",ks_name=\"sd1\","
+				   "driver=\"sd\",ks_class=\"disk\"} 6"));
+	cr_expect(fx_has_line(out,
+			      "kstat_tq_timer_events_total{ks_instance=\"0\",ks_name=\"clocks\","
+			      "timer=\"tick\"} 1"));
+	cr_expect(fx_has_line(out,
+			      "kstat_tq_timer_events_total{ks_instance=\"0\",ks_name=\"clocks\","
+			      "timer=\"tock\"} 2"));
+	free(out);
+}
+
 Test(prom, kstatd_module_becomes_self_metrics)
 {
 	static const struct snap_stat_meta pm[] = {

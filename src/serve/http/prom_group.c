@@ -29,6 +29,11 @@
 
 #define TAB_MIN 256
 
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct pg_sample) == 72, "a sample grew: the scrape clears it 400k times");
+#endif
+#define NAMES_BLOCK 65536
+
 void prom_group_init(struct prom_group *g)
 {
 	memset(g, 0, sizeof(*g));
@@ -46,6 +51,12 @@ void prom_group_free(struct prom_group *g)
 	hugemem_free(g->memo);
 	hugemem_free(g->netns);
 	outbuf_free(&g->strings);
+	while (g->names) {
+		struct pg_names *b = g->names;
+
+		g->names = b->next;
+		free(b);
+	}
 	memset(g, 0, sizeof(*g));
 }
 
@@ -150,24 +161,78 @@ static void copy_str(char *dst, const char *src, size_t max)
 	dst[n] = '\0';
 }
 
+/*
+ * name (its first KSTAT_STRLEN - 1 bytes), then module if not NULL, kept
+ * for the samples: the kstat they come from is gone once it is emitted.
+ * The last kept is shared when the same again.  NULL on ENOMEM.
+ */
+static const char *keep_name(struct prom_group *g, const char *name, const char *module)
+{
+	size_t nl = strnlen(name, KSTAT_STRLEN - 1);
+	size_t ml = module ? strnlen(module, KSTAT_STRLEN - 1) : 0;
+	const char *last = g->last_name;
+	struct pg_names *b = g->names;
+	char *p;
+
+	if (last && strncmp(last, name, nl) == 0 && last[nl] == '\0' &&
+	    (!module || (g->last_has_module && strncmp(last + nl + 1, module, ml) == 0 &&
+			 last[nl + 1 + ml] == '\0')))
+		return last;
+	if (!b || b->size - b->used < nl + ml + 2) {
+		b = malloc(sizeof(*b) + NAMES_BLOCK);
+		if (!b) {
+			g->failed = true;
+			return NULL;
+		}
+		b->next = g->names;
+		b->used = 0;
+		b->size = NAMES_BLOCK;
+		g->names = b;
+	}
+	p = b->text + b->used;
+	memcpy(p, name, nl);
+	p[nl] = '\0';
+	b->used += nl + 1;
+	if (module) {
+		memcpy(p + nl + 1, module, ml);
+		p[nl + 1 + ml] = '\0';
+		b->used += ml + 1;
+	}
+	g->last_name = p;
+	g->last_has_module = module != NULL;
+	return p;
+}
+
+const char *prom_group_xname(enum pg_xname x)
+{
+	static const char *const names[] = { NULL, "timer", "intr", "version" };
+
+	return (size_t)x < sizeof(names) / sizeof(names[0]) ? names[x] : NULL;
+}
+
 /* The classes of block devices' kstats: IO ones, and disk_info last */
 static const char *const disk_classes[] = { "disk", "partition", "stacked", "disk_info" };
 #define NDISK_IO_CLASSES 3
 
-/* The class of a block device's IO kstat, as a static string; NULL for any other */
-static const char *disk_class_of(const kstat_t *ks)
+/* The class of a block device's IO kstat: 1 + its index in disk_classes; 0 for any other */
+static uint8_t disk_class_of(const kstat_t *ks)
 {
 	if (ks->ks_type != KSTAT_TYPE_IO)
-		return NULL;
-	for (size_t i = 0; i < NDISK_IO_CLASSES; i++)
+		return 0;
+	for (uint8_t i = 0; i < NDISK_IO_CLASSES; i++)
 		if (strcmp(ks->ks_class, disk_classes[i]) == 0)
-			return disk_classes[i];
-	return NULL;
+			return i + 1;
+	return 0;
+}
+
+const char *prom_group_kclass(const struct pg_sample *sm)
+{
+	return sm->kclass && sm->kclass <= NDISK_IO_CLASSES ? disk_classes[sm->kclass - 1] : NULL;
 }
 
 /* Append a sample to fam; NULL if it repeats the last one of that kstat or on ENOMEM */
 static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const kstat_t *ks,
-				    enum pg_labels labels, const char *lname, const char *xname,
+				    enum pg_labels labels, const char *lname, enum pg_xname xname,
 				    const char *xval)
 {
 	struct pg_family *f;
@@ -218,15 +283,14 @@ static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const ks
 	sm->instance = ks ? ks->ks_instance : 0;
 	sm->labels = (uint8_t)labels;
 	sm->name = lname ? lname : "";
-	sm->xname = xname;
+	sm->xname = (uint8_t)xname;
 	sm->xval = xval ? xval : "";
 	if (labels == PG_LABELS_DISK) {
 		bool info = strcmp(ks->ks_class, "disk_info") == 0;
 		size_t ml = strnlen(ks->ks_module, KSTAT_STRLEN - 1);
 
-		sm->driver = ks->ks_module;
 		sm->driver_len = (uint8_t)(info && ml > 4 ? ml - 4 : ml); /* <driver>info */
-		sm->kclass = info ? NULL : disk_class_of(ks);
+		sm->kclass = info ? 0 : disk_class_of(ks);
 	}
 	if (f->last == PG_NONE)
 		f->first = idx;
@@ -238,7 +302,7 @@ static struct pg_sample *add_sample(struct prom_group *g, uint32_t fam, const ks
 
 struct pg_sample *prom_group_self(struct prom_group *g, uint32_t fam)
 {
-	return add_sample(g, fam, NULL, PG_LABELS_NONE, NULL, NULL, NULL);
+	return add_sample(g, fam, NULL, PG_LABELS_NONE, NULL, PG_XNAME_NONE, NULL);
 }
 
 /* Where a kstat's families live and how its samples are labelled */
@@ -246,25 +310,29 @@ struct kctx {
 	const kstat_t *ks;
 	char prefix[PROM_NAME_MAX];
 	enum pg_labels labels;
-	const char *lname;
-	bool config; /* kstatd:0:config: one family, a provider per statistic */
+	const char *lname; /* kept: keep_name() */
+	bool config;       /* kstatd:0:config: one family, a provider per statistic */
 };
 
 /*
  * kstatd's own kstats (kstatd:0:<provider> of class provider,
  * kstatd:0:config, kstatd:0:engine) are the exporter's self metrics; any
  * other kstat, one a provider put in module "kstatd" included, follows
- * the general rule and cannot take a self metric's name.
+ * the general rule and cannot take a self metric's name.  -ENAMETOOLONG
+ * (the kstat is left out) or -ENOMEM.
  */
-static int kctx_init(struct kctx *k, const kstat_t *ks)
+static int kctx_init(struct prom_group *g, struct kctx *k, const kstat_t *ks)
 {
 	bool own = strcmp(ks->ks_module, "kstatd") == 0 && ks->ks_instance == 0;
+	bool disk = !own && prom_group_is_disk(ks);
 	int n;
 
 	memset(k, 0, sizeof(*k));
 	k->ks = ks;
 	k->labels = PG_LABELS_PROVIDER;
-	k->lname = ks->ks_name;
+	if (!(own && strcmp(ks->ks_name, "engine") == 0) &&
+	    !(k->lname = keep_name(g, ks->ks_name, disk ? ks->ks_module : NULL)))
+		return -ENOMEM;
 	if (own && strcmp(ks->ks_class, "provider") == 0) {
 		snprintf(k->prefix, sizeof(k->prefix), "kstatd_provider");
 		return 0;
@@ -280,7 +348,7 @@ static int kctx_init(struct kctx *k, const kstat_t *ks)
 		k->lname = NULL;
 		return 0;
 	}
-	if (prom_group_is_disk(ks)) {
+	if (disk) {
 		k->labels = PG_LABELS_DISK;
 		snprintf(k->prefix, sizeof(k->prefix), "kstat_disk");
 		return 0;
@@ -304,7 +372,7 @@ bool prom_group_is_disk(const kstat_t *ks)
 	if (ks->ks_type == KSTAT_TYPE_NAMED)
 		return strcmp(ks->ks_class, disk_classes[NDISK_IO_CLASSES]) == 0 && ml > 4 &&
 		       strcmp(ks->ks_module + ml - 4, "info") == 0;
-	return disk_class_of(ks) != NULL;
+	return disk_class_of(ks) != 0;
 }
 
 /* Family of one statistic in k's prefix; PG_NONE when its name does not fit */
@@ -328,10 +396,23 @@ static uint32_t stat_family(struct prom_group *g, const struct kctx *k, const ch
 	return prom_group_family(g, name, t, u->suffix, help);
 }
 
-/* Where a numeric record's value is */
+/* A numeric record's value */
 static struct pg_value named_value(const kstat_named_t *kn)
 {
-	return (struct pg_value){ .ref = &kn->value, .type = kn->data_type };
+	struct pg_value v = { .type = kn->data_type };
+
+	switch (kn->data_type) {
+	case KSTAT_DATA_INT32:
+		v.v = (uint64_t)(int64_t)kn->value.i32;
+		break;
+	case KSTAT_DATA_UINT32:
+		v.v = kn->value.ui32;
+		break;
+	default:
+		v.v = kn->value.ui64;
+		break;
+	}
+	return v;
 }
 
 static bool numeric(const kstat_named_t *kn)
@@ -420,7 +501,7 @@ static int add_hist(struct prom_group *g, const struct kctx *k, const kstat_name
 	uint32_t fam;
 
 	fam = stat_family(g, k, hm->hist, hm->unit, PG_HISTOGRAM, hm->help, &u);
-	sm = add_sample(g, fam, k->ks, k->labels, k->lname, NULL, NULL);
+	sm = add_sample(g, fam, k->ks, k->labels, k->lname, PG_XNAME_NONE, NULL);
 	if (!sm)
 		return g->failed ? -ENOMEM : 0;
 	if (!grow((void **)&g->buckets, &g->capbuckets, g->nbuckets + (end - first) + 1,
@@ -595,8 +676,10 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 					  &u);
 			g->memo[i] = (struct pg_memo){ .fam = fam, .unit = u };
 		}
-		lname = k->config ? kn[i].name : k->lname;
-		sm = add_sample(g, fam, k->ks, k->labels, lname, NULL, NULL);
+		lname = k->lname;
+		if (k->config && !(lname = keep_name(g, kn[i].name, NULL)))
+			return -ENOMEM;
+		sm = add_sample(g, fam, k->ks, k->labels, lname, PG_XNAME_NONE, NULL);
 		if (sm) {
 			sm->val = named_value(&kn[i]);
 			sm->decimals = (uint8_t)u.decimals;
@@ -606,7 +689,7 @@ static int group_named(struct prom_group *g, const struct kctx *k,
 }
 
 static void put_u(struct prom_group *g, const struct kctx *k, const char *stat, const char *unit,
-		  enum pg_type t, const char *help, const char *xname, const char *xval,
+		  enum pg_type t, const char *help, enum pg_xname xname, const char *xval,
 		  struct pg_value val)
 {
 	struct prom_unit u;
@@ -630,25 +713,27 @@ static void group_fixed(struct prom_group *g, const struct kctx *k)
 	const char *rec = k->ks->ks_data;
 
 	for (uint_t r = 0; r < k->ks->ks_ndata; r++, rec += kt->size) {
-		const char *xname = NULL, *xval = NULL;
+		enum pg_xname xname = PG_XNAME_NONE;
+		const char *xval = NULL;
 
 		if ((size_t)(r + 1) * kt->size > k->ks->ks_data_size)
 			break;
 		if (k->ks->ks_type == KSTAT_TYPE_TIMER) {
-			xname = "timer";
-			xval = ((const kstat_timer_t *)rec)->name;
+			xname = PG_XNAME_TIMER;
+			if (!(xval = keep_name(g, ((const kstat_timer_t *)rec)->name, NULL)))
+				return;
 		}
 		for (unsigned int i = 0; i < kt->nfields; i++) {
 			const struct kt_field *f = &kt->fields[i];
 			struct pg_value val = {
-				.ref = rec + f->off,
+				.v = kt_get(rec, f),
 				.type = f->size == 4 ? KSTAT_DATA_UINT32 : KSTAT_DATA_UINT64,
 			};
 
 			if (f->prom == KT_PROM_NONE)
 				continue;
 			if (k->ks->ks_type == KSTAT_TYPE_INTR) {
-				xname = "intr";
+				xname = PG_XNAME_INTR;
 				xval = f->name;
 			}
 			put_u(g, k, f->prom_stat, f->unit,
@@ -663,7 +748,9 @@ int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_
 	struct kctx k;
 
 	g->cur_netns = PG_NONE;
-	if (kctx_init(&k, ks) < 0) {
+	if (kctx_init(g, &k, ks) < 0) {
+		if (g->failed)
+			return -ENOMEM;
 		g->dropped++;
 		return 0;
 	}

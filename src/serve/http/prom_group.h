@@ -3,15 +3,17 @@
  * The middle of a scrape: kstats, as a walk hands them over in kid order,
  * sorted into metric families (one type each, samples in kid order) so
  * that each family can be written as one contiguous group.  A sample
- * points at its value in the walk's copy of the kstat (snap_walk_keep()):
- * values are not copied again, and the text is written once the walk has
- * let go of the chain lock.  Only prom_render.c and the tests include this.
+ * holds its value and points at its kstat's names, which the group keeps
+ * for itself (a few bytes a kstat): the walk needs no copy of the kstats
+ * that outlives it, and the text is written once it has let go of the
+ * chain lock.  Only prom_render.c and the tests include this.
  */
 #ifndef __KSTATD_PROM_GROUP_H
 #define __KSTATD_PROM_GROUP_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/outbuf.h"
 #include "engine/snapshot.h"
@@ -46,14 +48,13 @@ struct pg_family {
 };
 
 /*
- * A value where the walk's copy of its kstat holds it: ref points at an
- * integer of type (KSTAT_DATA_INT32, UINT32, INT64 or UINT64).  ref NULL:
- * the value is v (kstatd's self metrics, which no kstat holds).
+ * A value, widened to 64 bits as its type (KSTAT_DATA_INT32, UINT32,
+ * INT64 or UINT64) says: the signed ones sign-extended.  Any other type is
+ * an unsigned value of kstatd's own (self metrics, a histogram's +Inf).
  */
 struct pg_value {
-	const void *ref;
-	uint8_t type;
 	uint64_t v;
+	uint8_t type;
 };
 
 /* One bucket: le is inclusive, in the provider's unit; UINT64_MAX is +Inf.  Its own count. */
@@ -71,6 +72,18 @@ struct pg_netns {
 	uint32_t name, container, pod, kind;
 };
 
+/* The extra label a sample may carry (pg_sample.xname) */
+enum pg_xname {
+	PG_XNAME_NONE,
+	PG_XNAME_TIMER,   /* a TIMER kstat's record */
+	PG_XNAME_INTR,    /* an INTR kstat's field */
+	PG_XNAME_VERSION, /* kstatd_build_info */
+};
+
+/* The label's name; NULL for PG_XNAME_NONE */
+const char *prom_group_xname(enum pg_xname x);
+
+/* 72 bytes: a scrape of 100k kstats makes 400k of them, in memory the kernel must clear */
 struct pg_sample {
 	uint32_t next;
 	uint32_t netns; /* in netns[], or PG_NONE */
@@ -80,31 +93,41 @@ struct pg_sample {
 	uint8_t decimals;     /* the value / 10^decimals is in base units */
 	uint8_t has_sum;      /* histograms: val is the sum */
 	uint8_t sum_decimals; /* histograms: val / 10^sum_decimals is the sum in base units */
-	const char *name;     /* ks_name, or the provider: its first KSTAT_STRLEN - 1 bytes */
-	const char *xname;    /* one more label (static), or NULL */
-	const char *xval;     /* its value: its first KSTAT_STRLEN - 1 bytes */
 	struct pg_value val;
-	const char *driver;        /* PG_LABELS_DISK: the module, its first driver_len bytes */
-	uint8_t driver_len;        /* without the "info" of a <driver>info companion */
-	const char *kclass;        /* PG_LABELS_DISK: ks_class (static), or NULL */
+	/*
+	 * ks_name, or the provider: its first KSTAT_STRLEN - 1 bytes, kept by
+	 * the group; for PG_LABELS_DISK the module follows it (after its NUL)
+	 */
+	const char *name;
+	const char *xval;          /* the xname label's value: its first KSTAT_STRLEN - 1 bytes */
 	uint32_t bucket, nbuckets; /* histograms: in buckets */
+	uint8_t xname;             /* enum pg_xname */
+	uint8_t driver_len; /* PG_LABELS_DISK: the driver is the module's first driver_len bytes */
+	uint8_t kclass;     /* PG_LABELS_DISK: 1 + the class's index in the disk classes, or 0 */
 };
 
-/* The value, widened to 64 bits; *is_signed says whether as an int64_t */
+/* A disk sample's ks_class, or NULL */
+const char *prom_group_kclass(const struct pg_sample *sm);
+
+/* A disk sample's driver: its first sm->driver_len bytes */
+static inline const char *pg_driver(const struct pg_sample *sm)
+{
+	return sm->name + strlen(sm->name) + 1;
+}
+
+/* The value; *is_signed says whether as an int64_t */
 static inline uint64_t pg_value(const struct pg_value *pv, bool *is_signed)
 {
-	*is_signed = pv->ref && (pv->type == KSTAT_DATA_INT32 || pv->type == KSTAT_DATA_INT64);
-	if (!pv->ref)
-		return pv->v;
-	switch (pv->type) {
-	case KSTAT_DATA_INT32:
-		return (uint64_t)(int64_t) * (const int32_t *)pv->ref;
-	case KSTAT_DATA_UINT32:
-		return *(const uint32_t *)pv->ref;
-	default:
-		return *(const uint64_t *)pv->ref;
-	}
+	*is_signed = pv->type == KSTAT_DATA_INT32 || pv->type == KSTAT_DATA_INT64;
+	return pv->v;
 }
+
+/* Blocks of the kstats' names the samples point at: a block never moves */
+struct pg_names {
+	struct pg_names *next;
+	size_t used, size;
+	char text[];
+};
 
 struct prom_group {
 	struct pg_family *fams;
@@ -116,6 +139,9 @@ struct prom_group {
 	struct pg_bucket *buckets;
 	uint32_t nbuckets, capbuckets;
 	struct outbuf strings;
+	struct pg_names *names;
+	const char *last_name; /* the name kept last: the next kstat's is often the same */
+	bool last_has_module;
 	struct pg_netns *netns;
 	uint32_t nnetns, capnetns;
 	uint32_t cur_netns; /* the current kstat's, or PG_NONE */
@@ -144,8 +170,8 @@ bool prom_group_is_disk(const kstat_t *ks);
 /* The classes a block device's kstats may have (a superset of is_disk's): *classes, their count */
 size_t prom_group_disk_classes(const char *const **classes);
 /*
- * Add every statistic of one kstat, as snap_walk_keep() emits it: the
- * samples point into ks's data, which must outlive g's use.  -ENOMEM
+ * Add every statistic of one kstat, as a walk emits it: ks need not
+ * outlive the call.  -ENOMEM
  */
 int prom_group_kstat(struct prom_group *g, const kstat_t *ks, const struct snap_stat_meta *meta);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * One scrape: one snap_walk_keep into families (prom_group.c), then, the
+ * One scrape: one walk into families (prom_group.c), then, the
  * chain lock let go, each family written as one group, sorted by name, in
  * text format 0.0.4 or OpenMetrics 1.0.0.  The formats differ in the metadata lines (OpenMetrics
  * has TYPE, UNIT, HELP, in that order, names counters without _total and
@@ -199,9 +199,9 @@ static void put_series(struct writer *w, const char *name, const char *suffix,
 		outbuf_putc(ob, '"');
 		first = false;
 		put_label(ob, &first, "ks_name", sm->name, KSTAT_STRLEN - 1);
-		put_label(ob, &first, "driver", sm->driver, sm->driver_len);
+		put_label(ob, &first, "driver", pg_driver(sm), sm->driver_len);
 		if (sm->kclass)
-			put_label(ob, &first, "ks_class", sm->kclass, KSTAT_STRLEN);
+			put_label(ob, &first, "ks_class", prom_group_kclass(sm), KSTAT_STRLEN);
 		break;
 	case PG_LABELS_PROVIDER:
 		put_label(ob, &first, "provider", sm->name, KSTAT_STRLEN - 1);
@@ -212,7 +212,7 @@ static void put_series(struct writer *w, const char *name, const char *suffix,
 	if (sm->netns != PG_NONE)
 		put_netns(w, &first, &w->g->netns[sm->netns]);
 	if (sm->xname)
-		put_label(ob, &first, sm->xname, sm->xval, KSTAT_STRLEN - 1);
+		put_label(ob, &first, prom_group_xname(sm->xname), sm->xval, KSTAT_STRLEN - 1);
 	if (le)
 		put_le(w, &first, le, sm->decimals);
 	if (!first)
@@ -349,7 +349,7 @@ static void add_self(struct prom_group *g, const struct prom_self *self)
 				"kstatd's version; the value is always 1");
 	sm = prom_group_self(g, fam);
 	if (sm) {
-		sm->xname = "version";
+		sm->xname = PG_XNAME_VERSION;
 		sm->xval = self->version ? self->version : "";
 		sm->val.v = 1;
 	}
@@ -377,14 +377,13 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 	hrtime_t t0 = snap_now();
 	const struct pg_family **order = NULL;
 	struct writer w = { .ob = ob, .fmt = fmt, .g = &r.g };
-	struct snap_keep keep = { 0 };
 	struct snap_select sel;
 	int ret;
 
 	*unknown = NULL;
 	prom_group_init(&r.g);
-	/* the samples point into keep: the text is written with no lock held */
-	ret = snap_walk_keep(s, select_of(r.f, &sel) ? &sel : NULL, want, emit, &r, &keep);
+	/* the samples hold what they write: the text is written with no lock held */
+	ret = snap_walk_keep(s, select_of(r.f, &sel) ? &sel : NULL, want, emit, &r, NULL);
 	if (ret < 0)
 		goto free_group;
 	for (size_t i = 0; i < r.f->n; i++) {
@@ -430,6 +429,5 @@ int prom_render(struct snap *s, enum prom_format fmt, const struct prom_filter *
 free_group:
 	free(order);
 	prom_group_free(&r.g);
-	snap_keep_free(&keep);
 	return ret;
 }
