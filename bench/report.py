@@ -381,7 +381,9 @@ p("## 5. Snapshot scaling")
 p("")
 p("The synthetic provider (a per-CPU hash, 4 statistics per kstat) with N entries. "
   "*walk*: one full snapshot of every kstat in process (`bench/snapshot_scale.c`, "
-  "what each scrape and each `kstat` read starts from); *sync*: the periodic look for new "
+  "what each scrape and each `kstat` read starts from), walks back to back, so that "
+  "what fits in the caches stays there; *cold walk*: the same after reading 256 MB, which "
+  "leaves none of the kstats or the map cached, as the seconds between two scrapes do; *sync*: the periodic look for new "
   "and vanished entries when nothing changed (the map is `KSTAT_TRACKED`: its "
   "`kstat_keys_gen` did not move, so no key is read); *keys read*: the same sync after that "
   "count moved, reading every key (what an untracked map's sync costs each time); *scrape*: `curl` of the whole `/metrics` of a "
@@ -396,22 +398,25 @@ p("*collect[]*: a scrape of `collect[]=kstatd`, one small module among N synthet
   "*kstat -p single*: the CLI with `KSTAT_BATCH=0`, one round trip per kstat (one rep at "
   "100k), against *kstat -p* in batches.")
 p("")
-p("| kstats | walk | per kstat | sync | keys read | scrape | bytes | collect[] | kstat -p "
-  "| bytes | kstat -p single |")
-p("|---|---|---|---|---|---|---|---|---|---|---|")
+p("| kstats | walk | per kstat | cold walk | sync | keys read | scrape | bytes | collect[] "
+  "| kstat -p | bytes | kstat -p single |")
+p("|---|---|---|---|---|---|---|---|---|---|---|---|")
 serve = {}
 for n, what, rep, ms, b in ss:
     s = serve.setdefault((int(n), what), [[], 0])
     s[0].append(float(ms))
     s[1] = int(b)
-walk = {}
-for n, kst, m, mn, mx, per, sync, sync_read in sw:
+walk, walk_cold = {}, {}
+for n, kst, m, mn, mx, per, sync, sync_read, *cold in sw:
     walk[int(n)] = (int(kst), float(m), float(sync), float(sync_read))
+    if cold:
+        walk_cold[int(n)] = float(cold[0])
     sc_ = serve.get((int(n), "scrape"), [[], 0])
     kp = serve.get((int(n), "kstat_p"), [[], 0])
     fl = serve.get((int(n), "scrape_kstatd"), [[], 0])
     k1 = serve.get((int(n), "kstat_p_single"), [[], 0])
     p(f"| {n} | {fmt(float(m), 2)} [{fmt(float(mn), 2)}-{fmt(float(mx), 2)}] | {per} ns | "
+      f"{fmt(walk_cold[int(n)], 2) if int(n) in walk_cold else '-'} | "
       f"{fmt(float(sync), 3)} | {fmt(float(sync_read), 2)} | {spread(sc_[0], 2)} | {sc_[1]} | {spread(fl[0], 2)} | "
       f"{spread(kp[0], 2)} | {kp[1]} | {spread(k1[0], 2)} |")
 
@@ -428,7 +433,7 @@ if swa:
     p("")
     p("| kstats | walk | per kstat | sync |")
     p("|---|---|---|---|")
-    for n, kst, m, mn, mx, per, sync, sync_read in swa:
+    for n, kst, m, mn, mx, per, sync, sync_read, *_ in swa:
         walk_array[int(n)] = (int(kst), float(m), float(sync))
         p(f"| {n} | {fmt(float(m), 2)} [{fmt(float(mn), 2)}-{fmt(float(mx), 2)}] | {per} ns | "
           f"{fmt(float(sync), 2)} |")
@@ -457,6 +462,8 @@ p("| | ns per kstat (slope) | fixed ms | r^2 | time x from 10k to 100k kstats |"
 p("|---|---|---|---|---|")
 lin = {}
 series_fit = [("walk", {n: v[1] for n, v in walk.items()}, {n: v[0] for n, v in walk.items()})]
+if walk_cold:
+    series_fit.append(("walk (cold)", walk_cold, {n: walk[n][0] for n in walk_cold}))
 for what in ("scrape", "kstat_p", "kstat_p_single"):
     series_fit.append((what, {n: med(v[0]) for (n, w_), v in serve.items() if w_ == what},
                        {n: walk.get(n, (n,))[0] for (n, w_) in serve if w_ == what}))
@@ -523,7 +530,7 @@ if fl and max(fl) > min(fl):
                   f"{fmt(100 * (hi / lo - 1), 0)}% (two kstatds side by side, "
                   f"{len(serve[(max(fl), 'collect_pair')][0])} scrapes each, in turn)",
                   hi <= lo * 1.2))
-for what in ("walk", "scrape", "kstat_p"):
+for what in ("walk", "walk (cold)", "scrape", "kstat_p"):
     if what in lin and not math.isnan(lin[what][3]):
         g = lin[what][3]
         goals.append((f"{what.replace('_', ' -')}: linear from 10k to 100k (time x <= 12)",
@@ -657,7 +664,8 @@ for n in sorted(walk):
     k1 = serve.get((n, "kstat_p_single"), [[], 0])[0]
     fl = serve.get((n, "scrape_kstatd"), [[], 0])[0]
     lines.append(f"{k} {m} {med(sc_) if sc_ else 'NaN'} {med(kp) if kp else 'NaN'} {sync_read} "
-                 f"{med(k1) if k1 else 'NaN'} {med(fl) if fl else 'NaN'}")
+                 f"{med(k1) if k1 else 'NaN'} {med(fl) if fl else 'NaN'} "
+                 f"{walk_cold.get(n, 'NaN')}")
 if lines:
     sl_dat = dat("plot_scaling.dat", lines)
     gnuplot(ROUND + f"""set output '{RES}/snapshot_scaling.png'
@@ -668,6 +676,7 @@ set ylabel 'ms'
 set key top left opaque box
 set grid
 plot '{sl_dat}' using 1:2 with linespoints lw 2 title 'full snapshot (walk)', \
+     '' using 1:8 with linespoints title 'full snapshot, cold caches', \
      '' using 1:3 with linespoints lw 2 title 'scrape (/metrics)', \
      '' using 1:4 with linespoints lw 2 title 'kstat -p (libkstat, batched)', \
      '' using 1:6 with linespoints title 'kstat -p, one round trip per kstat', \

@@ -5,7 +5,11 @@
  * looks for new and vanished entries: when nothing changed, and when the
  * map's kstat_keys_gen moved (its keys are read).  One line per size:
  *	N kstats walk_ms_median walk_ms_min walk_ms_max ns_per_kstat sync_ms_median
- *	sync_read_ms_median
+ *	sync_read_ms_median cold_walk_ms_median
+ *
+ * The walks run back to back, the kstats and the map in the caches where
+ * they fit; the cold walks each come after reading more memory than the
+ * caches hold, as a walk finds them when scrapes are seconds apart.
  *
  *	snapshot_scale OBJ PIN_PATH REPS N...	OBJ: synth.bpf.o (a per-CPU
  *						hash) or synth_array.bpf.o
@@ -45,6 +49,22 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * Bigger than any last-level cache this runs on: reading it leaves none
+ * of the kstats' or the map's memory cached, as the seconds between two
+ * scrapes do
+ */
+#define EVICT_BYTES (256u << 20)
+
+static void evict_caches(volatile unsigned char *buf)
+{
+	unsigned long sum = 0;
+
+	for (size_t i = 0; i < EVICT_BYTES; i += 64)
+		sum += buf[i];
+	buf[0] = (unsigned char)sum;
 }
 
 /* What a scrape wants: everything but kid 0 and kid 1 */
@@ -168,6 +188,7 @@ static int fill(const char *pin_path, const char *prov, long n)
 
 int main(int argc, char **argv)
 {
+	unsigned char *evict;
 	const char *base;
 	char prov[64];
 	int reps;
@@ -189,6 +210,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	reps = atoi(argv[3]);
+	evict = malloc(EVICT_BYTES);
+	if (!evict) {
+		fprintf(stderr, "snapshot_scale: %s\n", strerror(errno));
+		return 1;
+	}
+	memset(evict, 1, EVICT_BYTES);
 	base = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
 	snprintf(prov, sizeof(prov), "%.*s", (int)strcspn(base, "."), base);
 	log_set_level(LOG_LVL_WARN);
@@ -196,6 +223,7 @@ int main(int argc, char **argv)
 		struct loader_opts o = { .pin_path = argv[2], .reset = true, .no_builtin = true };
 		long n = atol(argv[a]), kstats = 0;
 		double *t = calloc((size_t)reps, sizeof(*t)), s0, sync_ms, sync_read_ms;
+		double walk_ms, walk_min, walk_max;
 		struct snap *s = snap_new();
 		struct loader *ld = loader_new(s, &o);
 		char err[256];
@@ -236,8 +264,21 @@ int main(int argc, char **argv)
 			t[r] = now_ms() - s0;
 		}
 		qsort(t, (size_t)reps, sizeof(*t), cmp_double);
-		printf("%ld %ld %.3f %.3f %.3f %.1f %.3f %.3f\n", n, kstats, t[reps / 2], t[0],
-		       t[reps - 1], t[reps / 2] * 1e6 / (double)kstats, sync_ms, sync_read_ms);
+		walk_ms = t[reps / 2];
+		walk_min = t[0];
+		walk_max = t[reps - 1];
+		for (int r = 0; r < reps; r++) { /* after the caches forgot it all */
+			long cold = 0;
+
+			evict_caches(evict);
+			s0 = now_ms();
+			snap_walk(s, want_data, count, &cold);
+			t[r] = now_ms() - s0;
+		}
+		qsort(t, (size_t)reps, sizeof(*t), cmp_double);
+		printf("%ld %ld %.3f %.3f %.3f %.1f %.3f %.3f %.3f\n", n, kstats, walk_ms, walk_min,
+		       walk_max, walk_ms * 1e6 / (double)kstats, sync_ms, sync_read_ms,
+		       t[reps / 2]);
 		fflush(stdout);
 		loader_free(ld);
 		snap_free(s);
