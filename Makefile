@@ -90,6 +90,7 @@ OS_SRCS := \
 	src/os/readall.c \
 	src/os/since.c \
 	src/os/tick.c \
+	src/os/uevent.c \
 	src/os/unix_owner.c \
 	#
 ENGINE_SRCS := \

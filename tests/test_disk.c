@@ -621,6 +621,32 @@ Test(disk, a_detached_disk_vanishes_and_the_chain_id_moves)
 	cr_expect_eq(find_io(name, NULL), -1, "and it stays gone");
 }
 
+/*
+ * A sync looks for devices in sysfs only when they may have changed (a
+ * block uevent, /proc/partitions): back-to-back idle syncs mostly do not,
+ * and one right after a device goes does.  (Other tests' loop devices may
+ * come and go meanwhile: a few looks are allowed.)
+ */
+Test(disk, idle_syncs_do_not_rescan_sysfs_and_a_change_is_seen_at_once)
+{
+	uint64_t before;
+	char name[64];
+
+	cr_assert_geq(loader_sync(ld), 0);
+	before = read_u64(s, "kstatd", 0, "disk", "scans");
+	for (int i = 0; i < 20; i++)
+		cr_assert_geq(loader_sync(ld), 0);
+	cr_expect_leq(read_u64(s, "kstatd", 0, "disk", "scans") - before, 5,
+		      "20 idle syncs looked %llu times",
+		      (unsigned long long)(read_u64(s, "kstatd", 0, "disk", "scans") - before));
+	snprintf(name, sizeof(name), "%s", loopname);
+	before = read_u64(s, "kstatd", 0, "disk", "scans");
+	loop_detach();
+	cr_assert_geq(loader_sync(ld), 2, "its two kstats deleted by the next sync");
+	cr_expect_eq(find_io(name, NULL), -1);
+	cr_expect_gt(read_u64(s, "kstatd", 0, "disk", "scans"), before);
+}
+
 /* A partition of a loop device: an MBR the test writes, added with partx */
 Test(disk, a_partition_is_an_io_kstat_of_its_own)
 {
@@ -690,6 +716,9 @@ Test(disk, zram_counts_and_times_match_its_books)
 	id = atoi(num);
 	snprintf(name, sizeof(name), "zram%d", id);
 	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	/* no medium yet: no kstat; its size, when set, comes with no uevent */
+	cr_assert_geq(loader_sync(ld), 0);
+	cr_expect_eq(find_io(name, NULL), -1, "%s has no sectors yet", name);
 	cr_assert_eq(sh(NULL, 0, "echo 64M > /sys/block/%s/disksize", name), 0);
 	cr_assert_geq(loader_sync(ld), 0);
 	cr_assert_geq(find_io(name, &h), 0, "no IO kstat for %s", name);

@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "disk_dev.h"
+#include "os/uevent.h"
 #include "sysfs.h"
 
 static char root[64];
@@ -152,4 +153,31 @@ Test(disk_dev, diskstats_lines_are_parsed_and_found_by_dev_t)
 	cr_expect_eq(e->discards, 0);
 	cr_expect_null(disk_books_find(b, (size_t)n, 7, 4));
 	free(b);
+}
+
+/*
+ * The kernel's uevents, as a sync asks about them: one of the subsystem
+ * asked for is seen (a "change" written to a device's uevent file makes
+ * one), another subsystem's is not, nor is a name it only begins with;
+ * reading drains what was queued.
+ */
+Test(disk_dev, a_subsystems_uevents_are_told_from_others)
+{
+	char blk[64] = "";
+	int fd = uevent_open();
+
+	cr_assert_geq(fd, 0, "uevent socket: %s", strerror(-fd));
+	cr_assert_eq(sh(blk, sizeof(blk), "ls /sys/class/block | head -1"), 0);
+	cr_assert(blk[0], "no block device here");
+	(void)uevent_seen(fd, "block"); /* what was queued before */
+	cr_assert_eq(sh(NULL, 0, "echo change > /sys/class/net/lo/uevent"), 0);
+	usleep(10000);
+	cr_expect_not(uevent_seen(fd, "ne"), "a name that a subsystem begins with is not it");
+	cr_assert_eq(sh(NULL, 0, "echo change > /sys/class/net/lo/uevent"), 0);
+	usleep(10000);
+	cr_expect(uevent_seen(fd, "net"), "lo's change event");
+	cr_assert_eq(sh(NULL, 0, "echo change > /sys/class/block/%s/uevent", blk), 0);
+	usleep(10000);
+	cr_expect(uevent_seen(fd, "block"), "%s's change event", blk);
+	close(fd);
 }

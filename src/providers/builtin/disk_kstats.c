@@ -19,6 +19,7 @@
  * books do (the tracepoint fires before the kernel accounts).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,9 @@
 #include "disk_dev.h"
 #include "disk_kstats.h"
 #include "os/log.h"
+#include "os/readall.h"
 #include "os/since.h"
+#include "os/uevent.h"
 #include "providers/maps/schema.h"
 #include "engine/snapshot.h"
 
@@ -64,6 +67,7 @@ enum src_stat {
 	DS_MISSED,
 	DS_UNTIMED,
 	DS_BOOKS_ONLY,
+	DS_SCANS,
 	DS_NSTATS,
 };
 
@@ -79,7 +83,22 @@ struct disk_src {
 	int ncpus;
 	size_t qstride, pstride; /* one CPU's copy of a value */
 	uint64_t reconciled, reconciled_ns, missed;
+	/* the block devices' uevents (-1: none), and the last scan of sysfs (0: none yet) */
+	int uev_fd;
+	hrtime_t scanned_at;
+	uint64_t parts_hash; /* of /proc/partitions at the last sync */
+	uint64_t scans;      /* atomic */
 };
+
+/*
+ * A sync scans sysfs only when the block devices may have changed: after
+ * a uevent of theirs (added, removed, resized, renamed), or a change of
+ * /proc/partitions (every device with a medium and its size: a device
+ * given its first sectors, as zram is, sends no uevent).  An idle kstatd
+ * opened 14 sysfs files per sync here, for 8 loop devices and a disk.  A
+ * change that neither shows is still found by a scan this often.
+ */
+#define DISK_RESCAN_NS ((hrtime_t)(10 * 1000 * NSEC_PER_MSEC))
 
 /* One device: its IO kstat and the NAMED companion */
 struct dk {
@@ -102,7 +121,7 @@ struct dk {
 };
 
 static const char *const ds_names[DS_NSTATS] = {
-	"reconciled", "reconciled_time", "missed", "untimed", "books_only",
+	"reconciled", "reconciled_time", "missed", "untimed", "books_only", "scans",
 };
 
 static const struct snap_stat_meta ds_meta[DS_NSTATS] = {
@@ -119,6 +138,8 @@ static const struct snap_stat_meta ds_meta[DS_NSTATS] = {
 	{ SNAP_GAUGE, "count",
 	  "Devices whose queue time comes from the books alone (bio-based, partitions past 15)",
 	  NULL, 0 },
+	{ SNAP_COUNTER, "count",
+	  "Looks for block devices in sysfs: after a block uevent, else every 10 s", NULL, 0 },
 };
 
 static struct snap_stat_meta info_meta[INFO_NHIST];
@@ -573,6 +594,38 @@ static size_t take_gone(struct disk_src *ds, struct dk **gone)
 	return ngone;
 }
 
+/* A hash of /proc/partitions, or 0 if it cannot be read */
+static uint64_t partitions_hash(void)
+{
+	int fd = open("/proc/partitions", O_RDONLY | O_CLOEXEC);
+	uint64_t h = 14695981039346656037ULL;
+	size_t len;
+	char *buf;
+
+	if (fd < 0)
+		return 0;
+	if (readall(fd, 1 << 20, &buf, &len) == 0) {
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
+		free(buf);
+	} else {
+		h = 0;
+	}
+	close(fd);
+	return h;
+}
+
+/* Whether a sync must scan sysfs (every time where there are no uevents) */
+static bool must_scan(struct disk_src *ds, hrtime_t now)
+{
+	bool seen = ds->uev_fd < 0 || uevent_seen(ds->uev_fd, "block");
+	uint64_t h = partitions_hash();
+	bool changed = h == 0 || h != ds->parts_hash;
+
+	ds->parts_hash = h;
+	return seen || changed || !ds->scanned_at || now - ds->scanned_at >= DISK_RESCAN_NS;
+}
+
 static int disk_sync(void *priv, bool attached)
 {
 	struct disk_src *ds = priv;
@@ -582,9 +635,17 @@ static int disk_sync(void *priv, bool attached)
 	int ndev = 0, changes = 0, err = 0;
 
 	if (attached) {
+		hrtime_t now = snap_now();
+
+		if (!must_scan(ds, now))
+			return 0;
 		ndev = disk_dev_scan(SYSFS, &devs);
+		__atomic_add_fetch(&ds->scans, 1, __ATOMIC_RELAXED);
+		ds->scanned_at = ndev < 0 ? 0 : now;
 		if (ndev < 0)
 			return ndev;
+	} else {
+		ds->scanned_at = 0; /* attached again: scan at once */
 	}
 	pthread_mutex_lock(&ds->lock);
 	gone = calloc(ds->n + 1, sizeof(*gone));
@@ -694,6 +755,7 @@ static void disk_stats(void *priv, uint64_t *out)
 	out[DS_MISSED] = __atomic_load_n(&ds->missed, __ATOMIC_RELAXED);
 	out[DS_UNTIMED] = untimed;
 	out[DS_BOOKS_ONLY] = books_only;
+	out[DS_SCANS] = __atomic_load_n(&ds->scans, __ATOMIC_RELAXED);
 }
 
 static void disk_close(void *priv)
@@ -706,6 +768,8 @@ static void disk_close(void *priv)
 	snap_source_remove(ds->snap, &ds->src);
 	if (ds->queues)
 		munmap((void *)ds->queues, ds->queues_size);
+	if (ds->uev_fd >= 0)
+		close(ds->uev_fd);
 	pthread_mutex_destroy(&ds->lock);
 	free(ds->v);
 	free(ds);
@@ -766,6 +830,10 @@ static void *disk_open(struct snap *s, struct bpf_object *obj, const int *prog_f
 		return NULL;
 	}
 	ds->queues = q;
+	ds->uev_fd = uevent_open();
+	if (ds->uev_fd < 0)
+		log_dbg("disk: no uevents (%s): block devices are scanned on every sync",
+			strerror(-ds->uev_fd));
 	pthread_mutex_init(&ds->lock, NULL);
 	ds->src.collect = disk_collect;
 	snap_source_add(s, &ds->src);
