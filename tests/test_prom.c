@@ -421,6 +421,34 @@ Test(prom, samples_keep_values_and_names)
 	free(out);
 }
 
+/* Which labels a kstat of module kstatd gets: its name as the provider's, a disk's driver */
+Test(prom, kstatd_kstats_named_like_self_metrics_keep_their_labels)
+{
+	static const struct snap_stat_meta pm[] = {
+		{ SNAP_COUNTER, "count", "BPF program runs", NULL, 0 },
+	};
+	kstat_t *prov = snap_create(s, "kstatd", 0, "engine", "provider", KSTAT_TYPE_NAMED, 1, 0);
+	kstat_t *io = snap_create(s, "kstatd", 0, "kd0", "disk", KSTAT_TYPE_IO, 1, 0);
+	kstat_named_t *kn;
+	char *out;
+
+	cr_assert(prov && io);
+	snap_set_meta(prov, pm);
+	kn = prov->ks_data;
+	snap_named_init(kn, "run_count", KSTAT_DATA_UINT64);
+	kn->value.ui64 = 9;
+	((kstat_io_t *)io->ks_data)->reads = 3;
+	snap_install(s, prov);
+	snap_install(s, io);
+
+	out = scrape(PROM_FMT_TEXT);
+	cr_expect(fx_has_line(out, "kstatd_provider_run_count_total{provider=\"engine\"} 9"), "%s",
+		  out);
+	cr_expect(fx_has_line(out, "kstat_disk_reads_total{ks_instance=\"0\",ks_name=\"kd0\","
+				   "driver=\"kstatd\",ks_class=\"disk\"} 3"));
+	free(out);
+}
+
 Test(prom, kstatd_module_becomes_self_metrics)
 {
 	static const struct snap_stat_meta pm[] = {

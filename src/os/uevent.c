@@ -50,12 +50,14 @@ bool uevent_seen(int fd, const char *subsystem)
 	for (;;) {
 		struct sockaddr_nl from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from, &fl);
+		ssize_t n =
+			recvfrom(fd, msg, sizeof(msg), MSG_TRUNC, (struct sockaddr *)&from, &fl);
 
 		if (n < 0)
 			return seen || errno != EAGAIN;
-		/* only the kernel's: a process could send to the group */
-		if (from.nl_pid == 0 && of_subsystem(msg, (size_t)n, subsystem))
+		/* only the kernel's: a process could send to the group; one cut short may be any */
+		if (from.nl_pid == 0 &&
+		    ((size_t)n > sizeof(msg) || of_subsystem(msg, (size_t)n, subsystem)))
 			seen = true;
 	}
 }

@@ -618,12 +618,16 @@ static uint64_t partitions_hash(void)
 /* Whether a sync must scan sysfs (every time where there are no uevents) */
 static bool must_scan(struct disk_src *ds, hrtime_t now)
 {
-	bool seen = ds->uev_fd < 0 || uevent_seen(ds->uev_fd, "block");
-	uint64_t h = partitions_hash();
-	bool changed = h == 0 || h != ds->parts_hash;
+	bool seen;
+	uint64_t h;
 
+	if (ds->uev_fd < 0)
+		return true;
+	seen = uevent_seen(ds->uev_fd, "block");
+	h = partitions_hash();
+	seen |= h == 0 || h != ds->parts_hash;
 	ds->parts_hash = h;
-	return seen || changed || !ds->scanned_at || now - ds->scanned_at >= DISK_RESCAN_NS;
+	return seen || !ds->scanned_at || now - ds->scanned_at >= DISK_RESCAN_NS;
 }
 
 static int disk_sync(void *priv, bool attached)
@@ -633,6 +637,7 @@ static int disk_sync(void *priv, bool attached)
 	struct dk **gone = NULL, **add = NULL, **nv;
 	size_t ngone, nadd = 0;
 	int ndev = 0, changes = 0, err = 0;
+	bool retry = false;
 
 	if (attached) {
 		hrtime_t now = snap_now();
@@ -646,6 +651,8 @@ static int disk_sync(void *priv, bool attached)
 			return ndev;
 	} else {
 		ds->scanned_at = 0; /* attached again: scan at once */
+		if (ds->uev_fd >= 0)
+			(void)uevent_seen(ds->uev_fd, "block"); /* no queue builds up meanwhile */
 	}
 	pthread_mutex_lock(&ds->lock);
 	gone = calloc(ds->n + 1, sizeof(*gone));
@@ -690,8 +697,10 @@ static int disk_sync(void *priv, bool attached)
 		if (instance < 0)
 			continue;
 		d = dk_new(ds, &devs[j], instance);
-		if (!d)
+		if (!d) {
+			retry = true;
 			continue;
+		}
 		snap_ks_lock(d->io);
 		(void)dk_update(d->io, KSTAT_READ);
 		snap_ks_unlock(d->io);
@@ -722,6 +731,8 @@ static int disk_sync(void *priv, bool attached)
 	if (!nv)
 		err = -ENOMEM;
 out_free:
+	if (err || retry)
+		ds->scanned_at = 0; /* what failed is tried again at the next sync */
 	free(devs);
 	free(gone);
 	free(add);

@@ -324,39 +324,30 @@ struct kctx {
 static int kctx_init(struct prom_group *g, struct kctx *k, const kstat_t *ks)
 {
 	bool own = strcmp(ks->ks_module, "kstatd") == 0 && ks->ks_instance == 0;
-	bool disk = !own && prom_group_is_disk(ks);
-	int n;
 
 	memset(k, 0, sizeof(*k));
 	k->ks = ks;
 	k->labels = PG_LABELS_PROVIDER;
-	if (!(own && strcmp(ks->ks_name, "engine") == 0) &&
-	    !(k->lname = keep_name(g, ks->ks_name, disk ? ks->ks_module : NULL)))
-		return -ENOMEM;
 	if (own && strcmp(ks->ks_class, "provider") == 0) {
 		snprintf(k->prefix, sizeof(k->prefix), "kstatd_provider");
-		return 0;
-	}
-	if (own && strcmp(ks->ks_name, "config") == 0) {
+	} else if (own && strcmp(ks->ks_name, "config") == 0) {
 		snprintf(k->prefix, sizeof(k->prefix), "kstatd_provider_enabled");
 		k->config = true;
-		return 0;
-	}
-	if (own && strcmp(ks->ks_name, "engine") == 0) {
+	} else if (own && strcmp(ks->ks_name, "engine") == 0) {
 		snprintf(k->prefix, sizeof(k->prefix), "kstatd_engine");
 		k->labels = PG_LABELS_NONE;
-		k->lname = NULL;
-		return 0;
-	}
-	if (disk) {
+		return 0; /* no label names it */
+	} else if (prom_group_is_disk(ks)) {
 		k->labels = PG_LABELS_DISK;
 		snprintf(k->prefix, sizeof(k->prefix), "kstat_disk");
-		return 0;
+	} else {
+		k->labels = PG_LABELS_KS;
+		memcpy(k->prefix, "kstat_", 7);
+		if (prom_name_snake(k->prefix, 6, sizeof(k->prefix), ks->ks_module) < 0)
+			return -ENAMETOOLONG;
 	}
-	k->labels = PG_LABELS_KS;
-	memcpy(k->prefix, "kstat_", 7);
-	n = prom_name_snake(k->prefix, 6, sizeof(k->prefix), ks->ks_module);
-	return n < 0 ? -ENAMETOOLONG : 0;
+	k->lname = keep_name(g, ks->ks_name, k->labels == PG_LABELS_DISK ? ks->ks_module : NULL);
+	return k->lname ? 0 : -ENOMEM;
 }
 
 size_t prom_group_disk_classes(const char *const **classes)
