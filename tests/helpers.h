@@ -165,6 +165,44 @@ static inline const kstat_named_t *named_find(const void *data, uint_t n, const 
 }
 
 /* The UINT64 statistic module:instance:name:stat; fails the test if absent */
+struct one_read {
+	const char *module_prefix; /* the kstats of modules that begin so */
+	hrtime_t snaptime;         /* the first one's */
+	int n, other;              /* kstats seen, and those of another snaptime */
+};
+
+static inline bool one_read_want(const kstat_t *h, void *arg)
+{
+	const struct one_read *o = arg;
+
+	return strncmp(h->ks_module, o->module_prefix, strlen(o->module_prefix)) == 0;
+}
+
+static inline int one_read_emit(const kstat_t *ks, const struct snap_stat_meta *meta, void *arg)
+{
+	struct one_read *o = arg;
+
+	(void)meta;
+	if (o->n++ == 0)
+		o->snaptime = ks->ks_snaptime;
+	else
+		o->other += ks->ks_snaptime != o->snaptime;
+	return 0;
+}
+
+/*
+ * One walk of the kstats of modules that begin with prefix: a provider
+ * whose source refreshes them all at once (snap_set_source()) stamps them
+ * with one snaptime, where each kstat read on its own gets its own
+ */
+static inline struct one_read walk_one_read(struct snap *s, const char *prefix)
+{
+	struct one_read o = { .module_prefix = prefix };
+
+	cr_assert_eq(snap_walk(s, one_read_want, one_read_emit, &o), 0);
+	return o;
+}
+
 static inline uint64_t read_u64(struct snap *s, const char *module, int instance, const char *name,
 				const char *stat)
 {

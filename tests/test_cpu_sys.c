@@ -168,6 +168,15 @@ Test(cpu_sys, one_kstat_per_online_cpu_with_the_documented_statistics)
 		cr_expect(!has_kstat("sys", 0, gone[i]), "cpu:0:sys still has %s", gone[i]);
 }
 
+/* One walk reads the books once for every cpu_stat kstat (cs_collect): one snaptime */
+Test(cpu_sys, a_walk_reads_every_cpu_stat_kstat_at_once)
+{
+	struct one_read o = walk_one_read(s, "cpu_stat");
+
+	cr_expect_geq(o.n, 1, "no cpu_stat kstat");
+	cr_expect_eq(o.other, 0, "%d of %d cpu_stat kstats read apart", o.other, o.n);
+}
+
 Test(cpu_sys, pswitch_is_the_kernels_own_switch_count)
 {
 	uint64_t k0, k1, pa, p0, p1, pb;

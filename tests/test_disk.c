@@ -654,6 +654,15 @@ Test(disk, idle_syncs_do_not_rescan_sysfs_and_a_change_is_seen_at_once)
 	cr_expect_gt(read_u64(s, "kstatd", 0, "disk", "scans"), before);
 }
 
+/* One walk reads /proc/diskstats once for every disk kstat (disk_collect): one snaptime */
+Test(disk, a_walk_reads_every_disk_kstat_at_once)
+{
+	struct one_read o = walk_one_read(s, "loop");
+
+	cr_expect_geq(o.n, 2, "the loop device's IO and loopinfo kstats");
+	cr_expect_eq(o.other, 0, "%d of %d loop kstats read apart", o.other, o.n);
+}
+
 /* A partition of a loop device: an MBR the test writes, added with partx */
 Test(disk, a_partition_is_an_io_kstat_of_its_own)
 {

@@ -354,6 +354,17 @@ Test(net, each_end_has_a_link_kstat_per_namespace_before_any_traffic)
 	free(h);
 }
 
+/* One walk dumps each namespace's links and reads its MIBs once (net_collect): one snaptime */
+Test(net, a_walk_reads_every_link_and_mib_kstat_at_once)
+{
+	struct one_read links = walk_one_read(s, "link"), tcp = walk_one_read(s, "tcp");
+
+	cr_expect_geq(links.n, 2, "both ends' links");
+	cr_expect_eq(links.other, 0, "%d of %d link kstats read apart", links.other, links.n);
+	cr_expect_geq(tcp.n, 1);
+	cr_expect_eq(tcp.other, 0, "%d of %d tcp kstats read apart", tcp.other, tcp.n);
+}
+
 Test(net, frames_each_way_match_sys_class_net_statistics_exactly)
 {
 	unsigned char mac_a[6], mac_b[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };

@@ -245,6 +245,7 @@ static kstat_t *create_cpu(struct cpu_stat_src *cs, int cpu, struct cs_cpu *c)
 
 	if (!ksp)
 		return NULL;
+	snap_set_source(ksp, &cs->src); /* a walk reads the books once for all CPUs (cs_collect) */
 	/* copies of the kernel's books, as cpu:N:sys: they count since boot */
 	ksp->ks_crtime = 1;
 	ksp->ks_data = &c->data;

@@ -540,6 +540,9 @@ static struct dk *dk_new(struct disk_src *ds, const struct disk_dev *dev, int in
 			      KSTAT_TYPE_NAMED, ninfo, 0);
 	if (!d->info)
 		goto err_free;
+	/* a walk reads /proc/diskstats once for all of them (disk_collect) */
+	snap_set_source(d->io, &ds->src);
+	snap_set_source(d->info, &ds->src);
 	/*
 	 * The counts are the kernel's, since the device came to be: so is
 	 * crtime, so that a first report's rates (kiostat) are right

@@ -475,6 +475,8 @@ static struct nk_link *link_new(struct net_src *src, struct nk_ns *nns, const st
 		free(lk);
 		return NULL;
 	}
+	/* a walk dumps each namespace's links once (net_collect) */
+	snap_set_source(lk->ks, &src->src);
 	for (int i = 0; i < LK_NBASE; i++)
 		snap_named_init(&lk->kn[i], lk_stats[i].name, lk_stats[i].type);
 	ident_init(lk->kn + LK_NBASE);
@@ -646,6 +648,8 @@ static struct nk_mib *mib_new(struct net_src *src, struct nk_ns *nns, int k)
 			    KSTAT_FLAG_VIRTUAL | KSTAT_FLAG_VAR_SIZE);
 	if (!m->ks)
 		goto err_free;
+	/* and reads its /proc/net/snmp and netstat once for all five */
+	snap_set_source(m->ks, &src->src);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct mib2_stat *st = &t->stats[src->mib_idx[k][i]];
 
