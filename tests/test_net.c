@@ -64,6 +64,16 @@ static void setup(void)
 	snprintf(ifb, sizeof(ifb), "kb%d", pid);
 	/* a /24 of the shared address space (RFC 6598) of this test's own */
 	snprintf(net, sizeof(net), "100.100.%d", pid % 250 + 1);
+	/*
+	 * A run that died before its teardown left its namespace (and veth
+	 * end) behind, and every kstatd on the host would serve them: go,
+	 * where the process that named them is gone
+	 */
+	(void)sh(NULL, 0,
+		 "for n in $(ip netns list | awk '$1 ~ /^kstatd-test-[0-9]+(-[0-9]+)?$/ { print $1 "
+		 "}'); "
+		 "do p=${n#kstatd-test-}; p=${p%%%%-*}; kill -0 $p 2>/dev/null || ip netns del $n; "
+		 "done");
 	cr_assert_eq(sh(NULL, 0, "ip netns add %s", ns), 0);
 	cr_assert_eq(sh(NULL, 0,
 			"ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
