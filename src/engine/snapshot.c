@@ -949,8 +949,7 @@ struct snap_keep_block {
 #define KEEP_BLOCK_MIN (256 * 1024)
 #define KEEP_BLOCK_MAX (16 * 1024 * 1024)
 
-/* len bytes of keep, 16-byte aligned; NULL if memory ran out */
-static void *keep_alloc(struct snap_keep *k, size_t len)
+void *snap_keep_alloc(struct snap_keep *k, size_t len)
 {
 	struct snap_keep_block *b = k->blocks;
 	size_t want = (len + 15) & ~(size_t)15;
@@ -1084,7 +1083,7 @@ int snap_walk_keep(struct snap *s, const struct snap_select *sel, snap_want_fn w
 		err = fresh ? 0 : snap_ks_update(&e->ks, KSTAT_READ);
 		data = buf;
 		if (!err && keep) {
-			hp = keep_alloc(keep, sizeof(*hp) + e->ks.ks_data_size + 1);
+			hp = snap_keep_alloc(keep, sizeof(*hp) + e->ks.ks_data_size + 1);
 			data = hp ? hp + 1 : NULL;
 			if (!hp) {
 				hp = &hdr;

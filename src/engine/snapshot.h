@@ -240,6 +240,8 @@ int snap_walk(struct snap *s, snap_want_fn want, snap_emit_fn emit, void *arg);
 struct snap_keep {
 	struct snap_keep_block *blocks;
 };
+/* len bytes of k, 16-byte aligned, that stay where they are; NULL if memory ran out */
+void *snap_keep_alloc(struct snap_keep *k, size_t len);
 void snap_keep_free(struct snap_keep *k);
 
 /*

@@ -32,7 +32,6 @@
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(sizeof(struct pg_sample) == 72, "a sample grew: the scrape clears it 400k times");
 #endif
-#define NAMES_BLOCK 65536
 
 void prom_group_init(struct prom_group *g)
 {
@@ -51,12 +50,7 @@ void prom_group_free(struct prom_group *g)
 	hugemem_free(g->memo);
 	hugemem_free(g->netns);
 	outbuf_free(&g->strings);
-	while (g->names) {
-		struct pg_names *b = g->names;
-
-		g->names = b->next;
-		free(b);
-	}
+	snap_keep_free(&g->names);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -171,32 +165,22 @@ static const char *keep_name(struct prom_group *g, const char *name, const char 
 	size_t nl = strnlen(name, KSTAT_STRLEN - 1);
 	size_t ml = module ? strnlen(module, KSTAT_STRLEN - 1) : 0;
 	const char *last = g->last_name;
-	struct pg_names *b = g->names;
 	char *p;
 
 	if (last && strncmp(last, name, nl) == 0 && last[nl] == '\0' &&
 	    (!module || (g->last_has_module && strncmp(last + nl + 1, module, ml) == 0 &&
 			 last[nl + 1 + ml] == '\0')))
 		return last;
-	if (!b || b->size - b->used < nl + ml + 2) {
-		b = malloc(sizeof(*b) + NAMES_BLOCK);
-		if (!b) {
-			g->failed = true;
-			return NULL;
-		}
-		b->next = g->names;
-		b->used = 0;
-		b->size = NAMES_BLOCK;
-		g->names = b;
+	p = snap_keep_alloc(&g->names, nl + ml + 2);
+	if (!p) {
+		g->failed = true;
+		return NULL;
 	}
-	p = b->text + b->used;
 	memcpy(p, name, nl);
 	p[nl] = '\0';
-	b->used += nl + 1;
 	if (module) {
 		memcpy(p + nl + 1, module, ml);
 		p[nl + 1 + ml] = '\0';
-		b->used += ml + 1;
 	}
 	g->last_name = p;
 	g->last_has_module = module != NULL;

@@ -122,13 +122,6 @@ static inline uint64_t pg_value(const struct pg_value *pv, bool *is_signed)
 	return pv->v;
 }
 
-/* Blocks of the kstats' names the samples point at: a block never moves */
-struct pg_names {
-	struct pg_names *next;
-	size_t used, size;
-	char text[];
-};
-
 struct prom_group {
 	struct pg_family *fams;
 	uint32_t nfams, capfams;
@@ -139,8 +132,8 @@ struct prom_group {
 	struct pg_bucket *buckets;
 	uint32_t nbuckets, capbuckets;
 	struct outbuf strings;
-	struct pg_names *names;
-	const char *last_name; /* the name kept last: the next kstat's is often the same */
+	struct snap_keep names; /* the kstats' names the samples point at: they never move */
+	const char *last_name;  /* the name kept last: the next kstat's is often the same */
 	bool last_has_module;
 	struct pg_netns *netns;
 	uint32_t nnetns, capnetns;
